@@ -1,0 +1,500 @@
+/**
+ * Every error pipeweave throws. Each class carries its context as readonly fields so no caller
+ * has to parse a message, and a stable `code` so errors survive a thread or process boundary.
+ *
+ * Message shape: what went wrong · where (quoted node/input) · got vs expected · what to do.
+ */
+
+/** The stable code of every pipeweave error, one per class. */
+export type ErrorCode =
+  | "E_DEFINITION"
+  | "E_CYCLE"
+  | "E_MISSING_INPUT"
+  | "E_UNKNOWN_OUTPUT"
+  | "E_UNUSED_INPUT"
+  | "E_NODE_FAILED"
+  | "E_ASYNC_IN_SYNC"
+  | "E_VALIDATION"
+  | "E_REGISTRY_CONFLICT"
+  | "E_REGISTRY_VALUE"
+  | "E_REGISTRY_CLOSED"
+  | "E_MAPSPEC_SYNTAX"
+  | "E_MAPSPEC"
+  | "E_SHAPE_MISMATCH"
+  | "E_RUN_FOLDER_MISMATCH"
+  | "E_RUN_FOLDER_EXISTS"
+  | "E_STORAGE_VALUE"
+  | "E_UNDECLARED_PIPELINE"
+  | "E_ABORTED";
+
+/** Base class of every error pipeweave throws. */
+export class PipeweaveError extends Error {
+  /** Stable machine-readable code of this error's class. */
+  readonly code: ErrorCode;
+
+  /**
+   * @param code - The error's stable code.
+   * @param message - What went wrong, where, and what to do.
+   * @param options - `cause`, passed through to `Error`.
+   */
+  constructor(code: ErrorCode, message: string, options?: { readonly cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = "PipeweaveError";
+  }
+}
+
+/**
+ * A pipeline or function definition is invalid: two functions produce one output, defaults
+ * disagree, input names cannot be read, a declared order reads a name produced later.
+ * Construction collects every problem; `problems` lists each one.
+ */
+export class PipelineDefinitionError extends PipeweaveError {
+  /** Every problem found, one sentence each. */
+  readonly problems: readonly string[];
+
+  /** @param problems - Each problem found, one message each (at least one). */
+  constructor(problems: readonly string[] | string) {
+    const list = typeof problems === "string" ? [problems] : problems;
+    super(
+      "E_DEFINITION",
+      list.length === 1 ? list[0]! : `${list.length} problems:\n- ${list.join("\n- ")}`,
+    );
+    this.name = "PipelineDefinitionError";
+    this.problems = list;
+  }
+}
+
+/** The functions of a pipeline depend on each other in a circle. */
+export class CycleError extends PipeweaveError {
+  /** Names of the functions on the cycle, in order; the first is repeated at the end. */
+  readonly cycle: readonly string[];
+
+  /** @param cycle - Function names along the cycle, first repeated at the end. */
+  constructor(cycle: readonly string[]) {
+    super(
+      "E_CYCLE",
+      `The pipeline has a cycle: ${cycle.map((n) => `"${n}"`).join(" -> ")}. ` +
+        "A function cannot depend on its own output; rename an input or an output to break it.",
+    );
+    this.name = "CycleError";
+    this.cycle = cycle;
+  }
+}
+
+/** Inputs needed to compute an output were neither given nor produced by any function. */
+export class MissingInputError extends PipeweaveError {
+  /** The output (or node) that was asked for. */
+  readonly output: string;
+  /** Every missing root input for that output. */
+  readonly missing: readonly string[];
+  /** For each missing input, the nodes that read it. */
+  readonly readers: Readonly<Record<string, readonly string[]>>;
+
+  /**
+   * @param output - The requested output.
+   * @param missing - Every missing root input.
+   * @param readers - Nodes reading each missing input.
+   * @param detail - Extra guidance appended to the message.
+   */
+  constructor(
+    output: string,
+    missing: readonly string[],
+    readers: Readonly<Record<string, readonly string[]>>,
+    detail = "",
+  ) {
+    const parts = missing.map((name) => {
+      const by = readers[name] ?? [];
+      return by.length > 0
+        ? `"${name}" (read by ${by.map((n) => `"${n}"`).join(", ")})`
+        : `"${name}"`;
+    });
+    super(
+      "E_MISSING_INPUT",
+      `Cannot compute "${output}": missing input${missing.length > 1 ? "s" : ""} ${parts.join(", ")}. ` +
+        (detail ||
+          `Pass ${missing.length > 1 ? "them" : "it"} in the inputs or add a function that produces ${missing.length > 1 ? "them" : "it"}.`),
+    );
+    this.name = "MissingInputError";
+    this.output = output;
+    this.missing = missing;
+    this.readers = readers;
+  }
+}
+
+/** An output name that no function of the pipeline produces was asked for. */
+export class UnknownOutputError extends PipeweaveError {
+  /** The name that was asked for. */
+  readonly output: string;
+  /** Known names closest to it, best first. */
+  readonly suggestions: readonly string[];
+
+  /**
+   * @param output - The unknown name.
+   * @param suggestions - Closest known names.
+   * @param known - Every name that can be asked for.
+   */
+  constructor(output: string, suggestions: readonly string[], known: readonly string[]) {
+    const hint =
+      suggestions.length > 0
+        ? `Did you mean ${suggestions.map((s) => `"${s}"`).join(" or ")}?`
+        : `Known outputs: ${known.map((s) => `"${s}"`).join(", ") || "(none)"}.`;
+    super("E_UNKNOWN_OUTPUT", `No function produces "${output}". ${hint}`);
+    this.name = "UnknownOutputError";
+    this.output = output;
+    this.suggestions = suggestions;
+  }
+}
+
+/** Inputs were given that no function of the pipeline reads or produces. */
+export class UnusedInputError extends PipeweaveError {
+  /** The names nothing reads. */
+  readonly unused: readonly string[];
+
+  /**
+   * @param unused - Names nothing reads.
+   * @param suggestions - For each unused name, the closest known input, if any.
+   */
+  constructor(unused: readonly string[], suggestions: Readonly<Record<string, string>>) {
+    const parts = unused.map((n) =>
+      suggestions[n] ? `"${n}" (did you mean "${suggestions[n]}"?)` : `"${n}"`,
+    );
+    super(
+      "E_UNUSED_INPUT",
+      `No function reads the input${unused.length > 1 ? "s" : ""} ${parts.join(", ")}. ` +
+        "Remove it, fix its name, or pass { allowUnused: true }.",
+    );
+    this.name = "UnusedInputError";
+    this.unused = unused;
+  }
+}
+
+/** A function threw (or its promise rejected) while the pipeline ran it. */
+export class NodeExecutionError extends PipeweaveError {
+  /** Name of the failing function. */
+  readonly node: string;
+  /** The arguments it was called with, by argument name. */
+  readonly inputs: Readonly<Record<string, unknown>>;
+  /** Element index in a sweep, when the failure happened inside `map`. */
+  readonly index: readonly number[] | undefined;
+
+  /**
+   * @param node - Failing function's name.
+   * @param inputs - Arguments it was called with.
+   * @param cause - What it threw.
+   * @param index - Sweep element index, if any.
+   */
+  constructor(
+    node: string,
+    inputs: Readonly<Record<string, unknown>>,
+    cause: unknown,
+    index?: readonly number[],
+  ) {
+    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    const where = index ? ` at index [${index.join(", ")}]` : "";
+    super(
+      "E_NODE_FAILED",
+      `Function "${node}"${where} failed: ${reason}. ` +
+        `It was called with ${describeArgs(inputs)}; see .cause for the original error.`,
+      { cause },
+    );
+    this.name = "NodeExecutionError";
+    this.node = node;
+    this.inputs = inputs;
+    this.index = index;
+  }
+}
+
+/** `runSync` met a function that returned a Promise. */
+export class AsyncInSyncRunError extends PipeweaveError {
+  /** Name of the function that returned a Promise. */
+  readonly node: string;
+
+  /** @param node - The async function's name. */
+  constructor(node: string) {
+    super(
+      "E_ASYNC_IN_SYNC",
+      `Function "${node}" returned a Promise inside runSync. Use "await pipeline.run(...)" ` +
+        "for pipelines with async functions.",
+    );
+    this.name = "AsyncInSyncRunError";
+    this.node = node;
+  }
+}
+
+/** One problem reported by a Standard Schema validator. */
+export interface ValidationIssue {
+  /** The schema's message. */
+  readonly message: string;
+  /** Path inside the value, when the schema gives one. */
+  readonly path: readonly PropertyKey[];
+}
+
+/** A value did not satisfy a function's declared schema (with `validate: true`). */
+export class ValidationError extends PipeweaveError {
+  /** Name of the function whose schema failed. */
+  readonly node: string;
+  /** The argument name, or `"return"` for the output. */
+  readonly argument: string;
+  /** Every issue the schema reported. */
+  readonly issues: readonly ValidationIssue[];
+
+  /**
+   * @param node - The function's name.
+   * @param argument - The argument, or "return".
+   * @param issues - The schema's issues.
+   */
+  constructor(node: string, argument: string, issues: readonly ValidationIssue[]) {
+    const what = argument === "return" ? "its return value" : `argument "${argument}"`;
+    const list = issues
+      .map((i) => (i.path.length > 0 ? `${i.path.map(String).join(".")}: ` : "") + i.message)
+      .join("; ");
+    super(
+      "E_VALIDATION",
+      `Function "${node}" got an invalid value for ${what}: ${list}. ` +
+        "Fix the value upstream or the schema declared in the function's options.",
+    );
+    this.name = "ValidationError";
+    this.node = node;
+    this.argument = argument;
+    this.issues = issues;
+  }
+}
+
+/** A name is both a runtime constant and an output stored in the registry. */
+export class RegistryConflictError extends PipeweaveError {
+  /** The names in conflict. */
+  readonly names: readonly string[];
+
+  /**
+   * @param names - Names both constant and stored.
+   * @param path - The registry's folder.
+   */
+  constructor(names: readonly string[], path: string) {
+    super(
+      "E_REGISTRY_CONFLICT",
+      `The name${names.length > 1 ? "s" : ""} ${names.map((n) => `"${n}"`).join(", ")} ` +
+        `${names.length > 1 ? "are" : "is"} both a runtime constant and an output stored in ` +
+        `the registry at "${path}". Rename the constant, or delete the stored entry ` +
+        "with pipeline.openRegistry().delete(name).",
+    );
+    this.name = "RegistryConflictError";
+    this.names = names;
+  }
+}
+
+/** A node output could not be written to the registry. */
+export class RegistryValueError extends PipeweaveError {
+  /** The node whose output could not be stored. */
+  readonly node: string;
+  /** The output name. */
+  readonly output: string;
+
+  /**
+   * @param node - The producing node.
+   * @param output - The output name.
+   * @param reason - Why it cannot be stored.
+   */
+  constructor(node: string, output: string, reason: string) {
+    super(
+      "E_REGISTRY_VALUE",
+      `Node "${node}" produced "${output}", which the registry cannot store: ${reason}. ` +
+        "Registry values must be structured-cloneable (plain objects, arrays, Maps, Dates, " +
+        "typed arrays…); pass such objects as constants instead.",
+    );
+    this.name = "RegistryValueError";
+    this.node = node;
+    this.output = output;
+  }
+}
+
+/** A mapspec string does not follow the grammar. */
+export class MapSpecSyntaxError extends PipeweaveError {
+  /** The mapspec as written. */
+  readonly mapspec: string;
+  /** Zero-based column of the fault in `mapspec`. */
+  readonly column: number;
+  /** The function declaring it, when known. */
+  readonly node: string | undefined;
+
+  /**
+   * @param mapspec - The mapspec as written.
+   * @param column - Zero-based column of the fault.
+   * @param reason - What is wrong there and what was expected.
+   * @param node - The declaring function, when known.
+   */
+  constructor(mapspec: string, column: number, reason: string, node?: string) {
+    const where = node ? ` of "${node}"` : "";
+    super(
+      "E_MAPSPEC_SYNTAX",
+      `Invalid mapspec${where} at column ${column + 1}: ${reason}.\n  ${mapspec}\n  ${" ".repeat(column)}^\n` +
+        'Write it as "a[i], b[j] -> c[i, j]" (see docs/mapspec.md).',
+    );
+    this.name = "MapSpecSyntaxError";
+    this.mapspec = mapspec;
+    this.column = column;
+    this.node = node;
+  }
+}
+
+/** Mapspecs parse but do not fit together, or do not fit the function declaring them. */
+export class MapSpecError extends PipeweaveError {
+  /** The function whose mapspec is at fault, when known. */
+  readonly node: string | undefined;
+
+  /**
+   * @param message - What is wrong, naming the function, the names and the fix.
+   * @param node - The function at fault, when known.
+   */
+  constructor(message: string, node?: string) {
+    super("E_MAPSPEC", message);
+    this.name = "MapSpecError";
+    this.node = node;
+  }
+}
+
+/** Inputs zipped along one axis have different lengths. */
+export class ShapeMismatchError extends PipeweaveError {
+  /** The shared axis. */
+  readonly axis: string;
+  /** Each input on the axis with its length there. */
+  readonly lengths: Readonly<Record<string, number>>;
+  /** The function whose mapspec zips them, when known. */
+  readonly node: string | undefined;
+
+  /**
+   * @param axis - The shared axis.
+   * @param lengths - Length along `axis` of each input using it.
+   * @param node - The function zipping them, when known.
+   */
+  constructor(axis: string, lengths: Readonly<Record<string, number>>, node?: string) {
+    const list = Object.entries(lengths)
+      .map(([name, n]) => `"${name}" has length ${n}`)
+      .join(", ");
+    super(
+      "E_SHAPE_MISMATCH",
+      `Axis "${axis}"${node ? ` of "${node}"` : ""} zips inputs of different lengths: ${list}. ` +
+        "Give them the same length, or use different axes for an outer product.",
+    );
+    this.name = "ShapeMismatchError";
+    this.axis = axis;
+    this.lengths = lengths;
+    this.node = node;
+  }
+}
+
+/** `resume` met a run folder written for other inputs or another pipeline. */
+export class RunFolderMismatchError extends PipeweaveError {
+  /** The run folder. */
+  readonly runFolder: string;
+  /** Each difference, in words. */
+  readonly differences: readonly string[];
+
+  /**
+   * @param runFolder - The folder being resumed.
+   * @param differences - What differs between the folder and this run.
+   */
+  constructor(runFolder: string, differences: readonly string[]) {
+    super(
+      "E_RUN_FOLDER_MISMATCH",
+      `Cannot resume "${runFolder}": it was written for a different run.\n` +
+        differences.map((d) => `  - ${d}`).join("\n") +
+        "\nUse another runFolder, or pass { overwrite: true } instead of resume to start over.",
+    );
+    this.name = "RunFolderMismatchError";
+    this.runFolder = runFolder;
+    this.differences = differences;
+  }
+}
+
+/** `map` was pointed at a run folder that already holds a run, without `resume` or `overwrite`. */
+export class RunFolderExistsError extends PipeweaveError {
+  /** The run folder. */
+  readonly runFolder: string;
+
+  /** @param runFolder - The folder that already holds a run. */
+  constructor(runFolder: string) {
+    super(
+      "E_RUN_FOLDER_EXISTS",
+      `The run folder "${runFolder}" already holds a run. Pass { resume: true } to finish it, ` +
+        "{ overwrite: true } to replace its results, or choose another runFolder.",
+    );
+    this.name = "RunFolderExistsError";
+    this.runFolder = runFolder;
+  }
+}
+
+/** A storage backend cannot hold an output's value. */
+export class StorageValueError extends PipeweaveError {
+  /** The output. */
+  readonly output: string;
+  /** The storage kind. */
+  readonly storage: string;
+
+  /**
+   * @param output - The output name.
+   * @param storage - The storage kind ("zarr", "file").
+   * @param reason - Why, and what to use instead.
+   */
+  constructor(output: string, storage: string, reason: string) {
+    super(
+      "E_STORAGE_VALUE",
+      `Output "${output}" cannot be stored in ${storage} storage: ${reason}`,
+    );
+    this.name = "StorageValueError";
+    this.output = output;
+    this.storage = storage;
+  }
+}
+
+/** A pipeline used with threads or Redis was not declared with `definePipeline`. */
+export class UndeclaredPipelineError extends PipeweaveError {
+  /** The pipeline's name. */
+  readonly pipeline: string;
+
+  /**
+   * @param pipeline - The pipeline's name.
+   * @param executor - The executor that needs it ("threads", "redis").
+   */
+  constructor(pipeline: string, executor: string) {
+    super(
+      "E_UNDECLARED_PIPELINE",
+      `Pipeline "${pipeline}" cannot run on the ${executor} executor: workers load the ` +
+        "pipeline by importing its module, so declare it there with " +
+        `\`export const p = definePipeline(import.meta.url, "${pipeline}", () => new Pipeline([...]))\`.`,
+    );
+    this.name = "UndeclaredPipelineError";
+    this.pipeline = pipeline;
+  }
+}
+
+/** A run stopped because its `signal` was aborted; `cause` is `signal.reason`. */
+export class AbortError extends PipeweaveError {
+  /**
+   * @param what - What was stopped ("map of pipeline \"p\"").
+   * @param reason - The signal's reason.
+   */
+  constructor(what: string, reason: unknown) {
+    super("E_ABORTED", `${what} was aborted; what finished is kept and can be resumed.`, {
+      cause: reason,
+    });
+    this.name = "AbortError";
+  }
+}
+
+function describeArgs(inputs: Readonly<Record<string, unknown>>): string {
+  const keys = Object.keys(inputs);
+  if (keys.length === 0) return "no arguments";
+  return `{ ${keys.map((k) => `${k}: ${preview(inputs[k])}`).join(", ")} }`;
+}
+
+function preview(value: unknown): string {
+  if (typeof value === "string")
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}…` : value);
+  if (typeof value === "function") return `[function ${value.name || "anonymous"}]`;
+  if (Array.isArray(value)) return `[array(${value.length})]`;
+  if (value !== null && typeof value === "object") {
+    return `[${value.constructor?.name ?? "object"}]`;
+  }
+  return String(value);
+}

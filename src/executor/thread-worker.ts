@@ -1,0 +1,62 @@
+/**
+ * Entry of each worker thread of the threads executor: imports the module that declared the
+ * pipeline, finds the function by name and calls it for every item of the chunk.
+ */
+import type { AnyPipeFunc } from "../graph/types.ts";
+import type { PipelineReference } from "../map/define.ts";
+import { resolveReference } from "../map/define.ts";
+import { callChunk } from "./call-chunk.ts";
+import { decode, encode } from "./transfer.ts";
+import type { ChunkItem, ItemResult } from "./types.ts";
+
+/** What the coordinator posts for one chunk. */
+export interface ThreadTask {
+  readonly pipeline: PipelineReference;
+  readonly node: string;
+  readonly items: readonly ChunkItem[];
+}
+
+const functions = new Map<string, AnyPipeFunc>();
+let typescript: Promise<void> | undefined;
+
+/**
+ * Loader hooks registered by `--import` on the main thread do not always reach worker
+ * threads' ESM loader (a `.ts` entry may have been loaded through the CommonJS hooks only).
+ * Before importing a `.ts` pipeline module, register tsx's ESM hooks in this thread.
+ */
+function loadTypeScript(): Promise<void> {
+  typescript ??= import("tsx/esm/api").then(
+    (api) => {
+      api.register();
+    },
+    () => {
+      // Without tsx the import below fails with Node's own message about the extension.
+    },
+  );
+  return typescript;
+}
+
+async function functionOf(task: ThreadTask): Promise<AnyPipeFunc> {
+  const key = `${task.pipeline.module}#${task.pipeline.name}#${task.node}`;
+  let f = functions.get(key);
+  if (!f) {
+    if (/\.[cm]?ts$/.test(task.pipeline.module)) await loadTypeScript();
+    const pipeline = await resolveReference(task.pipeline);
+    f = pipeline.functions.find((fn) => fn.name === task.node);
+    if (!f) {
+      throw new TypeError(
+        `Pipeline "${task.pipeline.name}" in ${task.pipeline.module} has no function "${task.node}".`,
+      );
+    }
+    functions.set(key, f);
+  }
+  return f;
+}
+
+/** Runs one chunk. */
+export default async function runTask(task: ThreadTask): Promise<ItemResult[]> {
+  const f = await functionOf(task);
+  const items = task.items.map((item) => ({ index: item.index, values: item.values.map(decode) }));
+  const results = await callChunk(f, items);
+  return results.map((r) => (r.ok ? { ...r, value: encode(r.value) } : r));
+}

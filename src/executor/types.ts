@@ -1,0 +1,73 @@
+import type { AnyPipeFunc } from "../graph/types.ts";
+import type { PipelineReference } from "../map/define.ts";
+
+/** One call of a sweep: the element's linear index and its argument values (params order). */
+export interface ChunkItem {
+  readonly index: number;
+  readonly values: readonly unknown[];
+}
+
+/** Calls of one function, handed to an executor together. */
+export interface Chunk {
+  /** The declared pipeline, for executors that run outside this thread. */
+  readonly pipeline: PipelineReference | undefined;
+  /** Name of the function to call. */
+  readonly node: string;
+  /** The function itself, for executors in this thread. */
+  readonly func: AnyPipeFunc;
+  readonly items: readonly ChunkItem[];
+}
+
+/** An error as plain data, so it crosses thread and process boundaries. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string | undefined;
+  readonly code: string | undefined;
+}
+
+/** The outcome of one item: its value, or the error it threw. */
+export type ItemResult =
+  | { readonly index: number; readonly ok: true; readonly value: unknown }
+  | { readonly index: number; readonly ok: false; readonly error: SerializedError };
+
+/**
+ * Runs chunks of sweep elements. `map` uses the inline path for `"inline"`, a pool of worker
+ * threads for `"threads"`; any object of this shape plugs in another engine.
+ */
+export interface Executor {
+  /** Name shown in errors and run.json. */
+  readonly name: string;
+  /** True when functions run outside this thread (the pipeline must be declared). */
+  readonly remote: boolean;
+  /**
+   * Runs every item of the chunk; resolves with one result per item. Rejects only when the
+   * executor itself failed (a dead worker), never because a function threw.
+   */
+  submit(chunk: Chunk, signal?: AbortSignal): Promise<ItemResult[]>;
+  /** Releases threads, connections, timers. */
+  close(): Promise<void>;
+}
+
+/** Turns anything thrown into plain data. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      message: error.message,
+      stack: error.stack,
+      code: typeof code === "string" ? code : undefined,
+    };
+  }
+  return { name: "Error", message: String(error), stack: undefined, code: undefined };
+}
+
+/** Rebuilds an `Error` from plain data (the class is not restored; `name` and `code` are). */
+export function deserializeError(data: SerializedError): Error {
+  const error = new Error(data.message);
+  error.name = data.name;
+  if (data.stack) error.stack = data.stack;
+  if (data.code) (error as Error & { code?: string }).code = data.code;
+  return error;
+}

@@ -1,0 +1,251 @@
+/**
+ * The services compiled runners call: error wrapping, promise tracking, output splitting and
+ * the instrumented call path (listeners, validation). Shared by every way of running a graph.
+ */
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import {
+  AsyncInSyncRunError,
+  NodeExecutionError,
+  PipeweaveError,
+  ValidationError,
+} from "../errors.ts";
+import type { RunnerEnv } from "./compile.ts";
+import type { NodeCall, RunListener } from "./events.ts";
+import type { AnyPipeFunc } from "./types.ts";
+
+/** Errors already wrapped for a node, so an outer frame never wraps them twice. */
+const wrapped = new WeakSet<object>();
+const noop = () => {};
+
+function tag<E extends object>(error: E): E {
+  wrapped.add(error);
+  return error;
+}
+
+/** True for promises and other thenables. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value instanceof Promise ||
+    (value !== null &&
+      typeof value === "object" &&
+      typeof (value as { then?: unknown }).then === "function")
+  );
+}
+
+/** Arguments as the function received them, keyed by name (positional ones by input name). */
+export function namedArguments(node: AnyPipeFunc, args: unknown): Record<string, unknown> {
+  if (node.call.style === "object") return (args ?? {}) as Record<string, unknown>;
+  const list = (args ?? []) as readonly unknown[];
+  const out: Record<string, unknown> = {};
+  node.inputs.forEach((name, i) => {
+    out[name] = list[i];
+  });
+  return out;
+}
+
+/** Arguments keyed by graph name (bound arguments left out), for listeners. */
+function graphInputs(node: AnyPipeFunc, args: unknown): Record<string, unknown> {
+  if (node.call.style === "positional") return namedArguments(node, args);
+  const source = args as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const p of node.call.params) if (Object.hasOwn(source, p.arg)) out[p.graph] = source[p.arg];
+  return out;
+}
+
+/** Splits a function's returned value into its declared outputs, in order. */
+export function splitOutputs(node: AnyPipeFunc, result: unknown): unknown[] {
+  const { outputs, rawOutputs, outputPicker } = node.call;
+  if (outputPicker) return outputs.map((name) => outputPicker(result, name));
+  if (Array.isArray(result)) {
+    if (result.length < outputs.length) {
+      throw new TypeError(
+        `returned an array of ${result.length} values for ${outputs.length} outputs ` +
+          `(${outputs.join(", ")}); return one value per output`,
+      );
+    }
+    return outputs.map((_, k) => result[k]);
+  }
+  if (result !== null && typeof result === "object") {
+    const record = result as Record<string, unknown>;
+    const absent = rawOutputs.filter((k) => !(k in record));
+    if (absent.length > 0) {
+      throw new TypeError(
+        `returned an object without ${absent.map((k) => `"${k}"`).join(", ")}; return a tuple ` +
+          "or an object keyed by every output name, or pass outputPicker",
+      );
+    }
+    return rawOutputs.map((k) => record[k]);
+  }
+  throw new TypeError(
+    `returned ${String(result)} but declares ${outputs.length} outputs (${outputs.join(", ")}); ` +
+      "return a tuple or an object keyed by the output names",
+  );
+}
+
+/** Outputs by graph name, for listeners. */
+function namedOutputs(node: AnyPipeFunc, result: unknown): Record<string, unknown> {
+  const { outputs } = node.call;
+  if (outputs.length === 0) return {};
+  if (outputs.length === 1) return { [outputs[0]!]: result };
+  const parts = splitOutputs(node, result);
+  return Object.fromEntries(outputs.map((name, k) => [name, parts[k]]));
+}
+
+/** Wraps an error thrown by `node` into a {@link NodeExecutionError} (once). */
+export function wrapNodeError(node: AnyPipeFunc, error: unknown, args: unknown): unknown {
+  if (error !== null && typeof error === "object" && wrapped.has(error)) return error;
+  return tag(new NodeExecutionError(node.name, namedArguments(node, args), error));
+}
+
+/** What the env needs beyond the plan. */
+export interface EnvOptions {
+  /** Listeners active for this run. */
+  readonly listeners: readonly RunListener[];
+  /** Check declared schemas. */
+  readonly validate: boolean;
+}
+
+/**
+ * Builds the env for a compiled plan.
+ *
+ * @param steps - The function of each plan step.
+ * @param values - Constants the generated code references.
+ * @param options - Listeners and validation.
+ */
+export function createEnv(
+  steps: readonly AnyPipeFunc[],
+  values: unknown[],
+  options: EnvOptions,
+): RunnerEnv {
+  const fail = (step: number, error: unknown, args: unknown): unknown =>
+    step < 0 ? error : wrapNodeError(steps[step]!, error, args);
+  const active = steps.map((node) =>
+    options.listeners.filter((l) => (l.filter ? l.filter(node) : true)),
+  );
+  return {
+    fns: steps.map((s) => s.call.fn),
+    values,
+    fail,
+    asyncInSync(step, promise) {
+      promise.then(undefined, noop);
+      return tag(new AsyncInSyncRunError(steps[step]!.name));
+    },
+    track(step, promise, args) {
+      const tracked = Promise.resolve(promise).then(undefined, (e: unknown) => {
+        throw fail(step, e, args);
+      });
+      tracked.catch(noop);
+      return tracked;
+    },
+    split(step, result) {
+      return splitOutputs(steps[step]!, result);
+    },
+    call(step, args) {
+      return instrumentedCall(steps[step]!, args, active[step]!, options.validate);
+    },
+  };
+}
+
+function instrumentedCall(
+  node: AnyPipeFunc,
+  args: unknown,
+  listeners: readonly RunListener[],
+  validate: boolean,
+): unknown {
+  if (validate && node.schema.inputs) {
+    const checked = validateInputs(node, args);
+    if (checked) return checked.then(() => callWithListeners(node, args, listeners, validate));
+  }
+  return callWithListeners(node, args, listeners, validate);
+}
+
+function callWithListeners(
+  node: AnyPipeFunc,
+  args: unknown,
+  listeners: readonly RunListener[],
+  validate: boolean,
+): unknown {
+  const record: NodeCall = {
+    node,
+    inputs: listeners.length > 0 ? graphInputs(node, args) : {},
+    startedAt: Date.now(),
+    durationMs: 0,
+    outputs: undefined,
+    error: undefined,
+  };
+  for (const l of listeners) l.onNodeStart?.(record);
+  const t0 = performance.now();
+  const failed = (error: unknown): never => {
+    record.durationMs = performance.now() - t0;
+    record.error = error;
+    for (const l of listeners) l.onNodeError?.(record);
+    throw wrapNodeError(node, error, args);
+  };
+  const done = (result: unknown): unknown => {
+    record.durationMs = performance.now() - t0;
+    const finish = () => {
+      if (listeners.length > 0) {
+        record.outputs = namedOutputs(node, result);
+        try {
+          for (const l of listeners) l.onNodeEnd?.(record);
+        } catch (error) {
+          // A listener's own typed error (a registry that cannot store a value) is the
+          // user's problem to see as is, not as a failure of the node's function.
+          throw error instanceof PipeweaveError ? tag(error) : wrapNodeError(node, error, args);
+        }
+      }
+      return result;
+    };
+    if (validate && node.schema.output) {
+      const checked = checkValue(node, "return", node.schema.output, result);
+      if (checked) return checked.then(finish);
+    }
+    return finish();
+  };
+  let result: unknown;
+  try {
+    const fn = node.call.fn as (...a: unknown[]) => unknown;
+    result = node.call.style === "object" ? fn(args) : fn(...(args as unknown[]));
+  } catch (error) {
+    return failed(error);
+  }
+  if (isThenable(result)) return Promise.resolve(result).then(done, failed);
+  return done(result);
+}
+
+/** Validates every declared input; returns a promise only when a schema is async. */
+function validateInputs(node: AnyPipeFunc, args: unknown): Promise<void> | undefined {
+  const named = namedArguments(node, args);
+  const pending: Promise<void>[] = [];
+  for (const [name, schema] of Object.entries(node.schema.inputs ?? {})) {
+    const p = checkValue(node, name, schema, named[name]);
+    if (p) pending.push(p);
+  }
+  return pending.length > 0 ? Promise.all(pending).then(noop) : undefined;
+}
+
+function checkValue(
+  node: AnyPipeFunc,
+  argument: string,
+  schema: StandardSchemaV1,
+  value: unknown,
+): Promise<void> | undefined {
+  const result = schema["~standard"].validate(value);
+  const check = (r: StandardSchemaV1.Result<unknown>) => {
+    if (r.issues) {
+      throw tag(
+        new ValidationError(
+          node.name,
+          argument,
+          r.issues.map((i) => ({
+            message: i.message,
+            path: (i.path ?? []).map((seg) => (typeof seg === "object" ? seg.key : seg)),
+          })),
+        ),
+      );
+    }
+  };
+  if (result instanceof Promise) return result.then(check);
+  check(result as StandardSchemaV1.Result<unknown>);
+  return undefined;
+}

@@ -1,0 +1,35 @@
+import type { AnyPipeFunc } from "./types.ts";
+
+/**
+ * One call of one function, as listeners see it. The same object is passed to `onNodeStart`
+ * and then to `onNodeEnd` or `onNodeError`, so a listener can key per-call state on it.
+ */
+export interface NodeCall {
+  /** The function being called. */
+  readonly node: AnyPipeFunc;
+  /** Its arguments by graph name. */
+  readonly inputs: Readonly<Record<string, unknown>>;
+  /** Wall-clock start, milliseconds since the epoch. */
+  readonly startedAt: number;
+  /** Duration in milliseconds, set when the call settles. */
+  durationMs: number;
+  /** Outputs by graph name, set when the call succeeds. */
+  outputs: Readonly<Record<string, unknown>> | undefined;
+  /** What the call threw, set when it fails. */
+  error: unknown;
+}
+
+/**
+ * Listener of the engine's lifecycle events. Profiling, history and progress are listeners;
+ * with none attached the engine runs its uninstrumented fast path.
+ */
+export interface RunListener {
+  /** A function is about to be called. */
+  readonly onNodeStart?: (call: NodeCall) => void;
+  /** A function returned (its promise resolved). */
+  readonly onNodeEnd?: (call: NodeCall) => void;
+  /** A function threw (its promise rejected). */
+  readonly onNodeError?: (call: NodeCall) => void;
+  /** Restrict the listener to some functions; all when absent. */
+  readonly filter?: (node: AnyPipeFunc) => boolean;
+}

@@ -1,0 +1,366 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { PipelineDefinitionError } from "../errors.ts";
+import { PARTIAL_SIGNATURE, type PartialSignature } from "./named-partial.ts";
+import { evaluateLiteral, type ParsedSignature, parseSignature } from "./signature.ts";
+import type { GraphInputs, GraphOutputs } from "./types.ts";
+
+/** Standard Schemas checked at run time when the pipeline has `validate: true`. */
+export interface PipeFuncSchema {
+  /** One schema per argument name (as the function declares it). */
+  readonly inputs?: Readonly<Record<string, StandardSchemaV1>>;
+  /** Schema of the returned value. */
+  readonly output?: StandardSchemaV1;
+}
+
+/** Options of {@link pipefunc}. `A` is the function's argument object type. */
+export interface PipeFuncOptions<A = Record<string, unknown>> {
+  /** Name(s) of the output(s). With several, the function returns a tuple or an object keyed by them. */
+  readonly output: string | readonly string[];
+  /** Input names, when they cannot be read from the function's destructuring pattern. */
+  readonly inputs?: readonly string[];
+  /** Argument name -> name in the graph. A key naming an output renames that output. */
+  readonly renames?: Readonly<Record<string, string>>;
+  /** Default values by argument name; they override defaults written in the pattern. */
+  readonly defaults?: Partial<A>;
+  /** Fixed argument values by argument name; bound arguments are not graph inputs. */
+  readonly bound?: Partial<A>;
+  /** Mapspec such as `"a[i], b[j] -> c[i, j]"`, used by `pipeline.map`. */
+  readonly mapspec?: string;
+  /** Cache results of this function (see the pipeline's `cache` option). @defaultValue false */
+  readonly cache?: boolean;
+  /** Record profiling statistics for this function. @defaultValue false */
+  readonly profile?: boolean;
+  /** Standard Schemas checked when the pipeline runs with `validate: true`. */
+  readonly schema?: PipeFuncSchema;
+  /** Display name. @defaultValue `fn.name`, else the output name(s) */
+  readonly name?: string;
+  /** Picks each output from the returned value when there are several outputs. */
+  readonly outputPicker?: (returned: unknown, outputName: string) => unknown;
+  /** Prefix every input and output as `scope.name`. */
+  readonly scope?: string;
+}
+
+/** How an argument's default is known. */
+export type ParamDefault =
+  | { readonly kind: "none" }
+  /** A value to pass when nothing else provides the argument. */
+  | { readonly kind: "value"; readonly value: unknown; readonly source?: string }
+  /** Written in the function's own pattern; the function applies it when given `undefined`. */
+  | {
+      readonly kind: "own";
+      readonly source: string;
+      readonly value?: unknown;
+      readonly known: boolean;
+    };
+
+/** One argument the engine passes, linking the function's name for it to the graph's name. */
+export interface ParamSpec {
+  /** Name the function reads (object key); for positional calls, the input name as declared. */
+  readonly arg: string;
+  /** Name in the graph (after renames and scope). */
+  readonly graph: string;
+  readonly default: ParamDefault;
+}
+
+/** What the engine needs to call a function; computed once per PipeFunc. @internal */
+export interface CallSpec {
+  readonly fn: Function;
+  /** `object`: `fn({ a, b })`; `positional`: `fn(a, b)`. */
+  readonly style: "object" | "positional";
+  /** Arguments read from the graph, in call order. */
+  readonly params: readonly ParamSpec[];
+  /** Fixed arguments by argument name (object style only). */
+  readonly bound: Readonly<Record<string, unknown>>;
+  /** Output names in the graph. */
+  readonly outputs: readonly string[];
+  /** Output names as the function returns them (keys of a returned object). */
+  readonly rawOutputs: readonly string[];
+  readonly outputPicker: ((returned: unknown, outputName: string) => unknown) | undefined;
+}
+
+const noSchema: PipeFuncSchema = Object.freeze({});
+
+/**
+ * A function that names its output(s), ready to be a node of a {@link Pipeline}.
+ * `In` and `Out` are the graph-facing input and output types.
+ */
+export class PipeFunc<
+  In extends object = Record<string, unknown>,
+  Out extends object = Record<string, unknown>,
+> {
+  /** Phantom field carrying the graph-facing types; never set at run time. */
+  declare readonly types?: { readonly in: In; readonly out: Out };
+  /** Display name, used in errors, views and profiles. */
+  readonly name: string;
+  /** Output names in the graph. */
+  readonly outputs: readonly string[];
+  /** Input names in the graph (bound arguments excluded). */
+  readonly inputs: readonly string[];
+  /** Default values by graph name (literal defaults read from the pattern, and `defaults`). */
+  readonly defaults: Readonly<Record<string, unknown>>;
+  /** The mapspec, if any. */
+  readonly mapspec: string | undefined;
+  /** Whether results are cached. */
+  readonly cache: boolean;
+  /** Whether calls are profiled. */
+  readonly profile: boolean;
+  /** Declared Standard Schemas. */
+  readonly schema: PipeFuncSchema;
+  /** The scope prefix, if any. */
+  readonly scope: string | undefined;
+  /** @internal How the engine calls this function. */
+  readonly call: CallSpec;
+  readonly #derive: PipeFuncDerive;
+
+  /** @internal Use {@link pipefunc} or {@link Node}. */
+  constructor(init: {
+    readonly name: string;
+    readonly call: CallSpec;
+    readonly mapspec?: string | undefined;
+    readonly cache?: boolean | undefined;
+    readonly profile?: boolean | undefined;
+    readonly schema?: PipeFuncSchema | undefined;
+    readonly scope?: string | undefined;
+    readonly derive: PipeFuncDerive;
+  }) {
+    this.name = init.name;
+    this.call = init.call;
+    this.outputs = init.call.outputs;
+    this.inputs = init.call.params.map((p) => p.graph);
+    const defaults: Record<string, unknown> = {};
+    for (const p of init.call.params) {
+      if (p.default.kind === "value") defaults[p.graph] = p.default.value;
+      else if (p.default.kind === "own" && p.default.known) defaults[p.graph] = p.default.value;
+    }
+    this.defaults = defaults;
+    this.mapspec = init.mapspec;
+    this.cache = init.cache ?? false;
+    this.profile = init.profile ?? false;
+    this.schema = init.schema ?? noSchema;
+    this.scope = init.scope;
+    this.#derive = init.derive;
+  }
+
+  /** Names of inputs that have a default (so need not be given). */
+  get optionalInputs(): readonly string[] {
+    return this.call.params.filter((p) => p.default.kind !== "none").map((p) => p.graph);
+  }
+
+  /**
+   * @internal Renames graph names (inputs and outputs) without touching the function:
+   * the building block of `Pipeline.withRenames`.
+   */
+  renameGraph(renames: Readonly<Record<string, string>>): PipeFunc {
+    return this.#derive.renameGraph(renames);
+  }
+
+  /**
+   * Returns a copy with some options changed (pipefunc's `update_*`). Options may change
+   * names, so the copy's names are untyped.
+   * @param options - Options to override; the rest are kept.
+   */
+  with(options: Partial<PipeFuncOptions>): PipeFunc {
+    return this.#derive.with(options);
+  }
+}
+
+/** @internal How a factory rebuilds its PipeFunc with changes. */
+export interface PipeFuncDerive {
+  /** Renames graph names (inputs and outputs), keeping the function. */
+  readonly renameGraph: (renames: Readonly<Record<string, string>>) => PipeFunc;
+  /** Rebuilds from the original options merged with `changes`. */
+  readonly with: (changes: Partial<PipeFuncOptions>) => PipeFunc;
+}
+
+/**
+ * Wraps a function that takes one object of named arguments into a pipeline node.
+ *
+ * Input names come from `options.inputs`, else from the destructuring pattern of `fn`'s first
+ * parameter; defaults written there (`x = 1`) become the node's defaults.
+ *
+ * @param options - The output name(s) and optional settings.
+ * @param fn - The function; sync or async.
+ * @returns A {@link PipeFunc}.
+ * @throws {@link PipelineDefinitionError} when input names cannot be read and `inputs` is not given.
+ * @example
+ * ```ts
+ * const add = pipefunc({ output: "c" }, ({ a, b }: { a: number; b: number }) => a + b);
+ * ```
+ */
+export function pipefunc<
+  const O extends string | readonly string[],
+  A extends object,
+  R,
+  const Rn extends Readonly<Record<string, string>> = {},
+  const B extends Partial<A> = {},
+  const S extends string = string,
+>(
+  options: PipeFuncOptions<NoInfer<A>> & {
+    readonly output: O;
+    readonly renames?: Rn;
+    readonly bound?: B;
+    readonly scope?: S;
+  },
+  fn: (args: A) => R,
+): PipeFunc<GraphInputs<A, Rn, B, S>, GraphOutputs<O, Awaited<R>, Rn, S>> {
+  return buildPipeFunc(options as PipeFuncOptions, fn) as PipeFunc<
+    GraphInputs<A, Rn, B, S>,
+    GraphOutputs<O, Awaited<R>, Rn, S>
+  >;
+}
+
+function buildPipeFunc(options: PipeFuncOptions, fn: Function): PipeFunc {
+  if (typeof fn !== "function") {
+    throw new PipelineDefinitionError(
+      `pipefunc for output ${JSON.stringify(options?.output)} expected a function, got ${typeof fn}. ` +
+        "Pass the function as the second argument: pipefunc({ output }, fn).",
+    );
+  }
+  const outputs = normalizeOutputs(options.output, fn);
+  const name = options.name ?? (fn.name && fn.name !== "anonymous" ? fn.name : outputs.join(","));
+  const args = readArguments(options, fn, name);
+  const bound = (options.bound ?? {}) as Record<string, unknown>;
+  const explicitDefaults = (options.defaults ?? {}) as Record<string, unknown>;
+  for (const key of [...Object.keys(bound), ...Object.keys(explicitDefaults)]) {
+    if (!args.some((a) => a.key === key)) {
+      throw new PipelineDefinitionError(
+        `Function "${name}" has no argument "${key}" (its arguments: ${args.map((a) => `"${a.key}"`).join(", ") || "none"}). ` +
+          "Fix the key in `bound` or `defaults`.",
+      );
+    }
+  }
+  const toGraph = graphNamer(options.renames ?? {}, options.scope);
+  const params: ParamSpec[] = [];
+  for (const a of args) {
+    if (Object.hasOwn(bound, a.key)) continue;
+    params.push({ arg: a.key, graph: toGraph(a.key), default: defaultFor(a, explicitDefaults) });
+  }
+  const call: CallSpec = {
+    fn,
+    style: "object",
+    params,
+    bound,
+    outputs: outputs.map(toGraph),
+    rawOutputs: outputs,
+    outputPicker: options.outputPicker,
+  };
+  checkDistinct(name, call);
+  return new PipeFunc({
+    name,
+    call,
+    mapspec: options.mapspec,
+    cache: options.cache,
+    profile: options.profile,
+    schema: options.schema,
+    scope: options.scope,
+    derive: {
+      // Renames arrive as full graph names, so the scope is already folded into them.
+      renameGraph: (renameGraph) =>
+        buildPipeFunc(
+          { ...options, scope: undefined, renames: composeRenames(call, renameGraph) },
+          fn,
+        ),
+      with: (changes) => buildPipeFunc({ ...options, ...changes }, fn),
+    },
+  });
+}
+
+interface ArgumentInfo {
+  readonly key: string;
+  readonly defaultSource?: string | undefined;
+}
+
+/** Reads a function's object pattern, or the open arguments a named partial recorded. */
+function signatureOf(fn: Function): ParsedSignature {
+  const partial = (fn as { [PARTIAL_SIGNATURE]?: PartialSignature })[PARTIAL_SIGNATURE];
+  if (partial?.kind === "object")
+    return {
+      kind: "object",
+      params: partial.params.map((p) => ({ ...p, hasDefault: p.defaultSource !== undefined })),
+      hasRest: false,
+    };
+  return parseSignature(fn);
+}
+
+function readArguments(options: PipeFuncOptions, fn: Function, name: string): ArgumentInfo[] {
+  if (options.inputs) {
+    const parsed = signatureOf(fn);
+    const sources = new Map(
+      parsed.kind === "object" ? parsed.params.map((p) => [p.key, p.defaultSource]) : [],
+    );
+    return options.inputs.map((key) => ({ key, defaultSource: sources.get(key) }));
+  }
+  const parsed = signatureOf(fn);
+  if (parsed.kind === "none") return [];
+  if (parsed.kind === "unreadable") {
+    throw new PipelineDefinitionError(
+      `Cannot read the input names of function "${name}": ${parsed.reason}. ` +
+        'Destructure its first parameter ({ a, b }) => ... or pass `inputs: ["a", "b"]`.',
+    );
+  }
+  return parsed.params.map((p) => ({ key: p.key, defaultSource: p.defaultSource }));
+}
+
+function defaultFor(a: ArgumentInfo, explicit: Readonly<Record<string, unknown>>): ParamDefault {
+  if (Object.hasOwn(explicit, a.key)) {
+    return { kind: "value", value: explicit[a.key], source: a.defaultSource };
+  }
+  if (a.defaultSource === undefined) return { kind: "none" };
+  const literal = evaluateLiteral(a.defaultSource);
+  return literal.ok
+    ? { kind: "own", source: a.defaultSource, value: literal.value, known: true }
+    : { kind: "own", source: a.defaultSource, known: false };
+}
+
+function normalizeOutputs(output: string | readonly string[] | undefined, fn: Function): string[] {
+  const list = typeof output === "string" ? [output] : Array.isArray(output) ? [...output] : [];
+  if (list.length === 0 || list.some((o) => typeof o !== "string" || o === "")) {
+    throw new PipelineDefinitionError(
+      `Function "${fn.name || "anonymous"}" needs \`output\`: a non-empty name or list of names, ` +
+        `got ${JSON.stringify(output)}. Pass pipefunc({ output: "name" }, fn).`,
+    );
+  }
+  return list;
+}
+
+/** @internal Maps an argument or output name to its graph name. */
+export function graphNamer(
+  renames: Readonly<Record<string, string>>,
+  scope: string | undefined,
+): (name: string) => string {
+  return (name) => {
+    const renamed = renames[name] ?? name;
+    if (!scope || renamed === "config" || renamed.startsWith("config.")) return renamed;
+    return renamed.startsWith(`${scope}.`) ? renamed : `${scope}.${renamed}`;
+  };
+}
+
+/** Turns graph-name renames into argument-name renames for a rebuild. */
+function composeRenames(
+  call: CallSpec,
+  renameGraph: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of call.params) out[p.arg] = renameGraph[p.graph] ?? p.graph;
+  call.rawOutputs.forEach((raw, i) => {
+    const graph = call.outputs[i]!;
+    out[raw] = renameGraph[graph] ?? graph;
+  });
+  return out;
+}
+
+/** @internal Rejects a function that reads or produces one name twice. */
+export function checkDistinct(name: string, call: CallSpec): void {
+  for (const [kind, list] of [
+    ["inputs", call.params.map((p) => p.graph)],
+    ["outputs", call.outputs],
+  ] as const) {
+    const duplicate = list.find((n, i) => list.indexOf(n) !== i);
+    if (duplicate !== undefined) {
+      throw new PipelineDefinitionError(
+        `Function "${name}" has "${duplicate}" twice among its ${kind}. ` +
+          "Rename one of them with `renames`.",
+      );
+    }
+  }
+}

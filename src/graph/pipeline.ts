@@ -1,0 +1,681 @@
+import { isDeepStrictEqual } from "node:util";
+import { closestNames } from "../_internal/closest.ts";
+import { PipelineDefinitionError, UnusedInputError } from "../errors.ts";
+import { addMapspecAxis } from "../map/add-axis.ts";
+import { sweepLayout } from "../map/layout.ts";
+import type { MapResults } from "../map/results.ts";
+import { type MapInputs, type MapOptions, runMap } from "../map/run-map.ts";
+import { Profiler, type ProfileStats, printProfilingStats } from "../profile/profiler.ts";
+import { openRegistryStore, type Registry, type RegistryOptions } from "../registry/registry.ts";
+import { toAscii } from "../viz/ascii.ts";
+import { toDot } from "../viz/dot.ts";
+import { toMermaid } from "../viz/mermaid.ts";
+import { compile, type Runner } from "./compile.ts";
+import { createEnv } from "./engine.ts";
+import type { RunListener } from "./events.ts";
+import { type ExecutionOrder, Graph, isConfigName } from "./graph.ts";
+import { type HistoryEntry, HistoryRecorder } from "./history.ts";
+import { nestFunctions } from "./nest.ts";
+import type { PipeFunc } from "./pipe-func.ts";
+import { ALL, buildPlan } from "./plan.ts";
+import type {
+  AnyPipeFunc,
+  CheckConnections,
+  OutputMap,
+  OutputName,
+  RunInputs,
+  Simplify,
+} from "./types.ts";
+
+/** Options of a {@link Pipeline}. */
+export interface PipelineOptions {
+  /** Name shown in views and errors. @defaultValue "pipeline" */
+  readonly name?: string;
+  /** Values for `config` and `config.<path>` inputs. @defaultValue {} */
+  readonly config?: Readonly<Record<string, unknown>>;
+  /** Runtime objects given to every run (connections, clients). Caller inputs win. @defaultValue {} */
+  readonly constants?: Readonly<Record<string, unknown>>;
+  /** `"auto"` orders by dependencies; `"declared"` runs functions as listed. @defaultValue "auto" */
+  readonly order?: ExecutionOrder;
+  /** Persist every output in a folder and restore it on later runs instead of recomputing. */
+  readonly registry?: RegistryOptions;
+  /** Record each executed function's inputs and outputs in `pipeline.history`. @defaultValue false */
+  readonly history?: boolean;
+  /** Profile every function (else only those with `profile: true`). @defaultValue false */
+  readonly profile?: boolean;
+  /** Check declared Standard Schemas at run time. @defaultValue false */
+  readonly validate?: boolean;
+  /** Accept inputs that no function reads. @defaultValue false */
+  readonly allowUnused?: boolean;
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Accept inputs that no function reads. @defaultValue the pipeline's `allowUnused` */
+  readonly allowUnused?: boolean;
+}
+
+/** What {@link Pipeline.info} returns. */
+export interface PipelineInfo {
+  /** Root inputs: read by some function, produced by none (config paths excluded). */
+  readonly inputs: readonly string[];
+  /** Every output. */
+  readonly outputs: readonly string[];
+  /** Root inputs without a default. */
+  readonly requiredInputs: readonly string[];
+  /** Root inputs with a default. */
+  readonly optionalInputs: readonly string[];
+  /** Outputs that some function reads. */
+  readonly intermediate: readonly string[];
+}
+
+/** Result of {@link Pipeline.topologicalGenerations}. */
+export interface Generations {
+  /** Inputs no function produces. */
+  readonly rootInputs: readonly string[];
+  /** Functions grouped so each group depends only on earlier groups. */
+  readonly generations: readonly (readonly AnyPipeFunc[])[];
+}
+
+/** A pipe function whose types are not tracked (after renames, nesting, subpipelines). */
+export type UntypedPipeFunc = PipeFunc<Record<string, unknown>, Record<string, unknown>>;
+
+type WithoutProducer<Fns extends readonly AnyPipeFunc[], K> = Fns extends readonly [
+  infer H extends AnyPipeFunc,
+  ...infer T extends readonly AnyPipeFunc[],
+]
+  ? H extends PipeFunc<object, infer O>
+    ? K extends keyof O
+      ? WithoutProducer<T, K>
+      : [H, ...WithoutProducer<T, K>]
+    : never
+  : Fns;
+
+interface PlanEntry {
+  /** Caller keys this entry matches (the raw keys, before flattening scopes). */
+  readonly keys: readonly string[];
+  readonly flatten: boolean;
+  readonly unused: readonly string[];
+  readonly build: (instrumented: boolean, isAsync: boolean) => Runner;
+  readonly runners: (Runner | undefined)[];
+}
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+const ALL_KEY = "\u0000all";
+
+/**
+ * A DAG of functions that name their outputs, run for any output from any inputs.
+ *
+ * Pipelines are immutable: `add`, `drop`, `replace`, `withRenames` … return new pipelines.
+ *
+ * @example
+ * ```ts
+ * const pipeline = new Pipeline([fC, fD, fE]);
+ * await pipeline.run("d", { a: 2, b: 3 }); // 15
+ * ```
+ */
+export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly UntypedPipeFunc[]> {
+  readonly #graph: Graph;
+  readonly #options: PipelineOptions;
+  readonly #plans = new Map<string, PlanEntry[]>();
+  readonly #listeners: RunListener[] = [];
+  readonly #profiler: Profiler | undefined;
+  readonly #history: HistoryRecorder | undefined;
+  readonly #registry: ReturnType<typeof openRegistryStore> | undefined;
+  readonly #hasExtra: boolean;
+
+  /**
+   * @param functions - The functions; each output must have one producer.
+   * @param options - Config, constants, order, registry, history, profiling, validation.
+   * @throws {@link PipelineDefinitionError} listing every definition problem.
+   * @throws {@link CycleError} when functions depend on each other in a circle.
+   * @throws {@link RegistryConflictError} when a constant is also a stored output.
+   */
+  constructor(functions: Fns & CheckConnections<Fns>, options: PipelineOptions = {}) {
+    this.#graph = new Graph(functions as readonly AnyPipeFunc[], options.order ?? "auto");
+    this.#options = options;
+    const anyProfiled = options.profile || this.#graph.functions.some((f) => f.profile);
+    if (anyProfiled) {
+      this.#profiler = new Profiler(options.profile === true);
+      this.#listeners.push(this.#profiler.listener);
+    }
+    if (options.history) {
+      this.#history = new HistoryRecorder();
+      this.#listeners.push(this.#history.listener);
+    }
+    if (options.registry) {
+      this.#registry = openRegistryStore(options.registry, options.constants ?? {});
+      this.#listeners.push(this.#registry.listener);
+    }
+    this.#hasExtra =
+      this.#registry !== undefined || Object.keys(options.constants ?? {}).length > 0;
+  }
+
+  /** The functions, in declaration order. */
+  get functions(): Fns {
+    return this.#graph.functions as unknown as Fns;
+  }
+
+  /** The options this pipeline was built with. */
+  get options(): PipelineOptions {
+    return this.#options;
+  }
+
+  /** Name shown in views and errors. */
+  get name(): string {
+    return this.#options.name ?? "pipeline";
+  }
+
+  /** Functions in execution order. */
+  get sortedFunctions(): readonly AnyPipeFunc[] {
+    return this.#graph.order.map((i) => this.#graph.functions[i]!);
+  }
+
+  /** Functions whose outputs no other function reads. */
+  get leaves(): readonly AnyPipeFunc[] {
+    return this.#graph.functions.filter((f) => f.outputs.every((o) => !this.#graph.readers.has(o)));
+  }
+
+  /** Functions that read only root inputs (nothing another function produces). */
+  get roots(): readonly AnyPipeFunc[] {
+    return this.#graph.functions.filter((f) => f.inputs.every((i) => !this.#graph.producer.has(i)));
+  }
+
+  /** Entries recorded by the last run when `history: true` (else empty). */
+  get history(): readonly HistoryEntry[] {
+    return this.#history?.entries ?? [];
+  }
+
+  /**
+   * Computes one output (or runs one side-effect node by name).
+   *
+   * @param output - The output name.
+   * @param inputs - Root inputs, and any intermediate value (its producer is skipped).
+   * @param options - Per-run options.
+   * @returns A promise of the output's value.
+   * @throws {@link MissingInputError}, {@link UnknownOutputError}, {@link NodeExecutionError} (as rejections).
+   */
+  run<K extends OutputName<Fns>>(
+    output: K,
+    inputs?: RunInputs<Fns>,
+    options?: RunOptions,
+  ): Promise<OutputMap<Fns>[K]> {
+    try {
+      return this.#execute(output, inputs, options, true) as Promise<OutputMap<Fns>[K]>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Computes one output synchronously.
+   *
+   * @throws {@link AsyncInSyncRunError} naming the first function that returns a Promise.
+   */
+  runSync<K extends OutputName<Fns>>(
+    output: K,
+    inputs?: RunInputs<Fns>,
+    options?: RunOptions,
+  ): OutputMap<Fns>[K] {
+    return this.#execute(output, inputs, options, false) as OutputMap<Fns>[K];
+  }
+
+  /**
+   * Runs every function and resolves to every given and computed value by name.
+   *
+   * @param inputs - Root inputs (and intermediates to skip their producers).
+   */
+  runAll<I extends RunInputs<Fns> = {}>(
+    inputs?: I,
+    options?: RunOptions,
+  ): Promise<Simplify<OutputMap<Fns> & I>> {
+    try {
+      return this.#execute(ALL_KEY, inputs, options, true) as Promise<Simplify<OutputMap<Fns> & I>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Runs every function synchronously; see {@link Pipeline.runAll}. */
+  runAllSync<I extends RunInputs<Fns> = {}>(
+    inputs?: I,
+    options?: RunOptions,
+  ): Simplify<OutputMap<Fns> & I> {
+    return this.#execute(ALL_KEY, inputs, options, false) as Simplify<OutputMap<Fns> & I>;
+  }
+
+  #execute(
+    target: string,
+    inputs: Readonly<Record<string, unknown>> | undefined,
+    options: RunOptions | undefined,
+    isAsync: boolean,
+  ): unknown {
+    const given = inputs ?? EMPTY;
+    const extra = this.#hasExtra ? this.#extraValues() : EMPTY;
+    const entry = this.#entry(target, given, extra);
+    if (entry.unused.length > 0 && !(options?.allowUnused ?? this.#options.allowUnused)) {
+      throw this.#unusedError(entry.unused);
+    }
+    const instrumented = this.#listeners.length > 0 || this.#options.validate === true;
+    const slot = (instrumented ? 2 : 0) + (isAsync ? 1 : 0);
+    let runner = entry.runners[slot];
+    if (!runner) {
+      runner = entry.build(instrumented, isAsync);
+      entry.runners[slot] = runner;
+    }
+    this.#history?.reset();
+    return runner(entry.flatten ? flattenScopes(given, this.#graph.names) : given, extra);
+  }
+
+  #extraValues(): Readonly<Record<string, unknown>> {
+    const constants = this.#options.constants ?? EMPTY;
+    return this.#registry ? this.#registry.values(constants) : constants;
+  }
+
+  /** Finds (or builds) the plan for this target and key set, without allocating on a hit. */
+  #entry(
+    target: string,
+    given: Readonly<Record<string, unknown>>,
+    extra: Readonly<Record<string, unknown>>,
+  ): PlanEntry {
+    const cacheKey = this.#registry ? `${target}\u0000${Object.keys(extra).sort().join()}` : target;
+    let list = this.#plans.get(cacheKey);
+    if (list) {
+      let count = 0;
+      for (const _ in given) count++;
+      for (const e of list) {
+        if (e.keys.length !== count) continue;
+        let ok = true;
+        for (const k of e.keys) {
+          if (!(k in given)) {
+            ok = false;
+            break;
+          }
+        }
+        if (ok) return e;
+      }
+    } else {
+      list = [];
+      this.#plans.set(cacheKey, list);
+    }
+    const entry = this.#plan(target, given, extra);
+    list.push(entry);
+    return entry;
+  }
+
+  #plan(
+    target: string,
+    given: Readonly<Record<string, unknown>>,
+    extra: Readonly<Record<string, unknown>>,
+  ): PlanEntry {
+    const graph = this.#graph;
+    const keys = Object.keys(given);
+    const flatten = keys.some((k) => !graph.names.has(k) && isScope(k, given[k], graph.names));
+    const flatKeys = flatten ? Object.keys(flattenScopes(given, graph.names)) : keys;
+    const unused = flatKeys.filter(
+      (k) => !graph.names.has(k) && !graph.byName.has(k) && !isConfigName(k),
+    );
+    const plan = buildPlan(graph, {
+      target: target === ALL_KEY ? ALL : target,
+      inputs: new Set(flatKeys),
+      extra: new Set(Object.keys(extra)),
+      config: this.#options.config,
+    });
+    const steps = plan.steps.map((s) => graph.functions[s.fn]!);
+    return {
+      keys,
+      flatten,
+      unused,
+      runners: [],
+      build: (instrumented, isAsync) =>
+        compile(plan, graph.functions, { async: isAsync, instrumented }, (values) =>
+          createEnv(steps, values, {
+            listeners: this.#listeners,
+            validate: this.#options.validate === true,
+          }),
+        ),
+    };
+  }
+
+  #unusedError(unused: readonly string[]): UnusedInputError {
+    const known = [...this.#graph.names];
+    const suggestions: Record<string, string> = {};
+    for (const u of unused) {
+      const best = closestNames(u, known, 1)[0];
+      if (best) suggestions[u] = best;
+    }
+    return new UnusedInputError(unused, suggestions);
+  }
+
+  /** Describes the pipeline's inputs and outputs. */
+  info(): PipelineInfo {
+    const g = this.#graph;
+    const inputs = g.rootInputs;
+    const hasDefault = (name: string) =>
+      g.defaults.has(name) ||
+      (g.readers.get(name) ?? []).every((i) =>
+        g.functions[i]!.call.params.some((p) => p.graph === name && p.default.kind !== "none"),
+      );
+    const outputs = [...g.producer.keys()];
+    return {
+      inputs,
+      outputs,
+      requiredInputs: inputs.filter((n) => !hasDefault(n)),
+      optionalInputs: inputs.filter(hasDefault),
+      intermediate: outputs.filter((o) => g.readers.has(o)),
+    };
+  }
+
+  /** Root inputs and the functions grouped into dependency generations. */
+  topologicalGenerations(): Generations {
+    return {
+      rootInputs: this.#graph.rootInputs,
+      generations: this.#graph.generations.map((gen) => gen.map((i) => this.#graph.functions[i]!)),
+    };
+  }
+
+  /**
+   * The function producing `output` (or named `output`).
+   * @throws {@link UnknownOutputError} when none does.
+   */
+  get(output: OutputName<Fns> | (string & {})): AnyPipeFunc {
+    const i = this.#graph.producer.get(output) ?? this.#graph.byName.get(output);
+    if (i === undefined) {
+      buildPlan(this.#graph, { target: output, inputs: new Set(), extra: new Set(), config: {} });
+    }
+    return this.#graph.functions[i!]!;
+  }
+
+  /** A new pipeline with `fn` added. */
+  add<F extends AnyPipeFunc>(fn: F): Pipeline<[...Fns, F]> {
+    return this.#derive([...this.#graph.functions, fn]) as Pipeline<[...Fns, F]>;
+  }
+
+  /** A new pipeline without the function producing `output`. */
+  drop<K extends OutputName<Fns>>(output: K): Pipeline<WithoutProducer<Fns, K>> {
+    const target = this.get(output);
+    return this.#derive(this.#graph.functions.filter((f) => f !== target)) as Pipeline<
+      WithoutProducer<Fns, K>
+    >;
+  }
+
+  /** A new pipeline where `fn` takes the place of the function producing `output`. */
+  replace<K extends OutputName<Fns>, F extends AnyPipeFunc>(
+    output: K,
+    fn: F,
+  ): Pipeline<[...WithoutProducer<Fns, K>, F]> {
+    const target = this.get(output);
+    return this.#derive(this.#graph.functions.map((f) => (f === target ? fn : f))) as Pipeline<
+      [...WithoutProducer<Fns, K>, F]
+    >;
+  }
+
+  /**
+   * A new pipeline with `other`'s functions after these (linepipe's `+`). Configs and
+   * constants merge; a key both define with different values is an error, never overwritten.
+   *
+   * @throws {@link PipelineDefinitionError} for duplicate outputs or conflicting options.
+   */
+  concat<G extends readonly AnyPipeFunc[]>(other: Pipeline<G>): Pipeline<[...Fns, ...G]> {
+    const a = this.#options;
+    const b = other.options;
+    const problems: string[] = [];
+    const merge = (kind: "config" | "constants") => {
+      const out = { ...a[kind] };
+      for (const [k, v] of Object.entries(b[kind] ?? {})) {
+        if (Object.hasOwn(out, k) && !isDeepStrictEqual(out[k], v)) {
+          problems.push(
+            `Both pipelines set ${kind} "${k}" to different values. Give one of them another name.`,
+          );
+        }
+        out[k] = v;
+      }
+      return out;
+    };
+    const options: PipelineOptions = {
+      ...b,
+      ...a,
+      config: merge("config"),
+      constants: merge("constants"),
+    };
+    if (problems.length > 0) throw new PipelineDefinitionError(problems);
+    return new Pipeline([...this.#graph.functions, ...other.functions] as never, options) as never;
+  }
+
+  /**
+   * The smallest pipeline computing `outputs` (default: every leaf output) from `inputs`
+   * (default: the root inputs).
+   *
+   * @throws {@link PipelineDefinitionError} when an output cannot be computed from `inputs`.
+   */
+  subpipeline(selection: {
+    readonly inputs?: readonly string[];
+    readonly outputs?: readonly string[];
+  }): Pipeline<readonly UntypedPipeFunc[]> {
+    const g = this.#graph;
+    const cut = new Set(selection.inputs ?? []);
+    const outputs =
+      selection.outputs ??
+      (selection.inputs
+        ? forwardOutputs(g, cut)
+        : this.leaves.flatMap((f) => (f.outputs.length > 0 ? f.outputs : [f.name])));
+    const keep = new Set<number>();
+    const problems: string[] = [];
+    const visit = (name: string, reader: string, optional: boolean) => {
+      if (cut.has(name) || isConfigName(name)) return;
+      const p = g.producer.get(name);
+      if (p !== undefined) visitFn(p);
+      else if (selection.inputs && !optional && !g.defaults.has(name)) {
+        problems.push(
+          `"${reader}" needs "${name}", which is not among the inputs ${JSON.stringify(selection.inputs)}. Add it to inputs.`,
+        );
+      }
+    };
+    const visitFn = (i: number) => {
+      if (keep.has(i)) return;
+      keep.add(i);
+      const f = g.functions[i]!;
+      for (const p of f.call.params) visit(p.graph, f.name, p.default.kind !== "none");
+    };
+    for (const o of outputs) {
+      const i = g.producer.get(o) ?? g.byName.get(o);
+      if (i === undefined) this.get(o);
+      else visitFn(i);
+    }
+    if (problems.length > 0) throw new PipelineDefinitionError(problems);
+    return this.#derive(g.functions.filter((_, i) => keep.has(i))) as never;
+  }
+
+  /**
+   * A new pipeline where the functions producing `outputs` become one nested function
+   * (pipefunc's NestedPipeFunc) with every output of the group.
+   *
+   * @param outputs - Outputs whose producers are combined.
+   * @param name - Name of the nested function. @defaultValue the group's names joined
+   */
+  nest(outputs: readonly string[], name?: string): Pipeline<readonly UntypedPipeFunc[]> {
+    const group = [...new Set(outputs.map((o) => this.get(o)))];
+    const nested = nestFunctions(group, name, (fns) => new Pipeline(fns as never) as never);
+    const first = this.#graph.functions.findIndex((f) => group.includes(f));
+    const rest = this.#graph.functions.filter((f) => !group.includes(f));
+    rest.splice(first, 0, nested);
+    return this.#derive(rest) as never;
+  }
+
+  /** A new pipeline with graph names renamed (inputs and outputs), `{ old: "new" }`. */
+  withRenames(renames: Readonly<Record<string, string>>): Pipeline<readonly UntypedPipeFunc[]> {
+    const unknown = Object.keys(renames).filter((k) => !this.#graph.names.has(k));
+    if (unknown.length > 0) {
+      throw new PipelineDefinitionError(
+        unknown.map(
+          (k) =>
+            `Cannot rename "${k}": no function reads or produces it.` +
+            hint(closestNames(k, this.#graph.names, 1)),
+        ),
+      );
+    }
+    return this.#derive(this.#graph.functions.map((f) => f.renameGraph(renames))) as never;
+  }
+
+  /** A new pipeline with new defaults for inputs, by graph name. */
+  withDefaults(defaults: Readonly<Record<string, unknown>>): Pipeline<Fns> {
+    const unknown = Object.keys(defaults).filter((k) => !this.#graph.readers.has(k));
+    if (unknown.length > 0) {
+      throw new PipelineDefinitionError(
+        unknown.map(
+          (k) =>
+            `Cannot set a default for "${k}": no function reads it.` +
+            hint(closestNames(k, this.#graph.readers.keys(), 1)),
+        ),
+      );
+    }
+    return this.#derive(
+      this.#graph.functions.map((f) => {
+        const mine = f.call.params.filter((p) => Object.hasOwn(defaults, p.graph));
+        if (mine.length === 0) return f;
+        const byArg: Record<string, unknown> = {};
+        for (const p of f.call.params) {
+          if (p.default.kind === "value") byArg[p.arg] = p.default.value;
+        }
+        for (const p of mine) byArg[p.arg] = defaults[p.graph];
+        return f.with({ defaults: byArg });
+      }),
+    ) as unknown as Pipeline<Fns>;
+  }
+
+  /**
+   * Runs a sweep: every function with a mapspec is called once per element of its output
+   * axes, the others once; see docs/mapspec.md.
+   *
+   * @param inputs - Inputs by name (arrays for mapped inputs), or a `sweep(...)`.
+   * @param options - Run folder, storage, executor, resume, progress, errors, signal.
+   * @returns Each output as `{ output, array, shape, dims }`, with `errors` and `toRows()`.
+   * @throws {@link MapSpecSyntaxError}, {@link MapSpecError}, {@link ShapeMismatchError},
+   *   {@link MissingInputError}, {@link RunFolderMismatchError}, {@link RunFolderExistsError},
+   *   {@link NodeExecutionError} (with `errors: "raise"`), {@link AbortError} (as rejections).
+   * @example
+   * ```ts
+   * const add = pipefunc({ output: "c", mapspec: "a[i], b[j] -> c[i, j]" }, ({ a, b }: { a: number; b: number }) => a + b);
+   * const results = await new Pipeline([add]).map({ a: [1, 2], b: [10, 20, 30] });
+   * results.c.array.shape; // [2, 3]
+   * ```
+   */
+  map(inputs: MapInputs, options?: MapOptions): Promise<MapResults<OutputMap<Fns>>> {
+    return runMap(this, inputs, options) as Promise<MapResults<OutputMap<Fns>>>;
+  }
+
+  /** Axes of every mapped name (root inputs and outputs), `{ name: axes }`. */
+  get mapspecAxes(): Readonly<Record<string, readonly string[]>> {
+    return Object.fromEntries(sweepLayout(this, this.sortedFunctions).dims);
+  }
+
+  /**
+   * A new pipeline where input `name` is mapped along a new `axis` by every function reading
+   * it, and the axis is carried downstream (pipefunc's `add_mapspec_axis`):
+   * `"x[i] -> y[i]"` becomes `"x[i], z[k] -> y[i, k]"` and a reduction `"y[:, k] -> sum[k]"`.
+   */
+  addMapspecAxis(name: string, axis: string): Pipeline<Fns> {
+    return this.#derive(
+      addMapspecAxis(this, this.sortedFunctions, name, axis),
+    ) as unknown as Pipeline<Fns>;
+  }
+
+  /** Adds a lifecycle listener; returns a function that removes it. */
+  on(listener: RunListener): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const i = this.#listeners.indexOf(listener);
+      if (i >= 0) this.#listeners.splice(i, 1);
+    };
+  }
+
+  /** Profiling statistics per function name (empty unless profiling is on). */
+  profilingStats(): Readonly<Record<string, ProfileStats>> {
+    return this.#profiler?.stats() ?? {};
+  }
+
+  /**
+   * Prints the profiling table, with linepipe's `[node] ΔMem: … | Peak: …` lines.
+   * @param write - Where to print. @defaultValue console.log
+   */
+  printProfilingStats(write: (text: string) => void = console.log): void {
+    write(printProfilingStats(this.profilingStats()));
+  }
+
+  /** Reopens the registry for inspection. @throws {@link PipelineDefinitionError} without one. */
+  openRegistry(): Registry {
+    if (!this.#registry) {
+      throw new PipelineDefinitionError(
+        `Pipeline "${this.name}" has no registry. Pass { registry: { path } } to its options.`,
+      );
+    }
+    return this.#registry.open(this.#options.constants ?? {});
+  }
+
+  /** linepipe-style text view: functions in order with their inputs and outputs. */
+  toAscii(): string {
+    return toAscii(this);
+  }
+
+  /** Mermaid `flowchart` source. */
+  toMermaid(): string {
+    return toMermaid(this);
+  }
+
+  /** Graphviz DOT source. */
+  toDot(): string {
+    return toDot(this);
+  }
+
+  #derive(functions: readonly AnyPipeFunc[]): Pipeline<readonly UntypedPipeFunc[]> {
+    return new Pipeline(functions as never, this.#options) as never;
+  }
+}
+
+function hint(names: readonly string[]): string {
+  return names.length > 0 ? ` Did you mean "${names[0]}"?` : "";
+}
+
+function isScope(key: string, value: unknown, names: ReadonlySet<string>): boolean {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const prefix = `${key}.`;
+  for (const n of names) if (n.startsWith(prefix)) return true;
+  return false;
+}
+
+/** `{ scope: { a: 1 } }` -> `{ "scope.a": 1 }` for keys that are scopes. */
+function flattenScopes(
+  inputs: Readonly<Record<string, unknown>>,
+  names: ReadonlySet<string>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(inputs)) {
+    if (!names.has(k) && isScope(k, v, names)) {
+      for (const [inner, value] of Object.entries(v as Record<string, unknown>)) {
+        out[`${k}.${inner}`] = value;
+      }
+    } else out[k] = v;
+  }
+  return out;
+}
+
+/** Outputs computable from `inputs` alone (defaults and config included). */
+function forwardOutputs(g: Graph, inputs: ReadonlySet<string>): string[] {
+  const available = new Set(inputs);
+  const out: string[] = [];
+  for (const i of g.order) {
+    const f = g.functions[i]!;
+    const ok = f.call.params.every(
+      (p) =>
+        available.has(p.graph) ||
+        isConfigName(p.graph) ||
+        p.default.kind !== "none" ||
+        g.defaults.has(p.graph),
+    );
+    if (ok) {
+      for (const o of f.outputs) available.add(o);
+      out.push(...(f.outputs.length > 0 ? f.outputs : [f.name]));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,188 @@
+import { closestNames } from "../_internal/closest.ts";
+import { MissingInputError, UnknownOutputError } from "../errors.ts";
+import { type Graph, isConfigName } from "./graph.ts";
+
+/** Where a value comes from when a plan runs. */
+export type Source =
+  /** The caller's inputs object. */
+  | { readonly kind: "input"; readonly name: string }
+  /** Values supplied by the pipeline per run (constants, registry entries). */
+  | { readonly kind: "extra"; readonly name: string }
+  /** A value fixed when the plan is built (config paths, explicit defaults). */
+  | { readonly kind: "value"; readonly value: unknown }
+  /** Output `output` of plan step `step`. */
+  | { readonly kind: "node"; readonly step: number; readonly output: number }
+  /** Leave the argument out: the function applies the default written in its pattern. */
+  | { readonly kind: "omit" };
+
+/** One function call of a plan. */
+export interface PlanStep {
+  /** Index of the function in the graph. */
+  readonly fn: number;
+  /** Source of each parameter, aligned with the function's `call.params`. */
+  readonly args: readonly Source[];
+}
+
+/** What a plan returns: one value, or every given and computed name. */
+export type PlanResult =
+  | { readonly kind: "one"; readonly source: Source }
+  | { readonly kind: "all"; readonly entries: readonly (readonly [string, Source])[] };
+
+/** A resolved, validated execution plan for one request and one set of given names. */
+export interface Plan {
+  readonly steps: readonly PlanStep[];
+  readonly result: PlanResult;
+}
+
+/** What a plan is built for. */
+export interface PlanRequest {
+  /** An output (or side-effect node) name, or `"*all*"` for every function. */
+  readonly target: string | typeof ALL;
+  /** Names the caller passes. */
+  readonly inputs: ReadonlySet<string>;
+  /** Names the pipeline supplies itself (constants, registry entries). */
+  readonly extra: ReadonlySet<string>;
+  /** The pipeline's config object, for `config` and `config.<path>` inputs. */
+  readonly config: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** Target meaning "run every function". */
+export const ALL: unique symbol = Symbol("pipeweave.all");
+
+/**
+ * Resolves which functions to call, in which order, and where each argument comes from.
+ * Given names (intermediates included) cut the graph: their producers are skipped.
+ *
+ * @throws {@link UnknownOutputError} for a target nothing produces.
+ * @throws {@link MissingInputError} listing every missing root input.
+ */
+export function buildPlan(graph: Graph, request: PlanRequest): Plan {
+  const { inputs, extra } = request;
+  const isGiven = (name: string) => inputs.has(name) || extra.has(name);
+  const needed = new Set<number>();
+  const missing = new Map<string, string[]>();
+  const configMisses: string[] = [];
+
+  const visitName = (name: string, reader: string | undefined, hasDefault: boolean): void => {
+    if (isGiven(name)) return;
+    if (isConfigName(name)) {
+      if (!lookupConfig(request.config, name).found) configMisses.push(name);
+      return;
+    }
+    const p = graph.producer.get(name);
+    if (p !== undefined) visitFn(p);
+    else if (!hasDefault) {
+      const list = missing.get(name) ?? [];
+      if (reader !== undefined && !list.includes(reader)) list.push(reader);
+      missing.set(name, list);
+    }
+  };
+  const visitFn = (i: number): void => {
+    if (needed.has(i)) return;
+    needed.add(i);
+    const f = graph.functions[i]!;
+    for (const p of f.call.params) {
+      visitName(p.graph, f.name, p.default.kind !== "none" || graph.defaults.has(p.graph));
+    }
+  };
+
+  const target = request.target;
+  let label: string;
+  if (target === ALL) {
+    label = "all outputs";
+    graph.functions.forEach((f, i) => {
+      if (f.outputs.length === 0 || !f.outputs.every(isGiven)) visitFn(i);
+    });
+  } else {
+    label = target;
+    if (!isGiven(target) && !isConfigName(target)) {
+      const p = graph.producer.get(target) ?? sideEffectNode(graph, target);
+      if (p === undefined) {
+        if (graph.readers.has(target)) visitName(target, undefined, false);
+        else {
+          const known = [...graph.producer.keys(), ...graph.byName.keys()];
+          throw new UnknownOutputError(target, closestNames(target, known), known);
+        }
+      } else visitFn(p);
+    } else visitName(target, undefined, false);
+  }
+
+  if (missing.size > 0 || configMisses.length > 0) {
+    const names = [...missing.keys(), ...configMisses];
+    const readers = Object.fromEntries(missing);
+    for (const c of configMisses) readers[c] = readersOf(graph, c);
+    const detail =
+      configMisses.length > 0 && missing.size === 0
+        ? `Add ${configMisses.map((c) => `"${c.slice("config.".length) || "config"}"`).join(", ")} to the pipeline's config option.`
+        : "";
+    throw new MissingInputError(label, names, readers, detail);
+  }
+
+  const stepOf = new Map<number, number>();
+  const steps: PlanStep[] = [];
+  const sourceOf = (name: string): Source | undefined => {
+    if (inputs.has(name)) return { kind: "input", name };
+    if (extra.has(name)) return { kind: "extra", name };
+    if (isConfigName(name))
+      return { kind: "value", value: lookupConfig(request.config, name).value };
+    const p = graph.producer.get(name);
+    if (p === undefined) return undefined;
+    const step = stepOf.get(p);
+    if (step === undefined) return undefined;
+    return { kind: "node", step, output: graph.functions[p]!.outputs.indexOf(name) };
+  };
+  for (const i of graph.order) {
+    if (!needed.has(i)) continue;
+    const f = graph.functions[i]!;
+    const args = f.call.params.map((p): Source => {
+      const s = sourceOf(p.graph);
+      if (s) return s;
+      if (p.default.kind === "value") return { kind: "value", value: p.default.value };
+      if (p.default.kind === "own") return { kind: "omit" };
+      // Like pipefunc, a default one function declares serves every reader of that input.
+      return { kind: "value", value: graph.defaults.get(p.graph) };
+    });
+    stepOf.set(i, steps.length);
+    steps.push({ fn: i, args });
+  }
+
+  let result: PlanResult;
+  if (target === ALL) {
+    const entries: [string, Source][] = [...inputs].map((n) => [n, { kind: "input", name: n }]);
+    for (const step of steps) {
+      for (const out of graph.functions[step.fn]!.outputs) {
+        if (!inputs.has(out)) entries.push([out, sourceOf(out)!]);
+      }
+    }
+    result = { kind: "all", entries };
+  } else {
+    result = { kind: "one", source: sourceOf(target) ?? { kind: "value", value: undefined } };
+  }
+  return { steps, result };
+}
+
+function sideEffectNode(graph: Graph, name: string): number | undefined {
+  const i = graph.byName.get(name);
+  return i !== undefined && graph.functions[i]!.outputs.length === 0 ? i : undefined;
+}
+
+function readersOf(graph: Graph, name: string): string[] {
+  return (graph.readers.get(name) ?? []).map((i) => graph.functions[i]!.name);
+}
+
+/** Reads `config` or `config.a.b` from the pipeline's config object. */
+export function lookupConfig(
+  config: Readonly<Record<string, unknown>> | undefined,
+  name: string,
+): { readonly found: boolean; readonly value: unknown } {
+  if (config === undefined) return { found: false, value: undefined };
+  if (name === "config") return { found: true, value: config };
+  let value: unknown = config;
+  for (const part of name.slice("config.".length).split(".")) {
+    if (value === null || typeof value !== "object" || !Object.hasOwn(value, part)) {
+      return { found: false, value: undefined };
+    }
+    value = (value as Record<string, unknown>)[part];
+  }
+  return { found: true, value };
+}

@@ -1,0 +1,68 @@
+export type { ErrorCode, ValidationIssue } from "./errors.ts";
+export {
+  AbortError,
+  AsyncInSyncRunError,
+  CycleError,
+  MapSpecError,
+  MapSpecSyntaxError,
+  MissingInputError,
+  NodeExecutionError,
+  PipelineDefinitionError,
+  PipeweaveError,
+  RegistryConflictError,
+  RegistryValueError,
+  RunFolderExistsError,
+  RunFolderMismatchError,
+  ShapeMismatchError,
+  StorageValueError,
+  UndeclaredPipelineError,
+  UnknownOutputError,
+  UnusedInputError,
+  ValidationError,
+} from "./errors.ts";
+export { InlineExecutor } from "./executor/inline.ts";
+export { ThreadExecutor, type ThreadExecutorOptions } from "./executor/threads.ts";
+export type { Chunk, ChunkItem, Executor, ItemResult, SerializedError } from "./executor/types.ts";
+export type { NodeCall, RunListener } from "./graph/events.ts";
+export type { ExecutionOrder } from "./graph/graph.ts";
+export type { HistoryEntry } from "./graph/history.ts";
+export { namedPartial } from "./graph/named-partial.ts";
+export type { NodeInputs, NodeOptions, NodeOutputs } from "./graph/node.ts";
+export { Node } from "./graph/node.ts";
+export type { PipeFuncOptions, PipeFuncSchema } from "./graph/pipe-func.ts";
+export { PipeFunc, pipefunc } from "./graph/pipe-func.ts";
+export type {
+  Generations,
+  PipelineInfo,
+  PipelineOptions,
+  RunOptions,
+  UntypedPipeFunc,
+} from "./graph/pipeline.ts";
+export { Pipeline } from "./graph/pipeline.ts";
+export type {
+  AnyPipeFunc,
+  CheckConnections,
+  ConnectionTypeError,
+  InputMap,
+  OutputMap,
+  OutputName,
+  RunInputs,
+} from "./graph/types.ts";
+export { definePipeline, type PipelineReference } from "./map/define.ts";
+export { ErrorSnapshot } from "./map/error-snapshot.ts";
+export type { MapListener } from "./map/events.ts";
+export { type LoadOptions, loadAll, loadOutputs } from "./map/load.ts";
+export {
+  type ArraySpec,
+  formatMapSpec,
+  type MapSpec,
+  parseMapSpec,
+} from "./map/mapspec.ts";
+export { isMissing, MISSING, type Missing } from "./map/missing.ts";
+export { NdArray, type NdArrayJSON } from "./map/ndarray.ts";
+export type { MapResults, MapResultsMembers, OutputResult, Row } from "./map/results.ts";
+export type { ExecutorChoice, MapInputs, MapOptions } from "./map/run-map.ts";
+export type { OutputStore, StorageKind } from "./map/storage/types.ts";
+export { isSweep, Sweep, sweep } from "./map/sweep.ts";
+export type { ProfileStats } from "./profile/profiler.ts";
+export type { Placement, Registry, RegistryOptions } from "./registry/registry.ts";

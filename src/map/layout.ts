@@ -1,0 +1,125 @@
+import { MapSpecError } from "../errors.ts";
+import type { AnyPipeFunc } from "../graph/types.ts";
+import { type ArraySpec, type MapSpec, parseMapSpec } from "./mapspec.ts";
+
+/** How one function takes part in a sweep. */
+export interface NodeLayout {
+  readonly func: AnyPipeFunc;
+  /** Its parsed mapspec; undefined for a function called once. */
+  readonly spec: MapSpec | undefined;
+  /** Axes of its outputs (empty for a function called once). */
+  readonly outputDims: readonly string[];
+  /** Per parameter (in `call.params` order): the axes it is read with, or undefined (whole). */
+  readonly paramAxes: readonly (readonly (string | null)[] | undefined)[];
+}
+
+/** Mapspecs of a whole pipeline, checked against each other. */
+export interface SweepLayout {
+  /** Functions in execution order. */
+  readonly nodes: readonly NodeLayout[];
+  /** Axes of every mapped name (root inputs read with axes, and outputs); absent = 0-D. */
+  readonly dims: ReadonlyMap<string, readonly string[]>;
+  /** The function producing each output. */
+  readonly producer: ReadonlyMap<string, NodeLayout>;
+}
+
+const cache = new WeakMap<object, SweepLayout>();
+
+/**
+ * Parses every mapspec of the pipeline and checks that they fit together: a mapspec names
+ * only the function's own inputs and outputs, and every name has one set of axes.
+ *
+ * @throws {@link MapSpecSyntaxError} or {@link MapSpecError} naming the function.
+ */
+export function sweepLayout(key: object, functions: readonly AnyPipeFunc[]): SweepLayout {
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const dims = new Map<string, readonly string[]>();
+  const producer = new Map<string, NodeLayout>();
+  const nodes: NodeLayout[] = [];
+  // A name read with `:` somewhere gets its axis names from where it is produced or indexed.
+  const claim = (name: string, axes: readonly string[], f: AnyPipeFunc) => {
+    const known = dims.get(name);
+    if (known && known.join() !== axes.join()) {
+      throw new MapSpecError(
+        `Function "${f.name}" uses "${name}" with axes [${axes.join(", ")}], but it has axes ` +
+          `[${known.join(", ")}] elsewhere. Use the same axis names for "${name}" in every mapspec.`,
+        f.name,
+      );
+    }
+    dims.set(name, axes);
+  };
+  for (const f of functions) {
+    const spec = f.mapspec === undefined ? undefined : parseMapSpec(f.mapspec, f.name);
+    if (spec) checkAgainstFunction(spec, f);
+    const outputDims = spec ? (spec.outputs[0]?.axes ?? []).map((a) => a ?? "") : [];
+    const byName = new Map<string, ArraySpec>(spec?.inputs.map((a) => [a.name, a]) ?? []);
+    const node: NodeLayout = {
+      func: f,
+      spec,
+      outputDims,
+      paramAxes: f.call.params.map((p) => byName.get(p.graph)?.axes),
+    };
+    nodes.push(node);
+    for (const o of f.outputs) {
+      producer.set(o, node);
+      if (outputDims.length > 0) claim(o, outputDims, f);
+    }
+  }
+  // Inputs indexed by name fix their axes; positions read with `:` take the producer's.
+  for (const node of nodes) {
+    for (const input of node.spec?.inputs ?? []) {
+      const known = dims.get(input.name);
+      if (known) {
+        if (known.length !== input.axes.length) {
+          throw new MapSpecError(
+            `Function "${node.func.name}" reads "${input.name}" with ${input.axes.length} ` +
+              `ax${input.axes.length === 1 ? "is" : "es"}, but "${input.name}" has ${known.length} ` +
+              `([${known.join(", ")}]). Index every axis, using ":" for the ones to take whole.`,
+            node.func.name,
+          );
+        }
+        input.axes.forEach((a, k) => {
+          if (a !== null && a !== known[k]) {
+            throw new MapSpecError(
+              `Function "${node.func.name}" reads "${input.name}" as [${input.axes.map((x) => x ?? ":").join(", ")}], ` +
+                `but its axes are [${known.join(", ")}]. Write axis ${k + 1} as "${known[k]}" or ":".`,
+              node.func.name,
+            );
+          }
+        });
+      } else if (!producer.has(input.name)) {
+        claim(
+          input.name,
+          input.axes.map((a, k) => a ?? `${input.name}:${k}`),
+          node.func,
+        );
+      }
+    }
+  }
+  const layout = { nodes, dims, producer };
+  cache.set(key, layout);
+  return layout;
+}
+
+function checkAgainstFunction(spec: MapSpec, f: AnyPipeFunc): void {
+  const inputs = new Set(f.inputs);
+  for (const a of spec.inputs) {
+    if (!inputs.has(a.name)) {
+      throw new MapSpecError(
+        `The mapspec of "${f.name}" reads "${a.name}", which is not one of its inputs ` +
+          `(${f.inputs.map((i) => `"${i}"`).join(", ") || "none"}). Fix the name in the mapspec.`,
+        f.name,
+      );
+    }
+  }
+  const outs = spec.outputs.map((o) => o.name);
+  const declared = f.outputs;
+  if (outs.length !== declared.length || outs.some((o) => !declared.includes(o))) {
+    throw new MapSpecError(
+      `The mapspec of "${f.name}" produces [${outs.join(", ")}], but the function's outputs are ` +
+        `[${declared.join(", ")}]. List exactly the function's outputs after "->".`,
+      f.name,
+    );
+  }
+}

@@ -1,0 +1,49 @@
+import { MISSING } from "./missing.ts";
+import { NdArray } from "./ndarray.ts";
+import { outputFolder, readRunRecord } from "./run-folder.ts";
+import { loadStore } from "./storage/open.ts";
+
+/** Where to load from. */
+export interface LoadOptions {
+  /** A run folder written by `map`. */
+  readonly runFolder: string;
+}
+
+/**
+ * Reads one output of a finished (or partly finished) sweep from its run folder, without the
+ * pipeline: an `NdArray` for a mapped output (MISSING where not computed), else the value.
+ *
+ * @param output - The output's name.
+ * @throws TypeError when the folder is not a run folder or has no such output.
+ */
+export async function loadOutputs(output: string, options: LoadOptions): Promise<unknown> {
+  const record = readRunRecord(options.runFolder);
+  const info = record.outputs[output];
+  if (!info) {
+    const known = Object.keys(record.outputs)
+      .map((o) => `"${o}"`)
+      .join(", ");
+    throw new TypeError(
+      `Run folder "${options.runFolder}" has no output "${output}". Its outputs: ${known}.`,
+    );
+  }
+  if (info.storage === "memory") {
+    throw new TypeError(
+      `Output "${output}" of "${options.runFolder}" was kept in memory only; run map with ` +
+        'storage "file" or "zarr" to load it later.',
+    );
+  }
+  const store = await loadStore(outputFolder(options.runFolder, output));
+  if (store.shape.length === 0) return store.has(0) ? store.get(0) : MISSING;
+  return new NdArray(store.shape, info.dims, store.values());
+}
+
+/** Reads every output of a run folder, by name; see {@link loadOutputs}. */
+export async function loadAll(options: LoadOptions): Promise<Record<string, unknown>> {
+  const record = readRunRecord(options.runFolder);
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(record.outputs)) {
+    out[name] = await loadOutputs(name, options).catch(() => MISSING);
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+import cliProgress from "cli-progress";
+import type { MapListener } from "./events.ts";
+
+/**
+ * One progress bar per mapped function on stderr (cli-progress). Functions with a single
+ * call get no bar: they are done before a bar would show anything.
+ */
+export function progressBars(stream: NodeJS.WriteStream = process.stderr): MapListener & {
+  stop(): void;
+} {
+  const multi = new cliProgress.MultiBar(
+    {
+      stream,
+      format: " {node} |{bar}| {value}/{total} {failed}",
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      noTTYOutput: !stream.isTTY,
+      notTTYSchedule: 1000,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const bars = new Map<string, cliProgress.SingleBar>();
+  const failed = new Map<string, number>();
+  let width = 0;
+  return {
+    onNodeStart(node, total, done) {
+      if (total <= 1) return;
+      width = Math.max(width, node.length);
+      failed.set(node, 0);
+      bars.set(node, multi.create(total, done, { node: node.padEnd(width), failed: "" }));
+    },
+    onProgress(node, done, fails) {
+      const bar = bars.get(node);
+      if (!bar) return;
+      const f = (failed.get(node) ?? 0) + fails;
+      failed.set(node, f);
+      bar.increment(done, { failed: f > 0 ? `(${f} failed)` : "" });
+    },
+    onNodeEnd(node) {
+      bars.get(node)?.stop();
+    },
+    stop() {
+      multi.stop();
+    },
+  };
+}

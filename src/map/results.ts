@@ -1,0 +1,118 @@
+import type { ErrorSnapshot } from "./error-snapshot.ts";
+import { MISSING } from "./missing.ts";
+import { NdArray } from "./ndarray.ts";
+import type { OutputStore } from "./storage/types.ts";
+
+/** One output of a sweep. */
+export interface OutputResult<T> {
+  /** An `NdArray` for a mapped output, else the single value (MISSING when masked). */
+  readonly output: NdArray<T> | T;
+  /** The output as an `NdArray` (0-D for a single value). */
+  readonly array: NdArray<T>;
+  /** Its shape (`[]` for a single value). */
+  readonly shape: readonly number[];
+  /** Its axes. */
+  readonly dims: readonly string[];
+  /** The store holding it. */
+  readonly store: OutputStore | undefined;
+}
+
+/** A long-format row of {@link MapResults.toRows}: axis indexes and values by name. */
+export type Row = Record<string, unknown>;
+
+/** Members of map results besides the outputs. */
+export interface MapResultsMembers {
+  /** Failures recorded under `errors: "continue"`. */
+  readonly errors: readonly ErrorSnapshot[];
+  /** The run folder, when the sweep had one. */
+  readonly runFolder: string | undefined;
+  /**
+   * Long-format rows, one per element of `output` (default: the output with the most axes):
+   * its axis indexes, the values of inputs and outputs along those axes, and the value.
+   * Masked elements are left out.
+   */
+  toRows(output?: string): Row[];
+}
+
+/** What `map` resolves to: each output by name, plus {@link MapResultsMembers}. */
+export type MapResults<O extends Record<string, unknown>> = {
+  readonly [K in keyof O]: OutputResult<O[K]>;
+} & MapResultsMembers;
+
+/** Output names that would hide a member of the results. */
+export const RESERVED_RESULT_NAMES: ReadonlySet<string> = new Set([
+  "errors",
+  "runFolder",
+  "toRows",
+]);
+
+/** Builds the results object. */
+export function createMapResults(
+  outputs: ReadonlyMap<
+    string,
+    { readonly value: unknown; readonly store: OutputStore | undefined }
+  >,
+  errors: readonly ErrorSnapshot[],
+  runFolder: string | undefined,
+  values: ReadonlyMap<string, unknown>,
+): MapResults<Record<string, unknown>> {
+  const results: Record<string, OutputResult<unknown>> = {};
+  for (const [name, { value, store }] of outputs) {
+    const array = value instanceof NdArray ? value : new NdArray([], [], [value]);
+    results[name] = { output: value, array, shape: array.shape, dims: array.dims, store };
+  }
+  Object.defineProperties(results, {
+    errors: { value: errors },
+    runFolder: { value: runFolder },
+    toRows: { value: (output?: string) => toRows(values, output) },
+  });
+  return results as unknown as MapResults<Record<string, unknown>>;
+}
+
+function toRows(values: ReadonlyMap<string, unknown>, output: string | undefined): Row[] {
+  const arrays = new Map<string, NdArray<unknown>>();
+  for (const [name, v] of values) if (v instanceof NdArray && v.ndim > 0) arrays.set(name, v);
+  let target = output;
+  if (target === undefined) {
+    let best = -1;
+    for (const [name, a] of arrays) {
+      if (a.ndim >= best) {
+        best = a.ndim;
+        target = name;
+      }
+    }
+  }
+  if (target === undefined) return [];
+  const main = arrays.get(target);
+  if (!main) {
+    const v = values.get(target);
+    return v === undefined || v === MISSING ? [] : [{ [target]: v }];
+  }
+  // Companions: arrays whose axes are all among the target's, read at the matching index.
+  const companions = [...arrays]
+    .filter(([name, a]) => name !== target && a.dims.every((d) => main.dims.includes(d)))
+    .map(([name, a]) => ({ name, a, at: a.dims.map((d) => main.dims.indexOf(d)) }));
+  const rows: Row[] = [];
+  const index = new Array<number>(main.ndim).fill(0);
+  for (let e = 0; e < main.size; e++) {
+    if (e > 0) {
+      for (let d = main.ndim - 1; d >= 0; d--) {
+        if (++index[d]! < main.shape[d]!) break;
+        index[d] = 0;
+      }
+    }
+    const value = main.data[e];
+    if (value === MISSING) continue;
+    const row: Row = {};
+    main.dims.forEach((d, k) => {
+      row[d] = index[k];
+    });
+    for (const c of companions) {
+      const v = c.a.get(...c.at.map((k) => index[k]!));
+      if (v !== MISSING) row[c.name] = v;
+    }
+    row[target] = value;
+    rows.push(row);
+  }
+  return rows;
+}

@@ -1,0 +1,202 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { serialize } from "node:v8";
+import { RunFolderExistsError, RunFolderMismatchError } from "../errors.ts";
+import type { AnyPipeFunc } from "../graph/types.ts";
+import type { StorageKind } from "./storage/types.ts";
+
+/** A function as recorded in run.json. */
+export interface FunctionRecord {
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly mapspec: string | null;
+  /** Hash of the function's source text and bound values: a changed body is a different run. */
+  readonly code: string;
+}
+
+/** An output as recorded in run.json. */
+export interface OutputRecord {
+  readonly dims: readonly string[];
+  readonly storage: StorageKind;
+}
+
+/** The content of `run.json`. */
+export interface RunRecord {
+  readonly format: 1;
+  readonly pipeweave: string;
+  readonly pipeline: { readonly name: string; readonly functions: readonly FunctionRecord[] };
+  /** Hash of each input's value. */
+  readonly inputs: Readonly<Record<string, string>>;
+  readonly outputs: Readonly<Record<string, OutputRecord>>;
+  readonly status: "running" | "done" | "failed" | "aborted";
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+const VERSION: string = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  }
+).version;
+
+const hash = (data: string | Uint8Array) =>
+  createHash("sha256").update(data).digest("hex").slice(0, 16);
+
+/** Hash of a value: of its v8 serialization, or of its text when it cannot be serialized. */
+export function valueHash(value: unknown): string {
+  try {
+    return hash(serialize(value));
+  } catch {
+    return hash(`text:${String(value)}`);
+  }
+}
+
+/** How a function is recorded: its names, its mapspec and a hash of its code. */
+export function functionRecord(f: AnyPipeFunc): FunctionRecord {
+  return {
+    name: f.name,
+    inputs: f.inputs,
+    outputs: f.outputs,
+    mapspec: f.mapspec ?? null,
+    code: hash(`${Function.prototype.toString.call(f.call.fn)}\n${valueHash(f.call.bound)}`),
+  };
+}
+
+/** Path of an output's store inside a run folder. */
+export function outputFolder(runFolder: string, output: string): string {
+  return join(runFolder, "outputs", encodeURIComponent(output));
+}
+
+/** Writes a JSON file atomically (temp then rename). */
+function writeJson(path: string, value: unknown): void {
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(temp, path);
+}
+
+/** Reads a run folder's run.json. @throws TypeError when the folder holds no run. */
+export function readRunRecord(runFolder: string): RunRecord {
+  const path = join(runFolder, "run.json");
+  if (!existsSync(path)) {
+    throw new TypeError(`"${runFolder}" is not a run folder: it has no run.json.`);
+  }
+  return JSON.parse(readFileSync(path, "utf8")) as RunRecord;
+}
+
+/** What {@link openRunFolder} needs. */
+export interface RunFolderRequest {
+  readonly pipelineName: string;
+  readonly functions: readonly AnyPipeFunc[];
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly outputs: Readonly<Record<string, OutputRecord>>;
+  readonly resume: boolean;
+  readonly overwrite: boolean;
+}
+
+/** The open run folder: updates run.json as the run goes. */
+export interface RunFolder {
+  readonly path: string;
+  /** True when a previous run's results are reused. */
+  readonly resumed: boolean;
+  setStatus(status: RunRecord["status"]): void;
+}
+
+/**
+ * Creates (or, with `resume`, checks and reopens) a run folder: run.json, and the inputs as
+ * `inputs/<name>.v8`. Never deletes results unless `overwrite` is set.
+ *
+ * @throws {@link RunFolderMismatchError} when resuming a folder written for other inputs or
+ *   another pipeline, listing every difference.
+ * @throws {@link RunFolderExistsError} when the folder holds a run and neither `resume` nor
+ *   `overwrite` is set.
+ */
+export function openRunFolder(path: string, request: RunFolderRequest): RunFolder {
+  const now = new Date().toISOString();
+  const inputs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(request.inputs)) inputs[k] = valueHash(v);
+  const record: RunRecord = {
+    format: 1,
+    pipeweave: VERSION,
+    pipeline: { name: request.pipelineName, functions: request.functions.map(functionRecord) },
+    inputs,
+    outputs: request.outputs,
+    status: "running",
+    createdAt: now,
+    updatedAt: now,
+  };
+  const runJson = join(path, "run.json");
+  let resumed = false;
+  let createdAt = now;
+  if (existsSync(runJson)) {
+    const previous = readRunRecord(path);
+    if (request.resume) {
+      const differences = compareRuns(previous, record);
+      if (differences.length > 0) throw new RunFolderMismatchError(path, differences);
+      resumed = true;
+      createdAt = previous.createdAt;
+    } else if (request.overwrite) {
+      rmSync(join(path, "outputs"), { recursive: true, force: true });
+      rmSync(join(path, "inputs"), { recursive: true, force: true });
+    } else {
+      throw new RunFolderExistsError(path);
+    }
+  }
+  mkdirSync(join(path, "inputs"), { recursive: true });
+  mkdirSync(join(path, "outputs"), { recursive: true });
+  if (!resumed) {
+    for (const [k, v] of Object.entries(request.inputs)) {
+      try {
+        const file = join(path, "inputs", `${encodeURIComponent(k)}.v8`);
+        writeFileSync(`${file}.tmp`, serialize(v));
+        renameSync(`${file}.tmp`, file);
+      } catch {
+        // An input that cannot be serialized (a function, a client) is recorded by hash only.
+      }
+    }
+  }
+  let current: RunRecord = { ...record, createdAt };
+  const save = () => writeJson(runJson, current);
+  save();
+  return {
+    path,
+    resumed,
+    setStatus(status) {
+      current = { ...current, status, updatedAt: new Date().toISOString() };
+      save();
+    },
+  };
+}
+
+/** Every difference between a stored run and the one about to start, in words. */
+function compareRuns(before: RunRecord, now: RunRecord): string[] {
+  const out: string[] = [];
+  const names = new Set([...Object.keys(before.inputs), ...Object.keys(now.inputs)]);
+  for (const n of names) {
+    const a = before.inputs[n];
+    const b = now.inputs[n];
+    if (a === undefined) out.push(`input "${n}" is new`);
+    else if (b === undefined) out.push(`input "${n}" was given before and is missing now`);
+    else if (a !== b) out.push(`input "${n}" has a different value`);
+  }
+  const byName = new Map(before.pipeline.functions.map((f) => [f.name, f]));
+  for (const f of now.pipeline.functions) {
+    const old = byName.get(f.name);
+    byName.delete(f.name);
+    if (!old) out.push(`function "${f.name}" is new`);
+    else {
+      if (old.mapspec !== f.mapspec) {
+        out.push(`function "${f.name}" has mapspec "${f.mapspec}" (was "${old.mapspec}")`);
+      }
+      if (old.code !== f.code) out.push(`function "${f.name}" has changed code or bound values`);
+      if (old.outputs.join() !== f.outputs.join()) {
+        out.push(
+          `function "${f.name}" has outputs [${f.outputs.join(", ")}] (was [${old.outputs.join(", ")}])`,
+        );
+      }
+    }
+  }
+  for (const name of byName.keys()) out.push(`function "${name}" was removed`);
+  return out;
+}

@@ -1,0 +1,832 @@
+import { join } from "node:path";
+import {
+  AbortError,
+  MissingInputError,
+  NodeExecutionError,
+  PipelineDefinitionError,
+  ShapeMismatchError,
+  UndeclaredPipelineError,
+  UnusedInputError,
+} from "../errors.ts";
+import { invokerOf, NO_VALUE } from "../executor/invoke.ts";
+import { ThreadExecutor } from "../executor/threads.ts";
+import { type Chunk, type ChunkItem, deserializeError, type Executor } from "../executor/types.ts";
+import { isThenable, splitOutputs } from "../graph/engine.ts";
+import { isConfigName } from "../graph/graph.ts";
+import { lookupConfig } from "../graph/plan.ts";
+import type { AnyPipeFunc } from "../graph/types.ts";
+import { referenceOf } from "./define.ts";
+import { ErrorSnapshot } from "./error-snapshot.ts";
+import type { MapListener } from "./events.ts";
+import { type NodeLayout, sweepLayout } from "./layout.ts";
+import { MISSING } from "./missing.ts";
+import { NdArray, product, unravelIndex } from "./ndarray.ts";
+import { progressBars } from "./progress.ts";
+import { createMapResults, type MapResults, RESERVED_RESULT_NAMES } from "./results.ts";
+import { type OutputRecord, openRunFolder, outputFolder, type RunFolder } from "./run-folder.ts";
+import { createStore } from "./storage/open.ts";
+import type { OutputStore, StorageKind } from "./storage/types.ts";
+import { isSweep } from "./sweep.ts";
+
+/** Where a function's elements run: in this thread, on worker threads, or your executor. */
+export type ExecutorChoice = "inline" | "threads" | Executor;
+
+/** Options of {@link Pipeline.map}. */
+export interface MapOptions {
+  /** Folder for run.json, inputs and results; results are kept in memory only without one. */
+  readonly runFolder?: string;
+  /** Storage of mapped outputs. @defaultValue "memory" without a run folder, "file" with one */
+  readonly storage?: StorageKind;
+  /**
+   * Executor for every function, or per function as `{ [output]: executor }` (functions not
+   * listed run inline). `"threads"` needs a pipeline declared with `definePipeline`.
+   * @defaultValue "inline"
+   */
+  readonly executor?: ExecutorChoice | Readonly<Record<string, ExecutorChoice>>;
+  /** Size of the `"threads"` pool. @defaultValue `os.availableParallelism()` */
+  readonly threads?: number;
+  /** Promises in flight per async function on the inline executor. @defaultValue 16 */
+  readonly concurrency?: number;
+  /** Elements per chunk sent to a non-inline executor. @defaultValue about 8 chunks per thread */
+  readonly chunkSize?: number;
+  /** Shape of `... -> x[i]` outputs before they run, `{ x: 10 }` or `{ x: [10, 3] }`. */
+  readonly internalShapes?: Readonly<Record<string, number | readonly number[]>>;
+  /** Reuse the results already in `runFolder`, computing only missing elements. @defaultValue false */
+  readonly resume?: boolean;
+  /** Replace the results of a run already in `runFolder`. @defaultValue false */
+  readonly overwrite?: boolean;
+  /**
+   * `true` draws a progress bar per mapped function on stderr; a listener receives the events.
+   * @defaultValue bars when stderr is a TTY, else nothing
+   */
+  readonly progress?: boolean | MapListener;
+  /** Stops scheduling new elements; the run folder stays resumable. */
+  readonly signal?: AbortSignal;
+  /** `"raise"` stops at the first failure; `"continue"` records it and masks dependants. @defaultValue "raise" */
+  readonly errors?: "raise" | "continue";
+  /** Accept inputs that no function reads. @defaultValue the pipeline's `allowUnused` */
+  readonly allowUnused?: boolean;
+}
+
+/** What `map` reads from a pipeline. */
+export interface MappablePipeline {
+  readonly name: string;
+  readonly sortedFunctions: readonly AnyPipeFunc[];
+  readonly options: {
+    readonly config?: Readonly<Record<string, unknown>>;
+    readonly constants?: Readonly<Record<string, unknown>>;
+    readonly allowUnused?: boolean;
+  };
+}
+
+/** Inputs of `map`: values by name (arrays for mapped inputs), or a {@link Sweep}. */
+export type MapInputs =
+  | Readonly<Record<string, unknown>>
+  | { toInputs(): Readonly<Record<string, readonly unknown[]>> };
+
+const DEFAULT_CONCURRENCY = 16;
+const PROGRESS_BATCH = 256;
+
+/** Runs a sweep; see {@link Pipeline.map}. */
+export async function runMap(
+  pipeline: MappablePipeline,
+  rawInputs: MapInputs,
+  options: MapOptions = {},
+): Promise<MapResults<Record<string, unknown>>> {
+  const inputs: Readonly<Record<string, unknown>> = isSweep(rawInputs)
+    ? rawInputs.toInputs()
+    : (rawInputs as Readonly<Record<string, unknown>>);
+  const layout = sweepLayout(pipeline, pipeline.sortedFunctions);
+  const errorsMode = options.errors ?? "raise";
+  const run = new SweepRun(pipeline, inputs, options, layout.nodes);
+
+  // Root inputs read along axes become NdArrays; their lengths fix the axes.
+  for (const [name, value] of Object.entries(inputs)) {
+    const dims = layout.dims.get(name);
+    run.values.set(name, dims ? toNdArray(name, value, dims) : value);
+  }
+  run.checkInputs(options.allowUnused ?? pipeline.options.allowUnused ?? false);
+  run.fixInputAxes(layout.dims);
+
+  const storage = options.storage ?? (options.runFolder ? "file" : "memory");
+  const outputs: Record<string, OutputRecord> = {};
+  for (const node of layout.nodes) {
+    for (const o of node.func.outputs) {
+      if (RESERVED_RESULT_NAMES.has(o)) {
+        throw new PipelineDefinitionError(
+          `Function "${node.func.name}" has an output named "${o}", which map results use for ` +
+            "their own member. Rename the output (renames or withRenames).",
+        );
+      }
+      outputs[o] = {
+        dims: node.outputDims,
+        storage: node.outputDims.length > 0 ? storage : options.runFolder ? "file" : "memory",
+      };
+    }
+  }
+  const folder = options.runFolder
+    ? openRunFolder(options.runFolder, {
+        pipelineName: pipeline.name,
+        functions: pipeline.sortedFunctions,
+        inputs,
+        outputs,
+        resume: options.resume ?? false,
+        overwrite: options.overwrite ?? false,
+      })
+    : undefined;
+  run.folder = folder;
+  run.outputRecords = outputs;
+
+  const bars =
+    options.progress === true || (options.progress === undefined && process.stderr.isTTY)
+      ? progressBars()
+      : undefined;
+  run.listener = typeof options.progress === "object" ? options.progress : bars;
+  try {
+    for (const node of layout.nodes) {
+      if (
+        node.func.outputs.length > 0 &&
+        node.func.outputs.every((o) => Object.hasOwn(inputs, o))
+      ) {
+        continue;
+      }
+      await run.runNode(node, errorsMode);
+    }
+    folder?.setStatus("done");
+  } catch (error) {
+    folder?.setStatus(error instanceof AbortError ? "aborted" : "failed");
+    throw error;
+  } finally {
+    bars?.stop();
+    await run.closeExecutors();
+  }
+  return createMapResults(run.results(), run.snapshots, folder?.path, run.values);
+}
+
+/** Converts a mapped input to an NdArray with the axes its mapspecs give it. */
+function toNdArray(name: string, value: unknown, dims: readonly string[]): NdArray<unknown> {
+  if (value instanceof NdArray) {
+    if (value.ndim !== dims.length) {
+      throw new TypeError(
+        `Input "${name}" is read with ${dims.length} axes [${dims.join(", ")}] but is an NdArray ` +
+          `of ${value.ndim}. Pass an array with one level per axis.`,
+      );
+    }
+    return new NdArray(value.shape, dims, value.data);
+  }
+  if (!Array.isArray(value) && !ArrayBuffer.isView(value)) {
+    throw new TypeError(
+      `Input "${name}" is mapped over axes [${dims.join(", ")}], so it must be an array ` +
+        `(nested ${dims.length} deep) or an NdArray; got ${typeof value}.`,
+    );
+  }
+  const list = ArrayBuffer.isView(value)
+    ? Array.from(value as unknown as ArrayLike<unknown>)
+    : value;
+  return NdArray.fromNested(list as unknown[], dims);
+}
+
+type ParamSource =
+  | { readonly kind: "whole"; readonly value: unknown }
+  | {
+      readonly kind: "element";
+      readonly data: readonly unknown[];
+      /** For each axis of the input: its position among the output's axes, and its stride. */
+      readonly positions: readonly number[];
+      readonly strides: readonly number[];
+    }
+  | {
+      readonly kind: "slice";
+      readonly array: NdArray<unknown>;
+      /** Axes fixed per element: name and position among the output's axes. */
+      readonly fixed: readonly (readonly [string, number])[];
+    };
+
+/** The state of one `map` call. */
+class SweepRun {
+  readonly values = new Map<string, unknown>();
+  readonly axisLengths = new Map<string, number>();
+  readonly snapshots: ErrorSnapshot[] = [];
+  readonly #stores = new Map<string, OutputStore>();
+  readonly #executors = new Map<string, Executor>();
+  readonly #graphDefaults = new Map<string, unknown>();
+  folder: RunFolder | undefined;
+  outputRecords: Readonly<Record<string, OutputRecord>> = {};
+  listener: MapListener | undefined;
+
+  constructor(
+    readonly pipeline: MappablePipeline,
+    readonly inputs: Readonly<Record<string, unknown>>,
+    readonly options: MapOptions,
+    readonly nodes: readonly NodeLayout[],
+  ) {
+    for (const n of nodes) {
+      for (const [k, v] of Object.entries(n.func.defaults)) this.#graphDefaults.set(k, v);
+    }
+  }
+
+  /** Every input is read by something, and every function's inputs are available. */
+  checkInputs(allowUnused: boolean): void {
+    const produced = new Set(this.nodes.flatMap((n) => n.func.outputs));
+    const read = new Set(this.nodes.flatMap((n) => n.func.inputs));
+    const unused = Object.keys(this.inputs).filter((k) => !read.has(k) && !produced.has(k));
+    if (unused.length > 0 && !allowUnused) throw new UnusedInputError(unused, {});
+    const constants = this.pipeline.options.constants ?? {};
+    const missing = new Map<string, string[]>();
+    for (const n of this.nodes) {
+      for (const p of n.func.call.params) {
+        const g = p.graph;
+        const available =
+          Object.hasOwn(this.inputs, g) ||
+          produced.has(g) ||
+          Object.hasOwn(constants, g) ||
+          (isConfigName(g) && lookupConfig(this.pipeline.options.config, g).found) ||
+          p.default.kind !== "none" ||
+          this.#graphDefaults.has(g);
+        if (!available) missing.set(g, [...(missing.get(g) ?? []), n.func.name]);
+      }
+    }
+    if (missing.size > 0) {
+      throw new MissingInputError(
+        "the sweep",
+        [...missing.keys()],
+        Object.fromEntries(missing),
+        "",
+      );
+    }
+  }
+
+  /** Reads axis lengths off the mapped inputs; zipped inputs must agree. */
+  fixInputAxes(dims: ReadonlyMap<string, readonly string[]>): void {
+    const seen = new Map<string, Record<string, number>>();
+    for (const [name, value] of this.values) {
+      const d = dims.get(name);
+      if (!d || !(value instanceof NdArray)) continue;
+      d.forEach((axis, k) => {
+        const length = value.shape[k]!;
+        const lengths = seen.get(axis) ?? {};
+        lengths[name] = length;
+        seen.set(axis, lengths);
+        const known = this.axisLengths.get(axis);
+        if (known !== undefined && known !== length) {
+          const reader = this.nodes.find((n) => n.func.inputs.includes(name))?.func.name;
+          throw new ShapeMismatchError(axis, lengths, reader);
+        }
+        this.axisLengths.set(axis, length);
+      });
+    }
+    for (const [name, shape] of Object.entries(this.options.internalShapes ?? {})) {
+      const node = this.nodes.find((n) => n.func.outputs.includes(name));
+      if (!node?.spec?.generates) continue;
+      const list = typeof shape === "number" ? [shape] : shape;
+      node.outputDims.forEach((axis, k) => {
+        if (list[k] !== undefined && !this.axisLengths.has(axis))
+          this.axisLengths.set(axis, list[k]!);
+      });
+    }
+  }
+
+  /** The argument source of each parameter of `node`. */
+  #sources(node: NodeLayout): ParamSource[] {
+    const constants = this.pipeline.options.constants ?? {};
+    const outDims = node.outputDims;
+    return node.func.call.params.map((p, i): ParamSource => {
+      const g = p.graph;
+      let value: unknown;
+      if (this.values.has(g)) value = this.values.get(g);
+      else if (Object.hasOwn(constants, g)) value = constants[g];
+      else if (isConfigName(g) && lookupConfig(this.pipeline.options.config, g).found) {
+        value = lookupConfig(this.pipeline.options.config, g).value;
+      } else if (p.default.kind === "value") value = p.default.value;
+      else if (p.default.kind === "own") value = NO_VALUE;
+      else value = this.#graphDefaults.get(g);
+      const axes = node.paramAxes[i];
+      if (!axes || axes.length === 0 || !(value instanceof NdArray))
+        return { kind: "whole", value };
+      const array = value as NdArray<unknown>;
+      if (axes.every((a) => a !== null)) {
+        const strides: number[] = [];
+        let s = 1;
+        for (let k = array.ndim - 1; k >= 0; k--) {
+          strides[k] = s;
+          s *= array.shape[k]!;
+        }
+        return {
+          kind: "element",
+          data: array.data,
+          positions: axes.map((a) => outDims.indexOf(a!)),
+          strides,
+        };
+      }
+      const fixed: [string, number][] = [];
+      axes.forEach((a, k) => {
+        if (a !== null) fixed.push([array.dims[k]!, outDims.indexOf(a)]);
+      });
+      return { kind: "slice", array, fixed };
+    });
+  }
+
+  async #store(
+    output: string,
+    shape: readonly number[],
+    dims: readonly string[],
+  ): Promise<OutputStore> {
+    const record = this.outputRecords[output]!;
+    const store = await createStore(record.storage, {
+      output,
+      shape,
+      dims,
+      ...(this.folder ? { folder: outputFolder(this.folder.path, output) } : {}),
+    });
+    this.#stores.set(output, store);
+    return store;
+  }
+
+  #executor(node: NodeLayout): Executor | undefined {
+    const choice = this.options.executor;
+    let pick: ExecutorChoice | undefined;
+    if (choice === undefined || choice === "inline" || choice === "threads") pick = choice;
+    else if (isExecutor(choice)) pick = choice;
+    else {
+      const perNode = choice as Readonly<Record<string, ExecutorChoice>>;
+      pick =
+        node.func.outputs.map((o) => perNode[o]).find((c) => c !== undefined) ??
+        perNode[node.func.name];
+    }
+    if (pick === undefined || pick === "inline") return undefined;
+    if (pick === "threads") {
+      let pool = this.#executors.get("threads");
+      if (!pool) {
+        pool = new ThreadExecutor(this.options.threads ? { threads: this.options.threads } : {});
+        this.#executors.set("threads", pool);
+      }
+      return pool;
+    }
+    return pick;
+  }
+
+  async closeExecutors(): Promise<void> {
+    // Only pools this run created; an executor the caller passed is theirs to close.
+    await Promise.all([...this.#executors.values()].map((e) => e.close()));
+  }
+
+  /** Runs every element of one function. */
+  async runNode(node: NodeLayout, errors: "raise" | "continue"): Promise<void> {
+    const f = node.func;
+    const sources = this.#sources(node);
+    this.#checkSignal();
+    if (!node.spec || node.spec.generates) {
+      await this.#runOnce(node, sources, errors);
+      return;
+    }
+    const shape = node.outputDims.map((d) => this.axisLengths.get(d)!);
+    const stores = await Promise.all(f.outputs.map((o) => this.#store(o, shape, node.outputDims)));
+    const size = product(shape);
+    const executor = this.#executor(node);
+    if (executor?.remote && !referenceOf(this.pipeline)) {
+      throw new UndeclaredPipelineError(this.pipeline.name, executor.name);
+    }
+    const loop = new ElementLoop(this, node, sources, shape, stores, errors);
+    this.listener?.onNodeStart?.(f.name, size, loop.alreadyDone());
+    try {
+      if (executor) await loop.runOn(executor, this.options.chunkSize);
+      else await loop.runInline(this.options.concurrency ?? DEFAULT_CONCURRENCY);
+    } finally {
+      await loop.settle();
+      this.listener?.onNodeEnd?.(f.name);
+    }
+    loop.throwIfStopped();
+    this.#publish(node, stores, shape);
+  }
+
+  /** A function without mapspec, or a generator (`... -> x[i]`): one call. */
+  async #runOnce(
+    node: NodeLayout,
+    sources: readonly ParamSource[],
+    errors: "raise" | "continue",
+  ): Promise<void> {
+    const f = node.func;
+    const generator = node.spec?.generates === true;
+    this.listener?.onNodeStart?.(f.name, 1, 0);
+    const values = sources.map((s) => (s.kind === "whole" ? s.value : undefined));
+    const folderOf = (o: string) => (this.folder ? outputFolder(this.folder.path, o) : undefined);
+    // A resumed run reuses a finished single call (for generators, the whole generated array).
+    if (this.folder?.resumed) {
+      const reused = await this.#reuseOnce(node, folderOf);
+      if (reused) {
+        this.listener?.onNodeEnd?.(f.name);
+        return;
+      }
+    }
+    const masked = values.some(containsMissing);
+    let outputsValues: unknown[] | undefined;
+    if (!masked) {
+      try {
+        let result = invokerOf(f)(values);
+        if (isThenable(result)) result = await result;
+        outputsValues = f.outputs.length > 1 ? splitOutputs(f, result) : [result];
+      } catch (error) {
+        if (errors === "raise")
+          throw new NodeExecutionError(f.name, namedInputs(f, values), error, []);
+        this.snapshots.push(new ErrorSnapshot(f, [], values, error));
+      }
+    }
+    if (generator) {
+      const arrays = f.outputs.map((o, k) =>
+        outputsValues ? toGenerated(f.name, o, outputsValues[k], node.outputDims) : undefined,
+      );
+      const first = arrays[0];
+      if (!first) {
+        throw new NodeExecutionError(
+          f.name,
+          namedInputs(f, values),
+          new Error("generator failed; its axis length is unknown"),
+          [],
+        );
+      }
+      node.outputDims.forEach((axis, k) => {
+        const length = first.shape[k]!;
+        const known = this.axisLengths.get(axis);
+        if (known !== undefined && known !== length) {
+          throw new ShapeMismatchError(
+            axis,
+            { [`${f.outputs[0]} (returned)`]: length, internalShapes: known },
+            f.name,
+          );
+        }
+        this.axisLengths.set(axis, length);
+      });
+      for (const [k, o] of f.outputs.entries()) {
+        const array = arrays[k]!;
+        const store = await this.#store(o, array.shape, node.outputDims);
+        for (let i = 0; i < array.size; i++) await store.set(i, array.data[i]);
+        await store.flush();
+        this.values.set(o, array);
+      }
+    } else {
+      for (const [k, o] of f.outputs.entries()) {
+        const store = await this.#store(o, [], []);
+        if (outputsValues) await store.set(0, outputsValues[k]);
+        else store.setMissing(0);
+        await store.flush();
+        this.values.set(o, outputsValues ? outputsValues[k] : MISSING);
+      }
+    }
+    this.listener?.onProgress?.(f.name, 1, outputsValues ? 0 : 1);
+    this.listener?.onNodeEnd?.(f.name);
+  }
+
+  async #reuseOnce(
+    node: NodeLayout,
+    folderOf: (o: string) => string | undefined,
+  ): Promise<boolean> {
+    const { loadStore } = await import("./storage/open.ts");
+    const { existsSync } = await import("node:fs");
+    const loaded: OutputStore[] = [];
+    for (const o of node.func.outputs) {
+      const dir = folderOf(o);
+      if (!dir || !existsSync(join(dir))) return false;
+      let store: OutputStore;
+      try {
+        store = await loadStore(dir);
+      } catch {
+        return false;
+      }
+      for (let i = 0; i < store.size; i++) if (!store.has(i)) return false;
+      loaded.push(store);
+    }
+    node.func.outputs.forEach((o, k) => {
+      const store = loaded[k]!;
+      this.#stores.set(o, store);
+      if (store.shape.length === 0) this.values.set(o, store.get(0));
+      else {
+        this.values.set(o, new NdArray(store.shape, node.outputDims, store.values()));
+        node.outputDims.forEach((axis, d) => {
+          this.axisLengths.set(axis, store.shape[d]!);
+        });
+      }
+    });
+    return true;
+  }
+
+  #publish(node: NodeLayout, stores: readonly OutputStore[], shape: readonly number[]): void {
+    node.func.outputs.forEach((o, k) => {
+      this.values.set(o, new NdArray(shape, node.outputDims, stores[k]!.values()));
+    });
+  }
+
+  #checkSignal(): void {
+    const signal = this.options.signal;
+    if (signal?.aborted)
+      throw new AbortError(`map of pipeline "${this.pipeline.name}"`, signal.reason);
+  }
+
+  /** Every output's final value (NdArray for mapped outputs) with its store. */
+  results(): Map<string, { value: unknown; store: OutputStore | undefined }> {
+    const out = new Map<string, { value: unknown; store: OutputStore | undefined }>();
+    for (const n of this.nodes) {
+      for (const o of n.func.outputs) {
+        out.set(o, { value: this.values.get(o), store: this.#stores.get(o) });
+      }
+    }
+    return out;
+  }
+}
+
+function isExecutor(value: unknown): value is Executor {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Executor).submit === "function" &&
+    typeof (value as Executor).close === "function"
+  );
+}
+
+function containsMissing(value: unknown): boolean {
+  return value === MISSING || (value instanceof NdArray && value.hasMissing);
+}
+
+function namedInputs(f: AnyPipeFunc, values: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  f.call.params.forEach((p, i) => {
+    if (values[i] !== NO_VALUE) out[p.graph] = values[i];
+  });
+  return out;
+}
+
+function toGenerated(
+  node: string,
+  output: string,
+  value: unknown,
+  dims: readonly string[],
+): NdArray<unknown> {
+  if (value instanceof NdArray) return new NdArray(value.shape, dims, value.data);
+  if (!Array.isArray(value) && !ArrayBuffer.isView(value)) {
+    throw new NodeExecutionError(
+      node,
+      {},
+      new TypeError(
+        `its mapspec "... -> ${output}[${dims.join(", ")}]" makes it a generator, so it must ` +
+          `return an array (nested ${dims.length} deep); it returned ${typeof value}`,
+      ),
+      [],
+    );
+  }
+  const list = ArrayBuffer.isView(value)
+    ? Array.from(value as unknown as ArrayLike<unknown>)
+    : value;
+  return NdArray.fromNested(list as unknown[], dims);
+}
+
+/** Iterates the elements of one mapped function: builds arguments, calls, stores, masks. */
+class ElementLoop {
+  readonly #run: SweepRun;
+  readonly #f: AnyPipeFunc;
+  readonly #sources: readonly ParamSource[];
+  readonly #shape: readonly number[];
+  readonly #stores: readonly OutputStore[];
+  readonly #errors: "raise" | "continue";
+  readonly #size: number;
+  readonly #pending: Promise<unknown>[] = [];
+  #stopped: unknown;
+  #done = 0;
+  #failed = 0;
+
+  constructor(
+    run: SweepRun,
+    node: NodeLayout,
+    sources: readonly ParamSource[],
+    shape: readonly number[],
+    stores: readonly OutputStore[],
+    errors: "raise" | "continue",
+  ) {
+    this.#run = run;
+    this.#f = node.func;
+    this.#sources = sources;
+    this.#shape = shape;
+    this.#stores = stores;
+    this.#errors = errors;
+    this.#size = product(shape);
+  }
+
+  /** Elements already stored (a resumed run). */
+  alreadyDone(): number {
+    let n = 0;
+    for (let e = 0; e < this.#size; e++) if (this.#isStored(e)) n++;
+    return n;
+  }
+
+  #isStored(e: number): boolean {
+    for (const s of this.#stores) if (!s.has(e)) return false;
+    return true;
+  }
+
+  /**
+   * Visits every element from `from` on that is not yet stored, in row-major order, filling
+   * `values` with its arguments. `visit` returns false to pause; the result is the index to
+   * resume from, or -1 when every element was visited or the run stopped.
+   */
+  #forEachElement(
+    from: number,
+    visit: (e: number, values: unknown[], masked: boolean) => boolean,
+  ): number {
+    const sources = this.#sources;
+    const shape = this.#shape;
+    const ndim = shape.length;
+    const coords = from < this.#size ? unravelIndex(shape, from) : [];
+    const values = new Array<unknown>(sources.length);
+    const signal = this.#run.options.signal;
+    const resumed = this.#run.folder?.resumed === true;
+    for (let e = from; e < this.#size; e++) {
+      if (e > from) {
+        for (let d = ndim - 1; d >= 0; d--) {
+          if (++coords[d]! < shape[d]!) break;
+          coords[d] = 0;
+        }
+      }
+      if (signal?.aborted || this.#stopped !== undefined) return -1;
+      if (resumed && this.#isStored(e)) continue;
+      let masked = false;
+      for (let p = 0; p < sources.length; p++) {
+        const s = sources[p]!;
+        let v: unknown;
+        if (s.kind === "whole") v = s.value;
+        else if (s.kind === "element") {
+          let at = 0;
+          const pos = s.positions;
+          for (let k = 0; k < pos.length; k++) at += coords[pos[k]!]! * s.strides[k]!;
+          v = s.data[at];
+        } else {
+          const selection: Record<string, number> = {};
+          for (const [dim, position] of s.fixed) selection[dim] = coords[position]!;
+          v = s.array.slice(selection);
+        }
+        if (v === MISSING || (v instanceof NdArray && v.hasMissing)) masked = true;
+        values[p] = v;
+      }
+      if (!visit(e, values, masked)) return e + 1;
+    }
+    return -1;
+  }
+
+  /** Calls in this thread; async results run up to `concurrency` at once. */
+  async runInline(concurrency: number): Promise<void> {
+    const invoke = invokerOf(this.#f);
+    const inflight = new Set<Promise<void>>();
+    // The visitor is synchronous, the fast path for sync functions; when async calls fill the
+    // window it pauses, and the loop resumes after a slot frees.
+    let next = 0;
+    while (next >= 0) {
+      next = this.#forEachElement(next, (e, values, masked) => {
+        if (masked) {
+          this.#mask(e);
+          return true;
+        }
+        let result: unknown;
+        try {
+          result = invoke(values);
+        } catch (error) {
+          this.#fail(e, values.slice(), error);
+          return true;
+        }
+        if (!isThenable(result)) {
+          this.#put(e, result, values);
+          return true;
+        }
+        const args = values.slice();
+        const tracked: Promise<void> = Promise.resolve(result)
+          .then(
+            (v) => this.#put(e, v, args),
+            (error: unknown) => this.#fail(e, args, error),
+          )
+          .finally(() => inflight.delete(tracked));
+        inflight.add(tracked);
+        return inflight.size < concurrency;
+      });
+      if (next >= 0) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
+  }
+
+  /** Sends chunks to `executor`, keeping two per thread (or four) in flight. */
+  async runOn(executor: Executor, chunkSize: number | undefined): Promise<void> {
+    const threads = executor instanceof ThreadExecutor ? executor.threads : 2;
+    const size = chunkSize ?? Math.max(1, Math.min(1024, Math.ceil(this.#size / (threads * 8))));
+    const window = threads * 2;
+    const ref = referenceOf(this.#run.pipeline);
+    const inflight = new Set<Promise<void>>();
+    let items: ChunkItem[] = [];
+    const byIndex = new Map<number, readonly unknown[]>();
+    const submit = (chunkItems: ChunkItem[]) => {
+      const chunk: Chunk = { pipeline: ref, node: this.#f.name, func: this.#f, items: chunkItems };
+      const p = executor.submit(chunk, this.#run.options.signal).then(
+        (results) => {
+          for (const r of results) {
+            const args = byIndex.get(r.index) ?? [];
+            byIndex.delete(r.index);
+            if (r.ok) this.#put(r.index, r.value, args);
+            else this.#fail(r.index, args, deserializeError(r.error));
+          }
+        },
+        (error: unknown) => {
+          // The executor itself failed (a worker died, the run was aborted): every element of
+          // the chunk is recorded as failed, and the pool carries on with the next chunk.
+          for (const item of chunkItems) {
+            byIndex.delete(item.index);
+            if (this.#run.options.signal?.aborted) continue;
+            this.#fail(item.index, item.values, error);
+          }
+        },
+      );
+      const tracked = p.finally(() => inflight.delete(tracked));
+      inflight.add(tracked);
+    };
+    let next = 0;
+    while (next >= 0) {
+      next = this.#forEachElement(next, (e, values, masked) => {
+        if (masked) {
+          this.#mask(e);
+          return true;
+        }
+        const copy = values.slice();
+        byIndex.set(e, copy);
+        items.push({ index: e, values: copy });
+        if (items.length < size) return true;
+        submit(items);
+        items = [];
+        return inflight.size < window;
+      });
+      if (next >= 0) await Promise.race(inflight);
+    }
+    if (items.length > 0 && this.#stopped === undefined && !this.#run.options.signal?.aborted) {
+      submit(items);
+    }
+    await Promise.all(inflight);
+  }
+
+  #put(e: number, result: unknown, args: readonly unknown[]): void {
+    const f = this.#f;
+    if (f.outputs.length === 1) {
+      const w = this.#stores[0]!.set(e, result);
+      if (w) this.#pending.push(w);
+    } else {
+      let parts: readonly unknown[];
+      try {
+        parts = splitOutputs(f, result);
+      } catch (error) {
+        this.#fail(e, args, error);
+        return;
+      }
+      for (let k = 0; k < parts.length; k++) {
+        const w = this.#stores[k]!.set(e, parts[k]);
+        if (w) this.#pending.push(w);
+      }
+    }
+    this.#done++;
+    if (this.#done + this.#failed >= PROGRESS_BATCH) this.#report();
+  }
+
+  #mask(e: number): void {
+    for (const s of this.#stores) s.setMissing(e);
+    this.#failed++;
+  }
+
+  #fail(e: number, args: readonly unknown[], error: unknown): void {
+    const index = unravelIndex(this.#shape, e);
+    if (this.#errors === "raise") {
+      if (this.#stopped === undefined) {
+        this.#stopped = new NodeExecutionError(
+          this.#f.name,
+          namedInputs(this.#f, args),
+          error,
+          index,
+        );
+      }
+      return;
+    }
+    this.#run.snapshots.push(new ErrorSnapshot(this.#f, index, args, error));
+    this.#mask(e);
+  }
+
+  #report(): void {
+    if (this.#done + this.#failed === 0) return;
+    this.#run.listener?.onProgress?.(this.#f.name, this.#done + this.#failed, this.#failed);
+    this.#done = 0;
+    this.#failed = 0;
+  }
+
+  /** Waits for writes, reports the last progress. */
+  async settle(): Promise<void> {
+    await Promise.all(this.#pending);
+    await Promise.all(this.#stores.map((s) => s.flush()));
+    this.#report();
+  }
+
+  throwIfStopped(): void {
+    if (this.#stopped !== undefined) throw this.#stopped;
+    const signal = this.#run.options.signal;
+    if (signal?.aborted) {
+      throw new AbortError(`map of pipeline "${this.#run.pipeline.name}"`, signal.reason);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+/** Which backend holds an output's elements. */
+export type StorageKind = "memory" | "file" | "zarr";
+
+/** Where and what shape an output store is. */
+export interface StoreOptions {
+  /** The output's name (used in error messages and as the store's folder name). */
+  readonly output: string;
+  /** Shape of the output; `[]` for a single (0-D) value. */
+  readonly shape: readonly number[];
+  /** Axis names, one per shape entry. */
+  readonly dims: readonly string[];
+  /** Folder of this output's store (file and zarr); unused by memory. */
+  readonly folder?: string;
+}
+
+/**
+ * Elements of one output, row-major by linear index. Every store keeps the values in memory;
+ * file and zarr also persist each element as it is set (atomically: temp file then rename),
+ * and load what is already on disk when opened, so a resumed run knows what is done.
+ */
+export interface OutputStore {
+  readonly kind: StorageKind;
+  /** Number of elements: the product of the shape (1 for 0-D). */
+  readonly size: number;
+  readonly shape: readonly number[];
+  readonly dims: readonly string[];
+  /** True when element `index` holds a value (masked elements are not "stored"). */
+  has(index: number): boolean;
+  /** The element's value, or MISSING when it was never set or was masked. */
+  get(index: number): unknown;
+  /** Stores a value; resolves once it is durable (file, zarr). */
+  set(index: number, value: unknown): void | Promise<void>;
+  /** Masks an element in memory; nothing is persisted, so a resume computes it again. */
+  setMissing(index: number): void;
+  /** All elements row-major, MISSING where absent. */
+  values(): unknown[];
+  /** Waits for pending writes. */
+  flush(): Promise<void>;
+}

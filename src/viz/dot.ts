@@ -1,0 +1,32 @@
+import { type EdgeSource, layout, outputSummary, type PipelineView } from "./view.ts";
+
+/** Graphviz DOT source: inputs as ellipses, functions as boxes, edges labelled by name. */
+export function toDot(view: PipelineView): string {
+  const g = layout(view);
+  const id = (s: EdgeSource) =>
+    quote(s.kind === "input" ? `input:${g.inputs[s.index]}` : `fn:${g.functions[s.index]!.name}`);
+  const lines = [
+    `digraph ${quote(view.name)} {`,
+    "  rankdir=TB;",
+    '  node [fontname="Helvetica"];',
+  ];
+  g.inputs.forEach((name, i) => {
+    lines.push(`  ${id({ kind: "input", index: i })} [label=${quote(name)}, shape=ellipse];`);
+  });
+  g.functions.forEach((f, i) => {
+    const label = [f.name, `→ ${outputSummary(f)}`, ...(f.mapspec ? [f.mapspec] : [])].join("\n");
+    lines.push(`  ${id({ kind: "function", index: i })} [label=${quote(label)}, shape=box];`);
+  });
+  for (const e of g.edges) {
+    lines.push(
+      `  ${id(e.from)} -> ${id({ kind: "function", index: e.to })} [label=${quote(e.label)}];`,
+    );
+  }
+  lines.push("}");
+  return lines.join("\n");
+}
+
+/** A DOT quoted string. */
+function quote(s: string): string {
+  return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
+}

@@ -1,0 +1,377 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  AbortError,
+  ErrorSnapshot,
+  isMissing,
+  loadOutputs,
+  MapSpecError,
+  MapSpecSyntaxError,
+  MISSING,
+  MissingInputError,
+  type NdArray,
+  NodeExecutionError,
+  Pipeline,
+  pipefunc,
+  RunFolderExistsError,
+  RunFolderMismatchError,
+  ShapeMismatchError,
+  sweep,
+  UndeclaredPipelineError,
+} from "../../src/index.ts";
+import { grid } from "./fixtures/sweep-pipeline.ts";
+
+const run = promisify(execFile);
+const folders: string[] = [];
+const folder = () => {
+  const dir = mkdtempSync(join(tmpdir(), "pipeweave-map-"));
+  folders.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const sum = (a: NdArray<number>) => a.values().reduce((s, v) => s + v, 0);
+const quiet = { progress: false } as const;
+
+describe("map: mapspecs", () => {
+  it("computes an outer product, a row reduction and a full reduction", async () => {
+    const r = await grid.map({ a: [1, 2, 3], b: [4, 5] }, quiet);
+    expect(r.c.array.shape).toEqual([3, 2]);
+    expect(r.c.array.dims).toEqual(["i", "j"]);
+    expect(r.c.array.toNested()).toEqual([
+      [14, 15],
+      [24, 25],
+      [34, 35],
+    ]);
+    expect(r.rowSum.array.toNested()).toEqual([29, 49, 69]);
+    expect(r.total.output).toBe(147);
+    expect(r.total.shape).toEqual([]);
+  });
+
+  it("zips inputs on a shared axis and names both lengths when they differ", async () => {
+    const f = pipefunc(
+      { output: "z", mapspec: "a[i], b[i] -> z[i]" },
+      ({ a, b }: { a: number; b: number }) => a * b,
+    );
+    const p = new Pipeline([f]);
+    expect((await p.map({ a: [1, 2], b: [3, 4] }, quiet)).z.array.toNested()).toEqual([3, 8]);
+    const error = await p.map({ a: [1, 2, 3], b: [3, 4] }, quiet).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShapeMismatchError);
+    expect((error as ShapeMismatchError).lengths).toEqual({ a: 3, b: 2 });
+    expect(String(error)).toMatch(/"a" has length 3, "b" has length 2/);
+  });
+
+  it("runs a generator whose length is known only when it runs, and with internalShapes", async () => {
+    const make = pipefunc({ output: "xs", mapspec: "... -> xs[i]" }, ({ n }: { n: number }) =>
+      Array.from({ length: n }, (_, i) => i),
+    );
+    const double = pipefunc(
+      { output: "y", mapspec: "xs[i] -> y[i]" },
+      ({ xs }: { xs: number }) => 2 * xs,
+    );
+    const p = new Pipeline([make, double]);
+    expect((await p.map({ n: 4 }, quiet)).y.array.toNested()).toEqual([0, 2, 4, 6]);
+    expect((await p.map({ n: 3 }, { ...quiet, internalShapes: { xs: 3 } })).y.array.shape).toEqual([
+      3,
+    ]);
+    await expect(p.map({ n: 3 }, { ...quiet, internalShapes: { xs: 5 } })).rejects.toThrow(
+      ShapeMismatchError,
+    );
+  });
+
+  it("chains 2-D -> 1-D -> 0-D and gives several outputs the same axes", async () => {
+    const split = pipefunc(
+      { output: ["lo", "hi"], mapspec: "x[i], y[j] -> lo[i, j], hi[i, j]" },
+      ({ x, y }: { x: number; y: number }) => [Math.min(x, y), Math.max(x, y)] as const,
+    );
+    const spread = pipefunc(
+      { output: "spread", mapspec: "hi[i, :], lo[i, :] -> spread[i]" },
+      ({ hi, lo }: { hi: NdArray<number>; lo: NdArray<number> }) => sum(hi) - sum(lo),
+    );
+    const all = pipefunc({ output: "all" }, ({ spread }: { spread: NdArray<number> }) =>
+      sum(spread),
+    );
+    const r = await new Pipeline([split, spread, all]).map({ x: [1, 5], y: [2, 3, 4] }, quiet);
+    expect(r.lo.array.toNested()).toEqual([
+      [1, 1, 1],
+      [2, 3, 4],
+    ]);
+    expect(r.spread.array.toNested()).toEqual([6, 6]);
+    expect(r.all.output).toBe(12);
+  });
+
+  it("accepts a sweep as inputs and gives long-format rows", async () => {
+    const f = pipefunc(
+      { output: "z", mapspec: "a[i], b[i] -> z[i]" },
+      ({ a, b }: { a: number; b: string }) => `${b}${a}`,
+    );
+    const r = await new Pipeline([f]).map(sweep({ a: [1, 2], b: ["x", "y"] }), quiet);
+    expect(r.toRows()).toEqual([
+      { i: 0, a: 1, b: "x", z: "x1" },
+      { i: 1, a: 1, b: "y", z: "y1" },
+      { i: 2, a: 2, b: "x", z: "x2" },
+      { i: 3, a: 2, b: "y", z: "y2" },
+    ]);
+  });
+
+  it("reports mapspec errors naming the function", async () => {
+    const bad = pipefunc({ output: "y", mapspec: "x[i] > y[i]" }, ({ x }: { x: number }) => x);
+    await expect(new Pipeline([bad]).map({ x: [1] }, quiet)).rejects.toThrow(MapSpecSyntaxError);
+    const wrongName = pipefunc(
+      { output: "y", mapspec: "q[i] -> y[i]" },
+      ({ x }: { x: number }) => x,
+    );
+    const error = await new Pipeline([wrongName]).map({ x: [1] }, quiet).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MapSpecError);
+    expect(String(error)).toMatch(/"y".*reads "q", which is not one of its inputs \("x"\)/);
+    const ok = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => x);
+    await expect(new Pipeline([ok]).map({}, quiet)).rejects.toThrow(MissingInputError);
+  });
+
+  it("adds an axis through every dependant (addMapspecAxis) and lists axes", async () => {
+    expect(grid.mapspecAxes).toMatchObject({ a: ["i"], b: ["j"], c: ["i", "j"], rowSum: ["i"] });
+    const wider = grid.addMapspecAxis("a", "k");
+    expect(wider.functions.map((f) => f.mapspec)).toEqual([
+      "a[i, k], b[j] -> c[i, j, k]",
+      "c[i, :, k] -> rowSum[i, k]",
+      "rowSum[:, k] -> total[k]",
+    ]);
+    const r = await wider.map({ a: [[1, 2]], b: [4, 5] }, quiet);
+    expect(r.total.array.toNested()).toEqual([29, 49]);
+    expect(grid.functions.map((f) => f.mapspec)).toContain("a[i], b[j] -> c[i, j]");
+  });
+});
+
+describe("map: errors in sweeps", () => {
+  it("raises at the first failure with the element's index", async () => {
+    const error = await grid.map({ a: [1, -2], b: [4] }, quiet).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeExecutionError);
+    expect((error as NodeExecutionError).index).toEqual([1, 0]);
+    expect((error as NodeExecutionError).inputs).toEqual({ a: -2, b: 4 });
+    expect(String(error)).toMatch(/Function "c" at index \[1, 0\] failed: Error: negative a: -2/);
+  });
+
+  it("continues: records snapshots, masks every dependant element and reproduces", async () => {
+    const r = await grid.map({ a: [1, -2, 3], b: [4, 5] }, { ...quiet, errors: "continue" });
+    expect(r.errors).toHaveLength(2);
+    const [first] = r.errors;
+    expect(first).toBeInstanceOf(ErrorSnapshot);
+    expect(first).toMatchObject({ node: "c", index: [1, 0], inputs: { a: -2, b: 4 } });
+    expect(first!.message).toBe("negative a: -2");
+    expect(() => first!.reproduce()).toThrow("negative a: -2");
+    expect(r.c.array.get(1, 0)).toBe(MISSING);
+    expect(r.c.array.get(0, 0)).toBe(14);
+    expect(r.rowSum.array.toNested()).toEqual([29, MISSING, 69]);
+    expect(isMissing(r.total.output)).toBe(true);
+    expect(r.toRows("rowSum").map((row) => row.i)).toEqual([0, 2]);
+  });
+});
+
+describe("map: run folders", () => {
+  it("writes run.json, reloads outputs in a process without the pipeline", async () => {
+    const dir = folder();
+    await grid.map({ a: [1, 2], b: [4, 5, 6] }, { ...quiet, runFolder: dir });
+    const record = JSON.parse(readFileSync(join(dir, "run.json"), "utf8"));
+    expect(record).toMatchObject({ status: "done", pipeline: { name: "pipeline" } });
+    expect(record.outputs.c).toEqual({ dims: ["i", "j"], storage: "file" });
+    expect(existsSync(join(dir, "inputs", "a.v8"))).toBe(true);
+    expect(await loadOutputs("total", { runFolder: dir })).toBe(14 + 15 + 16 + 24 + 25 + 26);
+    const script = [
+      `import { loadAll } from ${JSON.stringify(join(import.meta.dirname, "../../src/index.ts"))};`,
+      `const all = await loadAll({ runFolder: ${JSON.stringify(dir)} });`,
+      "console.log(JSON.stringify({ c: all.c.toNested(), total: all.total }));",
+    ].join("\n");
+    const { stdout } = await run(process.execPath, [
+      "--import",
+      "tsx",
+      "--input-type=module",
+      "-e",
+      script,
+    ]);
+    expect(JSON.parse(stdout)).toEqual({
+      c: [
+        [14, 15, 16],
+        [24, 25, 26],
+      ],
+      total: 120,
+    });
+  });
+
+  it("resumes computing only what is missing, and refuses another run's folder", async () => {
+    const dir = folder();
+    let calls = 0;
+    const f = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => {
+      calls++;
+      if (x === 3) throw new Error("three");
+      return x * 2;
+    });
+    const p = new Pipeline([f]);
+    const first = await p.map(
+      { x: [1, 2, 3, 4] },
+      { ...quiet, runFolder: dir, errors: "continue" },
+    );
+    expect(first.errors).toHaveLength(1);
+    expect(calls).toBe(4);
+    calls = 0;
+    const again = await p.map(
+      { x: [1, 2, 3, 4] },
+      { ...quiet, runFolder: dir, resume: true, errors: "continue" },
+    );
+    expect(calls).toBe(1); // only the failed element
+    expect(again.y.array.toNested()).toEqual([2, 4, MISSING, 8]);
+
+    await expect(p.map({ x: [1, 2, 3, 4] }, { ...quiet, runFolder: dir })).rejects.toThrow(
+      RunFolderExistsError,
+    );
+    const mismatch = await p
+      .map({ x: [9, 9] }, { ...quiet, runFolder: dir, resume: true })
+      .catch((e: unknown) => e);
+    expect(mismatch).toBeInstanceOf(RunFolderMismatchError);
+    expect((mismatch as RunFolderMismatchError).differences).toEqual([
+      'input "x" has a different value',
+    ]);
+    const changed = new Pipeline([
+      pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => x * 3),
+    ]);
+    const code = await changed
+      .map({ x: [1, 2, 3, 4] }, { ...quiet, runFolder: dir, resume: true })
+      .catch((e: unknown) => e);
+    expect(String(code)).toMatch(/function "y" has changed code/);
+    const fresh = await changed.map({ x: [1, 2] }, { ...quiet, runFolder: dir, overwrite: true });
+    expect(fresh.y.array.toNested()).toEqual([3, 6]);
+  });
+
+  it("stops promptly on abort and leaves a folder that resumes to the full result", async () => {
+    const dir = folder();
+    const controller = new AbortController();
+    let calls = 0;
+    const f = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, async ({ x }: { x: number }) => {
+      calls++;
+      if (calls === 5) controller.abort(new Error("enough"));
+      await new Promise((r) => setTimeout(r, 1));
+      return x + 1;
+    });
+    const p = new Pipeline([f]);
+    const xs = Array.from({ length: 100 }, (_, i) => i);
+    const error = await p
+      .map({ x: xs }, { ...quiet, runFolder: dir, concurrency: 2, signal: controller.signal })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AbortError);
+    expect((error as AbortError).cause).toEqual(new Error("enough"));
+    expect(calls).toBeLessThan(10);
+    const done = calls;
+    const r = await p.map({ x: xs }, { ...quiet, runFolder: dir, resume: true });
+    expect(r.y.array.toNested()).toEqual(xs.map((x) => x + 1));
+    expect(calls).toBeLessThanOrEqual(100 + (done - 4));
+  });
+
+  it("stores numeric outputs as Zarr v3 arrays", async () => {
+    const dir = folder();
+    await grid.map({ a: [1, 2], b: [4, 5, 6] }, { ...quiet, runFolder: dir, storage: "zarr" });
+    const c = (await loadOutputs("c", { runFolder: dir })) as NdArray<number>;
+    expect(c.toNested()).toEqual([
+      [14, 15, 16],
+      [24, 25, 26],
+    ]);
+    expect(JSON.parse(readFileSync(join(dir, "outputs", "c", "zarr.json"), "utf8"))).toMatchObject({
+      zarr_format: 3,
+      shape: [2, 3],
+      data_type: "float64",
+    });
+  });
+});
+
+describe("map: executors", () => {
+  it("keeps at most `concurrency` async calls in flight", async () => {
+    let active = 0;
+    let peak = 0;
+    const f = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, async ({ x }: { x: number }) => {
+      active++;
+      peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, 2));
+      active--;
+      return x;
+    });
+    const r = await new Pipeline([f]).map(
+      { x: Array.from({ length: 30 }, (_, i) => i) },
+      { ...quiet, concurrency: 4 },
+    );
+    expect(peak).toBe(4);
+    expect(r.y.array.size).toBe(30);
+  });
+
+  it("threads give the same results as inline (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (a, b, chunkSize) => {
+          const inline = await grid.map({ a, b }, quiet);
+          const threads = await grid.map(
+            { a, b },
+            { ...quiet, executor: "threads", threads: 2, chunkSize },
+          );
+          expect(threads.c.array.toNested()).toEqual(inline.c.array.toNested());
+          expect(threads.total.output).toBe(inline.total.output);
+        },
+      ),
+      { numRuns: 8 },
+    );
+  }, 60_000);
+
+  it("records a dead worker's elements and carries on; per-node executors mix", async () => {
+    const r = await grid.map(
+      { a: [1, 999, 3], b: [4] },
+      { ...quiet, executor: { c: "threads" }, threads: 1, chunkSize: 1, errors: "continue" },
+    );
+    expect(r.errors.map((e) => [e.index, e.message])).toEqual([
+      [[1, 0], "worker exited with code: 3"],
+    ]);
+    expect(r.c.array.toNested()).toEqual([[14], [MISSING], [34]]);
+  }, 30_000);
+
+  it("explains how to declare a pipeline for threads", async () => {
+    const f = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => x);
+    const error = await new Pipeline([f], { name: "adhoc" })
+      .map({ x: [1] }, { ...quiet, executor: "threads" })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UndeclaredPipelineError);
+    expect(String(error)).toMatch(/definePipeline\(import\.meta\.url, "adhoc"/);
+  });
+});
+
+describe("map: progress", () => {
+  it("tells a listener how far each mapped function is", async () => {
+    const events: string[] = [];
+    let done = 0;
+    await grid.map(
+      { a: [1, 2, 3], b: [4, 5] },
+      {
+        progress: {
+          onNodeStart: (node, total) => events.push(`start ${node} ${total}`),
+          onProgress: (node, n) => {
+            if (node === "c") done += n;
+          },
+          onNodeEnd: (node) => events.push(`end ${node}`),
+        },
+      },
+    );
+    expect(events).toEqual([
+      "start c 6",
+      "end c",
+      "start rowSum 3",
+      "end rowSum",
+      "start total 1",
+      "end total",
+    ]);
+    expect(done).toBe(6);
+  });
+});
