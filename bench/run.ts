@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { benchGraph } from "./graph.bench.ts";
 import { table } from "./harness.ts";
+import { benchMap } from "./map.bench.ts";
 
 const fmt = (v: number, digits = 3) => v.toFixed(digits);
 
@@ -46,11 +47,69 @@ async function main(): Promise<void> {
       `async < 2 µs/fn → worst ${fmt(worstAsync)} (${worstAsync < 2 ? "met" : "MISSED"}); ` +
       "SPEC §12 quotes pipefunc at 8–11 µs/fn on this machine class (not runnable here: no PyPI)",
   );
+
+  const map = await benchMap();
+  console.log("\nSweeps (SPEC §12): map overhead beyond the same functions in a hand-written loop");
+  console.log(
+    table(
+      ["case", "elements", "baseline ms", "pipeweave ms", "µs/element", "ratio"],
+      [
+        [
+          "300x300 outer product + row sums, memory, inline (baseline: by hand)",
+          String(map.elements),
+          fmt(map.floorMs, 1),
+          fmt(map.mapMs, 1),
+          fmt(map.overheadUsPerElement),
+          `${fmt(map.mapMs / map.floorMs, 1)}x`,
+        ],
+        [
+          "100x100 + row sums, file run folder (baseline: memory)",
+          String(map.fileElements),
+          fmt(map.fileMemoryMs, 1),
+          fmt(map.fileMs, 1),
+          fmt(map.fileUsPerElement),
+          `${fmt(map.fileMs / map.fileMemoryMs, 1)}x`,
+        ],
+        [
+          "100x100 + row sums written by hand: temporary file + rename (baseline: memory)",
+          String(map.fileElements),
+          fmt(map.fileMemoryMs, 1),
+          fmt(map.fileFloorMs, 1),
+          fmt(((map.fileFloorMs - map.fileMemoryMs) * 1000) / map.fileElements),
+          `${fmt(map.fileFloorMs / map.fileMemoryMs, 1)}x`,
+        ],
+        [
+          `CPU-bound, ${map.threads} threads, warm pool (baseline: inline)`,
+          String(map.cpuElements),
+          fmt(map.cpuInlineMs, 1),
+          fmt(map.cpuThreadsMs, 1),
+          "",
+          `${fmt(map.speedup, 2)}x faster`,
+        ],
+        [
+          `CPU-bound, ${map.threads} threads, pool started by map`,
+          String(map.cpuElements),
+          fmt(map.cpuInlineMs, 1),
+          fmt(map.cpuThreadsColdMs, 1),
+          "",
+          `${fmt(map.speedupCold, 2)}x faster`,
+        ],
+      ],
+    ),
+  );
+  console.log(
+    `\ntargets: map < 1 µs/element → ${fmt(map.overheadUsPerElement)} ` +
+      `(${map.overheadUsPerElement < 1 ? "met" : "MISSED"}); threads >= 1.7x inline → ` +
+      `${fmt(map.speedup, 2)}x (${map.speedup >= 1.7 ? "met" : "MISSED"}); ` +
+      "SPEC §12 quotes pipefunc at 28–29 µs/element (not runnable here: no PyPI)",
+  );
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
     cpus: os.availableParallelism(),
     graph,
+    map,
   };
   writeFileSync(
     new URL("./results.json", import.meta.url),

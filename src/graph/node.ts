@@ -146,10 +146,12 @@ function buildNodeInit<I extends readonly string[], O extends readonly string[]>
     profile: options.profile,
     schema: options.schema,
     derive: {
-      renameGraph: (more) => {
+      renameGraph: (more, mapspec) => {
         const composed: Record<string, string> = {};
         for (const n of [...inputs, ...outputs]) composed[n] = more[rename(n)] ?? rename(n);
-        return new PipeFunc(buildNodeInit(options, composed));
+        return new PipeFunc(
+          buildNodeInit(mapspec === undefined ? options : { ...options, mapspec }, composed),
+        );
       },
       with: (changes) =>
         new PipeFunc(

@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { PipelineDefinitionError } from "../errors.ts";
+import { MapSpecError, PipelineDefinitionError } from "../errors.ts";
+import { formatMapSpec, type MapSpec, parseMapSpec } from "../map/mapspec.ts";
 import { PARTIAL_SIGNATURE, type PartialSignature } from "./named-partial.ts";
 import { evaluateLiteral, type ParsedSignature, parseSignature } from "./signature.ts";
 import type { GraphInputs, GraphOutputs } from "./types.ts";
@@ -98,7 +99,11 @@ export class PipeFunc<
   readonly inputs: readonly string[];
   /** Default values by graph name (literal defaults read from the pattern, and `defaults`). */
   readonly defaults: Readonly<Record<string, unknown>>;
-  /** The mapspec, if any. */
+  /**
+   * The mapspec in canonical form and in graph names (renames and scope applied), if any.
+   * It was parsed and checked against the function's inputs and outputs when the function
+   * was made.
+   */
   readonly mapspec: string | undefined;
   /** Whether results are cached. */
   readonly cache: boolean;
@@ -133,7 +138,8 @@ export class PipeFunc<
       else if (p.default.kind === "own" && p.default.known) defaults[p.graph] = p.default.value;
     }
     this.defaults = defaults;
-    this.mapspec = init.mapspec;
+    this.mapspec =
+      init.mapspec === undefined ? undefined : graphMapSpec(init.name, init.mapspec, init);
     this.cache = init.cache ?? false;
     this.profile = init.profile ?? false;
     this.schema = init.schema ?? noSchema;
@@ -151,7 +157,11 @@ export class PipeFunc<
    * the building block of `Pipeline.withRenames`.
    */
   renameGraph(renames: Readonly<Record<string, string>>): PipeFunc {
-    return this.#derive.renameGraph(renames);
+    const mapspec =
+      this.mapspec === undefined
+        ? undefined
+        : formatMapSpec(renameArrays(parseMapSpec(this.mapspec, this.name), renames));
+    return this.#derive.renameGraph(renames, mapspec);
   }
 
   /**
@@ -167,7 +177,11 @@ export class PipeFunc<
 /** @internal How a factory rebuilds its PipeFunc with changes. */
 export interface PipeFuncDerive {
   /** Renames graph names (inputs and outputs), keeping the function. */
-  readonly renameGraph: (renames: Readonly<Record<string, string>>) => PipeFunc;
+  /** `mapspec` is the current one with the renames applied. */
+  readonly renameGraph: (
+    renames: Readonly<Record<string, string>>,
+    mapspec: string | undefined,
+  ) => PipeFunc;
   /** Rebuilds from the original options merged with `changes`. */
   readonly with: (changes: Partial<PipeFuncOptions>) => PipeFunc;
 }
@@ -255,9 +269,9 @@ function buildPipeFunc(options: PipeFuncOptions, fn: Function): PipeFunc {
     scope: options.scope,
     derive: {
       // Renames arrive as full graph names, so the scope is already folded into them.
-      renameGraph: (renameGraph) =>
+      renameGraph: (renameGraph, mapspec) =>
         buildPipeFunc(
-          { ...options, scope: undefined, renames: composeRenames(call, renameGraph) },
+          { ...options, scope: undefined, renames: composeRenames(call, renameGraph), mapspec },
           fn,
         ),
       with: (changes) => buildPipeFunc({ ...options, ...changes }, fn),
@@ -363,4 +377,61 @@ export function checkDistinct(name: string, call: CallSpec): void {
       );
     }
   }
+}
+
+/** A mapspec with its array names passed through `renames` (graph name -> graph name). */
+function renameArrays(spec: MapSpec, renames: Readonly<Record<string, string>>): MapSpec {
+  const rename = (a: MapSpec["inputs"][number]) => ({ ...a, name: renames[a.name] ?? a.name });
+  return { ...spec, inputs: spec.inputs.map(rename), outputs: spec.outputs.map(rename) };
+}
+
+/**
+ * Parses a function's mapspec and writes it in graph names. A name may be written as the
+ * graph knows it, as the function's own argument or output name (before renames), or without
+ * the function's scope, as pipefunc allows.
+ *
+ * @throws MapSpecSyntaxError or MapSpecError naming the function.
+ */
+function graphMapSpec(
+  node: string,
+  text: string,
+  init: { readonly call: CallSpec; readonly scope?: string | undefined },
+): string {
+  const { call, scope } = init;
+  const inputs = new Set(call.params.map((p) => p.graph));
+  const outputs = new Set(call.outputs);
+  const own = new Map<string, string>();
+  for (const p of call.params) own.set(p.arg, p.graph);
+  for (const [k, raw] of call.rawOutputs.entries()) own.set(raw, call.outputs[k]!);
+  const resolve = (name: string, known: ReadonlySet<string>): string | undefined => {
+    if (known.has(name)) return name;
+    const mine = own.get(name);
+    if (mine !== undefined && known.has(mine)) return mine;
+    const scoped = scope ? `${scope}.${name}` : undefined;
+    return scoped !== undefined && known.has(scoped) ? scoped : undefined;
+  };
+  const spec = parseMapSpec(text, node);
+  const list = (names: ReadonlySet<string>) => [...names].map((n) => `"${n}"`).join(", ") || "none";
+  const mapped = spec.inputs.map((a) => {
+    const name = resolve(a.name, inputs);
+    if (name === undefined) {
+      throw new MapSpecError(
+        `The mapspec "${text}" of "${node}" reads "${a.name}", which is not one of its ` +
+          `inputs (${list(inputs)}). Fix the name in the mapspec.`,
+        node,
+      );
+    }
+    return { ...a, name };
+  });
+  const produced = spec.outputs.map((a) => ({ ...a, name: resolve(a.name, outputs) ?? a.name }));
+  const names = produced.map((a) => a.name);
+  if (names.length !== outputs.size || names.some((n) => !outputs.has(n))) {
+    throw new MapSpecError(
+      `The mapspec "${text}" of "${node}" produces [${spec.outputs.map((a) => a.name).join(", ")}], ` +
+        `but the function's outputs are [${[...outputs].join(", ")}]. List exactly the ` +
+        'function\'s outputs after "->".',
+      node,
+    );
+  }
+  return formatMapSpec({ ...spec, inputs: mapped, outputs: produced });
 }

@@ -51,7 +51,6 @@ export function sweepLayout(key: object, functions: readonly AnyPipeFunc[]): Swe
   };
   for (const f of functions) {
     const spec = f.mapspec === undefined ? undefined : parseMapSpec(f.mapspec, f.name);
-    if (spec) checkAgainstFunction(spec, f);
     const outputDims = spec ? (spec.outputs[0]?.axes ?? []).map((a) => a ?? "") : [];
     const byName = new Map<string, ArraySpec>(spec?.inputs.map((a) => [a.name, a]) ?? []);
     const node: NodeLayout = {
@@ -100,26 +99,4 @@ export function sweepLayout(key: object, functions: readonly AnyPipeFunc[]): Swe
   const layout = { nodes, dims, producer };
   cache.set(key, layout);
   return layout;
-}
-
-function checkAgainstFunction(spec: MapSpec, f: AnyPipeFunc): void {
-  const inputs = new Set(f.inputs);
-  for (const a of spec.inputs) {
-    if (!inputs.has(a.name)) {
-      throw new MapSpecError(
-        `The mapspec of "${f.name}" reads "${a.name}", which is not one of its inputs ` +
-          `(${f.inputs.map((i) => `"${i}"`).join(", ") || "none"}). Fix the name in the mapspec.`,
-        f.name,
-      );
-    }
-  }
-  const outs = spec.outputs.map((o) => o.name);
-  const declared = f.outputs;
-  if (outs.length !== declared.length || outs.some((o) => !declared.includes(o))) {
-    throw new MapSpecError(
-      `The mapspec of "${f.name}" produces [${outs.join(", ")}], but the function's outputs are ` +
-        `[${declared.join(", ")}]. List exactly the function's outputs after "->".`,
-      f.name,
-    );
-  }
 }

@@ -511,7 +511,12 @@ class SweepRun {
 
   #publish(node: NodeLayout, stores: readonly OutputStore[], shape: readonly number[]): void {
     node.func.outputs.forEach((o, k) => {
-      this.values.set(o, new NdArray(shape, node.outputDims, stores[k]!.values()));
+      const store = stores[k]!;
+      // A 0-D output (`x[:] -> total`) is one value, as if the function had no mapspec.
+      this.values.set(
+        o,
+        shape.length === 0 ? store.get(0) : new NdArray(shape, node.outputDims, store.values()),
+      );
     });
   }
 

@@ -121,16 +121,48 @@ describe("map: mapspecs", () => {
     ]);
   });
 
-  it("reports mapspec errors naming the function", async () => {
-    const bad = pipefunc({ output: "y", mapspec: "x[i] > y[i]" }, ({ x }: { x: number }) => x);
-    await expect(new Pipeline([bad]).map({ x: [1] }, quiet)).rejects.toThrow(MapSpecSyntaxError);
-    const wrongName = pipefunc(
-      { output: "y", mapspec: "q[i] -> y[i]" },
+  it("checks mapspecs when the function is made, naming it", () => {
+    expect(() =>
+      pipefunc({ output: "y", mapspec: "x[i] > y[i]" }, ({ x }: { x: number }) => x),
+    ).toThrow(MapSpecSyntaxError);
+    const wrongName = () =>
+      pipefunc({ output: "y", mapspec: "q[i] -> y[i]" }, ({ x }: { x: number }) => x);
+    expect(wrongName).toThrow(MapSpecError);
+    expect(wrongName).toThrow(/"y" reads "q", which is not one of its inputs \("x"\)/);
+    expect(() =>
+      pipefunc({ output: "y", mapspec: "x[i] -> z[i]" }, ({ x }: { x: number }) => x),
+    ).toThrow(/produces \[z\], but the function's outputs are \[y\]/);
+  });
+
+  it("keeps mapspecs in graph names through renames and scopes", async () => {
+    const f = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => 2 * x);
+    const renamed = new Pipeline([f]).withRenames({ x: "u" });
+    expect(renamed.get("y").mapspec).toBe("u[i] -> y[i]");
+    expect((await renamed.map({ u: [1, 2] }, quiet)).y?.array.values()).toEqual([2, 4]);
+    const atDefinition = pipefunc(
+      { output: "y", mapspec: "x[i] -> y[i]", renames: { x: "w" } },
       ({ x }: { x: number }) => x,
     );
-    const error = await new Pipeline([wrongName]).map({ x: [1] }, quiet).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MapSpecError);
-    expect(String(error)).toMatch(/"y".*reads "q", which is not one of its inputs \("x"\)/);
+    expect(atDefinition.mapspec).toBe("w[i] -> y[i]");
+    const scoped = pipefunc(
+      { output: "y", mapspec: "x[i] -> y[i]", scope: "s" },
+      ({ x }: { x: number }) => x,
+    );
+    expect(scoped.mapspec).toBe("s.x[i] -> s.y[i]");
+  });
+
+  it("gives a 0-D mapspec output as one value", async () => {
+    const top = pipefunc(
+      { output: "top", mapspec: "x[:] -> top" },
+      ({ x }: { x: NdArray<number> }) => Math.max(...x.values()),
+    );
+    const half = pipefunc({ output: "half" }, ({ top }: { top: number }) => top / 2);
+    const r = await new Pipeline([top, half]).map({ x: [3, 8, 5] }, quiet);
+    expect(r.top.output).toBe(8);
+    expect(r.half.output).toBe(4);
+  });
+
+  it("reports a missing input of a sweep", async () => {
     const ok = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => x);
     await expect(new Pipeline([ok]).map({}, quiet)).rejects.toThrow(MissingInputError);
   });
