@@ -732,6 +732,8 @@ class ElementLoop {
             if (r.ok) this.#put(r.index, r.value, args);
             else this.#fail(r.index, args, deserializeError(r.error));
           }
+          // A chunk is slow enough to be worth a progress event of its own.
+          this.#report();
         },
         (error: unknown) => {
           // The executor itself failed (a worker died, the run was aborted): every element of
@@ -741,6 +743,7 @@ class ElementLoop {
             if (this.#run.options.signal?.aborted) continue;
             this.#fail(item.index, item.values, error);
           }
+          this.#report();
         },
       );
       const tracked = p.finally(() => inflight.delete(tracked));

@@ -35,6 +35,17 @@ describe("examples", () => {
     expect(out).toContain("out: (side effect)");
   });
 
+  it("map.ts sweeps, resumes, loads, keeps errors and gives rows", async () => {
+    const out = await example("map.ts");
+    expect(out).toContain("c = [[11,21],[12,22],[13,23]]");
+    expect(out).toContain("rowSum = 32 34 36 total = 102");
+    expect(out).toContain("calls of add after a resumed run: 6");
+    expect(out).toContain("loaded total = 102");
+    expect(out).toContain("y = 0.25 MISSING 0.5");
+    expect(out).toContain("error at y[1]: x is 0");
+    expect(out).toContain('rows = [{"i":0,"a":1,"b":20,"c":21},{"i":1,"a":2,"b":10,"c":12}]');
+  });
+
   it("sweep.ts (npm run demo) sweeps a small grid on threads into a run folder", async () => {
     const runFolder = join(mkdtempSync(join(tmpdir(), "pipeweave-demo-")), "run");
     try {
