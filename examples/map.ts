@@ -47,7 +47,7 @@ const e = await new Pipeline([inverse]).map(
   { errors: "continue", progress: false },
 );
 const [failure] = e.errors;
-const shown = e.y.array.toNested().map((v) => (isMissing(v) ? "MISSING" : v));
+const shown = e.y.array.data.map((v) => (isMissing(v) ? "MISSING" : v));
 console.log("y =", shown.join(" ")); // 0.25 MISSING 0.5
 console.log(`error at ${failure?.node}[${failure?.index}]: ${failure?.message}`);
 

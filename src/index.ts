@@ -50,7 +50,7 @@ export type {
 } from "./graph/types.ts";
 export { definePipeline, type PipelineReference } from "./map/define.ts";
 export { ErrorSnapshot } from "./map/error-snapshot.ts";
-export type { MapListener } from "./map/events.ts";
+export type { ProgressListener } from "./map/events.ts";
 export { type LoadOptions, loadAll, loadOutputs } from "./map/load.ts";
 export {
   type ArraySpec,

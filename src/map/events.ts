@@ -2,7 +2,7 @@
  * Sweep lifecycle events. Progress bars, the dashboard and programs are listeners of this one
  * stream; with no listener `map` does not build the events.
  */
-export interface MapListener {
+export interface ProgressListener {
   /** A function's elements are about to run; `total` counts them, `done` those already stored. */
   readonly onNodeStart?: (node: string, total: number, done: number) => void;
   /** Elements finished since the last call (`failed` of them failed or were masked). */

@@ -1,11 +1,11 @@
 import cliProgress from "cli-progress";
-import type { MapListener } from "./events.ts";
+import type { ProgressListener } from "./events.ts";
 
 /**
  * One progress bar per mapped function on stderr (cli-progress). Functions with a single
  * call get no bar: they are done before a bar would show anything.
  */
-export function progressBars(stream: NodeJS.WriteStream = process.stderr): MapListener & {
+export function progressBars(stream: NodeJS.WriteStream = process.stderr): ProgressListener & {
   stop(): void;
 } {
   const multi = new cliProgress.MultiBar(

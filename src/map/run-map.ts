@@ -17,7 +17,7 @@ import { lookupConfig } from "../graph/plan.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { referenceOf } from "./define.ts";
 import { ErrorSnapshot } from "./error-snapshot.ts";
-import type { MapListener } from "./events.ts";
+import type { ProgressListener } from "./events.ts";
 import { type NodeLayout, sweepLayout } from "./layout.ts";
 import { MISSING } from "./missing.ts";
 import { NdArray, product, unravelIndex } from "./ndarray.ts";
@@ -59,7 +59,7 @@ export interface MapOptions {
    * `true` draws a progress bar per mapped function on stderr; a listener receives the events.
    * @defaultValue bars when stderr is a TTY, else nothing
    */
-  readonly progress?: boolean | MapListener;
+  readonly progress?: boolean | ProgressListener;
   /** Stops scheduling new elements; the run folder stays resumable. */
   readonly signal?: AbortSignal;
   /** `"raise"` stops at the first failure; `"continue"` records it and masks dependants. @defaultValue "raise" */
@@ -212,7 +212,7 @@ class SweepRun {
   readonly #graphDefaults = new Map<string, unknown>();
   folder: RunFolder | undefined;
   outputRecords: Readonly<Record<string, OutputRecord>> = {};
-  listener: MapListener | undefined;
+  listener: ProgressListener | undefined;
 
   constructor(
     readonly pipeline: MappablePipeline,
