@@ -25,7 +25,8 @@ export type ErrorCode =
   | "E_RUN_FOLDER_EXISTS"
   | "E_STORAGE_VALUE"
   | "E_UNDECLARED_PIPELINE"
-  | "E_ABORTED";
+  | "E_ABORTED"
+  | "E_STAGE_TIMEOUT";
 
 /** Base class of every error pipeweave throws. */
 export class PipeweaveError extends Error {
@@ -474,11 +475,36 @@ export class AbortError extends PipeweaveError {
    * @param what - What was stopped ("map of pipeline \"p\"").
    * @param reason - The signal's reason.
    */
-  constructor(what: string, reason: unknown) {
-    super("E_ABORTED", `${what} was aborted; what finished is kept and can be resumed.`, {
-      cause: reason,
-    });
+  constructor(what: string, reason: unknown, hint = "what finished is kept and can be resumed.") {
+    super("E_ABORTED", `${what} was aborted; ${hint}`, { cause: reason });
     this.name = "AbortError";
+  }
+}
+
+/** An attempt of a stream stage's handler ran longer than the stage's `timeoutMs`. */
+export class StageTimeoutError extends PipeweaveError {
+  /** The stage's name. */
+  readonly stage: string;
+  /** The limit, in milliseconds. */
+  readonly timeoutMs: number;
+  /** The attempt that timed out, from 1. */
+  readonly attempt: number;
+
+  /**
+   * @param stage - The stage's name.
+   * @param timeoutMs - Its `timeoutMs`.
+   * @param attempt - The attempt's number.
+   */
+  constructor(stage: string, timeoutMs: number, attempt: number) {
+    super(
+      "E_STAGE_TIMEOUT",
+      `Stage "${stage}" did not finish an item within ${timeoutMs} ms (attempt ${attempt}). ` +
+        "Raise its timeoutMs, or make the handler honour context.signal.",
+    );
+    this.name = "StageTimeoutError";
+    this.stage = stage;
+    this.timeoutMs = timeoutMs;
+    this.attempt = attempt;
   }
 }
 

@@ -14,6 +14,7 @@ export {
   RunFolderExistsError,
   RunFolderMismatchError,
   ShapeMismatchError,
+  StageTimeoutError,
   StorageValueError,
   UndeclaredPipelineError,
   UnknownOutputError,
@@ -66,3 +67,25 @@ export type { OutputStore, StorageKind } from "./map/storage/types.ts";
 export { isSweep, Sweep, sweep } from "./map/sweep.ts";
 export type { ProfileStats } from "./profile/profiler.ts";
 export type { Placement, Registry, RegistryOptions } from "./registry/registry.ts";
+export { Err, isErr, isOk, Ok, type Result, unwrap } from "./stream/result.ts";
+export { SKIP, type Skip } from "./stream/skip.ts";
+export {
+  type AnyStage,
+  type AttemptContext,
+  fork,
+  type Handler,
+  type HandlerOutput,
+  mix,
+  type PoolOptions,
+  pool,
+  type ResolvedPoolOptions,
+  type Stage,
+} from "./stream/stage.ts";
+export {
+  Stream,
+  type StreamRunOptions,
+  type StreamSource,
+  type StreamSummary,
+  stream,
+} from "./stream/stream.ts";
+export { WorkerState } from "./stream/worker-state.ts";

@@ -1,0 +1,250 @@
+import { StageTimeoutError } from "../errors.ts";
+import { type Channel, DONE, EMPTY } from "./channel.ts";
+import { Err, isErr, isOk } from "./result.ts";
+import { SKIP } from "./skip.ts";
+import type { AttemptContext, Handler, Stage } from "./stage.ts";
+import { WorkerState } from "./worker-state.ts";
+
+/** What every stage of one run shares: the cancellation of the whole stream. */
+export interface RunControl {
+  /** Aborted when the stream is cancelled; handlers see it as `context.signal`. */
+  readonly signal: AbortSignal;
+  /** Called when a stage's machinery (not a handler) fails: the stream fails with it. */
+  readonly fail: (error: unknown) => void;
+  /** Hooks run on cancel, to release waits that channels do not own. */
+  readonly onCancel: (hook: () => void) => void;
+}
+
+/** The same function, turned into the worker's call of one handler. */
+type Call = (item: unknown) => unknown;
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as { then?: unknown }).then === "function";
+
+/**
+ * Starts a stage's workers between `input` and `output`, and closes `output` once they have
+ * all finished.
+ *
+ * @returns A promise resolved when every worker has stopped.
+ */
+export function runStage(
+  stage: Stage<unknown, unknown>,
+  name: string,
+  input: Channel<unknown>,
+  output: Channel<unknown>,
+  control: RunControl,
+): Promise<void> {
+  const { workers, ordered } = stage.options;
+  const emit = ordered && workers > 1 ? orderedEmitter(output, control) : undefined;
+  const loops: Promise<void>[] = [];
+  for (let w = 0; w < workers; w++) {
+    const call = workerCall(stage, name, w, control);
+    loops.push(emit ? orderedLoop(call, input, emit) : loop(call, input, output));
+  }
+  return Promise.all(loops).then(
+    () => output.close(),
+    (error: unknown) => {
+      control.fail(error);
+      output.close();
+    },
+  );
+}
+
+async function loop(call: Call, input: Channel<unknown>, output: Channel<unknown>): Promise<void> {
+  for (;;) {
+    let item = input.tryTake();
+    if (item === EMPTY) item = await input.take();
+    if (item === DONE) return;
+    let out = isErr(item) ? item : call(item);
+    if (isThenable(out)) out = await out;
+    if (out !== SKIP && !output.tryPut(out)) await output.put(out);
+  }
+}
+
+interface OrderedEmitter {
+  /** The next sequence number, taken with an item. */
+  ticket(): number;
+  /** Emits `value` (or nothing, for SKIP) when every earlier ticket has been emitted. */
+  emit(ticket: number, value: unknown): Promise<void> | undefined;
+}
+
+async function orderedLoop(call: Call, input: Channel<unknown>, emit: OrderedEmitter) {
+  for (;;) {
+    let item = input.tryTake();
+    // Continuations of takes run in the order the items were handed out, so tickets follow
+    // the input order.
+    if (item === EMPTY) item = await input.take();
+    if (item === DONE) return;
+    const ticket = emit.ticket();
+    let out = isErr(item) ? item : call(item);
+    if (isThenable(out)) out = await out;
+    const waiting = emit.emit(ticket, out);
+    if (waiting) await waiting;
+  }
+}
+
+function orderedEmitter(output: Channel<unknown>, control: RunControl): OrderedEmitter {
+  let issued = 0;
+  let next = 0;
+  const turns = new Map<number, () => void>();
+  control.onCancel(() => {
+    for (const resolve of turns.values()) resolve();
+    turns.clear();
+  });
+  const advance = () => {
+    next++;
+    const resolve = turns.get(next);
+    if (resolve) {
+      turns.delete(next);
+      resolve();
+    }
+  };
+  const put = (value: unknown): Promise<void> | undefined => {
+    if (value === SKIP || output.tryPut(value)) {
+      advance();
+      return undefined;
+    }
+    return output.put(value).then(advance);
+  };
+  return {
+    ticket: () => issued++,
+    emit(ticket, value) {
+      if (ticket === next) return put(value);
+      if (control.signal.aborted) return undefined;
+      return new Promise<void>((resolve) => turns.set(ticket, resolve)).then(() =>
+        control.signal.aborted ? undefined : put(value),
+      );
+    },
+  };
+}
+
+/** One worker's way of handling an item: retries, timeouts, Ok/Err/SKIP, fork and merge. */
+function workerCall(
+  stage: Stage<unknown, unknown>,
+  name: string,
+  worker: number,
+  control: RunControl,
+): Call {
+  const work = stage.work;
+  if (work.kind === "pool") return attempts(work.handler, stage, name, worker, control);
+  if (work.kind === "mix") return attempts(work.handlers[worker]!, stage, name, worker, control);
+  const calls = work.handlers.map((h, k) =>
+    attempts(h, stage, name, worker * work.handlers.length + k, control),
+  );
+  const merge = work.merge;
+  return (item) => {
+    const results = calls.map((c) => c(item));
+    const combine = (values: readonly unknown[]): unknown => {
+      for (const v of values) if (isErr(v)) return v;
+      try {
+        const merged = merge(values);
+        return isThenable(merged)
+          ? Promise.resolve(merged).catch((error: unknown) =>
+              Err(error, { item, stage: name, attempts: 1 }),
+            )
+          : merged;
+      } catch (error) {
+        return Err(error, { item, stage: name, attempts: 1 });
+      }
+    };
+    return results.some(isThenable) ? Promise.all(results).then(combine) : combine(results);
+  };
+}
+
+/**
+ * Calls `handler` up to `retries` times until it neither throws nor rejects; the result is
+ * the value, SKIP, or an Err naming the item, the stage and the attempts made.
+ */
+function attempts(
+  handler: Handler<unknown, unknown>,
+  stage: Stage<unknown, unknown>,
+  name: string,
+  worker: number,
+  control: RunControl,
+): Call {
+  const { retries, timeoutMs } = stage.options;
+  const state = new WorkerState(name, worker);
+  // Without a timeout every attempt shares the stream's signal, so the hot path allocates
+  // nothing; a first attempt reuses one context object.
+  const first: AttemptContext = { signal: control.signal, attempt: 1 };
+  const settle = (item: unknown, value: unknown, attempt: number): unknown => {
+    if (value === SKIP) return SKIP;
+    if (isOk(value)) return value.value;
+    if (isErr(value)) {
+      return value.stage === undefined
+        ? Err(value.error, { item, stage: name, attempts: attempt, ...value })
+        : value;
+    }
+    return value;
+  };
+  const failed = (item: unknown, error: unknown, attempt: number): unknown =>
+    attempt < retries && !control.signal.aborted
+      ? run(item, attempt + 1)
+      : Err(error, { item, stage: name, attempts: attempt });
+  const run = (item: unknown, attempt: number): unknown => {
+    let context = first;
+    let controller: AbortController | undefined;
+    if (attempt > 1 || timeoutMs !== undefined) {
+      if (timeoutMs === undefined) context = { signal: control.signal, attempt };
+      else {
+        controller = new AbortController();
+        context = { signal: controller.signal, attempt };
+      }
+    }
+    let value: unknown;
+    try {
+      value = handler(item, state, context);
+    } catch (error) {
+      return failed(item, error, attempt);
+    }
+    if (!isThenable(value)) return settle(item, value, attempt);
+    const pending = controller
+      ? withTimeout(value, timeoutMs!, controller, control.signal, () => {
+          return new StageTimeoutError(name, timeoutMs!, attempt);
+        })
+      : Promise.resolve(value);
+    return pending.then(
+      (v) => settle(item, v, attempt),
+      (error: unknown) => failed(item, error, attempt),
+    );
+  };
+  return (item) => run(item, 1);
+}
+
+/**
+ * Settles like `value`, or rejects with `timeout()` after `ms` and aborts the attempt's
+ * controller. The timer is always cleared; a late rejection of `value` is handled.
+ */
+function withTimeout(
+  value: PromiseLike<unknown>,
+  ms: number,
+  controller: AbortController,
+  stream: AbortSignal,
+  timeout: () => Error,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => controller.abort(stream.reason);
+    stream.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(() => {
+      const error = timeout();
+      controller.abort(error);
+      reject(error);
+    }, ms);
+    const done = () => {
+      clearTimeout(timer);
+      stream.removeEventListener("abort", onAbort);
+    };
+    Promise.resolve(value).then(
+      (v) => {
+        done();
+        resolve(v);
+      },
+      (error: unknown) => {
+        done();
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,246 @@
+import type { Err, Result } from "./result.ts";
+import type { Skip } from "./skip.ts";
+import type { WorkerState } from "./worker-state.ts";
+
+/** What a handler gets besides its item and state. */
+export interface AttemptContext {
+  /** Aborted when the attempt times out (`timeoutMs`) or the stream is cancelled. */
+  readonly signal: AbortSignal;
+  /** This attempt's number, from 1. */
+  readonly attempt: number;
+}
+
+/**
+ * A stage's function: one item in, one value out (or a promise of one). Throwing (or
+ * rejecting) retries the item up to `retries` attempts in all; returning `SKIP` drops it;
+ * returning `Err(...)` fails it at once.
+ */
+export type Handler<I, O> = (
+  item: I,
+  state: WorkerState,
+  context: AttemptContext,
+) => O | Skip | Err | Result<O> | PromiseLike<O | Skip | Err | Result<O>>;
+
+/** Options of {@link pool}, {@link mix} and {@link fork}. */
+export interface PoolOptions {
+  /** Name in errors and summaries. @defaultValue the handler's name, else `stage <n>` */
+  readonly name?: string;
+  /** Items handled at once, each by its own worker with its own `WorkerState`. @defaultValue 1 */
+  readonly workers?: number;
+  /**
+   * Items that may wait in front of the stage. A full buffer makes the previous stage (or the
+   * source) wait: memory stays bounded whatever the speeds. @defaultValue 1
+   */
+  readonly buffer?: number;
+  /** Attempts per item in all (1 = no retry). @defaultValue 1 */
+  readonly retries?: number;
+  /** Milliseconds per attempt before it counts as failed (its `signal` aborts). @defaultValue none */
+  readonly timeoutMs?: number;
+  /**
+   * Emit items in the order they came in, even when later ones finish first. A worker whose
+   * item is done early waits for its turn, so no more than `workers` items are held.
+   * @defaultValue false
+   */
+  readonly ordered?: boolean;
+  /**
+   * Run the handler in worker threads. It must be declared with `defineHandler` so each thread
+   * can import it; items and results cross threads by structured clone. @defaultValue false
+   */
+  readonly threads?: boolean;
+  /**
+   * Send every item to `workers` copies of the handler (each with its own state) and combine
+   * their results with this function, as {@link fork} does. @defaultValue none
+   */
+  readonly fork?: (results: readonly unknown[]) => unknown;
+}
+
+/** A stage's settled options. */
+export interface ResolvedPoolOptions {
+  readonly name: string | undefined;
+  readonly workers: number;
+  readonly buffer: number;
+  readonly retries: number;
+  readonly timeoutMs: number | undefined;
+  readonly ordered: boolean;
+  readonly threads: boolean;
+}
+
+/** How a stage's worker turns an item into a value. */
+export type StageKind =
+  | { readonly kind: "pool"; readonly handler: Handler<unknown, unknown> }
+  | { readonly kind: "mix"; readonly handlers: readonly Handler<unknown, unknown>[] }
+  | {
+      readonly kind: "fork";
+      readonly handlers: readonly Handler<unknown, unknown>[];
+      readonly merge: (results: readonly unknown[]) => unknown;
+    };
+
+const IN: unique symbol = Symbol("in");
+const OUT: unique symbol = Symbol("out");
+
+/**
+ * One step of a stream, made by {@link pool}, {@link mix} or {@link fork}: items of type `I`
+ * in, `O` out. A stage is a description; every run of a stream starts its own workers.
+ */
+export interface Stage<I, O> {
+  /** Phantom types of the items in and out; never set. */
+  readonly [IN]?: (item: I) => void;
+  readonly [OUT]?: O;
+  readonly options: ResolvedPoolOptions;
+  readonly work: StageKind;
+}
+
+/** Any stage, for `pipe(...stages)` lists. */
+export type AnyStage = Stage<never, unknown>;
+
+/** A handler as `mix` and `fork` take it. */
+export type StageFunction<I> = (item: I, state: WorkerState, context: AttemptContext) => unknown;
+
+/** The return type of a function type. */
+type ReturnOf<F> = F extends (...args: never[]) => infer R ? R : never;
+
+/** What a handler's promise resolves to, without SKIP, Err or the Ok wrapper. */
+export type HandlerOutput<R> =
+  Awaited<R> extends infer V
+    ? V extends Skip | Err
+      ? never
+      : V extends Result<infer T>
+        ? T
+        : V
+    : never;
+
+const DEFAULTS = Object.freeze({
+  workers: 1,
+  buffer: 1,
+  retries: 1,
+  ordered: false,
+  threads: false,
+});
+
+function resolveOptions(options: PoolOptions, what: string): ResolvedPoolOptions {
+  const merged = { ...DEFAULTS, ...options };
+  const count = (key: "workers" | "buffer" | "retries", min: number, value: unknown): number => {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+      throw new TypeError(
+        `Expected \`${key}\` of ${what} to be an integer from ${min} up, got \`${String(value)}\` ` +
+          `(${typeof value}).`,
+      );
+    }
+    return value;
+  };
+  if (
+    merged.timeoutMs !== undefined &&
+    !(typeof merged.timeoutMs === "number" && merged.timeoutMs > 0)
+  ) {
+    throw new TypeError(
+      `Expected \`timeoutMs\` of ${what} to be a positive number of milliseconds, got ` +
+        `\`${String(merged.timeoutMs)}\` (${typeof merged.timeoutMs}).`,
+    );
+  }
+  return {
+    name: merged.name,
+    workers: count("workers", 1, merged.workers),
+    buffer: count("buffer", 0, merged.buffer),
+    retries: count("retries", 1, merged.retries),
+    timeoutMs: merged.timeoutMs,
+    ordered: merged.ordered,
+    threads: merged.threads,
+  };
+}
+
+function checkHandler(handler: unknown, what: string): void {
+  if (typeof handler !== "function") {
+    throw new TypeError(`Expected the handler of ${what} to be a function, got ${typeof handler}.`);
+  }
+}
+
+/**
+ * A stage of `workers` copies of one handler sharing a bounded input buffer: pipevine's
+ * `@work_pool`.
+ *
+ * @param options - Workers, buffer, retries, timeout, order, threads; see {@link PoolOptions}.
+ * @param handler - `(item, state, { signal, attempt }) => value`, sync or async.
+ * @returns The stage, for `stream(...).pipe(stage)`.
+ * @throws TypeError when an option is out of range or the handler is not a function.
+ * @example
+ * ```ts
+ * const fetchAll = pool({ workers: 8, buffer: 16, retries: 3, timeoutMs: 5_000 }, (url: string, _s, { signal }) =>
+ *   fetch(url, { signal }).then((r) => r.text()),
+ * );
+ * ```
+ */
+export function pool<I, R>(
+  options: PoolOptions,
+  handler: (item: I, state: WorkerState, context: AttemptContext) => R,
+): Stage<I, HandlerOutput<R>> {
+  const resolved = resolveOptions(options, "pool()");
+  checkHandler(handler, "pool()");
+  const named = { ...resolved, name: resolved.name ?? (handler.name || undefined) };
+  if (options.fork) {
+    return {
+      options: { ...named, workers: 1 },
+      work: {
+        kind: "fork",
+        handlers: Array.from({ length: resolved.workers }, () => handler as never),
+        merge: options.fork,
+      },
+    };
+  }
+  return { options: named, work: { kind: "pool", handler: handler as never } };
+}
+
+/**
+ * A stage whose workers run different handlers over one shared input buffer, one worker per
+ * handler: each item goes to whichever is free (pipevine's `mix_pool`).
+ *
+ * @param options - As {@link pool}; `workers` is the number of handlers.
+ * @param handlers - At least one handler.
+ * @returns The stage.
+ * @throws TypeError when `handlers` is empty or holds a non-function.
+ * @example
+ * ```ts
+ * const mirrors = mix({ buffer: 8, retries: 2 }, [fromEurope, fromAmerica]);
+ * ```
+ */
+export function mix<I, const H extends readonly StageFunction<I>[]>(
+  options: Omit<PoolOptions, "workers" | "fork">,
+  handlers: H,
+): Stage<I, HandlerOutput<ReturnOf<H[number]>>> {
+  if (!Array.isArray(handlers) || handlers.length === 0) {
+    throw new TypeError("Expected mix() to get a non-empty array of handlers.");
+  }
+  for (const h of handlers) checkHandler(h, "mix()");
+  const resolved = resolveOptions({ ...options, workers: handlers.length }, "mix()");
+  return { options: resolved, work: { kind: "mix", handlers: handlers as never } };
+}
+
+/**
+ * A stage that gives every item to all `handlers` at once and combines their results with
+ * `merge`: pipevine's fork. If any handler fails (after its retries) the item is an `Err`.
+ *
+ * @param merge - Combines the handlers' results, in handler order.
+ * @param handlers - At least one handler.
+ * @param options - As {@link pool}; `workers` is the number of items in flight.
+ * @returns The stage.
+ * @throws TypeError when `handlers` is empty or `merge` is not a function.
+ * @example
+ * ```ts
+ * const both = fork(([a, b]) => ({ ...a, ...b }), [lookupPrice, lookupStock]);
+ * ```
+ */
+export function fork<I, const H extends readonly StageFunction<I>[], M>(
+  merge: (results: { -readonly [K in keyof H]: HandlerOutput<ReturnOf<H[K]>> }) => M,
+  handlers: H,
+  options: Omit<PoolOptions, "fork"> = {},
+): Stage<I, Awaited<M>> {
+  checkHandler(merge, "fork() (merge)");
+  if (!Array.isArray(handlers) || handlers.length === 0) {
+    throw new TypeError("Expected fork() to get a non-empty array of handlers.");
+  }
+  for (const h of handlers) checkHandler(h, "fork()");
+  const resolved = resolveOptions(options, "fork()");
+  return {
+    options: resolved,
+    work: { kind: "fork", handlers: handlers as never, merge: merge as never },
+  };
+}

@@ -1,0 +1,271 @@
+import { AbortError } from "../errors.ts";
+import { Channel, DONE, EMPTY } from "./channel.ts";
+import { type Err, isErr } from "./result.ts";
+import { type RunControl, runStage } from "./run-stage.ts";
+import type { AnyStage, Stage } from "./stage.ts";
+
+/** What a stream reads from: an iterable, an async iterable (Node streams too) or a stream. */
+export type StreamSource<T> = Iterable<T> | AsyncIterable<T>;
+
+/** Options of {@link Stream.run}, {@link Stream.toArray} and {@link Stream.iterate}. */
+export interface StreamRunOptions {
+  /** Stops every stage and the source promptly; the run rejects with an `AbortError`. */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link Stream.run} resolves to. */
+export type StreamSummary =
+  | { readonly ok: true; readonly count: number }
+  | {
+      readonly ok: false;
+      readonly count: number;
+      /** Every failed item, with its item, stage and attempts, in the order they came out. */
+      readonly errors: readonly Err[];
+    };
+
+/**
+ * An async dataflow: a source, then stages that each run bounded workers over a bounded
+ * buffer. A stream is a description; each `run`, `toArray` or iteration starts it afresh.
+ * Items are values, or `Err`s for items that failed in an earlier stage.
+ */
+export class Stream<T> implements AsyncIterable<T | Err> {
+  readonly #source: StreamSource<unknown>;
+  readonly #stages: readonly AnyStage[];
+
+  /** @internal Use {@link stream}. */
+  constructor(source: StreamSource<unknown>, stages: readonly AnyStage[]) {
+    this.#source = source;
+    this.#stages = stages;
+  }
+
+  /** Number of stages. */
+  get length(): number {
+    return this.#stages.length;
+  }
+
+  /**
+   * Adds stages; returns a new stream and leaves this one unchanged.
+   *
+   * @param stages - Stages made by `pool`, `mix` or `fork`.
+   * @returns The longer stream, typed by the last stage's output.
+   */
+  pipe<A>(s1: Stage<T, A>): Stream<A>;
+  pipe<A, B>(s1: Stage<T, A>, s2: Stage<A, B>): Stream<B>;
+  pipe<A, B, C>(s1: Stage<T, A>, s2: Stage<A, B>, s3: Stage<B, C>): Stream<C>;
+  pipe<A, B, C, D>(s1: Stage<T, A>, s2: Stage<A, B>, s3: Stage<B, C>, s4: Stage<C, D>): Stream<D>;
+  pipe(...stages: AnyStage[]): Stream<unknown>;
+  pipe(...stages: AnyStage[]): Stream<unknown> {
+    return new Stream(this.#source, [...this.#stages, ...stages]);
+  }
+
+  /**
+   * Drains the stream.
+   *
+   * @param options - `signal` to stop it.
+   * @returns `{ ok: true, count }`, or `{ ok: false, count, errors }` listing every failed item.
+   * @throws AbortError when the signal aborts; the source's own error when it throws.
+   */
+  async run(options: StreamRunOptions = {}): Promise<StreamSummary> {
+    let count = 0;
+    const errors: Err[] = [];
+    const it = this.iterate(options);
+    for (;;) {
+      const step = await it.next();
+      if (step.done) break;
+      count++;
+      if (isErr(step.value)) errors.push(step.value);
+    }
+    return errors.length === 0 ? { ok: true, count } : { ok: false, count, errors };
+  }
+
+  /**
+   * Collects every output, `Err`s included, in arrival order.
+   *
+   * @param options - `signal` to stop it.
+   * @returns The outputs.
+   * @throws AbortError when the signal aborts; the source's own error when it throws.
+   */
+  async toArray(options: StreamRunOptions = {}): Promise<(T | Err)[]> {
+    const out: (T | Err)[] = [];
+    const it = this.iterate(options);
+    for (;;) {
+      const step = await it.next();
+      if (step.done) return out;
+      out.push(step.value);
+    }
+  }
+
+  /** Iterates the outputs: `for await (const x of stream)`. Breaking out cancels every stage. */
+  [Symbol.asyncIterator](): AsyncIterator<T | Err> {
+    return this.iterate();
+  }
+
+  /**
+   * Starts the stream and iterates its outputs, with options.
+   *
+   * @param options - `signal` to stop it.
+   * @returns An async iterator; `return()` (a `break`) cancels the stages and the source.
+   */
+  iterate(options: StreamRunOptions = {}): AsyncIterableIterator<T | Err> {
+    return start<T>(this.#source, this.#stages, options.signal);
+  }
+}
+
+/**
+ * Makes a stream from a source: `stream(items).pipe(stage, stage).run()`.
+ *
+ * @param source - Any iterable, async iterable (arrays, generators, Node readable streams,
+ *   web streams) or another stream.
+ * @returns A stream with no stages yet.
+ * @throws TypeError when the source is not iterable.
+ * @example
+ * ```ts
+ * const summary = await stream([1, 2, 3]).pipe(pool({ workers: 2 }, async (n: number) => n * 2)).run();
+ * ```
+ */
+export function stream<T>(source: StreamSource<T> | Stream<T>): Stream<T> {
+  const s = source as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown };
+  if (
+    s === null ||
+    typeof s !== "object" ||
+    (typeof s[Symbol.iterator] !== "function" && typeof s[Symbol.asyncIterator] !== "function")
+  ) {
+    if (typeof source !== "string") {
+      throw new TypeError(
+        `Expected stream() to get an iterable or async iterable, got ${source === null ? "null" : typeof source}.`,
+      );
+    }
+  }
+  return new Stream<T>(source as StreamSource<unknown>, []);
+}
+
+/** Starts the source pump and every stage; returns the iterator over the last channel. */
+function start<T>(
+  source: StreamSource<unknown>,
+  stages: readonly AnyStage[],
+  signal: AbortSignal | undefined,
+): AsyncIterableIterator<T | Err> {
+  const controller = new AbortController();
+  const cancelHooks: (() => void)[] = [];
+  let failure: { readonly error: unknown } | undefined;
+  let finished = false;
+  const channels: Channel<unknown>[] = stages.map((s) => new Channel(s.options.buffer));
+  // The consumer takes straight from the last stage's workers, and the worker stays busy
+  // with its item until the consumer asks for the next one: nothing hides between them.
+  const last = new Channel<unknown>(0, true);
+  channels.push(last);
+
+  const cancel = (reason?: unknown) => {
+    if (controller.signal.aborted) return;
+    controller.abort(reason);
+    for (const c of channels) c.cancel();
+    for (const hook of cancelHooks.splice(0)) hook();
+  };
+  const control: RunControl = {
+    signal: controller.signal,
+    fail: (error) => {
+      failure ??= { error };
+      cancel(error);
+    },
+    onCancel: (hook) => cancelHooks.push(hook),
+  };
+  const onAbort = () => cancel(signal!.reason);
+  const cleanup = () => {
+    finished = true;
+    signal?.removeEventListener("abort", onAbort);
+  };
+
+  const pumpDone = pump(source, channels[0]!, control);
+  stages.forEach((stage, k) => {
+    const name = stage.options.name ?? `stage ${k + 1}`;
+    void runStage(stage as Stage<unknown, unknown>, name, channels[k]!, channels[k + 1]!, control);
+  });
+  if (signal) {
+    if (signal.aborted) cancel(signal.reason);
+    else signal.addEventListener("abort", onAbort, { once: true });
+  }
+
+  const end = (): IteratorResult<T | Err> => {
+    cleanup();
+    if (signal?.aborted) throw new AbortError("stream", signal.reason, "its stages were stopped.");
+    if (failure) throw failure.error;
+    return { done: true, value: undefined };
+  };
+  const step = (item: unknown): IteratorResult<T | Err> =>
+    item === DONE ? end() : { done: false, value: item as T | Err };
+  const iterator: AsyncIterableIterator<T | Err> = {
+    next() {
+      if (finished) return Promise.resolve({ done: true, value: undefined });
+      try {
+        const item = last.tryTake();
+        if (item !== EMPTY) return Promise.resolve(step(item));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return last.take().then(step);
+    },
+    async return() {
+      if (!finished) {
+        cleanup();
+        cancel();
+        await pumpDone;
+      }
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return iterator;
+}
+
+/**
+ * Feeds the first channel from the source, pulling an item only when the channel has room,
+ * so the source is never read further ahead than the buffers allow. Calls the source
+ * iterator's `return()` when the stream is cancelled before the source ends.
+ */
+async function pump(
+  source: StreamSource<unknown>,
+  first: Channel<unknown>,
+  control: RunControl,
+): Promise<void> {
+  const sync = typeof (source as Iterable<unknown>)[Symbol.iterator] === "function";
+  let it: Iterator<unknown> | AsyncIterator<unknown> | undefined;
+  let ended = false;
+  const stop = () => {
+    if (!ended && it?.return) {
+      ended = true;
+      // The source's own cleanup; its failure is not the consumer's problem.
+      Promise.resolve()
+        .then(() => it?.return?.())
+        .catch(() => {});
+    }
+  };
+  control.onCancel(stop);
+  try {
+    it = sync
+      ? (source as Iterable<unknown>)[Symbol.iterator]()
+      : (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    for (;;) {
+      const room = first.room();
+      if (room) await room;
+      if (control.signal.aborted) break;
+      let result = it.next();
+      if (!sync) result = await result;
+      const { done, value } = result as IteratorResult<unknown>;
+      if (done) {
+        ended = true;
+        break;
+      }
+      if (control.signal.aborted) break;
+      // There is room, unless the source feeds the consumer directly (no stages).
+      if (!first.tryPut(value)) await first.put(value);
+    }
+  } catch (error) {
+    ended = true;
+    control.fail(error);
+  } finally {
+    if (control.signal.aborted) stop();
+    first.close();
+  }
+}

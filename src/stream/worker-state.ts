@@ -1,0 +1,51 @@
+/**
+ * State that lives as long as one worker of a stage: open a connection on the first item,
+ * reuse it for the next ones. Each worker has its own; nothing is shared between workers.
+ *
+ * @example
+ * ```ts
+ * pool({ workers: 4 }, async (url: string, state) => {
+ *   const client = (state.get("client") as Client | undefined) ?? state.set("client", new Client());
+ *   return client.get(url);
+ * });
+ * ```
+ */
+export class WorkerState {
+  /** The stage's name. */
+  readonly stage: string;
+  /** This worker's number within its stage, from 0. */
+  readonly worker: number;
+  /** Everything set so far, by key. */
+  readonly values: Record<string, unknown> = {};
+
+  /**
+   * @param stage - The stage's name.
+   * @param worker - The worker's number within the stage.
+   */
+  constructor(stage: string, worker: number) {
+    this.stage = stage;
+    this.worker = worker;
+  }
+
+  /**
+   * Reads a value.
+   *
+   * @param key - Its key.
+   * @returns The value, or undefined when never set.
+   */
+  get(key: string): unknown {
+    return Object.hasOwn(this.values, key) ? this.values[key] : undefined;
+  }
+
+  /**
+   * Stores a value for the following items of this worker.
+   *
+   * @param key - Its key.
+   * @param value - The value.
+   * @returns The value, so `state.get(k) ?? state.set(k, make())` reads well.
+   */
+  set<V>(key: string, value: V): V {
+    this.values[key] = value;
+    return value;
+  }
+}
