@@ -1,6 +1,7 @@
 /**
  * Entry of each worker thread of the threads executor: imports the module that declared the
- * pipeline, finds the function by name and calls it for every item of the chunk.
+ * pipeline, finds the function by its first output (names may repeat; outputs do not) and
+ * calls it for every item of the chunk.
  */
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { PipelineReference } from "../map/define.ts";
@@ -13,6 +14,7 @@ import type { ChunkItem, ItemResult } from "./types.ts";
 export interface ThreadTask {
   readonly pipeline: PipelineReference;
   readonly node: string;
+  readonly output: string;
   readonly items: readonly ChunkItem[];
 }
 
@@ -37,15 +39,17 @@ function loadTypeScript(): Promise<void> {
 }
 
 async function functionOf(task: ThreadTask): Promise<AnyPipeFunc> {
-  const key = `${task.pipeline.module}#${task.pipeline.name}#${task.node}`;
+  const key = `${task.pipeline.module}#${task.pipeline.name}#${task.output}`;
   let f = functions.get(key);
   if (!f) {
     if (/\.[cm]?ts$/.test(task.pipeline.module)) await loadTypeScript();
     const pipeline = await resolveReference(task.pipeline);
-    f = pipeline.functions.find((fn) => fn.name === task.node);
+    f = pipeline.functions.find((fn) => fn.outputs[0] === task.output);
     if (!f) {
       throw new TypeError(
-        `Pipeline "${task.pipeline.name}" in ${task.pipeline.module} has no function "${task.node}".`,
+        `Pipeline "${task.pipeline.name}" in ${task.pipeline.module} has no function "${task.node}" ` +
+          `with output "${task.output}": the module builds another pipeline in this thread. ` +
+          "Build it the same way in every thread (no randomness or environment in the factory).",
       );
     }
     functions.set(key, f);

@@ -44,6 +44,7 @@ export class ThreadExecutor implements Executor {
     const task: ThreadTask = {
       pipeline: chunk.pipeline,
       node: chunk.node,
+      output: chunk.output,
       items: chunk.items.map((item) => ({ index: item.index, values: item.values.map(encode) })),
     };
     const results = await this.#pool.run(task, signal ? { signal } : {});

@@ -11,8 +11,10 @@ export interface ChunkItem {
 export interface Chunk {
   /** The declared pipeline, for executors that run outside this thread. */
   readonly pipeline: PipelineReference | undefined;
-  /** Name of the function to call. */
+  /** Name of the function to call, for messages. */
   readonly node: string;
+  /** The function's first output, which names it uniquely within the pipeline. */
+  readonly output: string;
   /** The function itself, for executors in this thread. */
   readonly func: AnyPipeFunc;
   readonly items: readonly ChunkItem[];

@@ -50,7 +50,7 @@ function parseFunction(fn: Function): FunctionLike | string {
 function paramsOf(text: string): readonly Pattern[] | undefined {
   let program: Node;
   try {
-    program = parse(text, { ecmaVersion: "latest" });
+    program = parse(text, { ecmaVersion: "latest", allowImportExportEverywhere: true });
   } catch {
     return undefined;
   }

@@ -87,6 +87,8 @@ export function unravelIndex(shape: readonly number[], linear: number): number[]
   return index;
 }
 
+const BRAND = Symbol.for("pipeweave.NdArray");
+
 /**
  * An N-dimensional, row-major array of sweep results with a name per axis. Elements that failed
  * (or depend on one that did) are the {@link MISSING} marker. Treat it as immutable: methods
@@ -106,6 +108,20 @@ export function unravelIndex(shape: readonly number[], linear: number): number[]
  * ```
  */
 export class NdArray<T> {
+  /**
+   * `instanceof NdArray` holds for arrays made by any copy of this module in the process: a
+   * worker thread may load pipeweave through CommonJS hooks while the pipeline's module
+   * imports it as ESM, and each copy has its own class.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && BRAND in value;
+  }
+
+  /** The brand {@link NdArray[Symbol.hasInstance]} looks for. */
+  get [BRAND](): true {
+    return true;
+  }
+
   /** Length of each axis. */
   readonly shape: readonly number[];
   /** Name of each axis, as in the mapspec (`c[i, j]` has dims `["i", "j"]`). */

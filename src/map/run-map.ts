@@ -723,7 +723,13 @@ class ElementLoop {
     let items: ChunkItem[] = [];
     const byIndex = new Map<number, readonly unknown[]>();
     const submit = (chunkItems: ChunkItem[]) => {
-      const chunk: Chunk = { pipeline: ref, node: this.#f.name, func: this.#f, items: chunkItems };
+      const chunk: Chunk = {
+        pipeline: ref,
+        node: this.#f.name,
+        output: this.#f.outputs[0]!,
+        func: this.#f,
+        items: chunkItems,
+      };
       const p = executor.submit(chunk, this.#run.options.signal).then(
         (results) => {
           for (const r of results) {

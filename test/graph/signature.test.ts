@@ -1,3 +1,7 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import {
   evaluateLiteral,
@@ -77,6 +81,25 @@ describe("parseSignature", () => {
     const parsed = parseSignature(fn as Function);
     expect(parsed.kind).toBe("unreadable");
     if (parsed.kind === "unreadable") expect(parsed.reason).toMatch(reason);
+  });
+});
+
+describe("module-only syntax", () => {
+  // Vitest rewrites import.meta in test files, so the function is defined in a real module.
+  it("reads a function whose body uses import.meta", async () => {
+    const index = pathToFileURL(join(import.meta.dirname, "..", "..", "src", "index.ts")).href;
+    const script =
+      `import { pipefunc } from ${JSON.stringify(index)};\n` +
+      "const f = pipefunc({ output: 'u' }, ({ a }) => import.meta.url + a);\n" +
+      "console.log(JSON.stringify(f.inputs));";
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      "--import",
+      "tsx",
+      "--input-type=module",
+      "--eval",
+      script,
+    ]);
+    expect(stdout.trim()).toBe('["a"]');
   });
 });
 
