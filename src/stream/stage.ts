@@ -175,6 +175,14 @@ export function pool<I, R>(
 ): Stage<I, HandlerOutput<R>> {
   const resolved = resolveOptions(options, "pool()");
   checkHandler(handler, "pool()");
+  if (resolved.threads) {
+    // Refused rather than ignored: running the handler here would hide that it is not
+    // running on worker threads.
+    throw new TypeError(
+      "pool({ threads: true }) is not available in this version; run the handler in this " +
+        'thread (drop threads) or sweep with pipeline.map({ executor: "threads" }).',
+    );
+  }
   const named = { ...resolved, name: resolved.name ?? (handler.name || undefined) };
   if (options.fork) {
     return {

@@ -1,4 +1,7 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
 import { Readable } from "node:stream";
+import { promisify } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -102,6 +105,7 @@ describe("stream: sources and results", () => {
     expect(() => mix({}, [])).toThrow(/non-empty array of handlers/);
     expect(() => fork((r) => r, [])).toThrow(/non-empty array of handlers/);
     expect(() => pool({}, 3 as never)).toThrow(/handler of pool\(\) to be a function/);
+    expect(() => pool({ threads: true }, (n: number) => n)).toThrow(/threads: true.*not available/);
   });
 
   it("surfaces a failing source as the run's error", async () => {
@@ -372,4 +376,15 @@ describe("stream: cancellation", () => {
     const it = stream([1, 2]).iterate({ signal: already });
     await expect(it.next()).rejects.toThrow(AbortError);
   });
+});
+
+describe("stream: nothing left behind", () => {
+  it("leaves no unhandled rejection and lets the event loop empty", async () => {
+    const child = join(import.meta.dirname, "fixtures", "cleanup-child.ts");
+    // The child exits only once nothing (timer, promise on I/O, worker) is left pending.
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", child], {
+      timeout: 20_000,
+    });
+    expect(stdout.trim().split("\n")).toEqual(["done; pending: []", "unhandled: 0"]);
+  }, 30_000);
 });
