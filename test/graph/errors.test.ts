@@ -7,31 +7,14 @@ import {
   NodeExecutionError,
   Pipeline,
   PipelineDefinitionError,
-  PipeweaveError,
   pipefunc,
   UnknownOutputError,
   UnusedInputError,
 } from "../../src/index.ts";
+import { caught } from "../caught.ts";
 
 const fC = pipefunc({ output: "c" }, ({ a, b }: { a: number; b: number }) => a + b);
 const fD = pipefunc({ output: "d" }, ({ b, c }: { b: number; c: number }) => b * c);
-
-/** Runs `action`, asserting it throws `Class` with `code`, and returns the error. */
-function caught<E extends Error>(
-  action: () => unknown,
-  Class: new (...args: never[]) => E,
-  code: string,
-): E {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(Class);
-    expect(error).toBeInstanceOf(PipeweaveError);
-    expect((error as PipeweaveError).code).toBe(code);
-    return error as E;
-  }
-  throw new Error(`expected ${Class.name} to be thrown`);
-}
 
 describe("definition errors", () => {
   it("rejects two functions with the same output and names both", () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MapSpecError, MapSpecSyntaxError, PipeweaveError } from "../../src/errors.ts";
+import { MapSpecError, MapSpecSyntaxError } from "../../src/errors.ts";
 import {
   addAxisToInput,
   addAxisToReduction,
@@ -11,23 +11,7 @@ import {
   parseMapSpec,
   reducedInputs,
 } from "../../src/map/mapspec.ts";
-
-/** Runs `action`, asserting it throws `Class` with `code`, and returns the error. */
-function caught<E extends Error>(
-  action: () => unknown,
-  Class: new (...args: never[]) => E,
-  code: string,
-): E {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(Class);
-    expect(error).toBeInstanceOf(PipeweaveError);
-    expect((error as PipeweaveError).code).toBe(code);
-    return error as E;
-  }
-  throw new Error(`expected ${Class.name} to be thrown`);
-}
+import { caught } from "../caught.ts";
 
 const a = (name: string, ...axes: (string | null)[]) => ({ name, axes });
 
