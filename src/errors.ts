@@ -25,6 +25,7 @@ export type ErrorCode =
   | "E_RUN_FOLDER_EXISTS"
   | "E_STORAGE_VALUE"
   | "E_UNDECLARED_PIPELINE"
+  | "E_UNDECLARED_HANDLER"
   | "E_ABORTED"
   | "E_STAGE_TIMEOUT";
 
@@ -468,6 +469,27 @@ export class UndeclaredPipelineError extends PipeweaveError {
     this.pipeline = pipeline;
   }
 }
+
+/** A stream stage with `threads: true` has a handler not declared with `defineHandler`. */
+export class UndeclaredHandlerError extends PipeweaveError {
+  /** The stage's name, or the function's when the stage has none. */
+  readonly stage: string;
+
+  /** @param stage - The stage's name, or the function's when the stage has none. */
+  constructor(stage: string) {
+    super(
+      "E_UNDECLARED_HANDLER",
+      `Stage "${stage}" runs on threads, but its handler was not declared: each thread loads ` +
+        "the handler by importing its module, so declare it there with " +
+        `\`export const ${safeIdentifier(stage)} = defineHandler(import.meta.url, "${stage}", (item, state) => ...)\`.`,
+    );
+    this.name = "UndeclaredHandlerError";
+    this.stage = stage;
+  }
+}
+
+const safeIdentifier = (name: string): string =>
+  /^[A-Za-z_$][\w$]*$/.test(name) ? name : "handler";
 
 /** A run stopped because its `signal` was aborted; `cause` is `signal.reason`. */
 export class AbortError extends PipeweaveError {

@@ -16,6 +16,7 @@ export {
   ShapeMismatchError,
   StageTimeoutError,
   StorageValueError,
+  UndeclaredHandlerError,
   UndeclaredPipelineError,
   UnknownOutputError,
   UnusedInputError,
@@ -67,6 +68,11 @@ export type { OutputStore, StorageKind } from "./map/storage/types.ts";
 export { isSweep, Sweep, sweep } from "./map/sweep.ts";
 export type { ProfileStats } from "./profile/profiler.ts";
 export type { Placement, Registry, RegistryOptions } from "./registry/registry.ts";
+export {
+  type AnyHandler,
+  defineHandler,
+  type HandlerReference,
+} from "./stream/define-handler.ts";
 export { Err, isErr, isOk, Ok, type Result, unwrap } from "./stream/result.ts";
 export { SKIP, type Skip } from "./stream/skip.ts";
 export {

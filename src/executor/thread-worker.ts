@@ -9,6 +9,7 @@ import { resolveReference } from "../map/define.ts";
 import { callChunk } from "./call-chunk.ts";
 import { decode, encode } from "./transfer.ts";
 import type { ChunkItem, ItemResult } from "./types.ts";
+import { prepareImport } from "./worker-runtime.ts";
 
 /** What the coordinator posts for one chunk. */
 export interface ThreadTask {
@@ -19,30 +20,12 @@ export interface ThreadTask {
 }
 
 const functions = new Map<string, AnyPipeFunc>();
-let typescript: Promise<void> | undefined;
-
-/**
- * Loader hooks registered by `--import` on the main thread do not always reach worker
- * threads' ESM loader (a `.ts` entry may have been loaded through the CommonJS hooks only).
- * Before importing a `.ts` pipeline module, register tsx's ESM hooks in this thread.
- */
-function loadTypeScript(): Promise<void> {
-  typescript ??= import("tsx/esm/api").then(
-    (api) => {
-      api.register();
-    },
-    () => {
-      // Without tsx the import below fails with Node's own message about the extension.
-    },
-  );
-  return typescript;
-}
 
 async function functionOf(task: ThreadTask): Promise<AnyPipeFunc> {
   const key = `${task.pipeline.module}#${task.pipeline.name}#${task.output}`;
   let f = functions.get(key);
   if (!f) {
-    if (/\.[cm]?ts$/.test(task.pipeline.module)) await loadTypeScript();
+    await prepareImport(task.pipeline.module);
     const pipeline = await resolveReference(task.pipeline);
     f = pipeline.functions.find((fn) => fn.outputs[0] === task.output);
     if (!f) {

@@ -4,6 +4,7 @@ import { UndeclaredPipelineError } from "../errors.ts";
 import type { ThreadTask } from "./thread-worker.ts";
 import { decode, encode } from "./transfer.ts";
 import type { Chunk, Executor, ItemResult } from "./types.ts";
+import { workerExecArgv, workerFile } from "./worker-runtime.ts";
 
 /** Options of the {@link ThreadExecutor}. */
 export interface ThreadExecutorOptions {
@@ -24,10 +25,8 @@ export class ThreadExecutor implements Executor {
   /** @param options - Pool size. */
   constructor(options: ThreadExecutorOptions = {}) {
     const threads = options.threads ?? availableParallelism();
-    const self = import.meta.url;
-    const ext = self.endsWith(".ts") ? ".ts" : ".js";
     this.#pool = new Piscina({
-      filename: new URL(`./thread-worker${ext}`, self).href,
+      filename: workerFile(import.meta.url, "thread-worker"),
       minThreads: threads,
       maxThreads: threads,
       execArgv: workerExecArgv(),
@@ -54,20 +53,4 @@ export class ThreadExecutor implements Executor {
   async close(): Promise<void> {
     await this.#pool.destroy();
   }
-}
-
-/**
- * Worker threads inherit the process's flags. When no TypeScript loader is among them (a test
- * runner that transforms in-process, or a built pipeweave used by a `.ts` pipeline module),
- * add tsx's loader when it is installed, so workers can import `.ts` modules.
- */
-function workerExecArgv(): string[] {
-  const argv = [...process.execArgv];
-  if (argv.some((a) => a.includes("tsx"))) return argv;
-  try {
-    argv.push("--import", import.meta.resolve("tsx"));
-  } catch {
-    // No tsx: workers load plain JavaScript only, which is what a built package needs.
-  }
-  return argv;
 }

@@ -1,29 +1,16 @@
+import {
+  type DeclarationReference,
+  declare,
+  declaredReference,
+  resolveDeclaration,
+} from "../_internal/declarations.ts";
 import type { Pipeline } from "../graph/pipeline.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 
 /** Where a worker finds a pipeline: the module declaring it and the name it was declared with. */
-export interface PipelineReference {
-  /** `import.meta.url` of the declaring module. */
-  readonly module: string;
-  /** The declared name. */
-  readonly name: string;
-}
+export type PipelineReference = DeclarationReference;
 
-interface Declared {
-  readonly byKey: Map<string, Pipeline<readonly AnyPipeFunc[]>>;
-  readonly refs: WeakMap<object, PipelineReference>;
-}
-
-// On globalThis so that every copy of this module in a process (source and dist, or two
-// bundles) shares one table: the worker finds what the user's module declared.
-const KEY = Symbol.for("pipeweave.declaredPipelines");
-const declared: Declared = ((globalThis as Record<symbol, unknown>)[KEY] as Declared) ?? {
-  byKey: new Map(),
-  refs: new WeakMap(),
-};
-(globalThis as Record<symbol, unknown>)[KEY] = declared;
-
-const keyOf = (ref: PipelineReference) => `${ref.module}#${ref.name}`;
+const KIND = "pipeline";
 
 /**
  * Declares a pipeline that worker threads (and Redis workers) can rebuild by importing its
@@ -44,18 +31,12 @@ export function definePipeline<P extends Pipeline<readonly AnyPipeFunc[]>>(
   name: string,
   factory: () => P,
 ): P {
-  const ref: PipelineReference = { module: moduleUrl, name };
-  const existing = declared.byKey.get(keyOf(ref));
-  if (existing) return existing as P;
-  const pipeline = factory();
-  declared.byKey.set(keyOf(ref), pipeline);
-  declared.refs.set(pipeline, ref);
-  return pipeline;
+  return declare(KIND, { module: moduleUrl, name }, factory);
 }
 
 /** The reference a pipeline was declared with, if it was. */
 export function referenceOf(pipeline: object): PipelineReference | undefined {
-  return declared.refs.get(pipeline);
+  return declaredReference(KIND, pipeline);
 }
 
 /**
@@ -67,15 +48,12 @@ export function referenceOf(pipeline: object): PipelineReference | undefined {
 export async function resolveReference(
   ref: PipelineReference,
 ): Promise<Pipeline<readonly AnyPipeFunc[]>> {
-  let pipeline = declared.byKey.get(keyOf(ref));
-  if (pipeline) return pipeline;
-  await import(ref.module);
-  pipeline = declared.byKey.get(keyOf(ref));
+  const pipeline = await resolveDeclaration(KIND, ref);
   if (!pipeline) {
     throw new TypeError(
       `Module ${ref.module} does not declare a pipeline named "${ref.name}" at its top level. ` +
         "Call definePipeline(import.meta.url, name, factory) there.",
     );
   }
-  return pipeline;
+  return pipeline as Pipeline<readonly AnyPipeFunc[]>;
 }

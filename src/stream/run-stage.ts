@@ -3,6 +3,7 @@ import { type Channel, DONE, EMPTY } from "./channel.ts";
 import { Err, isErr, isOk } from "./result.ts";
 import { SKIP } from "./skip.ts";
 import type { AttemptContext, Handler, Stage } from "./stage.ts";
+import { startThreads } from "./thread-stage.ts";
 import { WorkerState } from "./worker-state.ts";
 
 /** What every stage of one run shares: the cancellation of the whole stream. */
@@ -37,19 +38,30 @@ export function runStage(
   control: RunControl,
 ): Promise<void> {
   const { workers, ordered } = stage.options;
+  const threaded = stage.options.threads ? startThreads(stage, name, control) : undefined;
+  const work = threaded?.stage ?? stage;
   const emit = ordered && workers > 1 ? orderedEmitter(output, control) : undefined;
   const loops: Promise<void>[] = [];
   for (let w = 0; w < workers; w++) {
-    const call = workerCall(stage, name, w, control);
+    const call = workerCall(work, name, w, control);
     loops.push(emit ? orderedLoop(call, input, emit) : loop(call, input, output));
   }
-  return Promise.all(loops).then(
-    () => output.close(),
-    (error: unknown) => {
-      control.fail(error);
-      output.close();
-    },
-  );
+  // The output closes after the threads have ended, so a finished run leaves none behind.
+  return Promise.all(loops)
+    .then(
+      () => threaded?.close(),
+      (error: unknown) => {
+        control.fail(error);
+        return threaded?.close();
+      },
+    )
+    .then(
+      () => output.close(),
+      (error: unknown) => {
+        control.fail(error);
+        output.close();
+      },
+    );
 }
 
 async function loop(call: Call, input: Channel<unknown>, output: Channel<unknown>): Promise<void> {

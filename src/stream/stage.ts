@@ -1,3 +1,5 @@
+import { UndeclaredHandlerError } from "../errors.ts";
+import { handlerReference } from "./define-handler.ts";
 import type { Err, Result } from "./result.ts";
 import type { Skip } from "./skip.ts";
 import type { WorkerState } from "./worker-state.ts";
@@ -43,8 +45,12 @@ export interface PoolOptions {
    */
   readonly ordered?: boolean;
   /**
-   * Run the handler in worker threads. It must be declared with `defineHandler` so each thread
-   * can import it; items and results cross threads by structured clone. @defaultValue false
+   * Run the handler in worker threads, one per worker, started with each run and ended with
+   * it. The handler must be declared with `defineHandler` so each thread can import it; items
+   * and results cross threads by structured clone, and each thread keeps its own
+   * `WorkerState`. Retries and `timeoutMs` work as usual; a timed-out attempt ends its thread
+   * (a fresh one takes its place), so inside a thread `context.signal` never aborts.
+   * @defaultValue false
    */
   readonly threads?: boolean;
   /**
@@ -99,6 +105,15 @@ export type StageFunction<I> = (item: I, state: WorkerState, context: AttemptCon
 /** The return type of a function type. */
 type ReturnOf<F> = F extends (...args: never[]) => infer R ? R : never;
 
+/** The item type every handler of `H` accepts: the intersection of their first parameters. */
+export type ItemOf<H extends readonly StageFunction<never>[]> = {
+  [K in keyof H]: (
+    item: H[K] extends (item: infer I, ...rest: never[]) => unknown ? I : never,
+  ) => void;
+}[number] extends (item: infer I) => void
+  ? I
+  : never;
+
 /** What a handler's promise resolves to, without SKIP, Err or the Ok wrapper. */
 export type HandlerOutput<R> =
   Awaited<R> extends infer V
@@ -148,6 +163,15 @@ function resolveOptions(options: PoolOptions, what: string): ResolvedPoolOptions
   };
 }
 
+/** Threads load handlers by module reference, so each must have been declared. */
+function checkDeclared(handlers: readonly unknown[], stage: string | undefined): void {
+  for (const h of handlers) {
+    if (!handlerReference(h as object)) {
+      throw new UndeclaredHandlerError(stage ?? ((h as { name?: string }).name || "unnamed"));
+    }
+  }
+}
+
 function checkHandler(handler: unknown, what: string): void {
   if (typeof handler !== "function") {
     throw new TypeError(`Expected the handler of ${what} to be a function, got ${typeof handler}.`);
@@ -162,6 +186,8 @@ function checkHandler(handler: unknown, what: string): void {
  * @param handler - `(item, state, { signal, attempt }) => value`, sync or async.
  * @returns The stage, for `stream(...).pipe(stage)`.
  * @throws TypeError when an option is out of range or the handler is not a function.
+ * @throws UndeclaredHandlerError with `threads: true` when the handler was not declared with
+ *   `defineHandler`.
  * @example
  * ```ts
  * const fetchAll = pool({ workers: 8, buffer: 16, retries: 3, timeoutMs: 5_000 }, (url: string, _s, { signal }) =>
@@ -175,15 +201,11 @@ export function pool<I, R>(
 ): Stage<I, HandlerOutput<R>> {
   const resolved = resolveOptions(options, "pool()");
   checkHandler(handler, "pool()");
-  if (resolved.threads) {
-    // Refused rather than ignored: running the handler here would hide that it is not
-    // running on worker threads.
-    throw new TypeError(
-      "pool({ threads: true }) is not available in this version; run the handler in this " +
-        'thread (drop threads) or sweep with pipeline.map({ executor: "threads" }).',
-    );
-  }
-  const named = { ...resolved, name: resolved.name ?? (handler.name || undefined) };
+  const named = {
+    ...resolved,
+    name: resolved.name ?? handlerReference(handler)?.name ?? (handler.name || undefined),
+  };
+  if (resolved.threads) checkDeclared([handler], named.name);
   if (options.fork) {
     return {
       options: { ...named, workers: 1 },
@@ -210,15 +232,16 @@ export function pool<I, R>(
  * const mirrors = mix({ buffer: 8, retries: 2 }, [fromEurope, fromAmerica]);
  * ```
  */
-export function mix<I, const H extends readonly StageFunction<I>[]>(
+export function mix<const H extends readonly StageFunction<never>[]>(
   options: Omit<PoolOptions, "workers" | "fork">,
   handlers: H,
-): Stage<I, HandlerOutput<ReturnOf<H[number]>>> {
+): Stage<ItemOf<H>, HandlerOutput<ReturnOf<H[number]>>> {
   if (!Array.isArray(handlers) || handlers.length === 0) {
     throw new TypeError("Expected mix() to get a non-empty array of handlers.");
   }
   for (const h of handlers) checkHandler(h, "mix()");
   const resolved = resolveOptions({ ...options, workers: handlers.length }, "mix()");
+  if (resolved.threads) checkDeclared(handlers, resolved.name);
   return { options: resolved, work: { kind: "mix", handlers: handlers as never } };
 }
 
@@ -236,17 +259,18 @@ export function mix<I, const H extends readonly StageFunction<I>[]>(
  * const both = fork(([a, b]) => ({ ...a, ...b }), [lookupPrice, lookupStock]);
  * ```
  */
-export function fork<I, const H extends readonly StageFunction<I>[], M>(
+export function fork<const H extends readonly StageFunction<never>[], M>(
   merge: (results: { -readonly [K in keyof H]: HandlerOutput<ReturnOf<H[K]>> }) => M,
   handlers: H,
   options: Omit<PoolOptions, "fork"> = {},
-): Stage<I, Awaited<M>> {
+): Stage<ItemOf<H>, Awaited<M>> {
   checkHandler(merge, "fork() (merge)");
   if (!Array.isArray(handlers) || handlers.length === 0) {
     throw new TypeError("Expected fork() to get a non-empty array of handlers.");
   }
   for (const h of handlers) checkHandler(h, "fork()");
   const resolved = resolveOptions(options, "fork()");
+  if (resolved.threads) checkDeclared(handlers, resolved.name);
   return {
     options: resolved,
     work: { kind: "fork", handlers: handlers as never, merge: merge as never },

@@ -44,7 +44,9 @@ export class Stream<T> implements AsyncIterable<T | Err> {
   }
 
   /**
-   * Adds stages; returns a new stream and leaves this one unchanged.
+   * Adds stages; returns a new stream and leaves this one unchanged. Each stage must take
+   * what the one before gives (checked by the compiler for up to six stages per call; chain
+   * `.pipe()` calls for more).
    *
    * @param stages - Stages made by `pool`, `mix` or `fork`.
    * @returns The longer stream, typed by the last stage's output.
@@ -53,7 +55,21 @@ export class Stream<T> implements AsyncIterable<T | Err> {
   pipe<A, B>(s1: Stage<T, A>, s2: Stage<A, B>): Stream<B>;
   pipe<A, B, C>(s1: Stage<T, A>, s2: Stage<A, B>, s3: Stage<B, C>): Stream<C>;
   pipe<A, B, C, D>(s1: Stage<T, A>, s2: Stage<A, B>, s3: Stage<B, C>, s4: Stage<C, D>): Stream<D>;
-  pipe(...stages: AnyStage[]): Stream<unknown>;
+  pipe<A, B, C, D, E>(
+    s1: Stage<T, A>,
+    s2: Stage<A, B>,
+    s3: Stage<B, C>,
+    s4: Stage<C, D>,
+    s5: Stage<D, E>,
+  ): Stream<E>;
+  pipe<A, B, C, D, E, F>(
+    s1: Stage<T, A>,
+    s2: Stage<A, B>,
+    s3: Stage<B, C>,
+    s4: Stage<C, D>,
+    s5: Stage<D, E>,
+    s6: Stage<E, F>,
+  ): Stream<F>;
   pipe(...stages: AnyStage[]): Stream<unknown> {
     return new Stream(this.#source, [...this.#stages, ...stages]);
   }

@@ -105,7 +105,6 @@ describe("stream: sources and results", () => {
     expect(() => mix({}, [])).toThrow(/non-empty array of handlers/);
     expect(() => fork((r) => r, [])).toThrow(/non-empty array of handlers/);
     expect(() => pool({}, 3 as never)).toThrow(/handler of pool\(\) to be a function/);
-    expect(() => pool({ threads: true }, (n: number) => n)).toThrow(/threads: true.*not available/);
   });
 
   it("surfaces a failing source as the run's error", async () => {

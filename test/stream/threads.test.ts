@@ -1,0 +1,170 @@
+import { existsSync, readFileSync } from "node:fs";
+import { threadId } from "node:worker_threads";
+import { describe, expect, it, vi } from "vitest";
+import {
+  defineHandler,
+  fork,
+  isErr,
+  mix,
+  pool,
+  StageTimeoutError,
+  stream,
+  UndeclaredHandlerError,
+} from "../../src/index.ts";
+import { caught } from "../caught.ts";
+import {
+  declareLate,
+  flaky,
+  picky,
+  square,
+  tally,
+  unclonable,
+  undeclared,
+  wait,
+} from "./fixtures/thread-handlers.ts";
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe("stream: threads", () => {
+  it("runs the handler on worker threads with the same results as inline", async () => {
+    const out = await stream(range(40))
+      .pipe(pool({ workers: 2, buffer: 4, threads: true, ordered: true }, square))
+      .toArray();
+    expect(out.map((o) => (isErr(o) ? o : o.square))).toEqual(range(40).map((n) => n * n));
+    const threads = new Set(out.map((o) => (isErr(o) ? 0 : o.thread)));
+    expect(threads.has(threadId)).toBe(false);
+    expect([...new Set(out.map((o) => (isErr(o) ? -1 : o.worker)))].sort()).toEqual(
+      threads.size === 2 ? [0, 1] : [0],
+    );
+  }, 30_000);
+
+  it("keeps one WorkerState per thread for the whole run, named after the stage", async () => {
+    const out = await stream(range(30))
+      .pipe(pool({ workers: 2, threads: true }, tally))
+      .toArray();
+    const byWorker = new Map<number, number[]>();
+    for (const o of out) {
+      if (isErr(o)) throw o.error;
+      expect(o.stage).toBe("tally");
+      byWorker.set(o.worker, [...(byWorker.get(o.worker) ?? []), o.seen]);
+    }
+    // Each thread counts 1, 2, 3, … over the items it saw; together they saw all 30.
+    for (const seen of byWorker.values()) {
+      expect([...seen].sort((a, b) => a - b)).toEqual(range(seen.length).map((i) => i + 1));
+    }
+    expect([...byWorker.values()].reduce((sum, s) => sum + s.length, 0)).toBe(30);
+  }, 30_000);
+
+  it("retries thrown errors, keeps SKIP and Err, and records failures with the item", async () => {
+    const retried = await stream(range(6))
+      .pipe(pool({ workers: 2, retries: 2, threads: true, ordered: true }, flaky))
+      .toArray();
+    expect(retried).toEqual(range(6).map((n) => ({ n, attempt: n % 2 === 1 ? 2 : 1 })));
+
+    const once = await stream([1, 2])
+      .pipe(pool({ threads: true }, flaky))
+      .run();
+    expect(once.ok).toBe(false);
+    const [failure] = once.ok ? [] : once.errors;
+    expect(failure).toMatchObject({ item: 1, stage: "flaky", attempts: 1 });
+    expect(failure?.error).toBeInstanceOf(RangeError);
+    expect(failure?.error).toHaveProperty("message", "odd 1");
+
+    const picked = await stream([-1, 2, 13, -4, 5])
+      .pipe(pool({ threads: true, retries: 3 }, picky))
+      .toArray();
+    expect(picked.filter((p) => !isErr(p))).toEqual([2, 5]);
+    const err = picked.find(isErr);
+    expect(err).toMatchObject({ item: 13, stage: "picky", attempts: 1 });
+    expect(err?.error).toHaveProperty("message", "unlucky");
+  }, 30_000);
+
+  it("times out an attempt by ending its thread, then carries on with a fresh one", async () => {
+    const summary = await stream([500, 1, 2])
+      .pipe(pool({ threads: true, timeoutMs: 100, ordered: true }, wait))
+      .run();
+    expect(summary.count).toBe(3);
+    expect(summary.ok).toBe(false);
+    const errors = summary.ok ? [] : summary.errors;
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.error).toBeInstanceOf(StageTimeoutError);
+    expect(errors[0]?.item).toBe(500);
+  }, 30_000);
+
+  it("runs mix and fork stages on threads", async () => {
+    const mixed = await stream(range(10))
+      .pipe(mix({ threads: true }, [square, tally]))
+      .toArray();
+    expect(mixed.map((m) => (isErr(m) ? -1 : m.n)).sort((a, b) => a - b)).toEqual(range(10));
+
+    const forked = await stream(range(5))
+      .pipe(fork(([sq, t]) => sq.square + t.n, [square, tally], { threads: true }))
+      .toArray();
+    expect([...forked].sort((a, b) => Number(a) - Number(b))).toEqual(
+      range(5).map((n) => n * n + n),
+    );
+  }, 30_000);
+
+  it("fails an item whose result cannot cross threads, naming what could not be cloned", async () => {
+    const summary = await stream([1])
+      .pipe(pool({ threads: true }, unclonable))
+      .run();
+    expect(summary.ok).toBe(false);
+    const error = summary.ok ? undefined : summary.errors[0]?.error;
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(
+      /Stage "unclonable": the handler's result cannot be sent back.*could not be cloned.*plain data/,
+    );
+  }, 30_000);
+
+  it("stops its threads when the stream is cancelled", async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("enough")), 300);
+    const started = Date.now();
+    const run = stream(range(100))
+      .pipe(pool({ workers: 2, threads: true }, wait))
+      .run({ signal: controller.signal });
+    await expect(run).rejects.toThrow(/aborted/);
+    // The handler would take ~2.5 s per thread in all; cancelling ends it promptly.
+    expect(Date.now() - started).toBeLessThan(2_000);
+  }, 30_000);
+
+  it.runIf(existsSync("/proc/self/status"))(
+    "ends its threads before the run resolves, and on cancel",
+    async () => {
+      const threads = () =>
+        Number(/Threads:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
+      const before = threads();
+      await stream([1, 2, 3])
+        .pipe(pool({ workers: 2, threads: true }, wait))
+        .run();
+      expect(threads()).toBeLessThanOrEqual(before);
+      for await (const x of stream(range(50)).pipe(pool({ workers: 2, threads: true }, wait))) {
+        if (x === 2) break;
+      }
+      await vi.waitFor(() => expect(threads()).toBeLessThanOrEqual(before), { timeout: 5_000 });
+    },
+    30_000,
+  );
+
+  it("refuses an undeclared handler when the stage is made, saying how to declare it", () => {
+    const error = caught(
+      () => pool({ threads: true }, undeclared),
+      UndeclaredHandlerError,
+      "E_UNDECLARED_HANDLER",
+    );
+    expect(error.stage).toBe("undeclared");
+    expect(error.message).toMatch(/defineHandler\(import\.meta\.url, "undeclared"/);
+    expect(() => mix({ threads: true }, [square, undeclared])).toThrow(UndeclaredHandlerError);
+    expect(() => defineHandler(import.meta.url, "x", 3 as never)).toThrow(/to be a function/);
+  });
+
+  it("fails the run when a thread cannot find the handler in its module", async () => {
+    const late = declareLate("late");
+    await expect(
+      stream([1])
+        .pipe(pool({ threads: true }, late))
+        .run(),
+    ).rejects.toThrow(/does not declare a handler named "late"/);
+  }, 30_000);
+});
