@@ -84,11 +84,9 @@ export class Channel<T> {
   room(): Promise<void> | undefined {
     if (this.hasRoom) return undefined;
     // A rendezvous or full channel gets room when a consumer takes: wait by putting nothing.
-    return new Promise((resolve) => {
-      const check = () => (this.hasRoom ? resolve() : this.#waitRoom.push(check));
-      this.#waitRoom.push(check);
-    });
+    return new Promise((resolve) => this.#waitRoom.push(resolve));
   }
+
   /** Takes the next item, or EMPTY when the caller must `take`, or DONE at the end. */
   tryTake(): T | typeof EMPTY | typeof DONE {
     if (this.#held) {
@@ -158,7 +156,7 @@ export class Channel<T> {
   }
 
   #notifyRoom(): void {
-    if (this.#waitRoom.length === 0) return;
-    for (const check of this.#waitRoom.splice(0)) check();
+    if (this.#waitRoom.length === 0 || !this.hasRoom) return;
+    for (const resolve of this.#waitRoom.splice(0)) resolve();
   }
 }
