@@ -46,6 +46,20 @@ describe("examples", () => {
     expect(out).toContain('rows = [{"i":0,"a":1,"b":20,"c":21},{"i":1,"a":2,"b":10,"c":12}]');
   });
 
+  it("stream.ts fetches with workers and retries, keeps errors, orders, forks and uses threads", async () => {
+    const out = await example("stream.ts");
+    expect(out).toContain("run: ok=false, 9 items out");
+    expect(out).toContain(
+      "failed: item 13 in fetch after 1 attempt(s): Error: item 13 does not exist",
+    );
+    expect(out).toContain("requests made: 25 for 20 ids (5 retried after a 503)");
+    expect(out).toContain(
+      "scores in order: 37 74 11 48 85 22 59 96 33 70 7 44 × 18 55 92 29 66 3 40",
+    );
+    expect(out).toContain("forked: #1=10 #2=20 #3=30");
+    expect(out).toContain("digests: a:ae7a3d76 b:40e2329b c:9d92a256 d:c8c95ea9");
+  });
+
   it("sweep.ts (npm run demo) sweeps a small grid on threads into a run folder", async () => {
     const runFolder = join(mkdtempSync(join(tmpdir(), "pipeweave-demo-")), "run");
     try {
