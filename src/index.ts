@@ -81,11 +81,13 @@ export {
   fork,
   type Handler,
   type HandlerOutput,
+  type ItemOf,
   mix,
   type PoolOptions,
   pool,
   type ResolvedPoolOptions,
   type Stage,
+  type StageFunction,
 } from "./stream/stage.ts";
 export {
   Stream,
