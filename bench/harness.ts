@@ -66,6 +66,21 @@ export async function measure(
   });
 }
 
+/** Median wall time in ms of `rounds` calls of `op` (given the call's number), after a warm-up. */
+export async function time(
+  op: (call: number) => Promise<unknown> | unknown,
+  rounds: number,
+): Promise<number> {
+  await op(0);
+  const samples: number[] = [];
+  for (let r = 1; r <= rounds; r++) {
+    const started = performance.now();
+    await op(r);
+    samples.push(performance.now() - started);
+  }
+  return median(samples);
+}
+
 /** Median of a list of numbers. */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serialize } from "node:v8";
 import { type NdArray, ThreadExecutor } from "../src/index.ts";
-import { median } from "./harness.ts";
+import { time } from "./harness.ts";
 import { add, busy, busyWork, grid, rowSum } from "./map-pipelines.ts";
 
 /** The sweep figures written to results.json. */
@@ -45,21 +45,6 @@ export interface MapResult {
 }
 
 const quiet = { progress: false } as const;
-
-/** Median wall time of `rounds` calls of `op` (given the call's number), after a warm-up. */
-async function time(
-  op: (call: number) => Promise<unknown> | unknown,
-  rounds: number,
-): Promise<number> {
-  await op(0);
-  const samples: number[] = [];
-  for (let r = 1; r <= rounds; r++) {
-    const started = performance.now();
-    await op(r);
-    samples.push(performance.now() - started);
-  }
-  return median(samples);
-}
 
 const range = (n: number) => Array.from({ length: n }, (_, k) => k);
 

@@ -7,6 +7,7 @@ import os from "node:os";
 import { benchGraph } from "./graph.bench.ts";
 import { table } from "./harness.ts";
 import { benchMap } from "./map.bench.ts";
+import { benchStream } from "./stream.bench.ts";
 
 const fmt = (v: number, digits = 3) => v.toFixed(digits);
 
@@ -104,12 +105,51 @@ async function main(): Promise<void> {
       "SPEC §12 quotes pipefunc at 28–29 µs/element (not runnable here: no PyPI)",
   );
 
+  const streams = await benchStream();
+  const rate = (name: string) => streams.throughput.find((t) => t.name.startsWith(name))!;
+  const hand = rate("hand-written");
+  console.log(
+    `\nStreams (SPEC §12): ${streams.items.toLocaleString("en")} items through 3 one-worker async stages, outputs summed`,
+  );
+  console.log(
+    table(
+      ["implementation", "items/s", "vs hand-written", "rounds (items/s)"],
+      streams.throughput.map((t) => [
+        t.name,
+        Math.round(t.itemsPerSecond).toLocaleString("en"),
+        `${fmt(t.itemsPerSecond / hand.itemsPerSecond, 2)}x`,
+        t.rounds.map((r) => Math.round(r).toLocaleString("en")).join(" / "),
+      ]),
+    ),
+  );
+  const pw = rate("pipeweave (buffer 1");
+  const peers = Math.max(rate("RxJS").itemsPerSecond, rate("Effect").itemsPerSecond);
+  console.log(
+    `\ntargets: >= RxJS and Effect → pipeweave ${Math.round(pw.itemsPerSecond).toLocaleString("en")}/s ` +
+      `vs best peer ${Math.round(peers).toLocaleString("en")}/s (${pw.itemsPerSecond >= peers ? "met" : "MISSED"}); ` +
+      `within 3x of hand-written → ${fmt(hand.itemsPerSecond / pw.itemsPerSecond, 2)}x slower ` +
+      `(${hand.itemsPerSecond / pw.itemsPerSecond <= 3 ? "met" : "MISSED"}); SPEC quotes pipevine at 12–13k/s`,
+  );
+  const { timer, memory } = streams;
+  console.log(
+    `\n${timer.workers} workers, ${timer.items} items each awaiting a ${timer.delayMs} ms timer: ` +
+      `pipeweave ${fmt(timer.pipeweaveMs, 0)} ms, p-map ${fmt(timer.pMapMs, 0)} ms ` +
+      `(${fmt(timer.pipeweaveMs / timer.pMapMs, 2)}x p-map's time)`,
+  );
+  console.log(
+    `${memory.items.toLocaleString("en")} items, buffer ${memory.buffer}, slow consumer ` +
+      `(${Math.round(memory.itemsPerSecond).toLocaleString("en")}/s): resident memory ` +
+      `${fmt(memory.baselineMb, 0)} → peak ${fmt(memory.peakMb, 0)} MB, growth ${fmt(memory.growthMb, 1)} MB ` +
+      `(target < 50: ${memory.growthMb < 50 ? "met" : "MISSED"})`,
+  );
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
     cpus: os.availableParallelism(),
     graph,
     map,
+    streams,
   };
   writeFileSync(
     new URL("./results.json", import.meta.url),
