@@ -27,7 +27,8 @@ export type ErrorCode =
   | "E_UNDECLARED_PIPELINE"
   | "E_UNDECLARED_HANDLER"
   | "E_ABORTED"
-  | "E_STAGE_TIMEOUT";
+  | "E_STAGE_TIMEOUT"
+  | "E_CACHE_KEY";
 
 /** Base class of every error pipeweave throws. */
 export class PipeweaveError extends Error {
@@ -545,4 +546,34 @@ function preview(value: unknown): string {
     return `[${value.constructor?.name ?? "object"}]`;
   }
   return String(value);
+}
+
+/** An argument (or bound value) of a cached node has no stable form to hash into a key. */
+export class CacheKeyError extends PipeweaveError {
+  /** The node's name. */
+  readonly node: string;
+  /** The argument's name. */
+  readonly argument: string;
+  /** Where in the argument the value sits (`opts.model`, `xs[3]`). */
+  readonly path: string;
+
+  /**
+   * @param node - The node's name.
+   * @param argument - The argument's name.
+   * @param path - Where in the argument the value sits.
+   * @param what - What the value is ("a function (fit)").
+   */
+  constructor(node: string, argument: string, path: string, what: string) {
+    super(
+      "E_CACHE_KEY",
+      `Node "${node}" cannot be cached: argument "${argument}"` +
+        `${path !== argument ? ` (at ${path})` : ""} is ${what}, which has no stable form for a ` +
+        "cache key. Give pipefunc() a cacheKey function that returns what identifies the call " +
+        "(for example ({ model, x }) => ({ model: model.id, x })), or drop cache: true.",
+    );
+    this.name = "CacheKeyError";
+    this.node = node;
+    this.argument = argument;
+    this.path = path;
+  }
 }

@@ -1,7 +1,11 @@
+export type { CacheOptions } from "./cache/options.ts";
+export type { RedisCacheOptions } from "./cache/redis.ts";
+export { CACHE_MISS, type CacheStats, type CacheStore } from "./cache/store.ts";
 export type { ErrorCode, ValidationIssue } from "./errors.ts";
 export {
   AbortError,
   AsyncInSyncRunError,
+  CacheKeyError,
   CycleError,
   MapSpecError,
   MapSpecSyntaxError,

@@ -3,12 +3,15 @@
  * the instrumented call path (listeners, validation). Shared by every way of running a graph.
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type { NodeCache } from "../cache/node-cache.ts";
 import {
   AsyncInSyncRunError,
+  CacheKeyError,
   NodeExecutionError,
   PipeweaveError,
   ValidationError,
 } from "../errors.ts";
+import { NO_VALUE } from "../executor/invoke.ts";
 import type { RunnerEnv } from "./compile.ts";
 import type { NodeCall, RunListener } from "./events.ts";
 import type { AnyPipeFunc } from "./types.ts";
@@ -41,6 +44,13 @@ export function namedArguments(node: AnyPipeFunc, args: unknown): Record<string,
     out[name] = list[i];
   });
   return out;
+}
+
+/** Arguments in `call.params` order, as `map` holds them. */
+function argumentValues(node: AnyPipeFunc, args: unknown): readonly unknown[] {
+  if (node.call.style === "positional") return args as readonly unknown[];
+  const source = args as Record<string, unknown>;
+  return node.call.params.map((p) => (Object.hasOwn(source, p.arg) ? source[p.arg] : NO_VALUE));
 }
 
 /** Arguments keyed by graph name (bound arguments left out), for listeners. */
@@ -103,6 +113,10 @@ export interface EnvOptions {
   readonly listeners: readonly RunListener[];
   /** Check declared schemas. */
   readonly validate: boolean;
+  /** The pipeline's cache, for functions with `cache: true`. */
+  readonly cache: NodeCache | undefined;
+  /** A sync run: a cache that answers asynchronously is an error. */
+  readonly sync: boolean;
 }
 
 /**
@@ -117,6 +131,7 @@ export function createEnv(
   values: unknown[],
   options: EnvOptions,
 ): RunnerEnv {
+  const cache = options.cache;
   const fail = (step: number, error: unknown, args: unknown): unknown =>
     step < 0 ? error : wrapNodeError(steps[step]!, error, args);
   const active = steps.map((node) =>
@@ -141,7 +156,15 @@ export function createEnv(
       return splitOutputs(steps[step]!, result);
     },
     call(step, args) {
-      return instrumentedCall(steps[step]!, args, active[step]!, options.validate);
+      const node = steps[step]!;
+      const compute = () => instrumentedCall(node, args, active[step]!, options.validate);
+      if (!cache || !node.cache) return compute();
+      try {
+        return cache.call(node, argumentValues(node, args), compute, options.sync);
+      } catch (error) {
+        // A key that cannot be made is the user's problem to see as is.
+        throw error instanceof CacheKeyError ? tag(error) : error;
+      }
     },
   };
 }

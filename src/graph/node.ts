@@ -29,6 +29,8 @@ export interface NodeOptions<
   readonly mapspec?: string;
   /** Cache results. @defaultValue false */
   readonly cache?: boolean;
+  /** What identifies a call for the cache (by input name). @defaultValue every input value */
+  readonly cacheKey?: (inputs: Readonly<Record<string, unknown>>) => unknown;
   /** Profile calls. @defaultValue false */
   readonly profile?: boolean;
   /** Standard Schemas by input name and for the return value. */
@@ -143,6 +145,7 @@ function buildNodeInit<I extends readonly string[], O extends readonly string[]>
     call,
     mapspec: options.mapspec,
     cache: options.cache,
+    cacheKey: options.cacheKey,
     profile: options.profile,
     schema: options.schema,
     derive: {

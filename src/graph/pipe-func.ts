@@ -29,6 +29,13 @@ export interface PipeFuncOptions<A = Record<string, unknown>> {
   readonly mapspec?: string;
   /** Cache results of this function (see the pipeline's `cache` option). @defaultValue false */
   readonly cache?: boolean;
+  /**
+   * What identifies a call for the cache, when the arguments themselves cannot be hashed
+   * (functions, class instances): return plain data instead, such as `model.id`. The node's
+   * identity (name, source, bound values) is always part of the key.
+   * @defaultValue every argument value
+   */
+  readonly cacheKey?: (args: A) => unknown;
   /** Record profiling statistics for this function. @defaultValue false */
   readonly profile?: boolean;
   /** Standard Schemas checked when the pipeline runs with `validate: true`. */
@@ -107,6 +114,8 @@ export class PipeFunc<
   readonly mapspec: string | undefined;
   /** Whether results are cached. */
   readonly cache: boolean;
+  /** What identifies a call for the cache, if not its arguments. */
+  readonly cacheKey: ((args: Readonly<Record<string, unknown>>) => unknown) | undefined;
   /** Whether calls are profiled. */
   readonly profile: boolean;
   /** Declared Standard Schemas. */
@@ -123,6 +132,7 @@ export class PipeFunc<
     readonly call: CallSpec;
     readonly mapspec?: string | undefined;
     readonly cache?: boolean | undefined;
+    readonly cacheKey?: ((args: never) => unknown) | undefined;
     readonly profile?: boolean | undefined;
     readonly schema?: PipeFuncSchema | undefined;
     readonly scope?: string | undefined;
@@ -141,6 +151,7 @@ export class PipeFunc<
     this.mapspec =
       init.mapspec === undefined ? undefined : graphMapSpec(init.name, init.mapspec, init);
     this.cache = init.cache ?? false;
+    this.cacheKey = init.cacheKey as PipeFunc["cacheKey"];
     this.profile = init.profile ?? false;
     this.schema = init.schema ?? noSchema;
     this.scope = init.scope;
@@ -264,6 +275,7 @@ function buildPipeFunc(options: PipeFuncOptions, fn: Function): PipeFunc {
     call,
     mapspec: options.mapspec,
     cache: options.cache,
+    cacheKey: options.cacheKey,
     profile: options.profile,
     schema: options.schema,
     scope: options.scope,

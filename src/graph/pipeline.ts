@@ -1,5 +1,8 @@
 import { isDeepStrictEqual } from "node:util";
 import { closestNames } from "../_internal/closest.ts";
+import { NodeCache } from "../cache/node-cache.ts";
+import type { CacheOptions } from "../cache/options.ts";
+import type { CacheStats } from "../cache/store.ts";
 import { PipelineDefinitionError, UnusedInputError } from "../errors.ts";
 import { addMapspecAxis } from "../map/add-axis.ts";
 import { sweepLayout } from "../map/layout.ts";
@@ -47,6 +50,12 @@ export interface PipelineOptions {
   readonly validate?: boolean;
   /** Accept inputs that no function reads. @defaultValue false */
   readonly allowUnused?: boolean;
+  /**
+   * Where functions with `cache: true` keep their results: `lru`, `hybrid`, `disk`, `redis`
+   * or a store of your own. @defaultValue `{ type: "lru", maxSize: 128 }` when a function has
+   * `cache: true`
+   */
+  readonly cache?: CacheOptions;
 }
 
 /** Options of one run. */
@@ -123,6 +132,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   readonly #history: HistoryRecorder | undefined;
   readonly #registry: ReturnType<typeof openRegistryStore> | undefined;
   readonly #hasExtra: boolean;
+  readonly #cache: NodeCache | undefined;
 
   /**
    * @param functions - The functions; each output must have one producer.
@@ -149,6 +159,9 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     }
     this.#hasExtra =
       this.#registry !== undefined || Object.keys(options.constants ?? {}).length > 0;
+    if (options.cache || this.#graph.functions.some((f) => f.cache)) {
+      this.#cache = new NodeCache(options.cache ?? { type: "lru" });
+    }
   }
 
   /** The functions, in declaration order. */
@@ -256,7 +269,8 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     if (entry.unused.length > 0 && !(options?.allowUnused ?? this.#options.allowUnused)) {
       throw this.#unusedError(entry.unused);
     }
-    const instrumented = this.#listeners.length > 0 || this.#options.validate === true;
+    const instrumented =
+      this.#listeners.length > 0 || this.#options.validate === true || this.#cache !== undefined;
     const slot = (instrumented ? 2 : 0) + (isAsync ? 1 : 0);
     let runner = entry.runners[slot];
     if (!runner) {
@@ -332,6 +346,8 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
           createEnv(steps, values, {
             listeners: this.#listeners,
             validate: this.#options.validate === true,
+            cache: this.#cache,
+            sync: !isAsync,
           }),
         ),
     };
@@ -561,7 +577,30 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * ```
    */
   map(inputs: MapInputs, options?: MapOptions): Promise<MapResults<OutputMap<Fns>>> {
-    return runMap(this, inputs, options) as Promise<MapResults<OutputMap<Fns>>>;
+    return runMap(this, inputs, options, this.#cache) as Promise<MapResults<OutputMap<Fns>>>;
+  }
+
+  /**
+   * Hits and misses of cached functions since the pipeline was made (or its cache cleared),
+   * and the entries in the store.
+   *
+   * @returns `{ hits, misses, size }`; all 0 when nothing is cached.
+   */
+  async cacheStats(): Promise<CacheStats> {
+    return this.#cache ? this.#cache.stats() : { hits: 0, misses: 0, size: 0 };
+  }
+
+  /** Removes every cached result from the store and resets the counts. */
+  async clearCache(): Promise<void> {
+    await this.#cache?.clear();
+  }
+
+  /**
+   * Closes the cache's connection (a `redis` cache opened from `connection`), so the process
+   * can exit. The cache reconnects if used again.
+   */
+  async closeCache(): Promise<void> {
+    await this.#cache?.close();
   }
 
   /** Axes of every mapped name (root inputs and outputs), `{ name: axes }`. */

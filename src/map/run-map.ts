@@ -1,4 +1,6 @@
 import { join } from "node:path";
+import type { NodeCache } from "../cache/node-cache.ts";
+import { CACHE_MISS } from "../cache/store.ts";
 import {
   AbortError,
   MissingInputError,
@@ -92,13 +94,14 @@ export async function runMap(
   pipeline: MappablePipeline,
   rawInputs: MapInputs,
   options: MapOptions = {},
+  cache?: NodeCache,
 ): Promise<MapResults<Record<string, unknown>>> {
   const inputs: Readonly<Record<string, unknown>> = isSweep(rawInputs)
     ? rawInputs.toInputs()
     : (rawInputs as Readonly<Record<string, unknown>>);
   const layout = sweepLayout(pipeline, pipeline.sortedFunctions);
   const errorsMode = options.errors ?? "raise";
-  const run = new SweepRun(pipeline, inputs, options, layout.nodes);
+  const run = new SweepRun(pipeline, inputs, options, layout.nodes, cache);
 
   // Root inputs read along axes become NdArrays; their lengths fix the axes.
   for (const [name, value] of Object.entries(inputs)) {
@@ -219,6 +222,7 @@ class SweepRun {
     readonly inputs: Readonly<Record<string, unknown>>,
     readonly options: MapOptions,
     readonly nodes: readonly NodeLayout[],
+    readonly cache: NodeCache | undefined,
   ) {
     for (const n of nodes) {
       for (const [k, v] of Object.entries(n.func.defaults)) this.#graphDefaults.set(k, v);
@@ -389,6 +393,8 @@ class SweepRun {
     const loop = new ElementLoop(this, node, sources, shape, stores, errors);
     this.listener?.onNodeStart?.(f.name, size, loop.alreadyDone());
     try {
+      // Cached elements are answered first, so none of them is sent to an executor.
+      if (this.cache && f.cache) await loop.useCache(this.cache);
       if (executor) await loop.runOn(executor, this.options.chunkSize);
       else await loop.runInline(this.options.concurrency ?? DEFAULT_CONCURRENCY);
     } finally {
@@ -422,7 +428,8 @@ class SweepRun {
     let outputsValues: unknown[] | undefined;
     if (!masked) {
       try {
-        let result = invokerOf(f)(values);
+        const invoke = () => invokerOf(f)(values);
+        let result = this.cache && f.cache ? this.cache.call(f, values, invoke, false) : invoke();
         if (isThenable(result)) result = await result;
         outputsValues = f.outputs.length > 1 ? splitOutputs(f, result) : [result];
       } catch (error) {
@@ -583,6 +590,9 @@ function toGenerated(
   return NdArray.fromNested(list as unknown[], dims);
 }
 
+/** Cache lookups awaited at once when the store answers asynchronously (Redis). */
+const LOOKUPS_IN_FLIGHT = 256;
+
 /** Iterates the elements of one mapped function: builds arguments, calls, stores, masks. */
 class ElementLoop {
   readonly #run: SweepRun;
@@ -596,6 +606,10 @@ class ElementLoop {
   #stopped: unknown;
   #done = 0;
   #failed = 0;
+  /** With a cache: elements it answered, and the keys of the others, to save their results. */
+  #cache: NodeCache | undefined;
+  readonly #cached = new Set<number>();
+  readonly #keys = new Map<number, string>();
 
   constructor(
     run: SweepRun,
@@ -651,6 +665,7 @@ class ElementLoop {
       }
       if (signal?.aborted || this.#stopped !== undefined) return -1;
       if (resumed && this.#isStored(e)) continue;
+      if (this.#cache && this.#cached.has(e)) continue;
       let masked = false;
       for (let p = 0; p < sources.length; p++) {
         const s = sources[p]!;
@@ -672,6 +687,45 @@ class ElementLoop {
       if (!visit(e, values, masked)) return e + 1;
     }
     return -1;
+  }
+
+  /**
+   * Looks every element up in the cache before any is computed: hits are stored as results,
+   * misses keep their key so their results are saved.
+   *
+   * @throws {@link CacheKeyError} when an element's arguments cannot be keyed.
+   */
+  async useCache(cache: NodeCache): Promise<void> {
+    this.#cache = cache;
+    const lookups = new Set<Promise<void>>();
+    let next = 0;
+    while (next >= 0) {
+      next = this.#forEachElement(next, (e, values, masked) => {
+        if (masked) return true;
+        const key = cache.key(this.#f, values);
+        const found = cache.lookup(key);
+        const settle = (value: unknown, args: readonly unknown[]) => {
+          if (value === CACHE_MISS) {
+            this.#keys.set(e, key);
+            return;
+          }
+          this.#cached.add(e);
+          this.#put(e, value, args);
+        };
+        if (!isThenable(found)) {
+          settle(found, values);
+          return true;
+        }
+        const args = values.slice();
+        const tracked: Promise<void> = Promise.resolve(found)
+          .then((value) => settle(value, args))
+          .finally(() => lookups.delete(tracked));
+        lookups.add(tracked);
+        return lookups.size < LOOKUPS_IN_FLIGHT;
+      });
+      if (next >= 0) await Promise.race(lookups);
+    }
+    await Promise.all(lookups);
   }
 
   /** Calls in this thread; async results run up to `concurrency` at once. */
@@ -780,6 +834,14 @@ class ElementLoop {
 
   #put(e: number, result: unknown, args: readonly unknown[]): void {
     const f = this.#f;
+    if (this.#cache) {
+      const key = this.#keys.get(e);
+      if (key !== undefined) {
+        this.#keys.delete(e);
+        const saved = this.#cache.save(f, key, result, 0);
+        if (saved) this.#pending.push(saved);
+      }
+    }
     if (f.outputs.length === 1) {
       const w = this.#stores[0]!.set(e, result);
       if (w) this.#pending.push(w);

@@ -1,0 +1,124 @@
+import { NO_VALUE } from "../executor/invoke.ts";
+import { isThenable } from "../graph/engine.ts";
+import type { AnyPipeFunc } from "../graph/types.ts";
+import { callKey, identityOf } from "./key.ts";
+import { type CacheOptions, createStore } from "./options.ts";
+import { CACHE_MISS, type CacheStats, type CacheStore } from "./store.ts";
+
+/**
+ * A pipeline's cache: the store (opened on first use), hit and miss counts, and calls through
+ * it. Shared by `run`, `runAll` and `map`.
+ */
+export class NodeCache {
+  readonly #options: CacheOptions;
+  #store: CacheStore | undefined;
+  #hits = 0;
+  #misses = 0;
+
+  /** @param options - Which store; it is opened on first use. */
+  constructor(options: CacheOptions) {
+    this.#options = options;
+    // Checked now, so a wrong option fails when the pipeline is made, not on first use.
+    if (options.type !== "redis") this.#store = createStore(options);
+  }
+
+  get store(): CacheStore {
+    this.#store ??= createStore(this.#options);
+    return this.#store;
+  }
+
+  /**
+   * The key of a call of `f`. Graph runs and sweeps key a call alike, so they share entries.
+   *
+   * @param values - The arguments in `f.call.params` order.
+   * @throws {@link CacheKeyError} naming the node and an argument without a stable form.
+   */
+  key(f: AnyPipeFunc, values: readonly unknown[]): string {
+    const args: Record<string, unknown> = {};
+    const params = f.call.params;
+    for (let i = 0; i < params.length; i++) {
+      // An argument left to the function's own default is keyed as absent.
+      if (values[i] !== NO_VALUE) args[params[i]!.arg] = values[i];
+    }
+    return callKey(f.name, identityOf(f), f.cacheKey ? { cacheKey: f.cacheKey(args) } : args);
+  }
+
+  /** The cached value or CACHE_MISS, counting the hit or miss. */
+  lookup(key: string): unknown {
+    const found = this.store.get(key);
+    if (isThenable(found)) return Promise.resolve(found).then((v) => this.#count(v));
+    return this.#count(found);
+  }
+
+  #count(found: unknown): unknown {
+    if (found === CACHE_MISS) this.#misses++;
+    else this.#hits++;
+    return found;
+  }
+
+  /** Stores a computed value; a failure names the node. */
+  save(f: AnyPipeFunc, key: string, value: unknown, computeMs: number): void | Promise<void> {
+    const fail = (error: unknown): never => {
+      throw new TypeError(
+        `The result of "${f.name}" could not be stored in the ${this.store.type} cache ` +
+          `(${(error as Error).message}). Return a structured-cloneable value, or drop cache: true.`,
+        { cause: error },
+      );
+    };
+    try {
+      const pending = this.store.set(key, value, computeMs);
+      return isThenable(pending) ? Promise.resolve(pending).then(undefined, fail) : undefined;
+    } catch (error) {
+      return fail(error);
+    }
+  }
+
+  /**
+   * Calls `compute` unless the cache has the result; stores what it computes.
+   *
+   * @param values - The arguments in `f.call.params` order.
+   * @param sync - The caller cannot wait: an asynchronous store is an error.
+   */
+  call(f: AnyPipeFunc, values: readonly unknown[], compute: () => unknown, sync: boolean): unknown {
+    const key = this.key(f, values);
+    const found = this.lookup(key);
+    if (isThenable(found)) {
+      if (sync) {
+        Promise.resolve(found).catch(() => {});
+        throw new TypeError(
+          `"${f.name}" is cached in a ${this.store.type} cache, which answers asynchronously: ` +
+            "use run() or runAll() instead of runSync().",
+        );
+      }
+      return Promise.resolve(found).then((v) =>
+        v === CACHE_MISS ? this.#compute(f, key, compute) : v,
+      );
+    }
+    return found === CACHE_MISS ? this.#compute(f, key, compute) : found;
+  }
+
+  #compute(f: AnyPipeFunc, key: string, compute: () => unknown): unknown {
+    const started = performance.now();
+    const result = compute();
+    const store = (value: unknown) => {
+      const pending = this.save(f, key, value, performance.now() - started);
+      return pending ? pending.then(() => value) : value;
+    };
+    return isThenable(result) ? Promise.resolve(result).then(store) : store(result);
+  }
+
+  async stats(): Promise<CacheStats> {
+    return { hits: this.#hits, misses: this.#misses, size: await this.store.size() };
+  }
+
+  async clear(): Promise<void> {
+    await this.store.clear();
+    this.#hits = 0;
+    this.#misses = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.#store?.close?.();
+    this.#store = undefined;
+  }
+}
