@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
+import { benchCache } from "./cache.bench.ts";
 import { benchGraph } from "./graph.bench.ts";
 import { table } from "./harness.ts";
 import { benchMap } from "./map.bench.ts";
@@ -105,6 +106,31 @@ async function main(): Promise<void> {
       "SPEC §12 quotes pipefunc at 28–29 µs/element (not runnable here: no PyPI)",
   );
 
+  const cache = await benchCache();
+  console.log(
+    "\nCache: runSync of one cached node, every call a hit, against the same node uncached",
+  );
+  console.log(
+    table(
+      [
+        "arguments",
+        "uncached µs",
+        "lru hit µs",
+        "disk hit µs",
+        "lru hit cost µs",
+        "disk hit cost µs",
+      ],
+      cache.map((c) => [
+        c.args,
+        fmt(c.uncachedUs),
+        fmt(c.lruHitUs),
+        fmt(c.diskHitUs),
+        fmt(c.lruHitUs - c.uncachedUs),
+        fmt(c.diskHitUs - c.uncachedUs),
+      ]),
+    ),
+  );
+
   const streams = await benchStream();
   const rate = (name: string) => streams.throughput.find((t) => t.name.startsWith(name))!;
   const hand = rate("hand-written");
@@ -149,6 +175,7 @@ async function main(): Promise<void> {
     cpus: os.availableParallelism(),
     graph,
     map,
+    cache,
     streams,
   };
   writeFileSync(

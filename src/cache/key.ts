@@ -15,13 +15,21 @@ const digest = (text: string): string => createHash("sha256").update(text).diges
 
 /** Thrown inside {@link stableForm}; turned into a CacheKeyError with the node's name. */
 class Unhashable extends Error {
+  readonly path: string;
   constructor(
-    readonly path: string,
+    path: readonly string[],
     readonly what: string,
   ) {
     super(what);
+    this.path = path.join("");
   }
 }
+
+/**
+ * Where the walk is, as segments (`.x`, `[3]`), pushed and popped as it goes: building a
+ * path string per element would cost more than the key itself.
+ */
+type Path = string[];
 
 function describe(value: unknown): string {
   if (typeof value === "function") return `a function (${value.name || "anonymous"})`;
@@ -35,7 +43,7 @@ function describe(value: unknown): string {
  *
  * @throws Unhashable naming the path of the first value without one.
  */
-function stableForm(value: unknown, path: string, seen: Set<object>): string {
+function stableForm(value: unknown, path: Path, seen: Set<object>): string {
   switch (typeof value) {
     case "undefined":
       return "u";
@@ -62,31 +70,47 @@ function stableForm(value: unknown, path: string, seen: Set<object>): string {
   }
 }
 
-function objectForm(value: object, path: string, seen: Set<object>): string {
+function objectForm(value: object, path: Path, seen: Set<object>): string {
   if (Array.isArray(value)) {
-    return `[${value.map((v, i) => stableForm(v, `${path}[${i}]`, seen)).join(",")}]`;
+    let out = "[";
+    for (let i = 0; i < value.length; i++) {
+      path.push(`[${i}]`);
+      out += (i > 0 ? "," : "") + stableForm(value[i], path, seen);
+      path.pop();
+    }
+    return `${out}]`;
   }
   const proto = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
     const record = value as Record<string, unknown>;
     const keys = Object.keys(record).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableForm(record[k], `${path}.${k}`, seen)}`).join(",")}}`;
+    let out = "{";
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      path.push(`.${k}`);
+      out += `${i > 0 ? "," : ""}${JSON.stringify(k)}:${stableForm(record[k], path, seen)}`;
+      path.pop();
+    }
+    return `${out}}`;
   }
   if (value instanceof NdArray) {
-    return `A${JSON.stringify(value.shape)}${JSON.stringify(value.dims)}${stableForm(value.data, `${path}.data`, seen)}`;
+    return `A${JSON.stringify(value.shape)}${JSON.stringify(value.dims)}${stableForm(value.data, path, seen)}`;
   }
   if (value instanceof Date)
     return `D${Number.isNaN(value.getTime()) ? "NaN" : value.toISOString()}`;
   if (value instanceof RegExp) return `R${String(value)}`;
   if (value instanceof Map) {
+    path.push("<entry>");
     const entries = [...value].map(
-      ([k, v]) =>
-        `${stableForm(k, `${path}<key>`, seen)}=>${stableForm(v, `${path}.get(…)`, seen)}`,
+      ([k, v]) => `${stableForm(k, path, seen)}=>${stableForm(v, path, seen)}`,
     );
+    path.pop();
     return `M{${entries.sort().join(",")}}`;
   }
   if (value instanceof Set) {
-    const items = [...value].map((v) => stableForm(v, `${path}<item>`, seen));
+    path.push("<item>");
+    const items = [...value].map((v) => stableForm(v, path, seen));
+    path.pop();
     return `S{${items.sort().join(",")}}`;
   }
   if (ArrayBuffer.isView(value)) {
@@ -119,7 +143,7 @@ export function callKey(
 ): string {
   let form: string;
   try {
-    form = stableForm(args, "", new Set());
+    form = stableForm(args, [], new Set());
   } catch (error) {
     if (!(error instanceof Unhashable)) throw error;
     const [argument = "", ...rest] = error.path.slice(1).split(/(?=[.[<])/);
@@ -148,7 +172,7 @@ export function identityOf(f: AnyPipeFunc): string {
     };
     let form: string;
     try {
-      form = stableForm(parts, "", new Set());
+      form = stableForm(parts, [], new Set());
     } catch (error) {
       if (!(error instanceof Unhashable)) throw error;
       const path = error.path.slice(1);
