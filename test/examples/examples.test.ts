@@ -60,6 +60,14 @@ describe("examples", () => {
     expect(out).toContain("digests: a:ae7a3d76 b:40e2329b c:9d92a256 d:c8c95ea9");
   });
 
+  it("cache.ts caches in memory and on disk, in run and map, and never serves a stale result", async () => {
+    const out = await example("cache.ts");
+    expect(out).toContain("lru: slope computed 1 time(s); { hits: 1, misses: 1, size: 1 }");
+    expect(out).toContain("disk: slope computed 2 time(s) in all; { hits: 1, misses: 0, size: 1 }");
+    expect(out).toContain("map: 10 20 30 40 with 1 new call(s)");
+    expect(out).toContain("changed function: 100 200");
+  });
+
   it("sweep.ts (npm run demo) sweeps a small grid on threads into a run folder", async () => {
     const runFolder = join(mkdtempSync(join(tmpdir(), "pipeweave-demo-")), "run");
     try {
