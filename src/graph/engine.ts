@@ -157,8 +157,9 @@ export function createEnv(
     },
     call(step, args) {
       const node = steps[step]!;
+      if (!cache || !node.cache)
+        return instrumentedCall(node, args, active[step]!, options.validate);
       const compute = () => instrumentedCall(node, args, active[step]!, options.validate);
-      if (!cache || !node.cache) return compute();
       try {
         return cache.call(node, argumentValues(node, args), compute, options.sync);
       } catch (error) {

@@ -590,6 +590,12 @@ function toGenerated(
   return NdArray.fromNested(list as unknown[], dims);
 }
 
+/** Adds `work` to `inflight` until it settles. */
+function track(inflight: Set<Promise<void>>, work: Promise<void>): void {
+  const tracked = work.finally(() => inflight.delete(tracked));
+  inflight.add(tracked);
+}
+
 /** Cache lookups awaited at once when the store answers asynchronously (Redis). */
 const LOOKUPS_IN_FLIGHT = 256;
 
@@ -690,6 +696,21 @@ class ElementLoop {
   }
 
   /**
+   * Visits every element not yet stored; when `visit` pauses (its window of async work is
+   * full), waits for one promise of `inflight` to settle and carries on.
+   */
+  async #visitPausing(
+    inflight: ReadonlySet<Promise<void>>,
+    visit: (e: number, values: unknown[], masked: boolean) => boolean,
+  ): Promise<void> {
+    let next = 0;
+    while (next >= 0) {
+      next = this.#forEachElement(next, visit);
+      if (next >= 0) await Promise.race(inflight);
+    }
+  }
+
+  /**
    * Looks every element up in the cache before any is computed: hits are stored as results,
    * misses keep their key so their results are saved.
    *
@@ -698,33 +719,29 @@ class ElementLoop {
   async useCache(cache: NodeCache): Promise<void> {
     this.#cache = cache;
     const lookups = new Set<Promise<void>>();
-    let next = 0;
-    while (next >= 0) {
-      next = this.#forEachElement(next, (e, values, masked) => {
-        if (masked) return true;
-        const key = cache.key(this.#f, values);
-        const found = cache.lookup(key);
-        const settle = (value: unknown, args: readonly unknown[]) => {
-          if (value === CACHE_MISS) {
-            this.#keys.set(e, key);
-            return;
-          }
-          this.#cached.add(e);
-          this.#put(e, value, args);
-        };
-        if (!isThenable(found)) {
-          settle(found, values);
-          return true;
+    await this.#visitPausing(lookups, (e, values, masked) => {
+      if (masked) return true;
+      const key = cache.key(this.#f, values);
+      const found = cache.lookup(key);
+      const settle = (value: unknown, args: readonly unknown[]) => {
+        if (value === CACHE_MISS) {
+          this.#keys.set(e, key);
+          return;
         }
-        const args = values.slice();
-        const tracked: Promise<void> = Promise.resolve(found)
-          .then((value) => settle(value, args))
-          .finally(() => lookups.delete(tracked));
-        lookups.add(tracked);
-        return lookups.size < LOOKUPS_IN_FLIGHT;
-      });
-      if (next >= 0) await Promise.race(lookups);
-    }
+        this.#cached.add(e);
+        this.#put(e, value, args);
+      };
+      if (!isThenable(found)) {
+        settle(found, values);
+        return true;
+      }
+      const args = values.slice();
+      track(
+        lookups,
+        Promise.resolve(found).then((value) => settle(value, args)),
+      );
+      return lookups.size < LOOKUPS_IN_FLIGHT;
+    });
     await Promise.all(lookups);
   }
 
@@ -734,36 +751,32 @@ class ElementLoop {
     const inflight = new Set<Promise<void>>();
     // The visitor is synchronous, the fast path for sync functions; when async calls fill the
     // window it pauses, and the loop resumes after a slot frees.
-    let next = 0;
-    while (next >= 0) {
-      next = this.#forEachElement(next, (e, values, masked) => {
-        if (masked) {
-          this.#mask(e);
-          return true;
-        }
-        let result: unknown;
-        try {
-          result = invoke(values);
-        } catch (error) {
-          this.#fail(e, values.slice(), error);
-          return true;
-        }
-        if (!isThenable(result)) {
-          this.#put(e, result, values);
-          return true;
-        }
-        const args = values.slice();
-        const tracked: Promise<void> = Promise.resolve(result)
-          .then(
-            (v) => this.#put(e, v, args),
-            (error: unknown) => this.#fail(e, args, error),
-          )
-          .finally(() => inflight.delete(tracked));
-        inflight.add(tracked);
-        return inflight.size < concurrency;
-      });
-      if (next >= 0) await Promise.race(inflight);
-    }
+    await this.#visitPausing(inflight, (e, values, masked) => {
+      if (masked) {
+        this.#mask(e);
+        return true;
+      }
+      let result: unknown;
+      try {
+        result = invoke(values);
+      } catch (error) {
+        this.#fail(e, values.slice(), error);
+        return true;
+      }
+      if (!isThenable(result)) {
+        this.#put(e, result, values);
+        return true;
+      }
+      const args = values.slice();
+      track(
+        inflight,
+        Promise.resolve(result).then(
+          (v) => this.#put(e, v, args),
+          (error: unknown) => this.#fail(e, args, error),
+        ),
+      );
+      return inflight.size < concurrency;
+    });
     await Promise.all(inflight);
   }
 
@@ -806,26 +819,21 @@ class ElementLoop {
           this.#report();
         },
       );
-      const tracked = p.finally(() => inflight.delete(tracked));
-      inflight.add(tracked);
+      track(inflight, p);
     };
-    let next = 0;
-    while (next >= 0) {
-      next = this.#forEachElement(next, (e, values, masked) => {
-        if (masked) {
-          this.#mask(e);
-          return true;
-        }
-        const copy = values.slice();
-        byIndex.set(e, copy);
-        items.push({ index: e, values: copy });
-        if (items.length < size) return true;
-        submit(items);
-        items = [];
-        return inflight.size < window;
-      });
-      if (next >= 0) await Promise.race(inflight);
-    }
+    await this.#visitPausing(inflight, (e, values, masked) => {
+      if (masked) {
+        this.#mask(e);
+        return true;
+      }
+      const copy = values.slice();
+      byIndex.set(e, copy);
+      items.push({ index: e, values: copy });
+      if (items.length < size) return true;
+      submit(items);
+      items = [];
+      return inflight.size < window;
+    });
     if (items.length > 0 && this.#stopped === undefined && !this.#run.options.signal?.aborted) {
       submit(items);
     }
