@@ -77,7 +77,7 @@ export {
   defineHandler,
   type HandlerReference,
 } from "./stream/define-handler.ts";
-export { Err, isErr, isOk, Ok, type Result, unwrap } from "./stream/result.ts";
+export { Err, isErr, isOk, Ok, type Result, unwrap, unwrapOr } from "./stream/result.ts";
 export { SKIP, type Skip } from "./stream/skip.ts";
 export {
   type AnyStage,

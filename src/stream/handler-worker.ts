@@ -11,7 +11,7 @@ import type { MessagePort } from "node:worker_threads";
 import { workerData } from "piscina";
 import { prepareImport } from "../executor/worker-runtime.ts";
 import { type AnyHandler, type HandlerReference, resolveHandler } from "./define-handler.ts";
-import { isErr, isOk } from "./result.ts";
+import { isErr, isOkWrapper } from "./result.ts";
 import { SKIP } from "./skip.ts";
 import type { AttemptContext } from "./stage.ts";
 import { WorkerState } from "./worker-state.ts";
@@ -84,7 +84,7 @@ async function attempt(task: HandlerTask): Promise<HandlerOutcome> {
   const context: AttemptContext = { signal, attempt: task.attempt };
   const value = await entry.handler(task.item as never, entry.state, context);
   if (value === SKIP) return { kind: "skip" };
-  if (isOk(value)) return { kind: "value", value: value.value };
+  if (isOkWrapper(value)) return { kind: "value", value: value.value };
   if (isErr(value)) return { kind: "err", error: value.error };
   return { kind: "value", value };
 }

@@ -64,12 +64,29 @@ export function Err<E>(
 }
 
 /**
- * Tells whether a value is an {@link Ok}.
+ * Tells whether a value is a success: anything but an {@link Err}. A stream's successful items
+ * are plain values, not `Ok` wrappers, so `isOk` is true for them as for an `Ok`, and
+ * `isOk(x) === !isErr(x)` for every `x`.
  *
+ * @param value - Anything, for example an item of a stream or a result.
+ * @returns False for failures, true for everything else.
+ * @example
+ * ```ts
+ * const values = (await stream(ids).pipe(fetchItem).toArray()).filter(isOk); // no Errs
+ * ```
+ */
+export function isOk<T>(value: T): value is Exclude<T, Err> {
+  return !isErr(value);
+}
+
+/**
+ * Tells whether a value is an `Ok` wrapper (not a plain value), for the stages that unwrap it.
+ *
+ * @internal
  * @param value - Anything.
  * @returns True for results made by `Ok`.
  */
-export function isOk(value: unknown): value is Ok<unknown> {
+export function isOkWrapper(value: unknown): value is Ok<unknown> {
   return typeof value === "object" && value !== null && (value as Ok<unknown>)[OK] === true;
 }
 
@@ -96,6 +113,23 @@ export function isErr(value: unknown): value is Err {
  */
 export function unwrap<T>(value: Result<T> | T): T {
   if (isErr(value)) throw value.error;
-  if (isOk(value)) return value.value as T;
+  if (isOkWrapper(value)) return value.value as T;
+  return value as T;
+}
+
+/**
+ * The value of an `Ok`, or a plain stream value unchanged; `fallback` for an `Err`.
+ *
+ * @param value - A result or a stream item.
+ * @param fallback - What to give instead of a failure.
+ * @returns The value, or `fallback`.
+ * @example
+ * ```ts
+ * const scores = (await stream(ids).pipe(score).toArray()).map((s) => unwrapOr(s, 0));
+ * ```
+ */
+export function unwrapOr<T, F>(value: Result<T> | T, fallback: F): T | F {
+  if (isErr(value)) return fallback;
+  if (isOkWrapper(value)) return value.value as T;
   return value as T;
 }

@@ -1,6 +1,6 @@
 import { StageTimeoutError } from "../errors.ts";
 import { type Channel, DONE, EMPTY } from "./channel.ts";
-import { Err, isErr, isOk } from "./result.ts";
+import { Err, isErr, isOkWrapper } from "./result.ts";
 import { SKIP } from "./skip.ts";
 import type { AttemptContext, Handler, Stage } from "./stage.ts";
 import { startThreads } from "./thread-stage.ts";
@@ -183,7 +183,7 @@ function attempts(
   const first: AttemptContext = { signal: control.signal, attempt: 1 };
   const settle = (item: unknown, value: unknown, attempt: number): unknown => {
     if (value === SKIP) return SKIP;
-    if (isOk(value)) return value.value;
+    if (isOkWrapper(value)) return value.value;
     if (isErr(value)) {
       return value.stage === undefined
         ? Err(value.error, { item, stage: name, attempts: attempt, ...value })

@@ -99,6 +99,24 @@ export interface Stage<I, O> {
 /** Any stage, for `pipe(...stages)` lists. */
 export type AnyStage = Stage<never, unknown>;
 
+/**
+ * Tells whether a value is a stage made by {@link pool}, {@link mix} or {@link fork}.
+ *
+ * @param value - Anything.
+ * @returns True for stages.
+ */
+export function isStage(value: unknown): value is AnyStage {
+  if (typeof value !== "object" || value === null) return false;
+  const { options, work } = value as Partial<Stage<never, unknown>>;
+  return (
+    typeof options === "object" &&
+    options !== null &&
+    typeof work === "object" &&
+    work !== null &&
+    (work.kind === "pool" || work.kind === "mix" || work.kind === "fork")
+  );
+}
+
 /** A handler as `mix` and `fork` take it. */
 export type StageFunction<I> = (item: I, state: WorkerState, context: AttemptContext) => unknown;
 

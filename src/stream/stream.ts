@@ -2,10 +2,20 @@ import { AbortError } from "../errors.ts";
 import { Channel, DONE, EMPTY } from "./channel.ts";
 import { type Err, isErr } from "./result.ts";
 import { type RunControl, runStage } from "./run-stage.ts";
-import type { AnyStage, Stage } from "./stage.ts";
+import { type AnyStage, isStage, type Stage } from "./stage.ts";
 
 /** What a stream reads from: an iterable, an async iterable (Node streams too) or a stream. */
 export type StreamSource<T> = Iterable<T> | AsyncIterable<T>;
+
+/**
+ * What {@link Stream.pipe} takes: a stage of items `I` to `O`, or a stream without a source
+ * (made by `stream<I>()`) whose stages then run in its place.
+ */
+export type StreamStep<I, O> = Stage<I, O> | Stream<O, I>;
+
+const ITEM_IN: unique symbol = Symbol("item in");
+
+const NO_SOURCE = "has no source: stream<T>() made it to nest in another stream.";
 
 /** Options of {@link Stream.run}, {@link Stream.toArray} and {@link Stream.iterate}. */
 export interface StreamRunOptions {
@@ -27,18 +37,30 @@ export type StreamSummary =
  * An async dataflow: a source, then stages that each run bounded workers over a bounded
  * buffer. A stream is a description; each `run`, `toArray` or iteration starts it afresh.
  * Items are values, or `Err`s for items that failed in an earlier stage.
+ *
+ * `T` is the type of its outputs. `In` is the type of the items its stages take when it has no
+ * source (`stream<In>()`) and is nested in another stream's `pipe()`; a stream with a source
+ * keeps the default, `never`, and cannot be nested.
  */
-export class Stream<T> implements AsyncIterable<T | Err> {
-  readonly #source: StreamSource<unknown>;
+export class Stream<T, In = never> implements AsyncIterable<T | Err> {
+  /** Phantom type of the items a stream without a source takes; never set. */
+  declare readonly [ITEM_IN]?: (item: In) => void;
+  readonly #source: StreamSource<unknown> | undefined;
   readonly #stages: readonly AnyStage[];
 
   /** @internal Use {@link stream}. */
-  constructor(source: StreamSource<unknown>, stages: readonly AnyStage[]) {
+  constructor(source: StreamSource<unknown> | undefined, stages: readonly AnyStage[]) {
+    if (source instanceof Stream && source.#source === undefined) {
+      throw new TypeError(
+        `stream() got a stream that ${NO_SOURCE} It cannot be a source; pass it to pipe() of ` +
+          "a stream that has one instead: stream(items).pipe(nested).",
+      );
+    }
     this.#source = source;
     this.#stages = stages;
   }
 
-  /** Number of stages. */
+  /** Number of stages, counting those of nested streams. */
   get length(): number {
     return this.#stages.length;
   }
@@ -48,30 +70,53 @@ export class Stream<T> implements AsyncIterable<T | Err> {
    * what the one before gives (checked by the compiler for up to six stages per call; chain
    * `.pipe()` calls for more).
    *
-   * @param stages - Stages made by `pool`, `mix` or `fork`.
-   * @returns The longer stream, typed by the last stage's output.
+   * A stream without a source, made by `stream<T>()`, may stand for a stage: its stages run
+   * on this stream's items, in order, each with its own workers, buffer and retries.
+   *
+   * @param steps - Stages made by `pool`, `mix` or `fork`, or streams made by `stream<T>()`.
+   * @returns The longer stream, typed by the last step's output.
+   * @throws TypeError naming the argument's position when it is neither a stage nor a stream
+   *   without a source.
+   * @example
+   * ```ts
+   * const clean = stream<string>().pipe(trim, dropEmpty);
+   * await stream(lines).pipe(clean, pool({}, (line: string) => line.length)).toArray();
+   * ```
    */
-  pipe<A>(s1: Stage<T, A>): Stream<A>;
-  pipe<A, B>(s1: Stage<T, A>, s2: Stage<A, B>): Stream<B>;
-  pipe<A, B, C>(s1: Stage<T, A>, s2: Stage<A, B>, s3: Stage<B, C>): Stream<C>;
-  pipe<A, B, C, D>(s1: Stage<T, A>, s2: Stage<A, B>, s3: Stage<B, C>, s4: Stage<C, D>): Stream<D>;
+  pipe<A>(s1: StreamStep<T, A>): Stream<A, In>;
+  pipe<A, B>(s1: StreamStep<T, A>, s2: StreamStep<A, B>): Stream<B, In>;
+  pipe<A, B, C>(s1: StreamStep<T, A>, s2: StreamStep<A, B>, s3: StreamStep<B, C>): Stream<C, In>;
+  pipe<A, B, C, D>(
+    s1: StreamStep<T, A>,
+    s2: StreamStep<A, B>,
+    s3: StreamStep<B, C>,
+    s4: StreamStep<C, D>,
+  ): Stream<D, In>;
   pipe<A, B, C, D, E>(
-    s1: Stage<T, A>,
-    s2: Stage<A, B>,
-    s3: Stage<B, C>,
-    s4: Stage<C, D>,
-    s5: Stage<D, E>,
-  ): Stream<E>;
+    s1: StreamStep<T, A>,
+    s2: StreamStep<A, B>,
+    s3: StreamStep<B, C>,
+    s4: StreamStep<C, D>,
+    s5: StreamStep<D, E>,
+  ): Stream<E, In>;
   pipe<A, B, C, D, E, F>(
-    s1: Stage<T, A>,
-    s2: Stage<A, B>,
-    s3: Stage<B, C>,
-    s4: Stage<C, D>,
-    s5: Stage<D, E>,
-    s6: Stage<E, F>,
-  ): Stream<F>;
-  pipe(...stages: AnyStage[]): Stream<unknown> {
-    return new Stream(this.#source, [...this.#stages, ...stages]);
+    s1: StreamStep<T, A>,
+    s2: StreamStep<A, B>,
+    s3: StreamStep<B, C>,
+    s4: StreamStep<C, D>,
+    s5: StreamStep<D, E>,
+    s6: StreamStep<E, F>,
+  ): Stream<F, In>;
+  pipe(...steps: unknown[]): Stream<unknown, In> {
+    const stages = this.#stages.slice();
+    for (let k = 0; k < steps.length; k++) {
+      const step = steps[k];
+      // A nested stream's stages join this one's: no stage in between, no cost per item.
+      if (step instanceof Stream && step.#source === undefined) stages.push(...step.#stages);
+      else if (isStage(step)) stages.push(step);
+      else throw notAStep(step, k + 1);
+    }
+    return new Stream(this.#source, stages);
   }
 
   /**
@@ -123,7 +168,59 @@ export class Stream<T> implements AsyncIterable<T | Err> {
    * @returns An async iterator; `return()` (a `break`) cancels the stages and the source.
    */
   iterate(options: StreamRunOptions = {}): AsyncIterableIterator<T | Err> {
+    if (this.#source === undefined) {
+      throw new TypeError(
+        `This stream ${NO_SOURCE} It cannot run on its own; pass it to pipe() of a stream ` +
+          "that has one, stream(items).pipe(nested), to run its stages on that stream's items.",
+      );
+    }
     return start<T>(this.#source, this.#stages, options.signal);
+  }
+}
+
+/** The TypeError for `value`, given as `pipe()`'s argument `position` (from 1). */
+function notAStep(value: unknown, position: number): TypeError {
+  const where = `Argument ${position} of pipe()`;
+  if (typeof value === "function") {
+    const name = value.name;
+    return new TypeError(
+      `${where} is a function${name ? ` (${name})` : ""}, not a stage. ` +
+        `Wrap it with pool({}, ${name || "fn"}).`,
+    );
+  }
+  if (Array.isArray(value)) {
+    return new TypeError(`${where} is an array, not a stage. Spread it: pipe(...stages).`);
+  }
+  if (value instanceof Stream) {
+    return new TypeError(
+      `${where} is a stream that reads its own source, not a stage. A nested stream takes the ` +
+        "parent's items: build it without a source, stream<T>().pipe(...stages).",
+    );
+  }
+  if (typeof (value as { then?: unknown } | null)?.then === "function") {
+    return new TypeError(`${where} is a promise, not a stage. Await it first.`);
+  }
+  return new TypeError(
+    `${where} is ${describeValue(value)}, not a stage. Pass a stage made by pool(), mix() or fork(), ` +
+      "or a stream made by stream<T>().",
+  );
+}
+
+/** `undefined`, `null`, `a number (3)`, `a string ("x")`, `an object (Map)`… */
+function describeValue(value: unknown): string {
+  switch (typeof value) {
+    case "undefined":
+      return "undefined";
+    case "string":
+      return `a string (${JSON.stringify(value)})`;
+    case "object": {
+      if (value === null) return "null";
+      const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)
+        ?.constructor?.name;
+      return name && name !== "Object" ? `an object (${name})` : "an object";
+    }
+    default:
+      return `a ${typeof value} (${String(value)})`;
   }
 }
 
@@ -133,13 +230,30 @@ export class Stream<T> implements AsyncIterable<T | Err> {
  * @param source - Any iterable, async iterable (arrays, generators, Node readable streams,
  *   web streams) or another stream.
  * @returns A stream with no stages yet.
- * @throws TypeError when the source is not iterable.
+ * @throws TypeError when the source is not iterable, or is a stream without a source.
  * @example
  * ```ts
  * const summary = await stream([1, 2, 3]).pipe(pool({ workers: 2 }, async (n: number) => n * 2)).run();
  * ```
  */
-export function stream<T>(source: StreamSource<T> | Stream<T>): Stream<T> {
+export function stream<T>(source: StreamSource<T> | Stream<T>): Stream<T>;
+/**
+ * Makes a stream without a source, to nest in other streams: its stages run on the items of
+ * each stream whose `pipe()` it is given, as if they had been given there (pipevine's nested
+ * pipeline). It cannot run on its own.
+ *
+ * @typeParam T - The type of the items it takes.
+ * @returns A stream with no source and no stages yet.
+ * @example
+ * ```ts
+ * const enrich = stream<number>().pipe(fetchItem, keepHigh);
+ * await stream(ids).pipe(enrich, store).run();
+ * ```
+ */
+export function stream<T>(): Stream<T, T>;
+export function stream(...args: readonly unknown[]): Stream<unknown, unknown> {
+  if (args.length === 0) return new Stream(undefined, []);
+  const source = args[0];
   const s = source as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown };
   if (
     s === null ||
@@ -152,7 +266,7 @@ export function stream<T>(source: StreamSource<T> | Stream<T>): Stream<T> {
       );
     }
   }
-  return new Stream<T>(source as StreamSource<unknown>, []);
+  return new Stream(source as StreamSource<unknown>, []);
 }
 
 /** Starts the source pump and every stage; returns the iterator over the last channel. */

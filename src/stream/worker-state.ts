@@ -6,6 +6,7 @@
  * ```ts
  * pool({ workers: 4 }, async (url: string, state) => {
  *   const client = (state.get("client") as Client | undefined) ?? state.set("client", new Client());
+ *   state.set("requests", state.get("requests", 0) + 1);
  *   return client.get(url);
  * });
  * ```
@@ -33,8 +34,20 @@ export class WorkerState {
    * @param key - Its key.
    * @returns The value, or undefined when never set.
    */
-  get(key: string): unknown {
-    return Object.hasOwn(this.values, key) ? this.values[key] : undefined;
+  get(key: string): unknown;
+  // NoInfer keeps V off the return type's top level, so a literal fallback infers its widened
+  // type: `get("seen", 0)` is a number, not `0`.
+  /**
+   * Reads a value, or `fallback` when the key was never set (a key set to `undefined` is set).
+   * The value is typed as the fallback: `state.get("seen", 0)` is a `number`.
+   *
+   * @param key - Its key.
+   * @param fallback - What to give when the key was never set.
+   * @returns The value, or `fallback`.
+   */
+  get<V>(key: string, fallback: V): NoInfer<V>;
+  get(key: string, fallback?: unknown): unknown {
+    return Object.hasOwn(this.values, key) ? this.values[key] : fallback;
   }
 
   /**
