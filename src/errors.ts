@@ -12,6 +12,9 @@ export type ErrorCode =
   | "E_MISSING_INPUT"
   | "E_UNKNOWN_OUTPUT"
   | "E_UNUSED_INPUT"
+  | "E_DUPLICATE_INPUT"
+  | "E_AMBIGUOUS_OUTPUT"
+  | "E_INVALID_OPTION"
   | "E_NODE_FAILED"
   | "E_ASYNC_IN_SYNC"
   | "E_VALIDATION"
@@ -138,6 +141,8 @@ export class UnknownOutputError extends PipeweaveError {
    * @param known - Every name that can be asked for.
    */
   constructor(output: string, suggestions: readonly string[], known: readonly string[]) {
+    suggestions = [...new Set(suggestions)];
+    known = [...new Set(known)];
     const hint =
       suggestions.length > 0
         ? `Did you mean ${suggestions.map((s) => `"${s}"`).join(" or ")}?`
@@ -172,6 +177,67 @@ export class UnusedInputError extends PipeweaveError {
   }
 }
 
+/** One input was given twice: flat (`"s.a"`) and inside its scope (`{ s: { a } }`). */
+export class DuplicateInputError extends PipeweaveError {
+  /** The input given twice, by its full name. */
+  readonly input: string;
+
+  /**
+   * @param input - The full (scoped) input name.
+   * @param scope - The scope object that also holds it.
+   */
+  constructor(input: string, scope: string) {
+    super(
+      "E_DUPLICATE_INPUT",
+      `Input "${input}" is given twice: as "${input}" and inside "${scope}". ` +
+        `Pass it once, either flat ("${input}") or nested ({ ${scope}: { ... } }).`,
+    );
+    this.name = "DuplicateInputError";
+    this.input = input;
+  }
+}
+
+/** `run` was asked for no output, but the pipeline does not have exactly one leaf output. */
+export class AmbiguousOutputError extends PipeweaveError {
+  /** The pipeline's leaf outputs (outputs of functions whose outputs nothing reads). */
+  readonly leaves: readonly string[];
+
+  /**
+   * @param pipeline - The pipeline's name.
+   * @param leaves - Its leaf outputs.
+   */
+  constructor(pipeline: string, leaves: readonly string[]) {
+    const list = leaves.map((l) => `"${l}"`).join(", ");
+    super(
+      "E_AMBIGUOUS_OUTPUT",
+      leaves.length === 0
+        ? `run() was called without an output, but pipeline "${pipeline}" has no leaf output. ` +
+            "Name the output or side-effect node to run."
+        : `run() was called without an output, but pipeline "${pipeline}" has ${leaves.length} ` +
+            `leaf outputs: ${list}. Name one (run("${leaves[0]}", inputs)) or several ` +
+            `(run([${list}], inputs)).`,
+    );
+    this.name = "AmbiguousOutputError";
+    this.leaves = leaves;
+  }
+}
+
+/** An option has a value that cannot work, or needs another option that is missing. */
+export class InvalidOptionError extends PipeweaveError {
+  /** The option, as the caller spells it (`storage`, `internalShapes.y`). */
+  readonly option: string;
+
+  /**
+   * @param option - The offending option.
+   * @param message - What is wrong and what to do, naming the option.
+   */
+  constructor(option: string, message: string) {
+    super("E_INVALID_OPTION", message);
+    this.name = "InvalidOptionError";
+    this.option = option;
+  }
+}
+
 /** A function threw (or its promise rejected) while the pipeline ran it. */
 export class NodeExecutionError extends PipeweaveError {
   /** Name of the failing function. */
@@ -193,7 +259,8 @@ export class NodeExecutionError extends PipeweaveError {
     cause: unknown,
     index?: readonly number[],
   ) {
-    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    const reason = text.endsWith(".") ? text.slice(0, -1) : text;
     const where = index ? ` at index [${index.join(", ")}]` : "";
     super(
       "E_NODE_FAILED",
@@ -241,45 +308,63 @@ export class ValidationError extends PipeweaveError {
   readonly argument: string;
   /** Every issue the schema reported. */
   readonly issues: readonly ValidationIssue[];
+  /** Element index in a sweep, when the value belonged to one element of `map`. */
+  readonly index: readonly number[] | undefined;
 
   /**
    * @param node - The function's name.
    * @param argument - The argument, or "return".
    * @param issues - The schema's issues.
+   * @param index - Sweep element index, if any.
    */
-  constructor(node: string, argument: string, issues: readonly ValidationIssue[]) {
+  constructor(
+    node: string,
+    argument: string,
+    issues: readonly ValidationIssue[],
+    index?: readonly number[],
+  ) {
     const what = argument === "return" ? "its return value" : `argument "${argument}"`;
+    const where = index && index.length > 0 ? ` at index [${index.join(", ")}]` : "";
     const list = issues
       .map((i) => (i.path.length > 0 ? `${i.path.map(String).join(".")}: ` : "") + i.message)
       .join("; ");
     super(
       "E_VALIDATION",
-      `Function "${node}" got an invalid value for ${what}: ${list}. ` +
+      `Function "${node}"${where} got an invalid value for ${what}: ${list}. ` +
         "Fix the value upstream or the schema declared in the function's options.",
     );
     this.name = "ValidationError";
     this.node = node;
     this.argument = argument;
     this.issues = issues;
+    this.index = index;
   }
 }
 
-/** A name is both a runtime constant and an output stored in the registry. */
+/**
+ * A name is both a runtime constant and an object the pipeline makes: an output stored in the
+ * registry, or the output of one of its functions. Each name refers to one object.
+ */
 export class RegistryConflictError extends PipeweaveError {
   /** The names in conflict. */
   readonly names: readonly string[];
 
   /**
-   * @param names - Names both constant and stored.
-   * @param path - The registry's folder.
+   * @param names - Names both constant and stored (or produced).
+   * @param where - The registry's folder, or the function producing each name.
    */
-  constructor(names: readonly string[], path: string) {
+  constructor(names: readonly string[], where: string | readonly string[]) {
+    const list = names.map((n) => `"${n}"`).join(", ");
+    const are = names.length > 1 ? "are" : "is";
     super(
       "E_REGISTRY_CONFLICT",
-      `The name${names.length > 1 ? "s" : ""} ${names.map((n) => `"${n}"`).join(", ")} ` +
-        `${names.length > 1 ? "are" : "is"} both a runtime constant and an output stored in ` +
-        `the registry at "${path}". Rename the constant, or delete the stored entry ` +
-        "with pipeline.openRegistry().delete(name).",
+      typeof where === "string"
+        ? `The name${names.length > 1 ? "s" : ""} ${list} ${are} both a runtime constant and ` +
+            `an output stored in the registry at "${where}". Rename the constant, or delete the ` +
+            "stored entry with pipeline.openRegistry().delete(name)."
+        : `The name${names.length > 1 ? "s" : ""} ${list} ${are} both a runtime constant and ` +
+            `the output of ${where.map((w) => `"${w}"`).join(", ")}; each name refers to one ` +
+            "object. Rename the constant or the output.",
     );
     this.name = "RegistryConflictError";
     this.names = names;

@@ -4,9 +4,12 @@ export { CACHE_MISS, type CacheStats, type CacheStore } from "./cache/store.ts";
 export type { ErrorCode, ValidationIssue } from "./errors.ts";
 export {
   AbortError,
+  AmbiguousOutputError,
   AsyncInSyncRunError,
   CacheKeyError,
   CycleError,
+  DuplicateInputError,
+  InvalidOptionError,
   MapSpecError,
   MapSpecSyntaxError,
   MissingInputError,

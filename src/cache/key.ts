@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { CacheKeyError } from "../errors.ts";
+import { sourceText } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { NdArray } from "../map/ndarray.ts";
 
@@ -152,6 +153,19 @@ export function callKey(
   return `${identity}:${form.length > MAX_PLAIN ? digest(form) : form}`;
 }
 
+/**
+ * A hash of `value`'s stable form (object, Map and Set order ignored), or undefined when the
+ * value has none (a function, a class instance, a cycle).
+ */
+export function stableHash(value: unknown): string | undefined {
+  try {
+    return digest(stableForm(value, [], new Set()));
+  } catch (error) {
+    if (error instanceof Unhashable) return undefined;
+    throw error;
+  }
+}
+
 const identities = new WeakMap<AnyPipeFunc, string>();
 
 /**
@@ -166,7 +180,7 @@ export function identityOf(f: AnyPipeFunc): string {
     const parts = {
       name: f.name,
       outputs: f.outputs,
-      source: f.call.fn.toString(),
+      source: sourceText(f),
       bound: f.call.bound,
       defaults: f.defaults,
     };

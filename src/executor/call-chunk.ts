@@ -1,22 +1,36 @@
-import { isThenable } from "../graph/engine.ts";
+import { callElement, isThenable } from "../graph/engine.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { invokerOf } from "./invoke.ts";
 import { type ChunkItem, type ItemResult, serializeError } from "./types.ts";
 
-/** Calls `func` for each item in turn, capturing errors per item. Shared by every executor. */
+/**
+ * Calls `func` for each item in turn, capturing errors per item and timing each call.
+ * Shared by every executor.
+ *
+ * @param validate - Check the function's declared schemas on each item's arguments and result.
+ */
 export async function callChunk(
   func: AnyPipeFunc,
   items: readonly ChunkItem[],
+  validate = false,
 ): Promise<ItemResult[]> {
-  const invoke = invokerOf(func);
+  const invoke = validate
+    ? (values: readonly unknown[]) => callElement(func, values, [], true, [])
+    : invokerOf(func);
   const out: ItemResult[] = [];
   for (const item of items) {
+    const start = performance.now();
     try {
       let value = invoke(item.values);
       if (isThenable(value)) value = await value;
-      out.push({ index: item.index, ok: true, value });
+      out.push({ index: item.index, ok: true, value, durationMs: performance.now() - start });
     } catch (error) {
-      out.push({ index: item.index, ok: false, error: serializeError(error) });
+      out.push({
+        index: item.index,
+        ok: false,
+        error: serializeError(error),
+        durationMs: performance.now() - start,
+      });
     }
   }
   return out;

@@ -17,6 +17,7 @@ export interface ThreadTask {
   readonly node: string;
   readonly output: string;
   readonly items: readonly ChunkItem[];
+  readonly validate: boolean;
 }
 
 const functions = new Map<string, AnyPipeFunc>();
@@ -44,6 +45,6 @@ async function functionOf(task: ThreadTask): Promise<AnyPipeFunc> {
 export default async function runTask(task: ThreadTask): Promise<ItemResult[]> {
   const f = await functionOf(task);
   const items = task.items.map((item) => ({ index: item.index, values: item.values.map(decode) }));
-  const results = await callChunk(f, items);
+  const results = await callChunk(f, items, task.validate);
   return results.map((r) => (r.ok ? { ...r, value: encode(r.value) } : r));
 }

@@ -45,6 +45,7 @@ export class ThreadExecutor implements Executor {
       node: chunk.node,
       output: chunk.output,
       items: chunk.items.map((item) => ({ index: item.index, values: item.values.map(encode) })),
+      validate: chunk.validate === true,
     };
     const results = await this.#pool.run(task, signal ? { signal } : {});
     return results.map((r) => (r.ok ? { ...r, value: decode(r.value) } : r));

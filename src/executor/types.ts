@@ -18,6 +18,8 @@ export interface Chunk {
   /** The function itself, for executors in this thread. */
   readonly func: AnyPipeFunc;
   readonly items: readonly ChunkItem[];
+  /** Check the function's declared schemas per item (the pipeline's `validate: true`). */
+  readonly validate?: boolean;
 }
 
 /** An error as plain data, so it crosses thread and process boundaries. */
@@ -28,10 +30,23 @@ export interface SerializedError {
   readonly code: string | undefined;
 }
 
-/** The outcome of one item: its value, or the error it threw. */
+/**
+ * The outcome of one item: its value, or the error it threw; `durationMs` is how long the call
+ * took where it ran (profiling and listeners use it).
+ */
 export type ItemResult =
-  | { readonly index: number; readonly ok: true; readonly value: unknown }
-  | { readonly index: number; readonly ok: false; readonly error: SerializedError };
+  | {
+      readonly index: number;
+      readonly ok: true;
+      readonly value: unknown;
+      readonly durationMs?: number;
+    }
+  | {
+      readonly index: number;
+      readonly ok: false;
+      readonly error: SerializedError;
+      readonly durationMs?: number;
+    };
 
 /**
  * Runs chunks of sweep elements. `map` uses the inline path for `"inline"`, a pool of worker

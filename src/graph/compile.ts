@@ -8,6 +8,7 @@
  * every value through the `env` object, never through the source text.
  */
 
+import { splitsResult } from "./pipe-func.ts";
 import type { Plan, Source } from "./plan.ts";
 import type { AnyPipeFunc } from "./types.ts";
 
@@ -41,6 +42,11 @@ export interface CompileMode {
   readonly async: boolean;
   /** Route each call through `env.call` (listeners, validation) instead of calling directly. */
   readonly instrumented: boolean;
+  /**
+   * Await each async function before the next one starts (`order: "declared"`), instead of
+   * letting independent ones run concurrently.
+   */
+  readonly sequential: boolean;
 }
 
 const THENABLE = (v: string) =>
@@ -65,7 +71,8 @@ export function generate(
     return `k${values.length - 1}`;
   };
   const steps = plan.steps.map((s) => functions[s.fn]!);
-  // Multi-output steps are split into o<step>_<k> variables; single outputs read r<step>.
+  const split = steps.map((f) => splitsResult(f.call));
+  // Split results (several outputs, or a picker) go into o<step>_<k> variables; others read r<step>.
   const ref = (src: Source): string => {
     switch (src.kind) {
       case "input":
@@ -75,9 +82,7 @@ export function generate(
       case "value":
         return src.value === undefined ? "undefined" : constant(src.value);
       case "node":
-        return steps[src.step]!.outputs.length === 1
-          ? `r${src.step}`
-          : `o${src.step}_${src.output}`;
+        return split[src.step] ? `o${src.step}_${src.output}` : `r${src.step}`;
       case "omit":
         return "undefined";
     }
@@ -91,8 +96,7 @@ export function generate(
     const call = f.call;
     decl.push(`r${s}`);
     if (mode.async) decl.push(`p${s} = false`);
-    for (let k = 0; k < call.outputs.length && call.outputs.length > 1; k++)
-      decl.push(`o${s}_${k}`);
+    if (split[s]) for (let k = 0; k < call.outputs.length; k++) decl.push(`o${s}_${k}`);
 
     if (mode.async) {
       // Await pending upstream results only where they are read: independent async
@@ -100,8 +104,7 @@ export function generate(
       const waits = new Set<number>();
       for (const src of step.args) if (src.kind === "node") waits.add(src.step);
       for (const w of waits) {
-        if (steps[w]!.outputs.length === 1)
-          lines.push(`if (p${w}) { r${w} = await r${w}; p${w} = false; }`);
+        if (!split[w]) lines.push(`if (p${w}) { r${w} = await r${w}; p${w} = false; }`);
       }
     }
 
@@ -129,14 +132,14 @@ export function generate(
     lines.push(mode.instrumented ? `r${s} = env.call(${s}, ${args});` : `r${s} = f${s}(${args});`);
     if (!mode.async) {
       lines.push(`if (${THENABLE(`r${s}`)}) throw env.asyncInSync(${s}, r${s});`);
-    } else if (call.outputs.length === 1 || call.outputs.length === 0) {
+    } else if (!split[s] && !mode.sequential) {
       lines.push(
         `if (${THENABLE(`r${s}`)}) { r${s} = env.track(${s}, r${s}, ${argExpr[s]}); p${s} = true; }`,
       );
     } else {
       lines.push(`if (${THENABLE(`r${s}`)}) r${s} = await env.track(${s}, r${s}, ${argExpr[s]});`);
     }
-    if (call.outputs.length > 1) {
+    if (split[s]) {
       lines.push(`{ const parts = env.split(${s}, r${s});`);
       call.outputs.forEach((_, k) => {
         lines.push(`o${s}_${k} = parts[${k}];`);

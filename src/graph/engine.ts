@@ -14,6 +14,7 @@ import {
 import { NO_VALUE } from "../executor/invoke.ts";
 import type { RunnerEnv } from "./compile.ts";
 import type { NodeCall, RunListener } from "./events.ts";
+import { splitsResult } from "./pipe-func.ts";
 import type { AnyPipeFunc } from "./types.ts";
 
 /** Errors already wrapped for a node, so an outer frame never wraps them twice. */
@@ -96,7 +97,7 @@ export function splitOutputs(node: AnyPipeFunc, result: unknown): unknown[] {
 function namedOutputs(node: AnyPipeFunc, result: unknown): Record<string, unknown> {
   const { outputs } = node.call;
   if (outputs.length === 0) return {};
-  if (outputs.length === 1) return { [outputs[0]!]: result };
+  if (!splitsResult(node.call)) return { [outputs[0]!]: result };
   const parts = splitOutputs(node, result);
   return Object.fromEntries(outputs.map((name, k) => [name, parts[k]]));
 }
@@ -170,17 +171,89 @@ export function createEnv(
   };
 }
 
+/**
+ * Calls one element of a sweep the way `run` calls a node when instrumented: declared schemas
+ * checked, listeners told, with the element's `index`. Unlike `run`, errors are thrown as the
+ * function threw them (a {@link ValidationError} carries the index): `map` adds the index.
+ *
+ * @param values - Argument values in `call.params` order (`NO_VALUE` leaves one out).
+ * @returns The function's result, or a promise of it.
+ */
+export function callElement(
+  node: AnyPipeFunc,
+  values: readonly unknown[],
+  listeners: readonly RunListener[],
+  validate: boolean,
+  index: readonly number[],
+): unknown {
+  const { call } = node;
+  let args: unknown;
+  if (call.style === "positional") args = values.map((v) => (v === NO_VALUE ? undefined : v));
+  else {
+    const named: Record<string, unknown> = {};
+    call.params.forEach((p, i) => {
+      if (values[i] !== NO_VALUE) named[p.arg] = values[i];
+    });
+    for (const k of Object.keys(call.bound)) named[k] = call.bound[k];
+    args = named;
+  }
+  return instrumentedCall(node, args, listeners, validate, index);
+}
+
+/**
+ * Tells listeners about a sweep element that ran elsewhere (a thread, another machine), once
+ * its result is back: `onNodeStart`, then `onNodeEnd` or `onNodeError`, with `remote: true`.
+ */
+export function reportRemoteCall(
+  node: AnyPipeFunc,
+  values: readonly unknown[],
+  listeners: readonly RunListener[],
+  index: readonly number[],
+  outcome: { readonly ok: boolean; readonly value?: unknown; readonly error?: unknown },
+  durationMs: number,
+): void {
+  const record: NodeCall = {
+    node,
+    inputs: graphValues(node, values),
+    startedAt: Date.now() - durationMs,
+    durationMs,
+    outputs: undefined,
+    error: undefined,
+    index,
+    remote: true,
+  };
+  for (const l of listeners) l.onNodeStart?.(record);
+  if (outcome.ok) {
+    record.outputs = namedOutputs(node, outcome.value);
+    for (const l of listeners) l.onNodeEnd?.(record);
+  } else {
+    record.error = outcome.error;
+    for (const l of listeners) l.onNodeError?.(record);
+  }
+}
+
+/** Arguments in `call.params` order keyed by graph name, as listeners see them. */
+function graphValues(node: AnyPipeFunc, values: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  node.call.params.forEach((p, i) => {
+    if (values[i] !== NO_VALUE) out[p.graph] = values[i];
+  });
+  return out;
+}
+
 function instrumentedCall(
   node: AnyPipeFunc,
   args: unknown,
   listeners: readonly RunListener[],
   validate: boolean,
+  index?: readonly number[],
 ): unknown {
   if (validate && node.schema.inputs) {
-    const checked = validateInputs(node, args);
-    if (checked) return checked.then(() => callWithListeners(node, args, listeners, validate));
+    const checked = validateInputs(node, args, index);
+    if (checked)
+      return checked.then(() => callWithListeners(node, args, listeners, validate, index));
   }
-  return callWithListeners(node, args, listeners, validate);
+  return callWithListeners(node, args, listeners, validate, index);
 }
 
 function callWithListeners(
@@ -188,6 +261,7 @@ function callWithListeners(
   args: unknown,
   listeners: readonly RunListener[],
   validate: boolean,
+  index: readonly number[] | undefined,
 ): unknown {
   const record: NodeCall = {
     node,
@@ -196,6 +270,7 @@ function callWithListeners(
     durationMs: 0,
     outputs: undefined,
     error: undefined,
+    ...(index ? { index } : {}),
   };
   for (const l of listeners) l.onNodeStart?.(record);
   const t0 = performance.now();
@@ -203,7 +278,7 @@ function callWithListeners(
     record.durationMs = performance.now() - t0;
     record.error = error;
     for (const l of listeners) l.onNodeError?.(record);
-    throw wrapNodeError(node, error, args);
+    throw index ? error : wrapNodeError(node, error, args);
   };
   const done = (result: unknown): unknown => {
     record.durationMs = performance.now() - t0;
@@ -215,14 +290,26 @@ function callWithListeners(
         } catch (error) {
           // A listener's own typed error (a registry that cannot store a value) is the
           // user's problem to see as is, not as a failure of the node's function.
-          throw error instanceof PipeweaveError ? tag(error) : wrapNodeError(node, error, args);
+          if (error instanceof PipeweaveError) throw tag(error);
+          throw index ? error : wrapNodeError(node, error, args);
         }
       }
       return result;
     };
     if (validate && node.schema.output) {
-      const checked = checkValue(node, "return", node.schema.output, result);
-      if (checked) return checked.then(finish);
+      // An invalid result ends the call as a failure, so listeners see it end.
+      const invalid = (error: unknown): never => {
+        record.error = error;
+        for (const l of listeners) l.onNodeError?.(record);
+        throw error;
+      };
+      let checked: Promise<void> | undefined;
+      try {
+        checked = checkValue(node, "return", node.schema.output, result, index);
+      } catch (error) {
+        return invalid(error);
+      }
+      if (checked) return checked.then(finish, invalid);
     }
     return finish();
   };
@@ -238,11 +325,15 @@ function callWithListeners(
 }
 
 /** Validates every declared input; returns a promise only when a schema is async. */
-function validateInputs(node: AnyPipeFunc, args: unknown): Promise<void> | undefined {
+function validateInputs(
+  node: AnyPipeFunc,
+  args: unknown,
+  index: readonly number[] | undefined,
+): Promise<void> | undefined {
   const named = namedArguments(node, args);
   const pending: Promise<void>[] = [];
   for (const [name, schema] of Object.entries(node.schema.inputs ?? {})) {
-    const p = checkValue(node, name, schema, named[name]);
+    const p = checkValue(node, name, schema, named[name], index);
     if (p) pending.push(p);
   }
   return pending.length > 0 ? Promise.all(pending).then(noop) : undefined;
@@ -253,6 +344,7 @@ function checkValue(
   argument: string,
   schema: StandardSchemaV1,
   value: unknown,
+  index: readonly number[] | undefined,
 ): Promise<void> | undefined {
   const result = schema["~standard"].validate(value);
   const check = (r: StandardSchemaV1.Result<unknown>) => {
@@ -265,6 +357,7 @@ function checkValue(
             message: i.message,
             path: (i.path ?? []).map((seg) => (typeof seg === "object" ? seg.key : seg)),
           })),
+          index,
         ),
       );
     }

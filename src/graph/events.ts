@@ -17,6 +17,14 @@ export interface NodeCall {
   outputs: Readonly<Record<string, unknown>> | undefined;
   /** What the call threw, set when it fails. */
   error: unknown;
+  /** The element's index when the call is one element of a `map` (`[]` for a single call). */
+  readonly index?: readonly number[];
+  /**
+   * True when the call ran on another thread or machine (a `map` executor): listeners see it
+   * once its result is back, `durationMs` was measured where it ran, and memory or CPU
+   * sampled here does not belong to it.
+   */
+  readonly remote?: boolean;
 }
 
 /**

@@ -20,7 +20,8 @@ export interface NodeOptions<
   readonly outputs?: O;
   /**
    * Node name; a side-effect node given a literal name can be run by it with typed `run`.
-   * @defaultValue `func.name`, else the outputs joined
+   * @defaultValue `func.name` (an inline arrow's inferred name "func" excepted), else the first
+   *   output, else `"side effect of <inputs>"`
    */
   readonly name?: N;
   /** Default values by input name. */
@@ -95,8 +96,14 @@ function buildNodeInit<I extends readonly string[], O extends readonly string[]>
   const { func } = options;
   const inputs: string[] = [...(options.inputs ?? [])];
   const outputs: string[] = [...(options.outputs ?? [])];
+  // `{ func: (x) => … }` gives the arrow the inferred name "func": an inline function is
+  // named after its first output instead, so two inline nodes never share a name.
+  const own = func?.name && func.name !== "anonymous" && func.name !== "func" ? func.name : "";
   const name =
-    options.name ?? (func?.name && func.name !== "anonymous" ? func.name : outputs.join(","));
+    options.name ||
+    own ||
+    outputs[0] ||
+    `side effect${inputs.length > 0 ? ` of ${inputs.join(", ")}` : ""}`;
   if (typeof func !== "function") {
     throw new PipelineDefinitionError(
       `Node "${options.name ?? outputs.join(",")}" needs \`func\`: a function, got ${typeof func}.`,

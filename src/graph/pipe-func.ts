@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { closestNames } from "../_internal/closest.ts";
 import { MapSpecError, PipelineDefinitionError } from "../errors.ts";
 import { formatMapSpec, type MapSpec, parseMapSpec } from "../map/mapspec.ts";
 import { PARTIAL_SIGNATURE, type PartialSignature } from "./named-partial.ts";
@@ -40,9 +41,12 @@ export interface PipeFuncOptions<A = Record<string, unknown>> {
   readonly profile?: boolean;
   /** Standard Schemas checked when the pipeline runs with `validate: true`. */
   readonly schema?: PipeFuncSchema;
-  /** Display name. @defaultValue `fn.name`, else the output name(s) */
+  /** Display name. @defaultValue `fn.name`, else the first output's name */
   readonly name?: string;
-  /** Picks each output from the returned value when there are several outputs. */
+  /**
+   * Picks each output from the returned value: `(returned, outputName) => value`. Used for
+   * every output, also when there is only one.
+   */
   readonly outputPicker?: (returned: unknown, outputName: string) => unknown;
   /** Prefix every input and output as `scope.name`. */
   readonly scope?: string;
@@ -84,6 +88,24 @@ export interface CallSpec {
   /** Output names as the function returns them (keys of a returned object). */
   readonly rawOutputs: readonly string[];
   readonly outputPicker: ((returned: unknown, outputName: string) => unknown) | undefined;
+  /**
+   * Text that identifies the function for caches and run folders, when its own source does
+   * not (a nested function's wrapper); else `fn`'s source is used.
+   */
+  readonly source?: string;
+}
+
+/** The text identifying a function's code: what caches and run folders hash. @internal */
+export function sourceText(f: { readonly call: CallSpec }): string {
+  return f.call.source ?? Function.prototype.toString.call(f.call.fn);
+}
+
+/**
+ * True when the returned value is split into outputs (several outputs, or an `outputPicker`,
+ * which is honoured for a single output too). @internal
+ */
+export function splitsResult(call: CallSpec): boolean {
+  return call.outputs.length > 1 || (call.outputs.length === 1 && call.outputPicker !== undefined);
 }
 
 const noSchema: PipeFuncSchema = Object.freeze({});
@@ -242,19 +264,20 @@ function buildPipeFunc(options: PipeFuncOptions, fn: Function): PipeFunc {
     );
   }
   const outputs = normalizeOutputs(options.output, fn);
-  const name = options.name ?? (fn.name && fn.name !== "anonymous" ? fn.name : outputs.join(","));
+  // An inline arrow has no name of its own: it is named after its first output, so two inline
+  // functions never share a name (in profiles, views and errors).
+  const name = options.name ?? (fn.name && fn.name !== "anonymous" ? fn.name : outputs[0]!);
   const args = readArguments(options, fn, name);
   const bound = (options.bound ?? {}) as Record<string, unknown>;
   const explicitDefaults = (options.defaults ?? {}) as Record<string, unknown>;
-  for (const key of [...Object.keys(bound), ...Object.keys(explicitDefaults)]) {
-    if (!args.some((a) => a.key === key)) {
-      throw new PipelineDefinitionError(
-        `Function "${name}" has no argument "${key}" (its arguments: ${args.map((a) => `"${a.key}"`).join(", ") || "none"}). ` +
-          "Fix the key in `bound` or `defaults`.",
-      );
-    }
-  }
-  const toGraph = graphNamer(options.renames ?? {}, options.scope);
+  const renames = options.renames ?? {};
+  checkOptionKeys(
+    name,
+    args.map((a) => a.key),
+    outputs,
+    { renames, defaults: explicitDefaults, bound },
+  );
+  const toGraph = graphNamer(renames, options.scope);
   const params: ParamSpec[] = [];
   for (const a of args) {
     if (Object.hasOwn(bound, a.key)) continue;
@@ -270,7 +293,10 @@ function buildPipeFunc(options: PipeFuncOptions, fn: Function): PipeFunc {
     outputPicker: options.outputPicker,
   };
   checkDistinct(name, call);
-  return new PipeFunc({
+  // Rebuilds start from the mapspec in the function's own names, so new renames or a new
+  // scope apply to it as they apply to the arguments.
+  let ownMapspec: string | undefined;
+  const made = new PipeFunc({
     name,
     call,
     mapspec: options.mapspec,
@@ -281,14 +307,28 @@ function buildPipeFunc(options: PipeFuncOptions, fn: Function): PipeFunc {
     scope: options.scope,
     derive: {
       // Renames arrive as full graph names, so the scope is already folded into them.
-      renameGraph: (renameGraph, mapspec) =>
+      renameGraph: (renameGraph) =>
         buildPipeFunc(
-          { ...options, scope: undefined, renames: composeRenames(call, renameGraph), mapspec },
+          {
+            ...options,
+            scope: undefined,
+            renames: composeRenames(call, renameGraph),
+            mapspec: ownMapspec,
+          },
           fn,
         ),
-      with: (changes) => buildPipeFunc({ ...options, ...changes }, fn),
+      with: (changes) => buildPipeFunc({ ...options, mapspec: ownMapspec, ...changes }, fn),
     },
   });
+  if (made.mapspec !== undefined) {
+    const toOwn: Record<string, string> = {};
+    for (const p of params) toOwn[p.graph] = p.arg;
+    call.outputs.forEach((o, k) => {
+      toOwn[o] = call.rawOutputs[k]!;
+    });
+    ownMapspec = formatMapSpec(renameArrays(parseMapSpec(made.mapspec, name), toOwn));
+  }
+  return made;
 }
 
 interface ArgumentInfo {
@@ -361,8 +401,56 @@ export function graphNamer(
   };
 }
 
-/** Turns graph-name renames into argument-name renames for a rebuild. */
-function composeRenames(
+/**
+ * Checks that `renames`, `defaults` and `bound` name arguments (or, for renames, outputs) the
+ * function has, and that no argument is both bound and defaulted.
+ *
+ * @throws {@link PipelineDefinitionError} listing every problem. @internal
+ */
+export function checkOptionKeys(
+  name: string,
+  args: readonly string[],
+  outputs: readonly string[],
+  options: {
+    readonly renames: Readonly<Record<string, unknown>>;
+    readonly defaults: Readonly<Record<string, unknown>>;
+    readonly bound: Readonly<Record<string, unknown>>;
+  },
+): void {
+  const problems: string[] = [];
+  const list = (names: readonly string[]) => names.map((n) => `"${n}"`).join(", ") || "none";
+  const renamedTo = new Map(Object.entries(options.renames).map(([k, v]) => [String(v), k]));
+  const check = (option: "renames" | "defaults" | "bound", known: readonly string[]) => {
+    for (const key of Object.keys(options[option])) {
+      if (known.includes(key)) continue;
+      const own = renamedTo.get(key);
+      const hint =
+        own !== undefined && option !== "renames"
+          ? ` \`${option}\` is keyed by the function's own argument names: use "${own}", which is renamed to "${key}".`
+          : (closestNames(key, known, 1).map((c) => ` Did you mean "${c}"?`)[0] ?? "");
+      problems.push(
+        `Function "${name}" has no ${option === "renames" ? "argument or output" : "argument"} ` +
+          `"${key}" (its arguments: ${list(args)}${option === "renames" ? `; outputs: ${list(outputs)}` : ""}). ` +
+          `Fix the key in \`${option}\`.${hint}`,
+      );
+    }
+  };
+  check("renames", [...args, ...outputs]);
+  check("defaults", args);
+  check("bound", args);
+  for (const key of Object.keys(options.bound)) {
+    if (Object.hasOwn(options.defaults, key)) {
+      problems.push(
+        `Function "${name}" has argument "${key}" both in \`bound\` and in \`defaults\`. A bound ` +
+          "value is always used, so the default could never apply: keep one of them.",
+      );
+    }
+  }
+  if (problems.length > 0) throw new PipelineDefinitionError(problems);
+}
+
+/** Turns graph-name renames into argument-name renames for a rebuild. @internal */
+export function composeRenames(
   call: CallSpec,
   renameGraph: Readonly<Record<string, string>>,
 ): Record<string, string> {
@@ -442,6 +530,14 @@ function graphMapSpec(
       `The mapspec "${text}" of "${node}" produces [${spec.outputs.map((a) => a.name).join(", ")}], ` +
         `but the function's outputs are [${[...outputs].join(", ")}]. List exactly the ` +
         'function\'s outputs after "->".',
+      node,
+    );
+  }
+  if (names.some((n, k) => n !== call.outputs[k])) {
+    throw new MapSpecError(
+      `The mapspec "${text}" of "${node}" lists its outputs as [${names.join(", ")}], but ` +
+        `\`output\` lists them as [${call.outputs.join(", ")}]. Write them in the same order ` +
+        'after "->", so each returned value lands in the array of its name.',
       node,
     );
   }

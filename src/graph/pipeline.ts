@@ -3,7 +3,13 @@ import { closestNames } from "../_internal/closest.ts";
 import { NodeCache } from "../cache/node-cache.ts";
 import type { CacheOptions } from "../cache/options.ts";
 import type { CacheStats } from "../cache/store.ts";
-import { PipelineDefinitionError, UnusedInputError } from "../errors.ts";
+import {
+  AmbiguousOutputError,
+  PipelineDefinitionError,
+  RegistryConflictError,
+  UnknownOutputError,
+  UnusedInputError,
+} from "../errors.ts";
 import { addMapspecAxis } from "../map/add-axis.ts";
 import { sweepLayout } from "../map/layout.ts";
 import type { MapResults } from "../map/results.ts";
@@ -21,11 +27,14 @@ import { type HistoryEntry, HistoryRecorder } from "./history.ts";
 import { nestFunctions } from "./nest.ts";
 import type { PipeFunc } from "./pipe-func.ts";
 import { ALL, buildPlan } from "./plan.ts";
+import { flattenScopes, hasScopes } from "./scopes.ts";
 import type {
   AnyPipeFunc,
   CheckConnections,
+  LeafOutput,
   OutputMap,
   OutputName,
+  PickedOutputs,
   RunInputs,
   Simplify,
 } from "./types.ts";
@@ -68,13 +77,16 @@ export interface RunOptions {
 export interface PipelineInfo {
   /** Root inputs: read by some function, produced by none (config paths excluded). */
   readonly inputs: readonly string[];
-  /** Every output. */
+  /**
+   * Leaf outputs: the outputs of the functions whose outputs nothing reads (pipefunc's leaf
+   * nodes). `run(undefined, inputs)` computes the leaf output when there is exactly one.
+   */
   readonly outputs: readonly string[];
   /** Root inputs without a default. */
   readonly requiredInputs: readonly string[];
   /** Root inputs with a default. */
   readonly optionalInputs: readonly string[];
-  /** Outputs that some function reads. */
+  /** Every other output (never listed in `outputs`). */
   readonly intermediate: readonly string[];
 }
 
@@ -109,8 +121,32 @@ interface PlanEntry {
   readonly runners: (Runner | undefined)[];
 }
 
+/** What a run computes, and the key its compiled plans are cached under. */
+interface Target {
+  readonly target: string | readonly string[] | typeof ALL;
+  readonly key: string;
+}
+
+/** What `run` accepts as its target: an output name, a list of them, or undefined (the leaf). */
+export type RunTarget<Fns extends readonly AnyPipeFunc[]> =
+  | OutputName<Fns>
+  | readonly OutputName<Fns>[]
+  | undefined;
+
+/**
+ * What `run(output)` gives: the output's value, `{ name: value }` for a list, or the leaf
+ * output's value for `undefined` (unknown for untyped pipelines).
+ */
+export type RunResult<Fns extends readonly AnyPipeFunc[], K> = K extends string
+  ? OutputMap<Fns>[K & keyof OutputMap<Fns>]
+  : K extends readonly string[]
+    ? PickedOutputs<Fns, K[number]>
+    : [LeafOutput<Fns>] extends [never]
+      ? unknown
+      : OutputMap<Fns>[LeafOutput<Fns>];
+
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
-const ALL_KEY = "\u0000all";
+const ALL_TARGET: Target = { target: ALL, key: "\u0000all" };
 
 /**
  * A DAG of functions that name their outputs, run for any output from any inputs.
@@ -139,11 +175,24 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * @param options - Config, constants, order, registry, history, profiling, validation.
    * @throws {@link PipelineDefinitionError} listing every definition problem.
    * @throws {@link CycleError} when functions depend on each other in a circle.
-   * @throws {@link RegistryConflictError} when a constant is also a stored output.
+   * @throws {@link RegistryConflictError} when a constant is also a stored output, or shares
+   *   its name with a function's output.
+   * @throws {@link MapSpecError} when mapspecs give one name different axes.
    */
   constructor(functions: Fns & CheckConnections<Fns>, options: PipelineOptions = {}) {
     this.#graph = new Graph(functions as readonly AnyPipeFunc[], options.order ?? "auto");
     this.#options = options;
+    const clash = Object.keys(options.constants ?? {}).filter((n) => this.#graph.producer.has(n));
+    if (clash.length > 0) {
+      throw new RegistryConflictError(
+        clash,
+        clash.map((n) => this.#graph.functions[this.#graph.producer.get(n)!]!.name),
+      );
+    }
+    // Mapspecs that disagree about a name's axes are a definition error, found before `map`.
+    if (this.#graph.functions.some((f) => f.mapspec !== undefined)) {
+      sweepLayout(this, this.sortedFunctions);
+    }
     const anyProfiled = options.profile || this.#graph.functions.some((f) => f.profile);
     if (anyProfiled) {
       this.#profiler = new Profiler(options.profile === true);
@@ -200,37 +249,67 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   }
 
   /**
-   * Computes one output (or runs one side-effect node by name).
+   * Computes one output (or runs one side-effect node by name), several outputs, or the
+   * pipeline's one leaf output.
    *
-   * @param output - The output name.
+   * @param output - The output name; a list of names (resolves to `{ name: value }`); or
+   *   `undefined` for the unique leaf output (see {@link Pipeline.info}).
    * @param inputs - Root inputs, and any intermediate value (its producer is skipped).
    * @param options - Per-run options.
-   * @returns A promise of the output's value.
-   * @throws {@link MissingInputError}, {@link UnknownOutputError}, {@link NodeExecutionError} (as rejections).
+   * @returns A promise of the output's value (or of the outputs by name).
+   * @throws {@link MissingInputError}, {@link UnknownOutputError}, {@link AmbiguousOutputError},
+   *   {@link NodeExecutionError} (as rejections).
+   * @example
+   * ```ts
+   * await pipeline.run("d", { a: 2, b: 3 }); // 15
+   * await pipeline.run(["c", "d"], { a: 2, b: 3 }); // { c: 5, d: 15 }
+   * ```
    */
-  run<K extends OutputName<Fns>>(
+  run<const K extends RunTarget<Fns>>(
     output: K,
     inputs?: RunInputs<Fns>,
     options?: RunOptions,
-  ): Promise<OutputMap<Fns>[K]> {
+  ): Promise<RunResult<Fns, K>> {
     try {
-      return this.#execute(output, inputs, options, true) as Promise<OutputMap<Fns>[K]>;
+      return this.#execute(this.#target(output), inputs, options, true) as Promise<
+        RunResult<Fns, K>
+      >;
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /**
-   * Computes one output synchronously.
+   * Computes one output, several outputs or the unique leaf output synchronously; see
+   * {@link Pipeline.run}.
    *
    * @throws {@link AsyncInSyncRunError} naming the first function that returns a Promise.
    */
-  runSync<K extends OutputName<Fns>>(
+  runSync<const K extends RunTarget<Fns>>(
     output: K,
     inputs?: RunInputs<Fns>,
     options?: RunOptions,
-  ): OutputMap<Fns>[K] {
-    return this.#execute(output, inputs, options, false) as OutputMap<Fns>[K];
+  ): RunResult<Fns, K> {
+    return this.#execute(this.#target(output), inputs, options, false) as RunResult<Fns, K>;
+  }
+
+  /** The plan target and its cache key for what `run` was asked. */
+  #target(output: string | readonly string[] | undefined): Target {
+    if (typeof output === "string") return { target: output, key: output };
+    if (output === undefined) {
+      const leaves = this.#leafOutputs();
+      if (leaves.length !== 1) throw new AmbiguousOutputError(this.name, leaves);
+      return { target: leaves[0]!, key: leaves[0]! };
+    }
+    if (!Array.isArray(output) || output.some((o) => typeof o !== "string")) {
+      throw new UnknownOutputError(String(output), [], this.#leafOutputs());
+    }
+    return { target: output, key: `\u0001${output.join("\u0001")}` };
+  }
+
+  /** Outputs of the functions whose outputs nothing reads (pipefunc's leaf nodes). */
+  #leafOutputs(): readonly string[] {
+    return this.leaves.flatMap((f) => f.outputs);
   }
 
   /**
@@ -243,7 +322,9 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     options?: RunOptions,
   ): Promise<Simplify<OutputMap<Fns> & I>> {
     try {
-      return this.#execute(ALL_KEY, inputs, options, true) as Promise<Simplify<OutputMap<Fns> & I>>;
+      return this.#execute(ALL_TARGET, inputs, options, true) as Promise<
+        Simplify<OutputMap<Fns> & I>
+      >;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -254,11 +335,11 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     inputs?: I,
     options?: RunOptions,
   ): Simplify<OutputMap<Fns> & I> {
-    return this.#execute(ALL_KEY, inputs, options, false) as Simplify<OutputMap<Fns> & I>;
+    return this.#execute(ALL_TARGET, inputs, options, false) as Simplify<OutputMap<Fns> & I>;
   }
 
   #execute(
-    target: string,
+    target: Target,
     inputs: Readonly<Record<string, unknown>> | undefined,
     options: RunOptions | undefined,
     isAsync: boolean,
@@ -288,11 +369,13 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
 
   /** Finds (or builds) the plan for this target and key set, without allocating on a hit. */
   #entry(
-    target: string,
+    target: Target,
     given: Readonly<Record<string, unknown>>,
     extra: Readonly<Record<string, unknown>>,
   ): PlanEntry {
-    const cacheKey = this.#registry ? `${target}\u0000${Object.keys(extra).sort().join()}` : target;
+    const cacheKey = this.#registry
+      ? `${target.key}\u0000${Object.keys(extra).sort().join()}`
+      : target.key;
     let list = this.#plans.get(cacheKey);
     if (list) {
       let count = 0;
@@ -318,31 +401,32 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   }
 
   #plan(
-    target: string,
+    target: Target,
     given: Readonly<Record<string, unknown>>,
     extra: Readonly<Record<string, unknown>>,
   ): PlanEntry {
     const graph = this.#graph;
     const keys = Object.keys(given);
-    const flatten = keys.some((k) => !graph.names.has(k) && isScope(k, given[k], graph.names));
+    const flatten = hasScopes(given, graph.names);
     const flatKeys = flatten ? Object.keys(flattenScopes(given, graph.names)) : keys;
     const unused = flatKeys.filter(
       (k) => !graph.names.has(k) && !graph.byName.has(k) && !isConfigName(k),
     );
     const plan = buildPlan(graph, {
-      target: target === ALL_KEY ? ALL : target,
+      target: target.target,
       inputs: new Set(flatKeys),
       extra: new Set(Object.keys(extra)),
       config: this.#options.config,
     });
     const steps = plan.steps.map((s) => graph.functions[s.fn]!);
+    const sequential = this.#options.order === "declared";
     return {
       keys,
       flatten,
       unused,
       runners: [],
       build: (instrumented, isAsync) =>
-        compile(plan, graph.functions, { async: isAsync, instrumented }, (values) =>
+        compile(plan, graph.functions, { async: isAsync, instrumented, sequential }, (values) =>
           createEnv(steps, values, {
             listeners: this.#listeners,
             validate: this.#options.validate === true,
@@ -372,13 +456,14 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       (g.readers.get(name) ?? []).every((i) =>
         g.functions[i]!.call.params.some((p) => p.graph === name && p.default.kind !== "none"),
       );
-    const outputs = [...g.producer.keys()];
+    const outputs = this.#leafOutputs();
+    const leaf = new Set(outputs);
     return {
       inputs,
       outputs,
       requiredInputs: inputs.filter((n) => !hasDefault(n)),
       optionalInputs: inputs.filter(hasDefault),
-      intermediate: outputs.filter((o) => g.readers.has(o)),
+      intermediate: [...g.producer.keys()].filter((o) => !leaf.has(o)),
     };
   }
 
@@ -395,11 +480,13 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * @throws {@link UnknownOutputError} when none does.
    */
   get(output: OutputName<Fns> | (string & {})): AnyPipeFunc {
-    const i = this.#graph.producer.get(output) ?? this.#graph.byName.get(output);
+    const g = this.#graph;
+    const i = g.producer.get(output) ?? g.byName.get(output);
     if (i === undefined) {
-      buildPlan(this.#graph, { target: output, inputs: new Set(), extra: new Set(), config: {} });
+      const known = [...g.producer.keys(), ...g.byName.keys()];
+      throw new UnknownOutputError(output, closestNames(output, new Set(known)), known);
     }
-    return this.#graph.functions[i!]!;
+    return g.functions[i]!;
   }
 
   /** A new pipeline with `fn` added. */
@@ -498,6 +585,12 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       if (i === undefined) this.get(o);
       else visitFn(i);
     }
+    if (keep.size === 0 && selection.inputs) {
+      problems.push(
+        `Nothing can be computed from the inputs ${JSON.stringify(selection.inputs)}: no function ` +
+          `reads only them. The pipeline's root inputs are ${JSON.stringify(g.rootInputs)}.`,
+      );
+    }
     if (problems.length > 0) throw new PipelineDefinitionError(problems);
     return this.#derive(g.functions.filter((_, i) => keep.has(i))) as never;
   }
@@ -577,7 +670,13 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * ```
    */
   map(inputs: MapInputs, options?: MapOptions): Promise<MapResults<OutputMap<Fns>>> {
-    return runMap(this, inputs, options, this.#cache) as Promise<MapResults<OutputMap<Fns>>>;
+    // The registry stores whole outputs of `run`; per-element values are not outputs.
+    const listeners = this.#listeners.filter((l) => l !== this.#registry?.listener);
+    return runMap(this, inputs, options, {
+      cache: this.#cache,
+      listeners,
+      validate: this.#options.validate === true,
+    }) as Promise<MapResults<OutputMap<Fns>>>;
   }
 
   /**
@@ -673,29 +772,6 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
 
 function hint(names: readonly string[]): string {
   return names.length > 0 ? ` Did you mean "${names[0]}"?` : "";
-}
-
-function isScope(key: string, value: unknown, names: ReadonlySet<string>): boolean {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  const prefix = `${key}.`;
-  for (const n of names) if (n.startsWith(prefix)) return true;
-  return false;
-}
-
-/** `{ scope: { a: 1 } }` -> `{ "scope.a": 1 }` for keys that are scopes. */
-function flattenScopes(
-  inputs: Readonly<Record<string, unknown>>,
-  names: ReadonlySet<string>,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(inputs)) {
-    if (!names.has(k) && isScope(k, v, names)) {
-      for (const [inner, value] of Object.entries(v as Record<string, unknown>)) {
-        out[`${k}.${inner}`] = value;
-      }
-    } else out[k] = v;
-  }
-  return out;
 }
 
 /** Outputs computable from `inputs` alone (defaults and config included). */

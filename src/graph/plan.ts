@@ -36,8 +36,8 @@ export interface Plan {
 
 /** What a plan is built for. */
 export interface PlanRequest {
-  /** An output (or side-effect node) name, or `"*all*"` for every function. */
-  readonly target: string | typeof ALL;
+  /** An output (or side-effect node) name, several of them, or {@link ALL} for every function. */
+  readonly target: string | readonly string[] | typeof ALL;
   /** Names the caller passes. */
   readonly inputs: ReadonlySet<string>;
   /** Names the pipeline supplies itself (constants, registry entries). */
@@ -87,24 +87,31 @@ export function buildPlan(graph: Graph, request: PlanRequest): Plan {
   };
 
   const target = request.target;
+  const visitTarget = (name: string): void => {
+    if (isGiven(name) || isConfigName(name)) {
+      visitName(name, undefined, false);
+      return;
+    }
+    const p = graph.producer.get(name) ?? sideEffectNode(graph, name);
+    if (p !== undefined) visitFn(p);
+    else if (graph.readers.has(name)) visitName(name, undefined, false);
+    else {
+      const known = [...new Set([...graph.producer.keys(), ...graph.byName.keys()])];
+      throw new UnknownOutputError(name, closestNames(name, known), known);
+    }
+  };
   let label: string;
   if (target === ALL) {
     label = "all outputs";
     graph.functions.forEach((f, i) => {
       if (f.outputs.length === 0 || !f.outputs.every(isGiven)) visitFn(i);
     });
-  } else {
+  } else if (typeof target === "string") {
     label = target;
-    if (!isGiven(target) && !isConfigName(target)) {
-      const p = graph.producer.get(target) ?? sideEffectNode(graph, target);
-      if (p === undefined) {
-        if (graph.readers.has(target)) visitName(target, undefined, false);
-        else {
-          const known = [...graph.producer.keys(), ...graph.byName.keys()];
-          throw new UnknownOutputError(target, closestNames(target, known), known);
-        }
-      } else visitFn(p);
-    } else visitName(target, undefined, false);
+    visitTarget(target);
+  } else {
+    label = target.join(", ");
+    for (const name of target) visitTarget(name);
   }
 
   if (missing.size > 0 || configMisses.length > 0) {
@@ -146,17 +153,23 @@ export function buildPlan(graph: Graph, request: PlanRequest): Plan {
     steps.push({ fn: i, args });
   }
 
+  const resultOf = (name: string): Source => sourceOf(name) ?? { kind: "value", value: undefined };
   let result: PlanResult;
   if (target === ALL) {
     const entries: [string, Source][] = [...inputs].map((n) => [n, { kind: "input", name: n }]);
+    // Outputs a registry restored are results of this run too, though nothing recomputed them.
+    for (const n of extra)
+      if (graph.producer.has(n) && !inputs.has(n)) entries.push([n, resultOf(n)]);
     for (const step of steps) {
       for (const out of graph.functions[step.fn]!.outputs) {
-        if (!inputs.has(out)) entries.push([out, sourceOf(out)!]);
+        if (!inputs.has(out)) entries.push([out, resultOf(out)]);
       }
     }
     result = { kind: "all", entries };
+  } else if (typeof target === "string") {
+    result = { kind: "one", source: resultOf(target) };
   } else {
-    result = { kind: "one", source: sourceOf(target) ?? { kind: "value", value: undefined } };
+    result = { kind: "all", entries: target.map((n) => [n, resultOf(n)] as const) };
   }
   return { steps, result };
 }

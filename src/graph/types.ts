@@ -37,6 +37,20 @@ export type InputMap<Fns extends readonly AnyPipeFunc[]> = Simplify<
 /** Names a pipeline can be asked for. */
 export type OutputName<Fns extends readonly AnyPipeFunc[]> = keyof OutputMap<Fns> & string;
 
+/**
+ * Outputs no function reads. `run(undefined, inputs)` returns the value of the pipeline's one
+ * leaf output (at run time it is an error when there are several).
+ */
+export type LeafOutput<Fns extends readonly AnyPipeFunc[]> = Exclude<
+  OutputName<Fns>,
+  keyof InputMap<Fns>
+>;
+
+/** What `run([...names])` resolves to: those outputs by name. */
+export type PickedOutputs<Fns extends readonly AnyPipeFunc[], K extends string> = Simplify<{
+  [P in K]: P extends keyof OutputMap<Fns> ? OutputMap<Fns>[P] : unknown;
+}>;
+
 /** Config-path inputs (`config`, `config.a.b`) resolve from options, not from the caller. */
 type IsConfigName<K> = K extends "config" | `config.${string}` ? true : false;
 

@@ -16,8 +16,9 @@ export function addMapspecAxis(
   axis: string,
 ): AnyPipeFunc[] {
   const layout = sweepLayout(key, functions);
+  // Generators the layout made for functions without a mapspec stay without one.
   const specs = new Map<AnyPipeFunc, MapSpec | undefined>(
-    layout.nodes.map((n) => [n.func, n.spec]),
+    layout.nodes.map((n) => [n.func, n.func.mapspec === undefined ? undefined : n.spec]),
   );
   const extended = new Set<string>();
   const queue = [name];
@@ -29,12 +30,13 @@ export function addMapspecAxis(
       const f = node.func;
       if (!f.inputs.includes(current)) continue;
       const spec = specs.get(f);
+      // Axes `current` already has: a function reading it whole keeps taking them whole.
+      const dims = layout.dims.get(current) ?? [];
       let next: MapSpec;
-      if (spec) next = addAxisToInput(spec, current, axis, f.name);
+      if (spec) next = addAxisToInput(spec, current, axis, f.name, dims.length);
       else {
         // A function taking `current` whole: it now maps along `axis` and keeps reducing the
         // axes it had.
-        const dims = current === name ? [] : (layout.dims.get(current) ?? []);
         const inputs = `${current}[${[...dims.map(() => ":"), axis].join(", ")}]`;
         const outputs = f.outputs.map((o) => `${o}[${axis}]`).join(", ");
         next = parseMapSpec(`${inputs} -> ${outputs}`, f.name);

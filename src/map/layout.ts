@@ -1,14 +1,24 @@
 import { MapSpecError } from "../errors.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
-import { type ArraySpec, type MapSpec, parseMapSpec } from "./mapspec.ts";
+import { type ArraySpec, internalAxes, type MapSpec, parseMapSpec } from "./mapspec.ts";
 
 /** How one function takes part in a sweep. */
 export interface NodeLayout {
   readonly func: AnyPipeFunc;
-  /** Its parsed mapspec; undefined for a function called once. */
+  /**
+   * Its parsed mapspec; undefined for a function called once. A function without a mapspec
+   * whose output a downstream mapspec indexes gets `... -> x[i]` (pipefunc's rule).
+   */
   readonly spec: MapSpec | undefined;
   /** Axes of its outputs (empty for a function called once). */
   readonly outputDims: readonly string[];
+  /**
+   * Axes it is called along, one call per element: `outputDims` without the internal axes.
+   * Empty for a generator and for a function called once.
+   */
+  readonly elementDims: readonly string[];
+  /** Axes along which each call returns an array (`x[i] -> y[i, j]` gives `j`); trailing. */
+  readonly internalDims: readonly string[];
   /** Per parameter (in `call.params` order): the axes it is read with, or undefined (whole). */
   readonly paramAxes: readonly (readonly (string | null)[] | undefined)[];
 }
@@ -27,7 +37,8 @@ const cache = new WeakMap<object, SweepLayout>();
 
 /**
  * Parses every mapspec of the pipeline and checks that they fit together: a mapspec names
- * only the function's own inputs and outputs, and every name has one set of axes.
+ * only the function's own inputs and outputs, and every name has one set of axes. Functions
+ * without a mapspec whose output a mapspec indexes become generators.
  *
  * @throws {@link MapSpecSyntaxError} or {@link MapSpecError} naming the function.
  */
@@ -49,14 +60,22 @@ export function sweepLayout(key: object, functions: readonly AnyPipeFunc[]): Swe
     }
     dims.set(name, axes);
   };
-  for (const f of functions) {
-    const spec = f.mapspec === undefined ? undefined : parseMapSpec(f.mapspec, f.name);
+  const specs = functions.map((f) =>
+    f.mapspec === undefined ? undefined : parseMapSpec(f.mapspec, f.name),
+  );
+  const indexed = indexedNames(specs);
+  functions.forEach((f, k) => {
+    const spec = specs[k] ?? generatorFor(f, indexed);
     const outputDims = spec ? (spec.outputs[0]?.axes ?? []).map((a) => a ?? "") : [];
+    const internalDims = spec ? internalAxes(spec) : [];
     const byName = new Map<string, ArraySpec>(spec?.inputs.map((a) => [a.name, a]) ?? []);
     const node: NodeLayout = {
       func: f,
       spec,
       outputDims,
+      elementDims:
+        spec && !spec.generates ? outputDims.filter((d) => !internalDims.includes(d)) : [],
+      internalDims,
       paramAxes: f.call.params.map((p) => byName.get(p.graph)?.axes),
     };
     nodes.push(node);
@@ -64,7 +83,7 @@ export function sweepLayout(key: object, functions: readonly AnyPipeFunc[]): Swe
       producer.set(o, node);
       if (outputDims.length > 0) claim(o, outputDims, f);
     }
-  }
+  });
   // Inputs indexed by name fix their axes; positions read with `:` take the producer's.
   for (const node of nodes) {
     for (const input of node.spec?.inputs ?? []) {
@@ -82,12 +101,13 @@ export function sweepLayout(key: object, functions: readonly AnyPipeFunc[]): Swe
           if (a !== null && a !== known[k]) {
             throw new MapSpecError(
               `Function "${node.func.name}" reads "${input.name}" as [${input.axes.map((x) => x ?? ":").join(", ")}], ` +
-                `but its axes are [${known.join(", ")}]. Write axis ${k + 1} as "${known[k]}" or ":".`,
+                `but its axes are [${known.join(", ")}] elsewhere. Write axis ${k + 1} as ` +
+                `"${known[k]}" or ":", or rename the axis everywhere so each name has one set of axes.`,
               node.func.name,
             );
           }
         });
-      } else if (!producer.has(input.name)) {
+      } else if (!producer.has(input.name) && input.axes.length > 0) {
         claim(
           input.name,
           input.axes.map((a, k) => a ?? `${input.name}:${k}`),
@@ -99,4 +119,34 @@ export function sweepLayout(key: object, functions: readonly AnyPipeFunc[]): Swe
   const layout = { nodes, dims, producer };
   cache.set(key, layout);
   return layout;
+}
+
+/** Each name read with axes by some mapspec, with the axes of its first such read. */
+function indexedNames(
+  specs: readonly (MapSpec | undefined)[],
+): ReadonlyMap<string, readonly (string | null)[]> {
+  const out = new Map<string, readonly (string | null)[]>();
+  for (const spec of specs) {
+    for (const a of spec?.inputs ?? [])
+      if (a.axes.length > 0 && !out.has(a.name)) out.set(a.name, a.axes);
+  }
+  return out;
+}
+
+/**
+ * The mapspec pipefunc gives a function without one whose output a mapspec indexes: its
+ * single call returns the array (`... -> x[i]`). All its outputs share those axes.
+ */
+function generatorFor(
+  f: AnyPipeFunc,
+  indexed: ReadonlyMap<string, readonly (string | null)[]>,
+): MapSpec | undefined {
+  const read = f.outputs.find((o) => indexed.has(o));
+  if (read === undefined) return undefined;
+  const axes = indexed.get(read)!.map((a, k) => a ?? `${read}:${k}`);
+  return {
+    inputs: [],
+    outputs: f.outputs.map((name) => ({ name, axes })),
+    generates: true,
+  };
 }

@@ -1,3 +1,4 @@
+import { stackInternal } from "./internal-axes.ts";
 import { MISSING } from "./missing.ts";
 import { NdArray } from "./ndarray.ts";
 import { outputFolder, readRunRecord } from "./run-folder.ts";
@@ -34,6 +35,10 @@ export async function loadOutputs(output: string, options: LoadOptions): Promise
     );
   }
   const store = await loadStore(outputFolder(options.runFolder, output));
+  // An output with internal axes (`x[i] -> y[i, j]`) is stored as one array per element.
+  if (store.shape.length < info.dims.length) {
+    return stackInternal(store.values(), store.shape, info.dims, info.internalShape);
+  }
   if (store.shape.length === 0) return store.has(0) ? store.get(0) : MISSING;
   return new NdArray(store.shape, info.dims, store.values());
 }

@@ -39,8 +39,8 @@ export interface MapSpec {
  * @throws {@link MapSpecSyntaxError} when `text` does not follow the grammar; `column` is the
  *   zero-based column of the fault.
  * @throws {@link MapSpecError} when it parses but does not make sense: `:` or a repeated axis in
- *   an output, outputs with different axes, an input axis missing from the outputs, an output
- *   axis no input provides, or a name listed twice.
+ *   an output, outputs with different axes, an input axis missing from the outputs, an internal
+ *   output axis (one no input has) before a mapped one, or a name listed twice.
  * @example
  * ```ts
  * const spec = parseMapSpec("x[i, :], y[j] -> z[i, j]", "fit");
@@ -88,6 +88,20 @@ export function outputAxes(spec: MapSpec): readonly string[] {
 }
 
 /**
+ * The internal axes of a mapspec: output axes that no input has, along which each call
+ * returns an array (`x[i] -> y[i, j]` gives `["j"]`). Empty for a generator, whose axes all
+ * come from its single call.
+ *
+ * @param spec - A validated mapspec.
+ * @returns The internal axes, in output order (always after the mapped ones).
+ */
+export function internalAxes(spec: MapSpec): readonly string[] {
+  if (spec.generates) return [];
+  const mapped = new Set(spec.inputs.flatMap((a) => a.axes));
+  return outputAxes(spec).filter((axis) => !mapped.has(axis));
+}
+
+/**
  * The inputs a function receives whole along at least one axis (written with `:`).
  *
  * @param spec - The mapspec.
@@ -105,11 +119,19 @@ export function reducedInputs(spec: MapSpec): readonly string[] {
  * @param input - The input gaining the axis; appended as `input[axis]` when not yet mapped.
  * @param axis - The new axis name; not appended where an array already has it.
  * @param node - The function whose mapspec this is, named in errors.
+ * @param rank - Axes `input` already has when the mapspec does not list it (the function
+ *   reads it whole): they are read with `:` before the new axis. @defaultValue 0
  * @returns A new validated mapspec.
  * @throws {@link MapSpecError} when `axis` or `input` is not a valid name, when `spec` is a
  *   generator (which has no mapped inputs), or when the result is not a valid mapspec.
  */
-export function addAxisToInput(spec: MapSpec, input: string, axis: string, node?: string): MapSpec {
+export function addAxisToInput(
+  spec: MapSpec,
+  input: string,
+  axis: string,
+  node?: string,
+  rank = 0,
+): MapSpec {
   checkNames(spec, input, axis, node);
   if (spec.generates) {
     throw new MapSpecError(
@@ -122,7 +144,7 @@ export function addAxisToInput(spec: MapSpec, input: string, axis: string, node?
   const present = spec.inputs.some((a) => a.name === input);
   const inputs = present
     ? spec.inputs.map((a) => (a.name === input ? withAxis(a, axis) : a))
-    : [...spec.inputs, { name: input, axes: [axis] }];
+    : [...spec.inputs, { name: input, axes: [...new Array<null>(rank).fill(null), axis] }];
   const next = { inputs, outputs: spec.outputs.map((a) => withAxis(a, axis)), generates: false };
   return checked(next, formatMapSpec(next), node);
 }
@@ -284,16 +306,24 @@ function checked(spec: MapSpec, text: string, node: string | undefined): MapSpec
       );
     }
   } else {
-    const reported = new Set<string>();
+    // An output axis no input has is internal: each call returns an array along it. It comes
+    // after the axes the inputs map, so element `i`'s array is the row `y[i, :]`.
     for (const array of outputs) {
+      let internal: string | undefined;
       for (const axis of array.axes) {
-        if (axis === null || inputAxisSet.has(axis) || reported.has(axis)) continue;
-        reported.add(axis);
-        problems.push(
-          `output "${array.name}" has axis "${axis}", which no input has; index an input by ` +
-            `"${axis}", or remove it from the outputs (only a generator, "... -> x[i]", ` +
-            "creates new axes)",
-        );
+        if (axis === null) continue;
+        if (!inputAxisSet.has(axis)) internal ??= axis;
+        else if (internal !== undefined) {
+          const mapped = array.axes.filter((a) => a !== null && inputAxisSet.has(a));
+          const created = array.axes.filter((a) => a !== null && !inputAxisSet.has(a));
+          problems.push(
+            `output "${array.name}" has axis "${internal}", which no input has (an internal ` +
+              `axis, along which each call returns an array), before axis "${axis}", which an ` +
+              "input maps; internal axes come after the mapped ones, so write " +
+              `"${formatArray({ name: array.name, axes: [...mapped, ...created] })}"`,
+          );
+          break;
+        }
       }
     }
   }

@@ -2,7 +2,9 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serialize } from "node:v8";
+import { stableHash } from "../cache/key.ts";
 import { RunFolderExistsError, RunFolderMismatchError } from "../errors.ts";
+import { sourceText } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { StorageKind } from "./storage/types.ts";
 
@@ -12,7 +14,10 @@ export interface FunctionRecord {
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   readonly mapspec: string | null;
-  /** Hash of the function's source text and bound values: a changed body is a different run. */
+  /**
+   * Hash of the function's source text, bound values and defaults: a changed body or default
+   * is a different run.
+   */
   readonly code: string;
 }
 
@@ -20,6 +25,11 @@ export interface FunctionRecord {
 export interface OutputRecord {
   readonly dims: readonly string[];
   readonly storage: StorageKind;
+  /**
+   * The internal axes' shape given by `internalShapes`, for an output with internal axes
+   * (`x[i] -> y[i, j]`) whose store holds one array per element.
+   */
+  readonly internalShape?: readonly number[];
 }
 
 /** The content of `run.json`. */
@@ -27,9 +37,11 @@ export interface RunRecord {
   readonly format: 1;
   readonly pipeweave: string;
   readonly pipeline: { readonly name: string; readonly functions: readonly FunctionRecord[] };
-  /** Hash of each input's value. */
+  /** Hash of each input's value (object key order does not matter). */
   readonly inputs: Readonly<Record<string, string>>;
   readonly outputs: Readonly<Record<string, OutputRecord>>;
+  /** How failures were handled: a resume must handle them the same way. */
+  readonly errors: "raise" | "continue";
   readonly status: "running" | "done" | "failed" | "aborted";
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -44,8 +56,13 @@ const VERSION: string = (
 const hash = (data: string | Uint8Array) =>
   createHash("sha256").update(data).digest("hex").slice(0, 16);
 
-/** Hash of a value: of its v8 serialization, or of its text when it cannot be serialized. */
+/**
+ * Hash of a value: of its stable form (as cache keys hash it, so object key order does not
+ * matter), else of its v8 serialization, else of its text.
+ */
 export function valueHash(value: unknown): string {
+  const stable = stableHash(value);
+  if (stable !== undefined) return stable.slice(0, 16);
   try {
     return hash(serialize(value));
   } catch {
@@ -60,7 +77,7 @@ export function functionRecord(f: AnyPipeFunc): FunctionRecord {
     inputs: f.inputs,
     outputs: f.outputs,
     mapspec: f.mapspec ?? null,
-    code: hash(`${Function.prototype.toString.call(f.call.fn)}\n${valueHash(f.call.bound)}`),
+    code: hash(`${sourceText(f)}\n${valueHash(f.call.bound)}\n${valueHash(f.defaults)}`),
   };
 }
 
@@ -91,6 +108,7 @@ export interface RunFolderRequest {
   readonly functions: readonly AnyPipeFunc[];
   readonly inputs: Readonly<Record<string, unknown>>;
   readonly outputs: Readonly<Record<string, OutputRecord>>;
+  readonly errors: "raise" | "continue";
   readonly resume: boolean;
   readonly overwrite: boolean;
 }
@@ -122,6 +140,7 @@ export function openRunFolder(path: string, request: RunFolderRequest): RunFolde
     pipeline: { name: request.pipelineName, functions: request.functions.map(functionRecord) },
     inputs,
     outputs: request.outputs,
+    errors: request.errors,
     status: "running",
     createdAt: now,
     updatedAt: now,
@@ -172,6 +191,13 @@ export function openRunFolder(path: string, request: RunFolderRequest): RunFolde
 /** Every difference between a stored run and the one about to start, in words. */
 function compareRuns(before: RunRecord, now: RunRecord): string[] {
   const out: string[] = [];
+  // Folders written before the mode was recorded ran with the default.
+  const errors = before.errors ?? "raise";
+  if (errors !== now.errors) {
+    out.push(
+      `errors was "${errors}" and is "${now.errors}" now (a resume handles failures the same way)`,
+    );
+  }
   const names = new Set([...Object.keys(before.inputs), ...Object.keys(now.inputs)]);
   for (const n of names) {
     const a = before.inputs[n];

@@ -3,23 +3,29 @@ import type { NodeCache } from "../cache/node-cache.ts";
 import { CACHE_MISS } from "../cache/store.ts";
 import {
   AbortError,
+  InvalidOptionError,
   MissingInputError,
   NodeExecutionError,
   PipelineDefinitionError,
   ShapeMismatchError,
   UndeclaredPipelineError,
   UnusedInputError,
+  ValidationError,
 } from "../errors.ts";
 import { invokerOf, NO_VALUE } from "../executor/invoke.ts";
 import { ThreadExecutor } from "../executor/threads.ts";
 import { type Chunk, type ChunkItem, deserializeError, type Executor } from "../executor/types.ts";
-import { isThenable, splitOutputs } from "../graph/engine.ts";
+import { callElement, isThenable, reportRemoteCall, splitOutputs } from "../graph/engine.ts";
+import type { RunListener } from "../graph/events.ts";
 import { isConfigName } from "../graph/graph.ts";
+import { splitsResult } from "../graph/pipe-func.ts";
 import { lookupConfig } from "../graph/plan.ts";
+import { flattenScopes, hasScopes } from "../graph/scopes.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { referenceOf } from "./define.ts";
 import { ErrorSnapshot } from "./error-snapshot.ts";
 import type { ProgressListener } from "./events.ts";
+import { BlockStore, internalProblem, stackInternal } from "./internal-axes.ts";
 import { type NodeLayout, sweepLayout } from "./layout.ts";
 import { MISSING } from "./missing.ts";
 import { NdArray, product, unravelIndex } from "./ndarray.ts";
@@ -37,7 +43,10 @@ export type ExecutorChoice = "inline" | "threads" | Executor;
 export interface MapOptions {
   /** Folder for run.json, inputs and results; results are kept in memory only without one. */
   readonly runFolder?: string;
-  /** Storage of mapped outputs. @defaultValue "memory" without a run folder, "file" with one */
+  /**
+   * Storage of mapped outputs; `"file"` and `"zarr"` need a `runFolder`.
+   * @defaultValue "memory" without a run folder, "file" with one
+   */
   readonly storage?: StorageKind;
   /**
    * Executor for every function, or per function as `{ [output]: executor }` (functions not
@@ -51,7 +60,12 @@ export interface MapOptions {
   readonly concurrency?: number;
   /** Elements per chunk sent to a non-inline executor. @defaultValue about 8 chunks per thread */
   readonly chunkSize?: number;
-  /** Shape of `... -> x[i]` outputs before they run, `{ x: 10 }` or `{ x: [10, 3] }`. */
+  /**
+   * Shapes known before a function runs: of a generator's output (`... -> x[i]`), or of the
+   * internal axes of `x[i] -> y[i, j]` (the length along `j` only), as `{ x: 10 }` or
+   * `{ x: [10, 3] }`. Without it an internal axis is as long as the longest element, shorter
+   * elements padded with MISSING; zarr storage needs it.
+   */
   readonly internalShapes?: Readonly<Record<string, number | readonly number[]>>;
   /** Reuse the results already in `runFolder`, computing only missing elements. @defaultValue false */
   readonly resume?: boolean;
@@ -81,6 +95,16 @@ export interface MappablePipeline {
   };
 }
 
+/** What `map` shares with the pipeline's other runs. */
+export interface MapContext {
+  /** The pipeline's cache, for functions with `cache: true`. */
+  readonly cache?: NodeCache | undefined;
+  /** Lifecycle listeners (profiling, history, `on()`): told about every element. */
+  readonly listeners?: readonly RunListener[];
+  /** Check declared schemas on every element's arguments and result. */
+  readonly validate?: boolean;
+}
+
 /** Inputs of `map`: values by name (arrays for mapped inputs), or a {@link Sweep}. */
 export type MapInputs =
   | Readonly<Record<string, unknown>>
@@ -94,24 +118,33 @@ export async function runMap(
   pipeline: MappablePipeline,
   rawInputs: MapInputs,
   options: MapOptions = {},
-  cache?: NodeCache,
+  context: MapContext = {},
 ): Promise<MapResults<Record<string, unknown>>> {
-  const inputs: Readonly<Record<string, unknown>> = isSweep(rawInputs)
+  const given: Readonly<Record<string, unknown>> = isSweep(rawInputs)
     ? rawInputs.toInputs()
     : (rawInputs as Readonly<Record<string, unknown>>);
+  const names = new Set(pipeline.sortedFunctions.flatMap((f) => [...f.inputs, ...f.outputs]));
+  // Scoped inputs may be nested (`{ foo: { a } }`) as in `run`.
+  const inputs = hasScopes(given, names) ? flattenScopes(given, names) : given;
   const layout = sweepLayout(pipeline, pipeline.sortedFunctions);
   const errorsMode = options.errors ?? "raise";
-  const run = new SweepRun(pipeline, inputs, options, layout.nodes, cache);
+  const storage = storageOf(options);
+  const run = new SweepRun(pipeline, inputs, options, layout.nodes, context);
 
-  // Root inputs read along axes become NdArrays; their lengths fix the axes.
+  // Root inputs read along axes become NdArrays; their lengths fix the axes. A mapped input
+  // left to its default (or a constant) is indexed the same way, never passed whole.
   for (const [name, value] of Object.entries(inputs)) {
     const dims = layout.dims.get(name);
     run.values.set(name, dims ? toNdArray(name, value, dims) : value);
   }
+  for (const [name, dims] of layout.dims) {
+    if (run.values.has(name) || layout.producer.has(name)) continue;
+    const fallback = run.fallback(name);
+    if (fallback.found) run.values.set(name, toNdArray(name, fallback.value, dims));
+  }
   run.checkInputs(options.allowUnused ?? pipeline.options.allowUnused ?? false);
   run.fixInputAxes(layout.dims);
 
-  const storage = options.storage ?? (options.runFolder ? "file" : "memory");
   const outputs: Record<string, OutputRecord> = {};
   for (const node of layout.nodes) {
     for (const o of node.func.outputs) {
@@ -121,9 +154,19 @@ export async function runMap(
             "their own member. Rename the output (renames or withRenames).",
         );
       }
+      const internal = run.internalShape(node, o);
+      if (storage === "zarr" && node.internalDims.length > 0 && !internal) {
+        throw new InvalidOptionError(
+          `internalShapes.${o}`,
+          `zarr storage needs the length of "${o}"'s internal ax${node.internalDims.length === 1 ? "is" : "es"} ` +
+            `${node.internalDims.map((d) => `"${d}"`).join(", ")} before "${node.func.name}" runs: ` +
+            `pass internalShapes: { ${o}: ${node.internalDims.length === 1 ? "N" : "[N, M]"} }, or use storage "file".`,
+        );
+      }
       outputs[o] = {
         dims: node.outputDims,
         storage: node.outputDims.length > 0 ? storage : options.runFolder ? "file" : "memory",
+        ...(internal ? { internalShape: internal } : {}),
       };
     }
   }
@@ -133,6 +176,7 @@ export async function runMap(
         functions: pipeline.sortedFunctions,
         inputs,
         outputs,
+        errors: errorsMode,
         resume: options.resume ?? false,
         overwrite: options.overwrite ?? false,
       })
@@ -164,6 +208,28 @@ export async function runMap(
     await run.closeExecutors();
   }
   return createMapResults(run.results(), run.snapshots, folder?.path, run.values);
+}
+
+const STORAGE_KINDS: readonly StorageKind[] = ["memory", "file", "zarr"];
+
+/** The storage of mapped outputs, checked against the run folder. */
+function storageOf(options: MapOptions): StorageKind {
+  const storage = options.storage ?? (options.runFolder ? "file" : "memory");
+  if (!STORAGE_KINDS.includes(storage)) {
+    throw new InvalidOptionError(
+      "storage",
+      `Expected \`storage\` to be one of ${STORAGE_KINDS.map((k) => `"${k}"`).join(", ")}, got ` +
+        `${JSON.stringify(storage)}.`,
+    );
+  }
+  if (storage !== "memory" && !options.runFolder) {
+    throw new InvalidOptionError(
+      "storage",
+      `storage "${storage}" writes results into a run folder, but no \`runFolder\` was given. ` +
+        `Pass runFolder: "runs/my-sweep" (a folder to create), or use storage: "memory".`,
+    );
+  }
+  return storage;
 }
 
 /** Converts a mapped input to an NdArray with the axes its mapspecs give it. */
@@ -213,20 +279,62 @@ class SweepRun {
   readonly #stores = new Map<string, OutputStore>();
   readonly #executors = new Map<string, Executor>();
   readonly #graphDefaults = new Map<string, unknown>();
+  readonly #active = new Map<AnyPipeFunc, readonly RunListener[]>();
   folder: RunFolder | undefined;
   outputRecords: Readonly<Record<string, OutputRecord>> = {};
   listener: ProgressListener | undefined;
+
+  readonly cache: NodeCache | undefined;
+  readonly listeners: readonly RunListener[];
+  readonly validate: boolean;
 
   constructor(
     readonly pipeline: MappablePipeline,
     readonly inputs: Readonly<Record<string, unknown>>,
     readonly options: MapOptions,
     readonly nodes: readonly NodeLayout[],
-    readonly cache: NodeCache | undefined,
+    context: MapContext,
   ) {
+    this.cache = context.cache;
+    this.listeners = context.listeners ?? [];
+    this.validate = context.validate === true;
     for (const n of nodes) {
       for (const [k, v] of Object.entries(n.func.defaults)) this.#graphDefaults.set(k, v);
     }
+  }
+
+  /** The listeners told about `f`'s calls. */
+  listenersOf(f: AnyPipeFunc): readonly RunListener[] {
+    let active = this.#active.get(f);
+    if (!active) {
+      active = this.listeners.filter((l) => (l.filter ? l.filter(f) : true));
+      this.#active.set(f, active);
+    }
+    return active;
+  }
+
+  /** Whether `f`'s calls go through the instrumented path (listeners, validation). */
+  isInstrumented(f: AnyPipeFunc): boolean {
+    return (
+      this.listenersOf(f).length > 0 ||
+      (this.validate && (f.schema.inputs !== undefined || f.schema.output !== undefined))
+    );
+  }
+
+  /** A value for a name nobody gave: a constant, a config path, or a default. */
+  fallback(name: string): { readonly found: boolean; readonly value?: unknown } {
+    const constants = this.pipeline.options.constants ?? {};
+    if (Object.hasOwn(constants, name)) return { found: true, value: constants[name] };
+    if (isConfigName(name)) return lookupConfig(this.pipeline.options.config, name);
+    if (this.#graphDefaults.has(name)) return { found: true, value: this.#graphDefaults.get(name) };
+    return { found: false };
+  }
+
+  /** The internal shape `internalShapes` gives an output with internal axes, if any. */
+  internalShape(node: NodeLayout, output: string): readonly number[] | undefined {
+    const shape = this.options.internalShapes?.[output];
+    if (node.internalDims.length === 0 || shape === undefined) return undefined;
+    return typeof shape === "number" ? [shape] : shape;
   }
 
   /** Every input is read by something, and every function's inputs are available. */
@@ -281,11 +389,30 @@ class SweepRun {
     }
     for (const [name, shape] of Object.entries(this.options.internalShapes ?? {})) {
       const node = this.nodes.find((n) => n.func.outputs.includes(name));
-      if (!node?.spec?.generates) continue;
+      const axes = node?.spec?.generates ? node.outputDims : (node?.internalDims ?? []);
       const list = typeof shape === "number" ? [shape] : shape;
-      node.outputDims.forEach((axis, k) => {
-        if (list[k] !== undefined && !this.axisLengths.has(axis))
-          this.axisLengths.set(axis, list[k]!);
+      if (axes.length === 0) {
+        throw new InvalidOptionError(
+          `internalShapes.${name}`,
+          `internalShapes names "${name}", which is not the output of a generator ` +
+            "(`... -> x[i]`) or of a function with internal axes (`x[i] -> y[i, j]`). " +
+            "Remove it, or fix the name.",
+        );
+      }
+      if (
+        !Array.isArray(list) ||
+        list.length !== axes.length ||
+        list.some((n) => !Number.isInteger(n) || n < 0)
+      ) {
+        throw new InvalidOptionError(
+          `internalShapes.${name}`,
+          `Expected internalShapes.${name} to give one non-negative integer per axis ` +
+            `[${axes.join(", ")}], got ${JSON.stringify(shape)}.`,
+        );
+      }
+      if (!node?.spec?.generates) continue;
+      axes.forEach((axis, k) => {
+        if (!this.axisLengths.has(axis)) this.axisLengths.set(axis, list[k]!);
       });
     }
   }
@@ -293,7 +420,7 @@ class SweepRun {
   /** The argument source of each parameter of `node`. */
   #sources(node: NodeLayout): ParamSource[] {
     const constants = this.pipeline.options.constants ?? {};
-    const outDims = node.outputDims;
+    const outDims = node.elementDims;
     return node.func.call.params.map((p, i): ParamSource => {
       const g = p.graph;
       let value: unknown;
@@ -346,6 +473,23 @@ class SweepRun {
     return store;
   }
 
+  /**
+   * The store `map` writes one element of `output` into. With internal axes, each element is
+   * an array: kept whole per element (memory, file) and stacked when the function ends, or
+   * written as its block of a store of the full shape (zarr, which needs `internalShapes`).
+   */
+  async #elementStore(
+    node: NodeLayout,
+    output: string,
+    shape: readonly number[],
+  ): Promise<OutputStore> {
+    if (node.internalDims.length === 0) return this.#store(output, shape, node.outputDims);
+    const record = this.outputRecords[output]!;
+    if (record.storage !== "zarr") return this.#store(output, shape, node.elementDims);
+    const inner = await this.#store(output, [...shape, ...record.internalShape!], node.outputDims);
+    return new BlockStore(inner, shape.length);
+  }
+
   #executor(node: NodeLayout): Executor | undefined {
     const choice = this.options.executor;
     let pick: ExecutorChoice | undefined;
@@ -383,8 +527,8 @@ class SweepRun {
       await this.#runOnce(node, sources, errors);
       return;
     }
-    const shape = node.outputDims.map((d) => this.axisLengths.get(d)!);
-    const stores = await Promise.all(f.outputs.map((o) => this.#store(o, shape, node.outputDims)));
+    const shape = node.elementDims.map((d) => this.axisLengths.get(d)!);
+    const stores = await Promise.all(f.outputs.map((o) => this.#elementStore(node, o, shape)));
     const size = product(shape);
     const executor = this.#executor(node);
     if (executor?.remote && !referenceOf(this.pipeline)) {
@@ -428,13 +572,15 @@ class SweepRun {
     let outputsValues: unknown[] | undefined;
     if (!masked) {
       try {
-        const invoke = () => invokerOf(f)(values);
+        const listeners = this.listenersOf(f);
+        const invoke = this.isInstrumented(f)
+          ? () => callElement(f, values, listeners, this.validate, [])
+          : () => invokerOf(f)(values);
         let result = this.cache && f.cache ? this.cache.call(f, values, invoke, false) : invoke();
         if (isThenable(result)) result = await result;
-        outputsValues = f.outputs.length > 1 ? splitOutputs(f, result) : [result];
+        outputsValues = splitsResult(f.call) ? splitOutputs(f, result) : [result];
       } catch (error) {
-        if (errors === "raise")
-          throw new NodeExecutionError(f.name, namedInputs(f, values), error, []);
+        if (errors === "raise") throw failure(f, values, error, []);
         this.snapshots.push(new ErrorSnapshot(f, [], values, error));
       }
     }
@@ -519,6 +665,31 @@ class SweepRun {
   #publish(node: NodeLayout, stores: readonly OutputStore[], shape: readonly number[]): void {
     node.func.outputs.forEach((o, k) => {
       const store = stores[k]!;
+      if (node.internalDims.length > 0) {
+        const array =
+          store instanceof BlockStore
+            ? new NdArray(store.inner.shape, node.outputDims, store.inner.values())
+            : stackInternal(
+                store.values(),
+                shape,
+                node.outputDims,
+                this.outputRecords[o]?.internalShape,
+              );
+        node.internalDims.forEach((axis, d) => {
+          const length = array.shape[shape.length + d]!;
+          const known = this.axisLengths.get(axis);
+          if (known !== undefined && known !== length) {
+            throw new ShapeMismatchError(
+              axis,
+              { [`${o} (returned)`]: length, [`another array along "${axis}"`]: known },
+              node.func.name,
+            );
+          }
+          this.axisLengths.set(axis, length);
+        });
+        this.values.set(o, array);
+        return;
+      }
       // A 0-D output (`x[:] -> total`) is one value, as if the function had no mapspec.
       this.values.set(
         o,
@@ -556,6 +727,20 @@ function isExecutor(value: unknown): value is Executor {
 
 function containsMissing(value: unknown): boolean {
   return value === MISSING || (value instanceof NdArray && value.hasMissing);
+}
+
+/**
+ * The error `errors: "raise"` stops a map with: a failed schema check as itself (it names
+ * the node, argument and index, as in `run`), anything else wrapped with the element's index.
+ */
+function failure(
+  f: AnyPipeFunc,
+  args: readonly unknown[],
+  error: unknown,
+  index: readonly number[],
+): Error {
+  if (error instanceof ValidationError) return error;
+  return new NodeExecutionError(f.name, namedInputs(f, args), error, index);
 }
 
 function namedInputs(f: AnyPipeFunc, values: readonly unknown[]): Record<string, unknown> {
@@ -616,6 +801,10 @@ class ElementLoop {
   #cache: NodeCache | undefined;
   readonly #cached = new Set<number>();
   readonly #keys = new Map<number, string>();
+  /** Whether a result is split into outputs (several outputs, or an outputPicker). */
+  readonly #split: boolean;
+  /** For outputs with internal axes: checks each element's array before it is stored. */
+  readonly #check: ((k: number, value: unknown) => string | undefined) | undefined;
 
   constructor(
     run: SweepRun,
@@ -632,6 +821,20 @@ class ElementLoop {
     this.#stores = stores;
     this.#errors = errors;
     this.#size = product(shape);
+    this.#split = splitsResult(node.func.call);
+    if (node.internalDims.length > 0) {
+      const outputs = node.func.outputs;
+      this.#check = (k, value) => {
+        const record = run.outputRecords[outputs[k]!];
+        return internalProblem(
+          outputs[k]!,
+          value,
+          node.internalDims,
+          record?.internalShape,
+          record?.storage === "zarr",
+        );
+      };
+    }
   }
 
   /** Elements already stored (a resumed run). */
@@ -748,6 +951,9 @@ class ElementLoop {
   /** Calls in this thread; async results run up to `concurrency` at once. */
   async runInline(concurrency: number): Promise<void> {
     const invoke = invokerOf(this.#f);
+    const instrumented = this.#run.isInstrumented(this.#f);
+    const listeners = this.#run.listenersOf(this.#f);
+    const validate = this.#run.validate;
     const inflight = new Set<Promise<void>>();
     // The visitor is synchronous, the fast path for sync functions; when async calls fill the
     // window it pauses, and the loop resumes after a slot frees.
@@ -758,7 +964,9 @@ class ElementLoop {
       }
       let result: unknown;
       try {
-        result = invoke(values);
+        result = instrumented
+          ? callElement(this.#f, values, listeners, validate, unravelIndex(this.#shape, e))
+          : invoke(values);
       } catch (error) {
         this.#fail(e, values.slice(), error);
         return true;
@@ -786,6 +994,7 @@ class ElementLoop {
     const size = chunkSize ?? Math.max(1, Math.min(1024, Math.ceil(this.#size / (threads * 8))));
     const window = threads * 2;
     const ref = referenceOf(this.#run.pipeline);
+    const listeners = this.#run.listenersOf(this.#f);
     const inflight = new Set<Promise<void>>();
     let items: ChunkItem[] = [];
     const byIndex = new Map<number, readonly unknown[]>();
@@ -796,14 +1005,21 @@ class ElementLoop {
         output: this.#f.outputs[0]!,
         func: this.#f,
         items: chunkItems,
+        validate: this.#run.validate,
       };
       const p = executor.submit(chunk, this.#run.options.signal).then(
         (results) => {
           for (const r of results) {
             const args = byIndex.get(r.index) ?? [];
             byIndex.delete(r.index);
+            const error = r.ok ? undefined : deserializeError(r.error);
+            if (listeners.length > 0) {
+              const index = unravelIndex(this.#shape, r.index);
+              const outcome = r.ok ? { ok: true, value: r.value } : { ok: false, error };
+              reportRemoteCall(this.#f, args, listeners, index, outcome, r.durationMs ?? 0);
+            }
             if (r.ok) this.#put(r.index, r.value, args);
-            else this.#fail(r.index, args, deserializeError(r.error));
+            else this.#fail(r.index, args, error);
           }
           // A chunk is slow enough to be worth a progress event of its own.
           this.#report();
@@ -850,13 +1066,15 @@ class ElementLoop {
         if (saved) this.#pending.push(saved);
       }
     }
-    if (f.outputs.length === 1) {
+    if (!this.#split && this.#check === undefined) {
       const w = this.#stores[0]!.set(e, result);
       if (w) this.#pending.push(w);
     } else {
       let parts: readonly unknown[];
       try {
-        parts = splitOutputs(f, result);
+        parts = this.#split ? splitOutputs(f, result) : [result];
+        const problem = this.#check && parts.map((v, k) => this.#check!(k, v)).find(Boolean);
+        if (problem) throw new TypeError(problem);
       } catch (error) {
         this.#fail(e, args, error);
         return;
@@ -878,14 +1096,7 @@ class ElementLoop {
   #fail(e: number, args: readonly unknown[], error: unknown): void {
     const index = unravelIndex(this.#shape, e);
     if (this.#errors === "raise") {
-      if (this.#stopped === undefined) {
-        this.#stopped = new NodeExecutionError(
-          this.#f.name,
-          namedInputs(this.#f, args),
-          error,
-          index,
-        );
-      }
+      this.#stopped ??= failure(this.#f, args, error, index);
       return;
     }
     this.#run.snapshots.push(new ErrorSnapshot(this.#f, index, args, error));

@@ -3,8 +3,9 @@ import { type EdgeSource, layout, outputSummary, type PipelineView } from "./vie
 /** Graphviz DOT source: inputs as ellipses, functions as boxes, edges labelled by name. */
 export function toDot(view: PipelineView): string {
   const g = layout(view);
+  // Ids by position: two functions may share a display name, and must stay two nodes.
   const id = (s: EdgeSource) =>
-    quote(s.kind === "input" ? `input:${g.inputs[s.index]}` : `fn:${g.functions[s.index]!.name}`);
+    quote(s.kind === "input" ? `input:${g.inputs[s.index]}` : `fn:${s.index}`);
   const lines = [
     `digraph ${quote(view.name)} {`,
     "  rankdir=TB;",

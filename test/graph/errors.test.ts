@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   AsyncInSyncRunError,
   CycleError,
+  DuplicateInputError,
   MissingInputError,
   Node,
   NodeExecutionError,
@@ -204,5 +205,94 @@ describe("run errors", () => {
     );
     expect(error.missing).toEqual(["config.model.window"]);
     expect(error.message).toMatch(/"model.window" to the pipeline's config/);
+  });
+});
+
+describe("options that name nothing", () => {
+  it("rejects renames, defaults and bound naming an argument the function lacks", () => {
+    for (const [option, pattern] of [
+      [{ renames: { zz: "q" } }, /no argument or output "zz".*`renames`/],
+      [{ defaults: { zz: 1 } }, /no argument "zz".*`defaults`/],
+      [{ bound: { zz: 1 } }, /no argument "zz".*`bound`/],
+    ] as const) {
+      const error = caught(
+        () => pipefunc({ output: "c", ...option } as never, ({ a }: { a: number }) => a),
+        PipelineDefinitionError,
+        "E_DEFINITION",
+      );
+      expect(error.message).toMatch(pattern);
+      expect(error.message).toMatch(/Function "c"/);
+    }
+  });
+
+  it("says that defaults use the argument's own name when given its renamed name", () => {
+    const error = caught(
+      () =>
+        pipefunc(
+          { output: "c", renames: { a: "x" }, defaults: { x: 1 } } as never,
+          ({ a }: { a: number }) => a,
+        ),
+      PipelineDefinitionError,
+      "E_DEFINITION",
+    );
+    expect(error.message).toMatch(/use "a", which is renamed to "x"/);
+  });
+
+  it("rejects an argument both bound and defaulted", () => {
+    const error = caught(
+      () =>
+        pipefunc({ output: "c", bound: { a: 1 }, defaults: { a: 2 } }, ({ a }: { a: number }) => a),
+      PipelineDefinitionError,
+      "E_DEFINITION",
+    );
+    expect(error.message).toMatch(/"a" both in `bound` and in `defaults`/);
+  });
+
+  it("rejects a scoped input given both flat and nested", async () => {
+    const p = new Pipeline([pipefunc({ output: "c", scope: "s" }, ({ a }: { a: number }) => a)]);
+    for (const inputs of [
+      { "s.a": 1, s: { a: 2 } },
+      { s: { a: 2 }, "s.a": 1 },
+    ]) {
+      const error = caught(
+        () => p.runSync("s.c", inputs as never),
+        DuplicateInputError,
+        "E_DUPLICATE_INPUT",
+      );
+      expect(error.input).toBe("s.a");
+      expect(error.message).toMatch(/given twice: as "s.a" and inside "s"/);
+    }
+    await expect(p.map({ "s.a": [1], s: { a: [2] } })).rejects.toBeInstanceOf(DuplicateInputError);
+  });
+
+  it("rejects a subpipeline from whose inputs nothing can be computed", () => {
+    const error = caught(
+      () => new Pipeline([fC, fD]).subpipeline({ inputs: ["zz"] }),
+      PipelineDefinitionError,
+      "E_DEFINITION",
+    );
+    expect(error.message).toMatch(/Nothing can be computed from the inputs \["zz"\]/);
+    expect(error.message).toMatch(/root inputs are \["a","b"\]/);
+  });
+
+  it("get() of an unknown name, input names included, is an UnknownOutputError", () => {
+    const p = new Pipeline([fC, fD]);
+    for (const name of ["zz", "a"]) {
+      const error = caught(() => p.get(name), UnknownOutputError, "E_UNKNOWN_OUTPUT");
+      expect(error.output).toBe(name);
+    }
+  });
+
+  it("lists each suggestion once", () => {
+    const p = new Pipeline([fC, fD]);
+    const error = caught(() => p.get("cc"), UnknownOutputError, "E_UNKNOWN_OUTPUT");
+    expect(error.suggestions).toEqual([...new Set(error.suggestions)]);
+    expect(error.message.match(/"c"/g)?.length).toBe(1);
+    const viaRun = caught(
+      () => p.runSync("dd" as never, {}),
+      UnknownOutputError,
+      "E_UNKNOWN_OUTPUT",
+    );
+    expect(viaRun.message.match(/"d"/g)?.length).toBe(1);
   });
 });

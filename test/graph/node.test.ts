@@ -6,7 +6,9 @@ import {
   Pipeline,
   PipelineDefinitionError,
   pipefunc,
+  RegistryConflictError,
 } from "../../src/index.ts";
+import { caught } from "../caught.ts";
 
 interface Conn {
   readonly rows: readonly number[];
@@ -194,5 +196,38 @@ describe("history", () => {
     const p = new Pipeline([new Node({ func: () => 1, outputs: ["x"] })]);
     await p.runAll();
     expect(p.history).toEqual([]);
+  });
+});
+
+describe("linear pipelines, as linepipe runs them", () => {
+  it('runs async nodes one after another with order "declared"', async () => {
+    const log: string[] = [];
+    const nodes = [
+      new Node({
+        func: async () => {
+          await new Promise((resolve) => setImmediate(resolve));
+          log.push("written");
+        },
+        outputs: [],
+        name: "write",
+      }),
+      new Node({ func: () => [...log], outputs: ["seen"], name: "read" }),
+    ];
+    const declared = new Pipeline(nodes, { order: "declared" });
+    await expect(declared.runAll()).resolves.toEqual({ seen: ["written"] });
+    log.length = 0;
+    // With dependency order, nodes that share no name may overlap: the reader does not wait.
+    await expect(new Pipeline(nodes).runAll()).resolves.toEqual({ seen: [] });
+  });
+
+  it("rejects a constant named like a node's output when the pipeline is made", () => {
+    const load = new Node({ func: () => [1], outputs: ["rows"], name: "load" });
+    const error = caught(
+      () => new Pipeline([load], { constants: { rows: [2] } }),
+      RegistryConflictError,
+      "E_REGISTRY_CONFLICT",
+    );
+    expect(error.names).toEqual(["rows"]);
+    expect(error.message).toMatch(/"rows" is both a runtime constant and the output of "load"/);
   });
 });

@@ -25,7 +25,7 @@ describe("introspection", () => {
   it("describes inputs and outputs", () => {
     expect(pipeline.info()).toEqual({
       inputs: ["a", "b", "x"],
-      outputs: ["c", "d", "e"],
+      outputs: ["e"],
       requiredInputs: ["a", "b"],
       optionalInputs: ["x"],
       intermediate: ["c", "d"],
@@ -111,7 +111,8 @@ describe("derived pipelines", () => {
   it("withRenames renames inputs and outputs everywhere", () => {
     const renamed = pipeline.withRenames({ a: "alpha", c: "sum" });
     expect(renamed.info().inputs).toEqual(["alpha", "b", "x"]);
-    expect(renamed.info().outputs).toEqual(["sum", "d", "e"]);
+    expect(renamed.info().outputs).toEqual(["e"]);
+    expect(renamed.info().intermediate).toEqual(["sum", "d"]);
     expect(renamed.runSync("e", { alpha: 2, b: 3 })).toBe(75);
     expect(() => pipeline.withRenames({ zz: "y" })).toThrow(/Cannot rename "zz"/);
   });
@@ -161,8 +162,8 @@ describe("function definitions", () => {
     expect(f.defaults).toEqual({ b: "x,y" });
   });
 
-  it("defaults the name to the output when the function is anonymous", () => {
+  it("defaults the name to the first output when the function is anonymous", () => {
     expect(pipefunc({ output: "total" }, ({ a }: { a: number }) => a).name).toBe("total");
-    expect(pipefunc({ output: ["p", "q"] }, ({ a }: { a: number }) => [a, a]).name).toBe("p,q");
+    expect(pipefunc({ output: ["p", "q"] }, ({ a }: { a: number }) => [a, a]).name).toBe("p");
   });
 });

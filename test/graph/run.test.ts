@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Node, Pipeline, pipefunc } from "../../src/index.ts";
+import { AmbiguousOutputError, Node, Pipeline, pipefunc } from "../../src/index.ts";
+import { caught } from "../caught.ts";
 
 const fC = pipefunc({ output: "c" }, ({ a, b }: { a: number; b: number }) => a + b);
 const fD = pipefunc({ output: "d" }, ({ b, c }: { b: number; c: number }) => b * c);
@@ -145,6 +146,38 @@ describe("run, runSync and runAll", () => {
   });
 });
 
+describe("what run computes", () => {
+  const pipeline = new Pipeline([fC, fD, fE]);
+
+  it("computes a list of outputs as an object keyed by them", async () => {
+    await expect(pipeline.run(["c", "d"], { a: 2, b: 3 })).resolves.toEqual({ c: 5, d: 15 });
+    expect(pipeline.runSync(["e", "c"], { a: 2, b: 3 })).toEqual({ e: 75, c: 5 });
+    // A given intermediate is passed through, as for a single output.
+    expect(pipeline.runSync(["c", "e"], { c: 5, d: 15 })).toEqual({ c: 5, e: 75 });
+  });
+
+  it("computes the unique leaf output when no output is named", async () => {
+    await expect(pipeline.run(undefined, { a: 2, b: 3 })).resolves.toBe(75);
+    expect(pipeline.runSync(undefined, { a: 2, b: 3 })).toBe(75);
+  });
+
+  it("lists the leaves when no output is named and there are several", async () => {
+    const twoLeaves = new Pipeline([fC, fD]).add(
+      pipefunc({ output: "other" }, ({ c }: { c: number }) => c),
+    );
+    const error = caught(
+      () => twoLeaves.runSync(undefined, { a: 1, b: 2 }),
+      AmbiguousOutputError,
+      "E_AMBIGUOUS_OUTPUT",
+    );
+    expect(error.leaves).toEqual(["d", "other"]);
+    expect(error.message).toMatch(/2 leaf outputs: "d", "other"/);
+    await expect(twoLeaves.run(undefined, { a: 1, b: 2 })).rejects.toBeInstanceOf(
+      AmbiguousOutputError,
+    );
+  });
+});
+
 describe("several outputs", () => {
   it("splits a tuple return", () => {
     const f = pipefunc({ output: ["lo", "hi"] }, ({ xs }: { xs: number[] }) => [
@@ -176,6 +209,23 @@ describe("several outputs", () => {
       ({ words }: { words: string[] }) => words,
     );
     expect(new Pipeline([f]).runSync("last", { words: ["a", "b", "c"] })).toBe("c");
+  });
+
+  it("uses outputPicker for a one-element output list, in run and map", async () => {
+    const f = pipefunc(
+      { output: ["c"], outputPicker: (r, name) => (r as Record<string, number>)[`${name}x`] },
+      ({ a }: { a: number }) => ({ cx: a * 2 }),
+    );
+    const p = new Pipeline([
+      f,
+      pipefunc({ output: "d" }, ({ c }: { c: unknown }) => Number(c) + 1),
+    ]);
+    expect(p.runSync("c", { a: 2 })).toBe(4);
+    await expect(p.run("d", { a: 2 })).resolves.toBe(5);
+    expect(p.runAllSync({ a: 2 })).toEqual({ a: 2, c: 4, d: 5 });
+    const mapped = new Pipeline([f.with({ mapspec: "a[i] -> c[i]" })]);
+    const results = await mapped.map({ a: [1, 2] });
+    expect(results.c!.array.data).toEqual([2, 4]);
   });
 });
 

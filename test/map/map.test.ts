@@ -5,9 +5,12 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import type { NodeCall } from "../../src/index.ts";
 import {
   AbortError,
+  DuplicateInputError,
   ErrorSnapshot,
+  InvalidOptionError,
   isMissing,
   loadOutputs,
   MapSpecError,
@@ -23,8 +26,9 @@ import {
   ShapeMismatchError,
   sweep,
   UndeclaredPipelineError,
+  ValidationError,
 } from "../../src/index.ts";
-import { grid } from "./fixtures/sweep-pipeline.ts";
+import { grid, validated } from "./fixtures/sweep-pipeline.ts";
 
 const run = promisify(execFile);
 const folders: string[] = [];
@@ -179,6 +183,160 @@ describe("map: mapspecs", () => {
     expect(r.total.array.toNested()).toEqual([29, 49]);
     expect(grid.functions.map((f) => f.mapspec)).toContain("a[i], b[j] -> c[i, j]");
   });
+
+  it("adds an axis to names read whole that already have several axes", async () => {
+    const outer = pipefunc(
+      { output: "y", mapspec: "x[i], w[j] -> y[i, j]" },
+      ({ x, w }: { x: number; w: number }) => x * w,
+    );
+    const rows = pipefunc(
+      { output: "s", mapspec: "y[i, :] -> s[i]" },
+      ({ y }: { y: NdArray<number> }) => sum(y),
+    );
+    // Reads y and s whole, and maps its own axis m.
+    const both = pipefunc(
+      { output: "t", mapspec: "m[n] -> t[n]" },
+      ({ y, s, m }: { y: NdArray<number>; s: NdArray<number>; m: number }) => m * (sum(y) + sum(s)),
+    );
+    const plain = pipefunc(
+      { output: "u" },
+      ({ y, s }: { y: NdArray<number>; s: NdArray<number> }) => sum(y) - sum(s),
+    );
+    const wider = new Pipeline([outer, rows, both, plain]).addMapspecAxis("x", "k");
+    expect(wider.functions.map((f) => f.mapspec)).toEqual([
+      "x[i, k], w[j] -> y[i, j, k]",
+      "y[i, :, k] -> s[i, k]",
+      "m[n], y[:, :, k], s[:, k] -> t[n, k]",
+      "y[:, :, k], s[:, k] -> u[k]",
+    ]);
+    const r = await wider.map({ x: [[1, 2]], w: [1, 10], m: [1] }, quiet);
+    expect(r.t!.array.toNested()).toEqual([[22, 44]]);
+    expect(r.u!.array.toNested()).toEqual([0, 0]);
+  });
+});
+
+describe("map: inputs", () => {
+  it("indexes a default of a mapped input like a given array", async () => {
+    const add = pipefunc(
+      { output: "out", mapspec: "a[i], b[i] -> out[i]", defaults: { b: [1, 2, 3] } },
+      ({ a, b }: { a: number; b: number }) => a + b,
+    );
+    const r = await new Pipeline([add]).map({ a: [10, 20, 30] }, quiet);
+    expect(r.out.array.data).toEqual([11, 22, 33]);
+    const own = pipefunc(
+      { output: "out", mapspec: "a[i], b[i] -> out[i]" },
+      ({ a, b = [5, 6] }: { a: number; b?: number | number[] }) => a + Number(b),
+    );
+    expect((await new Pipeline([own]).map({ a: [1, 2] }, quiet)).out.array.data).toEqual([6, 8]);
+    // Given, the array wins; of another length, the zip is refused.
+    expect((await new Pipeline([add]).map({ a: [1], b: [7] }, quiet)).out.array.data).toEqual([8]);
+    await expect(new Pipeline([add]).map({ a: [1, 2] }, quiet)).rejects.toThrow(ShapeMismatchError);
+  });
+
+  it("indexes a mapped constant too", async () => {
+    const add = pipefunc(
+      { output: "out", mapspec: "a[i], b[i] -> out[i]" },
+      ({ a, b }: { a: number; b: number }) => a * b,
+    );
+    const p = new Pipeline([add], { constants: { b: [2, 3] } });
+    expect((await p.map({ a: [10, 10] }, quiet)).out.array.data).toEqual([20, 30]);
+  });
+
+  it("accepts scoped inputs nested or flat, as run does, and refuses both at once", async () => {
+    const f = pipefunc(
+      { output: "y", mapspec: "a[i] -> y[i]", scope: "foo" },
+      ({ a, b }: { a: number; b: number }) => a + b,
+    );
+    const p = new Pipeline([f]);
+    expect((await p.map({ foo: { a: [1, 2], b: 1 } }, quiet))["foo.y"]!.array.data).toEqual([2, 3]);
+    expect((await p.map({ "foo.a": [1, 2], "foo.b": 10 }, quiet))["foo.y"]!.array.data).toEqual([
+      11, 12,
+    ]);
+    await expect(p.map({ foo: { a: [1] }, "foo.a": [2], "foo.b": 1 }, quiet)).rejects.toThrow(
+      DuplicateInputError,
+    );
+  });
+
+  it("renames the mapspec with f.with({ renames }), also after withRenames", async () => {
+    const f = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => x + 1);
+    const renamed = f.with({ renames: { x: "q", y: "w" } });
+    expect(renamed.mapspec).toBe("q[i] -> w[i]");
+    expect((await new Pipeline([renamed]).map({ q: [1, 2] }, quiet)).w!.array.data).toEqual([2, 3]);
+    const again = new Pipeline([f])
+      .withRenames({ x: "q" })
+      .functions[0]!.with({ renames: { x: "z" } });
+    expect(again.mapspec).toBe("z[i] -> y[i]");
+    expect(f.with({ scope: "s" }).mapspec).toBe("s.x[i] -> s.y[i]");
+  });
+});
+
+describe("map: validation and listeners per element", () => {
+  it("checks each element's arguments and result with validate: true", async () => {
+    const inline = new Pipeline(validated.functions as never, { validate: true });
+    const error = await inline.map({ x: [1, 2] }, quiet).catch((e) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.node).toBe("y");
+    expect(error.argument).toBe("return");
+    expect(error.index).toEqual([1]);
+    expect(error.message).toMatch(/at index \[1\] got an invalid value for its return value/);
+    const kept = await inline.map({ x: [1, 2, 0] }, { ...quiet, errors: "continue" });
+    expect(kept.y.array.toNested()).toEqual([1, MISSING, 0]);
+    expect(kept.errors[0]!.error).toBeInstanceOf(ValidationError);
+    // Without validate: true, the string goes through unchecked, as in run.
+    const unchecked = new Pipeline(validated.functions as never);
+    expect((await unchecked.map({ x: [2] }, quiet)).y.array.data).toEqual(["2"]);
+  });
+
+  it("checks elements on worker threads too", async () => {
+    const error = await validated
+      .map({ x: [1, 2] }, { ...quiet, executor: "threads", threads: 1 })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(NodeExecutionError);
+    expect(error.index).toEqual([1]);
+    expect(error.message).toMatch(/ValidationError: .*invalid value for its return value/);
+  }, 30_000);
+
+  it("tells on() listeners and the profiler about every element", async () => {
+    const f = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => {
+      if (x < 0) throw new Error("negative");
+      return x * 2;
+    });
+    const once = pipefunc({ output: "t" }, ({ x }: { x: NdArray<number> }) => x.size);
+    const p = new Pipeline([f, once], { profile: true });
+    const seen: string[] = [];
+    p.on({
+      onNodeEnd: (c: NodeCall) =>
+        seen.push(`${c.node.name}[${c.index}]=${JSON.stringify(c.outputs)}`),
+      onNodeError: (c: NodeCall) => seen.push(`${c.node.name}[${c.index}] failed`),
+    });
+    await p.map({ x: [1, -1, 3] }, { ...quiet, errors: "continue" });
+    expect(seen).toEqual(['y[0]={"y":2}', "y[1] failed", 'y[2]={"y":6}', 't[]={"t":3}']);
+    const stats = p.profilingStats();
+    expect(stats.y).toMatchObject({ calls: 3, errors: 1, remoteCalls: 0 });
+    expect(stats.t).toMatchObject({ calls: 1 });
+  });
+
+  it("tells listeners about elements that ran on threads, once their results are back", async () => {
+    const calls: NodeCall[] = [];
+    const off = grid.on({ onNodeEnd: (c) => calls.push(c) });
+    try {
+      await grid.map({ a: [1, 2], b: [3] }, { ...quiet, executor: { c: "threads" }, threads: 1 });
+    } finally {
+      off();
+    }
+    const c = calls.filter((call) => call.node.name === "c");
+    expect(c.map((call) => [call.index, call.outputs, call.remote])).toEqual(
+      expect.arrayContaining([
+        [[0, 0], { c: 13 }, true],
+        [[1, 0], { c: 23 }, true],
+      ]),
+    );
+    expect(c.every((call) => call.durationMs >= 0)).toBe(true);
+    expect(calls.filter((call) => call.node.name === "rowSum").map((call) => call.remote)).toEqual([
+      undefined,
+      undefined,
+    ]);
+  }, 30_000);
 });
 
 describe("map: errors in sweeps", () => {
@@ -263,7 +421,7 @@ describe("map: run folders", () => {
       RunFolderExistsError,
     );
     const mismatch = await p
-      .map({ x: [9, 9] }, { ...quiet, runFolder: dir, resume: true })
+      .map({ x: [9, 9] }, { ...quiet, runFolder: dir, resume: true, errors: "continue" })
       .catch((e: unknown) => e);
     expect(mismatch).toBeInstanceOf(RunFolderMismatchError);
     expect((mismatch as RunFolderMismatchError).differences).toEqual([
@@ -278,6 +436,53 @@ describe("map: run folders", () => {
     expect(String(code)).toMatch(/function "y" has changed code/);
     const fresh = await changed.map({ x: [1, 2] }, { ...quiet, runFolder: dir, overwrite: true });
     expect(fresh.y.array.toNested()).toEqual([3, 6]);
+  });
+
+  it("records the errors mode, and refuses to resume with another", async () => {
+    const dir = folder();
+    const f = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => x);
+    const p = new Pipeline([f]);
+    await p.map({ x: [1, 2] }, { ...quiet, runFolder: dir, errors: "continue" });
+    const record = JSON.parse(readFileSync(join(dir, "run.json"), "utf8"));
+    expect(record.errors).toBe("continue");
+    const error = await p
+      .map({ x: [1, 2] }, { ...quiet, runFolder: dir, resume: true })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(RunFolderMismatchError);
+    expect(error.differences).toEqual([
+      'errors was "continue" and is "raise" now (a resume handles failures the same way)',
+    ]);
+  });
+
+  it("treats inputs that differ only in key order as the same inputs", async () => {
+    const dir = folder();
+    const f = pipefunc(
+      { output: "y", mapspec: "x[i] -> y[i]" },
+      ({ x, opts }: { x: number; opts: { a: number; b: number } }) => x * opts.a + opts.b,
+    );
+    const p = new Pipeline([f]);
+    await p.map({ x: [1, 2], opts: { a: 2, b: 1 } }, { ...quiet, runFolder: dir });
+    const again = await p.map(
+      { opts: { b: 1, a: 2 }, x: [1, 2] },
+      { ...quiet, runFolder: dir, resume: true },
+    );
+    expect(again.y.array.data).toEqual([3, 5]);
+    await expect(
+      p.map({ x: [1, 2], opts: { a: 3, b: 1 } }, { ...quiet, runFolder: dir, resume: true }),
+    ).rejects.toThrow(/input "opts" has a different value/);
+  });
+
+  it("needs a run folder for file and zarr storage", async () => {
+    const f = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => x);
+    for (const storage of ["file", "zarr"] as const) {
+      const error = await new Pipeline([f]).map({ x: [1] }, { ...quiet, storage }).catch((e) => e);
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect(error.code).toBe("E_INVALID_OPTION");
+      expect(error.option).toBe("storage");
+      expect(error.message).toMatch(
+        new RegExp(`storage "${storage}" writes results into a run folder`),
+      );
+    }
   });
 
   it("stops promptly on abort and leaves a folder that resumes to the full result", async () => {

@@ -266,9 +266,9 @@ describe("parseMapSpec: semantic errors", () => {
       ['input "x" has axis "i"', '"x[:]"', 'add "i" to the outputs'],
     ],
     [
-      "an output axis no input provides",
-      "a[i] -> b[i, j]",
-      ['output "b" has axis "j", which no input has', 'index an input by "j"', "generator"],
+      "an internal axis before a mapped one",
+      "a[i] -> b[j, i]",
+      ['output "b" has axis "j", which no input has', 'before axis "i"', 'write "b[i, j]"'],
     ],
     ["a generator without axes", "... -> x", ["generator", "at least one axis", '"... -> x[i]"']],
     [
@@ -286,10 +286,14 @@ describe("parseMapSpec: semantic errors", () => {
   });
 
   it("lists every problem of one mapspec in one error", () => {
-    const error = caught(() => parseMapSpec("x[i] -> y[j]", "f"), MapSpecError, "E_MAPSPEC");
+    const error = caught(
+      () => parseMapSpec("x[i] -> y[i, :], z[i]", "f"),
+      MapSpecError,
+      "E_MAPSPEC",
+    );
     expect(error.message).toContain("has 2 problems");
-    expect(error.message).toContain('input "x" has axis "i"');
-    expect(error.message).toContain('output "y" has axis "j"');
+    expect(error.message).toContain('output "y" has ":"');
+    expect(error.message).toContain('outputs "y[i, :]" and "z[i]" have different axes');
   });
 
   it("names no node when none is given", () => {

@@ -77,12 +77,31 @@ describe("registry", () => {
     await counted(path).pipeline.run("doubled");
     const attempt = () => counted(path, { rows: [9] });
     expect(attempt).toThrow(RegistryConflictError);
-    expect(attempt).toThrow(/"rows" is both a runtime constant and an output stored/);
+    expect(attempt).toThrow(/"rows" is both a runtime constant and the output of "load"/);
     try {
       attempt();
     } catch (error) {
       expect((error as RegistryConflictError).names).toEqual(["rows"]);
     }
+  });
+
+  it("fails fast when a constant's name is an output stored by an earlier pipeline", async () => {
+    const path = folder();
+    await counted(path).pipeline.run("doubled");
+    const reader = pipefunc({ output: "n" }, ({ rows }: { rows: number[] }) => rows.length);
+    const attempt = () => new Pipeline([reader], { constants: { rows: [9] }, registry: { path } });
+    expect(attempt).toThrow(RegistryConflictError);
+    expect(attempt).toThrow(/"rows" is both a runtime constant and an output stored/);
+  });
+
+  it("returns the restored outputs from runAll on a later run", async () => {
+    const path = folder();
+    const first = counted(path);
+    await expect(first.pipeline.runAll()).resolves.toEqual({ rows: [1, 2, 3], doubled: [2, 4, 6] });
+    const later = counted(path);
+    await expect(later.pipeline.runAll()).resolves.toEqual({ rows: [1, 2, 3], doubled: [2, 4, 6] });
+    expect(later.pipeline.runAllSync()).toEqual({ rows: [1, 2, 3], doubled: [2, 4, 6] });
+    expect(later.calls).toEqual({ load: 0, double: 0 });
   });
 
   it.each([

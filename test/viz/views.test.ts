@@ -83,13 +83,42 @@ describe("text views", () => {
     expect(dot.type).toBe("digraph");
     expect(dot.id).toBe("demo");
     expect(dot.edges).toEqual([
-      { from: "input:a", to: "fn:c", label: "a" },
-      { from: "input:b", to: "fn:c", label: "b" },
-      { from: "input:b", to: 'fn:say "d"', label: "b" },
-      { from: "fn:c", to: 'fn:say "d"', label: "c" },
-      { from: 'fn:say "d"', to: "fn:sink", label: "d" },
+      { from: "input:a", to: "fn:0", label: "a" },
+      { from: "input:b", to: "fn:0", label: "b" },
+      { from: "input:b", to: "fn:1", label: "b" },
+      { from: "fn:0", to: "fn:1", label: "c" },
+      { from: "fn:1", to: "fn:2", label: "d" },
     ]);
-    expect(dot.labels.get("fn:sink")).toBe("sink\\n→ (side effect)");
+    expect(dot.labels.get("fn:1")).toBe('say "d"\\n→ d');
+    expect(dot.labels.get("fn:2")).toBe("sink\\n→ (side effect)");
+  });
+
+  it("keeps two functions that share a name as two DOT nodes, without a self-loop", () => {
+    const same = (x: number) => x + 1;
+    const p = new Pipeline([
+      new Node({ func: same, inputs: ["a"], outputs: ["b"] }),
+      new Node({ func: same, inputs: ["b"], outputs: ["c"] }),
+    ]);
+    const dot = readDot(p.toDot());
+    expect(dot.edges).toEqual([
+      { from: "input:a", to: "fn:0", label: "a" },
+      { from: "fn:0", to: "fn:1", label: "b" },
+    ]);
+    expect(dot.edges.every((e) => e.from !== e.to)).toBe(true);
+  });
+
+  it("names inline Node and pipefunc arrows after their first output", () => {
+    const p = new Pipeline([
+      new Node({ func: (a: number) => a + 1, inputs: ["a"], outputs: ["b"] }),
+      new Node({ func: (b: number) => b + 1, inputs: ["b"], outputs: ["c"] }),
+      pipefunc({ output: ["d", "e"] }, ({ c }: { c: number }) => [c, c]),
+    ]);
+    expect(p.functions.map((f) => f.name)).toEqual(["b", "c", "d"]);
+    expect(readDot(p.toDot()).edges.map((e) => [e.from, e.to])).toEqual([
+      ["input:a", "fn:0"],
+      ["fn:0", "fn:1"],
+      ["fn:1", "fn:2"],
+    ]);
   });
 
   it("shows mapspecs and config inputs", () => {
