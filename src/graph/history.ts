@@ -12,6 +12,8 @@ export interface HistoryEntry {
   readonly startedAt: number;
   /** Duration in milliseconds. */
   readonly durationMs: number;
+  /** The element's index when the call was one element of a `map`. */
+  readonly index?: readonly number[];
 }
 
 /**
@@ -35,6 +37,7 @@ export class HistoryRecorder {
         outputs: snapshot(call.outputs ?? {}),
         startedAt: call.startedAt,
         durationMs: call.durationMs,
+        ...(call.index ? { index: call.index } : {}),
       });
     },
   };

@@ -14,6 +14,39 @@ export interface PipeFuncSchema {
   readonly output?: StandardSchemaV1;
 }
 
+/**
+ * Names a mapspec reads along some axis: `"a[i], b, c[:, j] -> y[i, j]"` gives `"a" | "c"`.
+ * Split at `]`, so commas inside brackets do not matter.
+ */
+export type MappedNames<M extends string> = M extends `${infer Inputs} -> ${string}`
+  ? NamesBeforeBracket<Inputs>
+  : never;
+
+type NamesBeforeBracket<T extends string> = T extends `${infer Piece}]${infer Rest}`
+  ? NameOfPiece<Piece> | NamesBeforeBracket<Rest>
+  : never;
+
+type NameOfPiece<P extends string> = P extends `${infer Before}[${string}`
+  ? LastName<Before>
+  : never;
+
+/** The name after the last comma of `x, y` (the one the bracket belongs to), trimmed. */
+type LastName<T extends string> = T extends `${string},${infer Rest}` ? LastName<Rest> : Trim<T>;
+
+type Trim<T extends string> = T extends ` ${infer U}`
+  ? Trim<U>
+  : T extends `${infer U} `
+    ? Trim<U>
+    : T;
+
+/**
+ * `defaults` of a function with mapspec `M`: an argument the mapspec maps takes the array
+ * `map` indexes (one value per element), the others a value of their own type.
+ */
+export type MappedDefaults<A, M extends string> = {
+  readonly [K in keyof A]?: K extends MappedNames<M> ? A[K] | readonly A[K][] : A[K];
+};
+
 /** Options of {@link pipefunc}. `A` is the function's argument object type. */
 export interface PipeFuncOptions<A = Record<string, unknown>> {
   /** Name(s) of the output(s). With several, the function returns a tuple or an object keyed by them. */
@@ -241,12 +274,15 @@ export function pipefunc<
   const Rn extends Readonly<Record<string, string>> = {},
   const B extends Partial<A> = {},
   const S extends string = string,
+  const M extends string = string,
 >(
-  options: PipeFuncOptions<NoInfer<A>> & {
+  options: Omit<PipeFuncOptions<NoInfer<A>>, "defaults"> & {
     readonly output: O;
     readonly renames?: Rn;
     readonly bound?: B;
     readonly scope?: S;
+    readonly mapspec?: M;
+    readonly defaults?: MappedDefaults<NoInfer<A>, M>;
   },
   fn: (args: A) => R,
 ): PipeFunc<GraphInputs<A, Rn, B, S>, GraphOutputs<O, Awaited<R>, Rn, S>> {

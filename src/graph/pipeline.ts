@@ -672,6 +672,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   map(inputs: MapInputs, options?: MapOptions): Promise<MapResults<OutputMap<Fns>>> {
     // The registry stores whole outputs of `run`; per-element values are not outputs.
     const listeners = this.#listeners.filter((l) => l !== this.#registry?.listener);
+    this.#history?.reset();
     return runMap(this, inputs, options, {
       cache: this.#cache,
       listeners,

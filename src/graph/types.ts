@@ -75,19 +75,15 @@ export type RunInputs<Fns extends readonly AnyPipeFunc[]> = FlatRunInputs<Fns> &
 /**
  * Whether a producer's value type `P` can feed an input typed `C`. Mapspecs are strings, not
  * types, so the sweep forms are accepted too: an input may take the whole mapped output
- * (`NdArray<P>`, a reduction), and an element of a generated array (`P` = `E[]`, read as `E`
- * or reduced as `NdArray<E>`).
+ * (`NdArray<P>`, a reduction), and an element of a generated array or of an array along
+ * internal axes (`P` = `E[]` or `E[][]`…, read as an element or reduced as an `NdArray`).
  */
 type Connects<P, C> = [P] extends [C]
   ? true
   : [NdArray<P>] extends [C]
     ? true
     : [P] extends [readonly (infer E)[]]
-      ? [E] extends [C]
-        ? true
-        : [NdArray<E>] extends [C]
-          ? true
-          : false
+      ? Connects<E, C>
       : false;
 
 type MismatchedKeys<In, Outs> = {

@@ -272,7 +272,7 @@ describe("map: inputs", () => {
 
 describe("map: validation and listeners per element", () => {
   it("checks each element's arguments and result with validate: true", async () => {
-    const inline = new Pipeline(validated.functions as never, { validate: true });
+    const inline = new Pipeline([...validated.functions], { validate: true });
     const error = await inline.map({ x: [1, 2] }, quiet).catch((e) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.node).toBe("y");
@@ -283,7 +283,7 @@ describe("map: validation and listeners per element", () => {
     expect(kept.y.array.toNested()).toEqual([1, MISSING, 0]);
     expect(kept.errors[0]!.error).toBeInstanceOf(ValidationError);
     // Without validate: true, the string goes through unchecked, as in run.
-    const unchecked = new Pipeline(validated.functions as never);
+    const unchecked = new Pipeline([...validated.functions]);
     expect((await unchecked.map({ x: [2] }, quiet)).y.array.data).toEqual(["2"]);
   });
 
@@ -314,6 +314,13 @@ describe("map: validation and listeners per element", () => {
     const stats = p.profilingStats();
     expect(stats.y).toMatchObject({ calls: 3, errors: 1, remoteCalls: 0 });
     expect(stats.t).toMatchObject({ calls: 1 });
+
+    const recorded = new Pipeline([f], { history: true });
+    await recorded.map({ x: [1, 3] }, quiet);
+    expect(recorded.history.map((h) => [h.node, h.index, h.inputs, h.outputs])).toEqual([
+      ["y", [0], { x: 1 }, { y: 2 }],
+      ["y", [1], { x: 3 }, { y: 6 }],
+    ]);
   });
 
   it("tells listeners about elements that ran on threads, once their results are back", async () => {

@@ -55,6 +55,21 @@ describe("Pipeline types", () => {
     expectTypeOf(pipeline.runSync("e", { a: 2, b: 3 })).toEqualTypeOf<number>();
   });
 
+  it("types run of a list of outputs as an object of them", () => {
+    expectTypeOf(pipeline.run(["c", "e"], { a: 2, b: 3 })).toEqualTypeOf<
+      Promise<{ c: number; e: number }>
+    >();
+    expectTypeOf(pipeline.runSync(["d"], { a: 2, b: 3 })).toEqualTypeOf<{ d: number }>();
+    // @ts-expect-error "nope" is not an output of this pipeline
+    void pipeline.run(["c", "nope"], { a: 1, b: 2 });
+  });
+
+  it("types run without an output as the leaf output's value", () => {
+    expectTypeOf(pipeline.run(undefined, { a: 2, b: 3 })).toEqualTypeOf<Promise<number>>();
+    const strings = new Pipeline([fC, pipefunc({ output: "s" }, ({ c }: { c: number }) => `${c}`)]);
+    expectTypeOf(strings.runSync(undefined, { a: 1, b: 2 })).toEqualTypeOf<string>();
+  });
+
   it("rejects an unknown output name", () => {
     // @ts-expect-error "nope" is not an output of this pipeline
     void pipeline.run("nope", { a: 1, b: 2 });

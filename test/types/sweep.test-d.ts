@@ -1,4 +1,5 @@
 import { describe, expectTypeOf, it } from "vitest";
+import { Pipeline, pipefunc } from "../../src/index.ts";
 import type { Missing } from "../../src/map/missing.ts";
 import { NdArray, type Nested } from "../../src/map/ndarray.ts";
 import { isSweep, type Sweep, sweep } from "../../src/map/sweep.ts";
@@ -56,5 +57,34 @@ describe("NdArray types", () => {
     expectTypeOf(a.values()).toEqualTypeOf<number[]>();
     expectTypeOf(a.map((v) => String(v))).toEqualTypeOf<NdArray<string>>();
     expectTypeOf(a.toNested()).toEqualTypeOf<Nested<number | Missing>>();
+  });
+});
+
+describe("mapspec types", () => {
+  it("lets a mapped input's default be the array map indexes, and only a mapped one", () => {
+    const add = pipefunc(
+      { output: "out", mapspec: "a[i], b[i] -> out[i]", defaults: { b: [1, 2, 3] } },
+      ({ a, b }: { a: number; b: number }) => a + b,
+    );
+    expectTypeOf(add.outputs).toEqualTypeOf<readonly string[]>();
+    pipefunc(
+      // @ts-expect-error: without a mapspec, b's default is a number.
+      { output: "out", defaults: { b: [1, 2, 3] } },
+      ({ a, b }: { a: number; b: number }) => a + b,
+    );
+    pipefunc(
+      // @ts-expect-error: the mapspec maps a, not b.
+      { output: "out", mapspec: "a[i], b -> out[i]", defaults: { b: [1] } },
+      ({ a, b }: { a: number; b: number }) => a + b,
+    );
+  });
+
+  it("connects a generated or internal-axis array to readers of its elements", () => {
+    const grid = pipefunc({ output: "x", mapspec: "... -> x[i, j]" }, () => [[1, 2]]);
+    const neg = pipefunc(
+      { output: "y", mapspec: "x[i, j] -> y[i, j]" },
+      ({ x }: { x: number }) => -x,
+    );
+    expectTypeOf(new Pipeline([grid, neg]).runSync("y", {})).toEqualTypeOf<number>();
   });
 });
