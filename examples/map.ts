@@ -1,6 +1,7 @@
 /**
  * Sweeps in one page: an outer product and its reductions, a run folder that resumes, loading
- * results without the pipeline, errors kept as values, sweep() combinations and long rows.
+ * results without the pipeline, errors kept as values, sweep() combinations and long rows,
+ * an automatic generator with an internal axis, and a nested function that keeps mapping.
  * Run with `npx tsx examples/map.ts`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -59,5 +60,36 @@ const zipped = pipefunc(
 );
 const rows = (await new Pipeline([zipped]).map(grid, { progress: false })).toRows();
 console.log("rows =", JSON.stringify(rows));
+
+// A function without a mapspec whose output is indexed becomes a generator (`... -> f[i]`),
+// and `f[i] -> spectrum[i, j]` returns a vector per point: `j` is an internal axis.
+const frequencies = pipefunc({ output: "f" }, ({ n }: { n: number }) =>
+  Array.from({ length: n }, (_, k) => k + 1),
+);
+const spectrum = pipefunc(
+  { output: "spectrum", mapspec: "f[i] -> spectrum[i, j]" },
+  ({ f }: { f: number }) => [f, 2 * f, 3 * f],
+);
+const peak = pipefunc(
+  { output: "peak", mapspec: "spectrum[i, :] -> peak[i]" },
+  ({ spectrum }: { spectrum: NdArray<number> }) => Math.max(...spectrum.values()),
+);
+const s = await new Pipeline([frequencies, spectrum, peak]).map({ n: 2 }, { progress: false });
+console.log("spectrum shape =", JSON.stringify(s.spectrum.array.shape)); // [2,3]
+console.log("peaks =", s.peak.array.values().join(" ")); // 3 6
+
+// nest() keeps the group's mapspecs: the nested function still maps element by element.
+const scale = pipefunc(
+  { output: "scaled", mapspec: "x[i] -> scaled[i]" },
+  ({ x }: { x: number }) => x * 10,
+);
+const shift = pipefunc(
+  { output: "shifted", mapspec: "scaled[i] -> shifted[i]" },
+  ({ scaled }: { scaled: number }) => scaled + 1,
+);
+const nested = new Pipeline([scale, shift]).nest(["scaled", "shifted"], "scaleShift");
+console.log("nested mapspec =", nested.get("shifted").mapspec); // x[i] -> scaled[i], shifted[i]
+const n = await nested.map({ x: [1, 2] }, { progress: false });
+console.log("shifted =", n.shifted.array.values().join(" ")); // 11 21
 
 rmSync(join(runFolder, ".."), { recursive: true, force: true });

@@ -44,6 +44,10 @@ describe("examples", () => {
     expect(out).toContain("y = 0.25 MISSING 0.5");
     expect(out).toContain("error at y[1]: x is 0");
     expect(out).toContain('rows = [{"i":0,"a":1,"b":20,"c":21},{"i":1,"a":2,"b":10,"c":12}]');
+    expect(out).toContain("spectrum shape = [2,3]");
+    expect(out).toContain("peaks = 3 6");
+    expect(out).toContain("nested mapspec = x[i] -> scaled[i], shifted[i]");
+    expect(out).toContain("shifted = 11 21");
   });
 
   it("stream.ts fetches with workers and retries, keeps errors, orders, forks and uses threads", async () => {
