@@ -90,6 +90,6 @@ const shift = pipefunc(
 const nested = new Pipeline([scale, shift]).nest(["scaled", "shifted"], "scaleShift");
 console.log("nested mapspec =", nested.get("shifted").mapspec); // x[i] -> scaled[i], shifted[i]
 const n = await nested.map({ x: [1, 2] }, { progress: false });
-console.log("shifted =", n.shifted.array.values().join(" ")); // 11 21
+console.log("shifted =", n.shifted?.array.values().join(" ")); // 11 21
 
 rmSync(join(runFolder, ".."), { recursive: true, force: true });

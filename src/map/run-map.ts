@@ -323,10 +323,16 @@ class SweepRun {
 
   /** A value for a name nobody gave: a constant, a config path, or a default. */
   fallback(name: string): { readonly found: boolean; readonly value?: unknown } {
+    const supplied = this.#supplied(name);
+    if (supplied.found || !this.#graphDefaults.has(name)) return supplied;
+    return { found: true, value: this.#graphDefaults.get(name) };
+  }
+
+  /** A value the pipeline supplies for `name`: a constant or a config path. */
+  #supplied(name: string): { readonly found: boolean; readonly value?: unknown } {
     const constants = this.pipeline.options.constants ?? {};
     if (Object.hasOwn(constants, name)) return { found: true, value: constants[name] };
     if (isConfigName(name)) return lookupConfig(this.pipeline.options.config, name);
-    if (this.#graphDefaults.has(name)) return { found: true, value: this.#graphDefaults.get(name) };
     return { found: false };
   }
 
@@ -419,16 +425,15 @@ class SweepRun {
 
   /** The argument source of each parameter of `node`. */
   #sources(node: NodeLayout): ParamSource[] {
-    const constants = this.pipeline.options.constants ?? {};
     const outDims = node.elementDims;
     return node.func.call.params.map((p, i): ParamSource => {
       const g = p.graph;
+      const supplied = this.values.has(g)
+        ? { found: true, value: this.values.get(g) }
+        : this.#supplied(g);
       let value: unknown;
-      if (this.values.has(g)) value = this.values.get(g);
-      else if (Object.hasOwn(constants, g)) value = constants[g];
-      else if (isConfigName(g) && lookupConfig(this.pipeline.options.config, g).found) {
-        value = lookupConfig(this.pipeline.options.config, g).value;
-      } else if (p.default.kind === "value") value = p.default.value;
+      if (supplied.found) value = supplied.value;
+      else if (p.default.kind === "value") value = p.default.value;
       else if (p.default.kind === "own") value = NO_VALUE;
       else value = this.#graphDefaults.get(g);
       const axes = node.paramAxes[i];
