@@ -437,8 +437,18 @@ class SweepRun {
       else if (p.default.kind === "own") value = NO_VALUE;
       else value = this.#graphDefaults.get(g);
       const axes = node.paramAxes[i];
-      if (!axes || axes.length === 0 || !(value instanceof NdArray))
-        return { kind: "whole", value };
+      if (!axes || axes.length === 0 || value === MISSING) return { kind: "whole", value };
+      if (!(value instanceof NdArray)) {
+        // Passing it whole would call the function with an array where an element belongs.
+        throw new MissingInputError(
+          node.func.name,
+          [g],
+          { [g]: [node.func.name] },
+          `Its mapspec reads "${g}" element by element, but "${g}" has no array to index: ` +
+            "its default is computed inside the function. Pass it in the inputs, or give " +
+            `\`defaults: { ${p.arg}: [...] }\`.`,
+        );
+      }
       const array = value as NdArray<unknown>;
       if (axes.every((a) => a !== null)) {
         const strides: number[] = [];

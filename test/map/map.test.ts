@@ -233,6 +233,18 @@ describe("map: inputs", () => {
     await expect(new Pipeline([add]).map({ a: [1, 2] }, quiet)).rejects.toThrow(ShapeMismatchError);
   });
 
+  it("refuses a mapped input whose default the function computes, rather than pass it whole", async () => {
+    const make = () => [1, 2];
+    const f = pipefunc(
+      { output: "out", mapspec: "a[i], b[i] -> out[i]" },
+      ({ a, b = make() }: { a: number; b?: number | number[] }) => a + Number(b),
+    );
+    const error = await new Pipeline([f]).map({ a: [1, 2] }, quiet).catch((e) => e);
+    expect(error).toBeInstanceOf(MissingInputError);
+    expect(error.missing).toEqual(["b"]);
+    expect(error.message).toMatch(/reads "b" element by element.*defaults: \{ b: \[...\] \}/);
+  });
+
   it("indexes a mapped constant too", async () => {
     const add = pipefunc(
       { output: "out", mapspec: "a[i], b[i] -> out[i]" },
