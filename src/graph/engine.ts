@@ -223,11 +223,21 @@ export function reportRemoteCall(
     remote: true,
   };
   for (const l of listeners) l.onNodeStart?.(record);
+  let outputs: Record<string, unknown> | undefined;
+  let error = outcome.error;
   if (outcome.ok) {
-    record.outputs = namedOutputs(node, outcome.value);
+    try {
+      outputs = namedOutputs(node, outcome.value);
+    } catch (splitError) {
+      // A result that does not split into the outputs fails its element (map records it).
+      error = splitError;
+    }
+  }
+  if (outputs) {
+    record.outputs = outputs;
     for (const l of listeners) l.onNodeEnd?.(record);
   } else {
-    record.error = outcome.error;
+    record.error = error;
     for (const l of listeners) l.onNodeError?.(record);
   }
 }

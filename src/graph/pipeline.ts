@@ -121,11 +121,11 @@ interface PlanEntry {
   readonly runners: (Runner | undefined)[];
 }
 
-/** What a run computes, and the key its compiled plans are cached under. */
-interface Target {
-  readonly target: string | readonly string[] | typeof ALL;
-  readonly key: string;
-}
+/**
+ * What a run computes: an output name (its own cache key, so a run allocates nothing), or a
+ * list / every output with the key its compiled plans are cached under.
+ */
+type Target = string | { readonly target: readonly string[] | typeof ALL; readonly key: string };
 
 /** What `run` accepts as its target: an output name, a list of them, or undefined (the leaf). */
 export type RunTarget<Fns extends readonly AnyPipeFunc[]> =
@@ -295,11 +295,11 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
 
   /** The plan target and its cache key for what `run` was asked. */
   #target(output: string | readonly string[] | undefined): Target {
-    if (typeof output === "string") return { target: output, key: output };
+    if (typeof output === "string") return output;
     if (output === undefined) {
       const leaves = this.#leafOutputs();
       if (leaves.length !== 1) throw new AmbiguousOutputError(this.name, leaves);
-      return { target: leaves[0]!, key: leaves[0]! };
+      return leaves[0]!;
     }
     if (!Array.isArray(output) || output.some((o) => typeof o !== "string")) {
       throw new UnknownOutputError(String(output), [], this.#leafOutputs());
@@ -373,9 +373,8 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     given: Readonly<Record<string, unknown>>,
     extra: Readonly<Record<string, unknown>>,
   ): PlanEntry {
-    const cacheKey = this.#registry
-      ? `${target.key}\u0000${Object.keys(extra).sort().join()}`
-      : target.key;
+    const key = typeof target === "string" ? target : target.key;
+    const cacheKey = this.#registry ? `${key}\u0000${Object.keys(extra).sort().join()}` : key;
     let list = this.#plans.get(cacheKey);
     if (list) {
       let count = 0;
@@ -413,7 +412,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       (k) => !graph.names.has(k) && !graph.byName.has(k) && !isConfigName(k),
     );
     const plan = buildPlan(graph, {
-      target: target.target,
+      target: typeof target === "string" ? target : target.target,
       inputs: new Set(flatKeys),
       extra: new Set(Object.keys(extra)),
       config: this.#options.config,
