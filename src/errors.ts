@@ -31,7 +31,13 @@ export type ErrorCode =
   | "E_UNDECLARED_HANDLER"
   | "E_ABORTED"
   | "E_STAGE_TIMEOUT"
-  | "E_CACHE_KEY";
+  | "E_CACHE_KEY"
+  | "E_RUN_FOLDER_LOCKED"
+  | "E_RUN_FOLDER_CORRUPT"
+  | "E_SHAPE_TOO_LARGE"
+  | "E_UNDECLARED_CAPTURE"
+  | "E_UNCLONABLE_VALUE"
+  | "E_REDIS_CONNECTION";
 
 /** Base class of every error pipeweave throws. */
 export class PipeweaveError extends Error {
@@ -660,5 +666,189 @@ export class CacheKeyError extends PipeweaveError {
     this.node = node;
     this.argument = argument;
     this.path = path;
+  }
+}
+
+/** Another process (or another `map` in this one) is writing the run folder. */
+export class RunFolderLockedError extends PipeweaveError {
+  /** The run folder. */
+  readonly runFolder: string;
+  /** The holder's process id, when the lock names it. */
+  readonly pid: number | undefined;
+  /** The holder's host name, when the lock names it. */
+  readonly host: string | undefined;
+
+  /**
+   * @param runFolder - The locked folder.
+   * @param holder - Who holds the lock, as far as the lock file says.
+   */
+  constructor(runFolder: string, holder: { readonly pid?: number; readonly host?: string }) {
+    const who =
+      holder.pid !== undefined
+        ? `process ${holder.pid}${holder.host !== undefined ? ` on host "${holder.host}"` : ""}`
+        : "another process";
+    super(
+      "E_RUN_FOLDER_LOCKED",
+      `The run folder "${runFolder}" is being written by ${who}; one run folder has one writer. ` +
+        "Wait for that run to finish (then pass { resume: true } to continue it), or choose " +
+        "another runFolder. A lock left by a killed process expires by itself within seconds.",
+    );
+    this.name = "RunFolderLockedError";
+    this.runFolder = runFolder;
+    this.pid = holder.pid;
+    this.host = holder.host;
+  }
+}
+
+/** A file in a run folder cannot be read as what it should hold (truncated, garbage, wrong size). */
+export class RunFolderCorruptError extends PipeweaveError {
+  /** The run folder. */
+  readonly runFolder: string;
+  /** The corrupt file. */
+  readonly file: string;
+
+  /**
+   * @param runFolder - The run folder.
+   * @param file - The corrupt file.
+   * @param reason - What is wrong with it.
+   * @param cause - The underlying parse or read error.
+   */
+  constructor(runFolder: string, file: string, reason: string, cause?: unknown) {
+    super(
+      "E_RUN_FOLDER_CORRUPT",
+      `The run folder "${runFolder}" has a corrupt file "${file}": ${reason}. ` +
+        "Pass { overwrite: true } to start the run over, or delete the file to recompute what it held.",
+      { cause },
+    );
+    this.name = "RunFolderCorruptError";
+    this.runFolder = runFolder;
+    this.file = file;
+  }
+}
+
+/** A sweep's shape has more elements than its storage can hold; nothing was allocated. */
+export class ShapeTooLargeError extends PipeweaveError {
+  /** The output whose shape is too large. */
+  readonly output: string;
+  /** Its axes and their lengths. */
+  readonly axes: Readonly<Record<string, number>>;
+  /** The number of elements (the product of the lengths). */
+  readonly size: number;
+  /** The most elements the storage holds. */
+  readonly limit: number;
+
+  /**
+   * @param output - The output.
+   * @param axes - Each axis and its length.
+   * @param limit - The most elements the storage holds.
+   * @param storage - The storage kind.
+   */
+  constructor(
+    output: string,
+    axes: Readonly<Record<string, number>>,
+    limit: number,
+    storage: string,
+  ) {
+    const lengths = Object.values(axes);
+    const size = lengths.reduce((a, b) => a * b, 1);
+    const described = Object.entries(axes)
+      .map(([axis, n]) => `${axis}=${n}`)
+      .join(" × ");
+    super(
+      "E_SHAPE_TOO_LARGE",
+      `Output "${output}" would have ${size.toExponential(2)} elements (${described}), more ` +
+        `than ${storage} storage holds (${limit.toExponential(2)}). ` +
+        (storage === "memory"
+          ? 'Use a runFolder with storage: "file" or "zarr", or shrink the sweep.'
+          : "Shrink the sweep or split it into several maps."),
+    );
+    this.name = "ShapeTooLargeError";
+    this.output = output;
+    this.axes = axes;
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/**
+ * A cached function, or one whose results a run folder keeps, reads names from its enclosing
+ * scope that pipeweave cannot see, so its key would not change when they do.
+ */
+export class UndeclaredCaptureError extends PipeweaveError {
+  /** The node's name. */
+  readonly node: string;
+  /** The captured names it reads. */
+  readonly names: readonly string[];
+
+  /**
+   * @param node - The node's name.
+   * @param names - The captured names.
+   * @param why - What needs the identity ("it is cached", "its results go to a run folder").
+   */
+  constructor(node: string, names: readonly string[], why: string) {
+    const shown = names.slice(0, 8);
+    const list = shown.map((n) => `"${n}"`).join(", ") + (names.length > 8 ? ", …" : "");
+    super(
+      "E_UNDECLARED_CAPTURE",
+      `Node "${node}" reads ${list} from outside the function, and ${why}, so a change to ` +
+        `${names.length === 1 ? "that value" : "those values"} would return stale results. ` +
+        `Declare ${names.length === 1 ? "it" : "them"}: pipefunc(f, { captures: { ${shown.join(", ")} } }) ` +
+        'hashes the values into the key, or pipefunc(f, { version: "2" }) names a version you ' +
+        "change when they change.",
+    );
+    this.name = "UndeclaredCaptureError";
+    this.node = node;
+    this.names = names;
+  }
+}
+
+/** A value cannot cross a thread boundary (structured clone refused it). */
+export class UnclonableValueError extends PipeweaveError {
+  /** The node that produced or received the value. */
+  readonly node: string;
+  /** The output (or argument) the value was. */
+  readonly output: string;
+  /** What the value is ("a function", "a Socket"). */
+  readonly type: string;
+
+  /**
+   * @param node - The node.
+   * @param output - The output or argument name.
+   * @param type - What the value is.
+   * @param direction - "returned" or "received".
+   */
+  constructor(node: string, output: string, type: string, direction: "returned" | "received") {
+    super(
+      "E_UNCLONABLE_VALUE",
+      `Node "${node}" ${direction} ${type} as "${output}", which cannot cross a thread boundary ` +
+        "(structured clone refuses it). Return plain data (objects, arrays, typed arrays, Maps, " +
+        'Dates), or run this node on the "inline" executor.',
+    );
+    this.name = "UnclonableValueError";
+    this.node = node;
+    this.output = output;
+    this.type = type;
+  }
+}
+
+/** Redis could not be reached, or the connection was lost and did not come back in time. */
+export class RedisConnectionError extends PipeweaveError {
+  /** The Redis address (without credentials). */
+  readonly url: string;
+
+  /**
+   * @param url - The address, credentials removed.
+   * @param reason - What happened ("connect ECONNREFUSED", "no reply within 5000 ms").
+   * @param cause - The client's error.
+   */
+  constructor(url: string, reason: string, cause?: unknown) {
+    super(
+      "E_REDIS_CONNECTION",
+      `Redis at ${url} is unreachable: ${reason}. Check that the server runs and the URL ` +
+        "(REDIS_URL or the connection option) is right; the functions themselves did not fail.",
+      { cause },
+    );
+    this.name = "RedisConnectionError";
+    this.url = url;
   }
 }
