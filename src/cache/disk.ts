@@ -3,15 +3,54 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import { threadId } from "node:worker_threads";
-import { CACHE_MISS, type CacheStore } from "./store.ts";
+import { CACHE_CORRUPT_WARNING, CACHE_MISS, type CacheStore } from "./store.ts";
 
 const EXT = ".v8";
+const TEMP = ".tmp";
+/** Names the layout of an entry file; a file without it is not one of ours. */
+const FORMAT = "pipeweave-cache/1";
+
+/**
+ * What an entry file holds. The key is kept beside the value so a file is only ever read as
+ * the entry it was written for.
+ */
+interface Entry {
+  readonly format: typeof FORMAT;
+  readonly key: string;
+  readonly value: unknown;
+}
+
+function isEntry(entry: unknown): entry is Entry {
+  return (
+    typeof entry === "object" &&
+    entry !== null &&
+    (entry as Entry).format === FORMAT &&
+    typeof (entry as Entry).key === "string" &&
+    Object.hasOwn(entry, "value")
+  );
+}
+
+/**
+ * A corrupt entry (truncated, empty, garbage, or not an entry at all) is a miss, not an error:
+ * the result is recomputed and rewritten whole. The warning names the file, with a code users
+ * can filter on; the file is removed so a failing recompute does not warn again on every run.
+ */
+function corrupt(file: string, reason: string): typeof CACHE_MISS {
+  process.emitWarning(
+    `The disk cache entry "${file}" is corrupt: ${reason}. It is treated as a miss: the ` +
+      "result is recomputed and the entry rewritten.",
+    { type: "PipeweaveWarning", code: CACHE_CORRUPT_WARNING },
+  );
+  rmSync(file, { force: true });
+  return CACHE_MISS;
+}
 
 /**
  * One file per result under a folder, so results survive the process and are shared by every
- * thread and process that uses the folder. Values are written with `v8.serialize` to a
+ * thread and process that uses the folder. Entries are written with `v8.serialize` to a
  * temporary name and renamed into place: a reader sees a whole entry or none, and concurrent
- * writers of one key each leave a whole entry.
+ * writers of one key each leave a whole entry. An entry that cannot be read back as written
+ * is a miss with a `PIPEWEAVE_CACHE_CORRUPT` warning, then recomputed and rewritten.
  */
 export class DiskStore implements CacheStore {
   readonly type = "disk";
@@ -30,23 +69,40 @@ export class DiskStore implements CacheStore {
   }
 
   get(key: string): unknown {
+    const { file } = this.#path(key);
     let bytes: Buffer;
     try {
-      bytes = readFileSync(this.#path(key).file);
+      bytes = readFileSync(file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return CACHE_MISS;
       throw error;
     }
-    return deserialize(bytes);
+    let entry: unknown;
+    try {
+      entry = deserialize(bytes);
+    } catch (error) {
+      return corrupt(file, `it does not deserialize (${(error as Error).message})`);
+    }
+    if (!isEntry(entry)) return corrupt(file, "it is not a pipeweave cache entry");
+    // Only a file copied or renamed by hand holds another key's entry; never return its value.
+    if (entry.key !== key) return corrupt(file, "it holds the entry of another key");
+    return entry.value;
   }
 
   set(key: string, value: unknown): void {
-    const bytes = serialize(value);
+    const entry: Entry = { format: FORMAT, key, value };
+    const bytes = serialize(entry);
     const { dir, file } = this.#path(key);
     mkdirSync(dir, { recursive: true });
-    const temp = `${file}.${process.pid}.${threadId}.${randomBytes(4).toString("hex")}.tmp`;
+    const temp = `${file}.${process.pid}.${threadId}.${randomBytes(4).toString("hex")}${TEMP}`;
+    // No fsync: a crash can at worst leave a torn entry, which get() reads as a miss.
     writeFileSync(temp, bytes);
-    renameSync(temp, file);
+    try {
+      renameSync(temp, file);
+    } catch (error) {
+      // clear() in another process removed the temporary file: the entry is cleared with it.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
   }
 
   size(): number {
@@ -57,12 +113,15 @@ export class DiskStore implements CacheStore {
     return n;
   }
 
-  /** Removes the cache's own files only; anything else in the folder is left alone. */
+  /**
+   * Removes the cache's own files only (entries, and temporary files a killed writer left);
+   * anything else in the folder is left alone.
+   */
   clear(): void {
     for (const dir of this.#shards()) {
       const path = join(this.#folder, dir);
       for (const f of readdirSync(path)) {
-        if (f.endsWith(EXT)) rmSync(join(path, f), { force: true });
+        if (f.endsWith(EXT) || f.endsWith(TEMP)) rmSync(join(path, f), { force: true });
       }
     }
   }

@@ -33,3 +33,9 @@ export interface CacheStats {
   /** Entries in the store now. */
   readonly size: number;
 }
+
+/**
+ * The `code` of the warning (`process.emitWarning`) a store raises when it meets a corrupt
+ * entry and treats it as a miss; filter on it with `process.on("warning", …)`.
+ */
+export const CACHE_CORRUPT_WARNING = "PIPEWEAVE_CACHE_CORRUPT";
