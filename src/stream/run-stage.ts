@@ -1,4 +1,4 @@
-import { StageTimeoutError } from "../errors.ts";
+import { TimedAttempts } from "./attempt-timeout.ts";
 import { type Channel, DONE, EMPTY } from "./channel.ts";
 import { Err, isErr, isOkWrapper } from "./result.ts";
 import { SKIP } from "./skip.ts";
@@ -178,6 +178,8 @@ function attempts(
 ): Call {
   const { retries, timeoutMs } = stage.options;
   const state = new WorkerState(name, worker);
+  const timed = timeoutMs === undefined ? undefined : new TimedAttempts(name, timeoutMs);
+  if (timed) control.onCancel(() => timed.abortAll(control.signal.reason));
   // Without a timeout every attempt shares the stream's signal, so the hot path allocates
   // nothing; a first attempt reuses one context object.
   const first: AttemptContext = { signal: control.signal, attempt: 1 };
@@ -213,9 +215,7 @@ function attempts(
     }
     if (!isThenable(value)) return settle(item, value, attempt);
     const pending = controller
-      ? withTimeout(value, timeoutMs!, controller, control.signal, () => {
-          return new StageTimeoutError(name, timeoutMs!, attempt);
-        })
+      ? timed!.race(value, controller, attempt, control.signal)
       : Promise.resolve(value);
     return pending.then(
       (v) => settle(item, v, attempt),
@@ -223,40 +223,4 @@ function attempts(
     );
   };
   return (item) => run(item, 1);
-}
-
-/**
- * Settles like `value`, or rejects with `timeout()` after `ms` and aborts the attempt's
- * controller. The timer is always cleared; a late rejection of `value` is handled.
- */
-function withTimeout(
-  value: PromiseLike<unknown>,
-  ms: number,
-  controller: AbortController,
-  stream: AbortSignal,
-  timeout: () => Error,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => controller.abort(stream.reason);
-    stream.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(() => {
-      const error = timeout();
-      controller.abort(error);
-      reject(error);
-    }, ms);
-    const done = () => {
-      clearTimeout(timer);
-      stream.removeEventListener("abort", onAbort);
-    };
-    Promise.resolve(value).then(
-      (v) => {
-        done();
-        resolve(v);
-      },
-      (error: unknown) => {
-        done();
-        reject(error);
-      },
-    );
-  });
 }
