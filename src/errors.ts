@@ -20,6 +20,7 @@ export type ErrorCode =
   | "E_VALIDATION"
   | "E_REGISTRY_CONFLICT"
   | "E_REGISTRY_VALUE"
+  | "E_REGISTRY_CORRUPT"
   | "E_REGISTRY_CLOSED"
   | "E_MAPSPEC_SYNTAX"
   | "E_MAPSPEC"
@@ -402,6 +403,37 @@ export class RegistryValueError extends PipeweaveError {
   }
 }
 
+/**
+ * A stored registry entry cannot be read back (truncated, empty or garbage bytes). The file is
+ * left as it is: a registry holds values a run may not be able to recompute.
+ */
+export class RegistryCorruptError extends PipeweaveError {
+  /** The output name of the entry. */
+  readonly output: string;
+  /** The entry's file. */
+  readonly file: string;
+
+  /**
+   * @param output - The output name of the entry.
+   * @param file - The entry's file.
+   * @param reason - What is wrong with it.
+   * @param cause - The underlying read or parse error.
+   */
+  constructor(output: string, file: string, reason: string, cause?: unknown) {
+    super(
+      "E_REGISTRY_CORRUPT",
+      `The registry entry "${output}" cannot be read from "${file}": ${reason}. It was left ` +
+        "as it is. If it was written by a newer Node.js, read it with that version; otherwise " +
+        `delete it with pipeline.openRegistry().delete("${output}") (or remove the file) and ` +
+        "the next run recomputes it.",
+      { cause },
+    );
+    this.name = "RegistryCorruptError";
+    this.output = output;
+    this.file = file;
+  }
+}
+
 /** A mapspec string does not follow the grammar. */
 export class MapSpecSyntaxError extends PipeweaveError {
   /** The mapspec as written. */
@@ -726,7 +758,11 @@ export class RunFolderCorruptError extends PipeweaveError {
   }
 }
 
-/** A sweep's shape has more elements than its storage can hold; nothing was allocated. */
+/**
+ * A sweep's output has more elements than a run can hold; raised before anything is allocated.
+ * Every storage keeps an output's elements in memory while the run goes (file and zarr also
+ * write them to disk), so the limit comes from the heap, whatever the storage.
+ */
 export class ShapeTooLargeError extends PipeweaveError {
   /** The output whose shape is too large. */
   readonly output: string;
@@ -734,33 +770,25 @@ export class ShapeTooLargeError extends PipeweaveError {
   readonly axes: Readonly<Record<string, number>>;
   /** The number of elements (the product of the lengths). */
   readonly size: number;
-  /** The most elements the storage holds. */
+  /** The most elements one output may have. */
   readonly limit: number;
 
   /**
    * @param output - The output.
    * @param axes - Each axis and its length.
-   * @param limit - The most elements the storage holds.
-   * @param storage - The storage kind.
+   * @param limit - The most elements one output may have.
    */
-  constructor(
-    output: string,
-    axes: Readonly<Record<string, number>>,
-    limit: number,
-    storage: string,
-  ) {
-    const lengths = Object.values(axes);
-    const size = lengths.reduce((a, b) => a * b, 1);
+  constructor(output: string, axes: Readonly<Record<string, number>>, limit: number) {
+    const size = Object.values(axes).reduce((a, b) => a * b, 1);
     const described = Object.entries(axes)
       .map(([axis, n]) => `${axis}=${n}`)
       .join(" × ");
     super(
       "E_SHAPE_TOO_LARGE",
       `Output "${output}" would have ${size.toExponential(2)} elements (${described}), more ` +
-        `than ${storage} storage holds (${limit.toExponential(2)}). ` +
-        (storage === "memory"
-          ? 'Use a runFolder with storage: "file" or "zarr", or shrink the sweep.'
-          : "Shrink the sweep or split it into several maps."),
+        `than one output may hold (${limit.toExponential(2)}, from the heap limit: every ` +
+        "storage keeps results in memory while a run goes). Shrink the sweep, split it into " +
+        "several maps over slices of an axis, or raise the heap limit (node --max-old-space-size).",
     );
     this.name = "ShapeTooLargeError";
     this.output = output;

@@ -18,6 +18,7 @@ export {
   PipeweaveError,
   RedisConnectionError,
   RegistryConflictError,
+  RegistryCorruptError,
   RegistryValueError,
   RunFolderCorruptError,
   RunFolderExistsError,
