@@ -1,3 +1,4 @@
+import { RedisConnectionError } from "../errors.ts";
 import { NO_VALUE } from "../executor/invoke.ts";
 import { isThenable } from "../graph/engine.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
@@ -18,8 +19,9 @@ export class NodeCache {
   /** @param options - Which store; it is opened on first use. */
   constructor(options: CacheOptions) {
     this.#options = options;
-    // Checked now, so a wrong option fails when the pipeline is made, not on first use.
-    if (options.type !== "redis") this.#store = createStore(options);
+    // Made now, so a wrong option fails when the pipeline is made, not on first use (a Redis
+    // store connects on its first command).
+    this.#store = createStore(options);
   }
 
   get store(): CacheStore {
@@ -59,6 +61,8 @@ export class NodeCache {
   /** Stores a computed value; a failure names the node. */
   save(f: AnyPipeFunc, key: string, value: unknown, computeMs: number): void | Promise<void> {
     const fail = (error: unknown): never => {
+      // Redis being away is not about the value; the error says so itself.
+      if (error instanceof RedisConnectionError) throw error;
       throw new TypeError(
         `The result of "${f.name}" could not be stored in the ${this.store.type} cache ` +
           `(${(error as Error).message}). Return a structured-cloneable value, or drop cache: true.`,

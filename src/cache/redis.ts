@@ -1,11 +1,17 @@
 import { createHash } from "node:crypto";
 import { deserialize, serialize } from "node:v8";
 import { Redis, type RedisOptions } from "ioredis";
+import { InvalidOptionError, RedisConnectionError } from "../errors.ts";
 import { CACHE_MISS, type CacheStore } from "./store.ts";
 
 /** Options of the Redis cache. */
 export interface RedisCacheOptions {
-  /** A Redis URL or ioredis options; the pipeline opens and closes this connection. @defaultValue `process.env.REDIS_URL` or `redis://127.0.0.1:6379` */
+  /**
+   * A Redis URL or ioredis options; the pipeline opens and closes this connection. ioredis
+   * options given here (`connectTimeout`, `commandTimeout`, `retryStrategy` …) win over the
+   * bounds pipeweave sets.
+   * @defaultValue `process.env.REDIS_URL` or `redis://127.0.0.1:6379`
+   */
   readonly connection?: string | RedisOptions;
   /** A connected ioredis client you own (used instead of `connection`, never closed by pipeweave). */
   readonly client?: Redis;
@@ -13,11 +19,43 @@ export interface RedisCacheOptions {
   readonly prefix?: string;
   /** Expire entries after this many seconds. @defaultValue never */
   readonly ttlSeconds?: number;
+  /**
+   * How long connecting, or one command, may wait for Redis before the run fails with a
+   * `RedisConnectionError` (applies to the connection pipeweave opens, not to `client`).
+   * @defaultValue 5000
+   */
+  readonly timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+/** Longest pause between reconnection attempts while Redis is away. */
+const MAX_RETRY_DELAY_MS = 2000;
+const CONNECTION_CLOSED = "Connection is closed.";
+
+/**
+ * Checks the options that can be checked without connecting.
+ *
+ * @throws {@link InvalidOptionError} naming the option.
+ */
+export function checkRedisOptions(options: RedisCacheOptions): void {
+  const t = options.timeoutMs;
+  if (t !== undefined && !(typeof t === "number" && Number.isFinite(t) && t > 0)) {
+    throw new InvalidOptionError(
+      "timeoutMs",
+      `Expected \`timeoutMs\` of the redis cache to be a number of milliseconds above 0, got ` +
+        `\`${String(t)}\` (${typeof t}). Leave it out for ${DEFAULT_TIMEOUT_MS} ms.`,
+    );
+  }
 }
 
 /**
  * Results in Redis (through `ioredis`), shared by every process and machine that uses the
  * same server and prefix. Values are stored with `v8.serialize`.
+ *
+ * Redis being down is never a hang or a wall of client logs: a connection pipeweave opens
+ * connects on first use, gives up on a connect or a command after `timeoutMs`, retries the
+ * connection in the background (so a server that comes back is used again), and every failed
+ * command rejects with a {@link RedisConnectionError} whose `url` carries no credentials.
  */
 export class RedisStore implements CacheStore {
   readonly type = "redis";
@@ -25,48 +63,149 @@ export class RedisStore implements CacheStore {
   readonly #owned: boolean;
   readonly #prefix: string;
   readonly #ttl: number | undefined;
+  readonly #timeoutMs: number;
+  readonly #url: string;
+  /** The connection's last error, the reason a queued command was given up. */
+  #lastError: Error | undefined;
 
-  /** @param options - Connection, prefix and expiry. */
+  /**
+   * @param options - Connection, prefix, expiry and timeout.
+   * @throws {@link InvalidOptionError} for a `timeoutMs` that cannot work.
+   */
   constructor(options: RedisCacheOptions) {
-    this.#owned = options.client === undefined;
-    const connection = options.connection ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-    this.#client =
-      options.client ??
-      (typeof connection === "string" ? new Redis(connection) : new Redis(connection));
+    checkRedisOptions(options);
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#prefix = options.prefix ?? "pipeweave:cache:";
     this.#ttl = options.ttlSeconds;
+    if (options.client) {
+      this.#owned = false;
+      this.#client = options.client;
+      this.#url = addressOf(options.client.options);
+      return;
+    }
+    this.#owned = true;
+    const connection = options.connection ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+    const bounds: RedisOptions = {
+      // Connect on the first command, so making a pipeline opens no socket.
+      lazyConnect: true,
+      connectTimeout: this.#timeoutMs,
+      commandTimeout: this.#timeoutMs,
+      // ioredis retries 20 times per command by default, over a minute with Redis down; one
+      // retry turns a refused connection into an error in well under a second.
+      maxRetriesPerRequest: 1,
+      // Keep reconnecting in the background, backing off, so the cache works again once the
+      // server is back; commands meanwhile fail within the bounds above. The offline queue
+      // stays on: a command sent while connecting waits for the connection, not fails at once.
+      retryStrategy: (times) => Math.min(100 * 2 ** (times - 1), MAX_RETRY_DELAY_MS),
+    };
+    this.#client =
+      typeof connection === "string"
+        ? new Redis(connection, bounds)
+        : new Redis({ ...bounds, ...connection });
+    this.#url = typeof connection === "string" ? redactUrl(connection) : addressOf(connection);
+    // With a listener, ioredis stops printing "[ioredis] Unhandled error event" per attempt;
+    // the error itself reaches the caller through the failed command.
+    this.#client.on("error", (error: Error) => {
+      this.#lastError = error;
+    });
+    this.#client.on("ready", () => {
+      this.#lastError = undefined;
+    });
   }
 
   #key(key: string): string {
     return this.#prefix + createHash("sha256").update(key).digest("base64url");
   }
 
+  /** The error a failed client call becomes: a RedisConnectionError naming the address. */
+  #unreachable(error: unknown): RedisConnectionError {
+    if (error instanceof RedisConnectionError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    let reason = message;
+    if (message === "Command timed out") reason = `no reply within ${this.#timeoutMs} ms`;
+    else if (
+      this.#lastError &&
+      (message === CONNECTION_CLOSED ||
+        (error instanceof Error && error.name === "MaxRetriesPerRequestError"))
+    ) {
+      reason = this.#lastError.message;
+    }
+    return new RedisConnectionError(this.#url, reason.replace(/\.$/, ""), error);
+  }
+
+  async #command<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      throw this.#unreachable(error);
+    }
+  }
+
   async get(key: string): Promise<unknown> {
-    const bytes = await this.#client.getBuffer(this.#key(key));
+    const bytes = await this.#command(() => this.#client.getBuffer(this.#key(key)));
     return bytes === null ? CACHE_MISS : deserialize(bytes);
   }
 
   async set(key: string, value: unknown): Promise<void> {
+    // Serialized outside #command: a value v8 cannot serialize is the function's problem.
     const bytes = serialize(value);
-    if (this.#ttl === undefined) await this.#client.set(this.#key(key), bytes);
-    else await this.#client.set(this.#key(key), bytes, "EX", this.#ttl);
+    await this.#command(() =>
+      this.#ttl === undefined
+        ? this.#client.set(this.#key(key), bytes)
+        : this.#client.set(this.#key(key), bytes, "EX", this.#ttl),
+    );
   }
 
   async size(): Promise<number> {
-    let n = 0;
-    for await (const keys of this.#scan()) n += keys.length;
-    return n;
+    return this.#command(async () => {
+      let n = 0;
+      for await (const keys of this.#scan()) n += keys.length;
+      return n;
+    });
   }
 
   async clear(): Promise<void> {
-    for await (const keys of this.#scan()) if (keys.length > 0) await this.#client.unlink(...keys);
+    await this.#command(async () => {
+      for await (const keys of this.#scan()) {
+        if (keys.length > 0) await this.#client.unlink(...keys);
+      }
+    });
   }
 
   async close(): Promise<void> {
-    if (this.#owned) await this.#client.quit();
+    if (!this.#owned) return;
+    // QUIT needs a live connection; anything else (connecting, retrying) is dropped at once.
+    if (this.#client.status === "ready") {
+      try {
+        await this.#client.quit();
+        return;
+      } catch {
+        // The server went away meanwhile: fall through and drop the socket.
+      }
+    }
+    this.#client.disconnect();
   }
 
   #scan(): AsyncIterable<string[]> {
     return this.#client.scanStream({ match: `${this.#prefix}*`, count: 500 });
   }
+}
+
+/** A Redis URL without its user name and password. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, "//");
+  }
+}
+
+/** The address ioredis options point at, without credentials. */
+function addressOf(options: RedisOptions): string {
+  if (options.path) return `unix:${options.path}`;
+  const scheme = options.tls ? "rediss" : "redis";
+  return `${scheme}://${options.host ?? "127.0.0.1"}:${options.port ?? 6379}`;
 }

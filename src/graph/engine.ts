@@ -9,6 +9,7 @@ import {
   CacheKeyError,
   NodeExecutionError,
   PipeweaveError,
+  RedisConnectionError,
   ValidationError,
 } from "../errors.ts";
 import { NO_VALUE } from "../executor/invoke.ts";
@@ -105,6 +106,8 @@ function namedOutputs(node: AnyPipeFunc, result: unknown): Record<string, unknow
 /** Wraps an error thrown by `node` into a {@link NodeExecutionError} (once). */
 export function wrapNodeError(node: AnyPipeFunc, error: unknown, args: unknown): unknown {
   if (error !== null && typeof error === "object" && wrapped.has(error)) return error;
+  // The cache's server failing is not the function failing: it reaches the caller as is.
+  if (error instanceof RedisConnectionError) return tag(error);
   return tag(new NodeExecutionError(node.name, namedArguments(node, args), error));
 }
 

@@ -7,6 +7,7 @@ import {
   MissingInputError,
   NodeExecutionError,
   PipelineDefinitionError,
+  RedisConnectionError,
   ShapeMismatchError,
   UndeclaredPipelineError,
   UnusedInputError,
@@ -595,7 +596,10 @@ class SweepRun {
         if (isThenable(result)) result = await result;
         outputsValues = splitsResult(f.call) ? splitOutputs(f, result) : [result];
       } catch (error) {
-        if (errors === "raise") throw failure(f, values, error, []);
+        // Redis being away stops the map whatever `errors` says: no element could be cached.
+        if (errors === "raise" || error instanceof RedisConnectionError) {
+          throw failure(f, values, error, []);
+        }
         this.snapshots.push(new ErrorSnapshot(f, [], values, error));
       }
     }
@@ -754,7 +758,7 @@ function failure(
   error: unknown,
   index: readonly number[],
 ): Error {
-  if (error instanceof ValidationError) return error;
+  if (error instanceof ValidationError || error instanceof RedisConnectionError) return error;
   return new NodeExecutionError(f.name, namedInputs(f, args), error, index);
 }
 

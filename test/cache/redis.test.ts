@@ -1,39 +1,10 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Pipeline, pipefunc } from "../../src/index.ts";
+import { redisAvailable, redisUrl } from "../redis-available.ts";
 
-const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-
-/** Whether a Redis server answers at REDIS_URL; under CI=true it must. */
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const available = await redisAnswers();
-if (!available) {
-  if (process.env.CI === "true") {
-    throw new Error(
-      `CI=true but no Redis answers at ${url}; the Redis cache tests must run in CI.`,
-    );
-  }
-  console.warn(
-    `[pipeweave] No Redis at ${url}: skipping the Redis cache tests. Set REDIS_URL to run them.`,
-  );
-}
+const url = redisUrl;
+const available = await redisAvailable("the Redis cache tests");
 
 describe.runIf(available)("cache: redis", () => {
   const prefix = `pipeweave-test:${process.pid}:${Date.now()}:`;
