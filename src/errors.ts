@@ -451,9 +451,10 @@ export class MapSpecSyntaxError extends PipeweaveError {
    */
   constructor(mapspec: string, column: number, reason: string, node?: string) {
     const where = node ? ` of "${node}"` : "";
+    const { line, caret } = excerptAt(mapspec, column);
     super(
       "E_MAPSPEC_SYNTAX",
-      `Invalid mapspec${where} at column ${column + 1}: ${reason}.\n  ${mapspec}\n  ${" ".repeat(column)}^\n` +
+      `Invalid mapspec${where} at column ${column + 1}: ${reason}.\n  ${line}\n  ${" ".repeat(caret)}^\n` +
         'Write it as "a[i], b[j] -> c[i, j]" (see docs/mapspec.md).',
     );
     this.name = "MapSpecSyntaxError";
@@ -461,6 +462,21 @@ export class MapSpecSyntaxError extends PipeweaveError {
     this.column = column;
     this.node = node;
   }
+}
+
+/**
+ * At most 80 characters of `text` around `column`, "…" where cut, and the caret's offset in
+ * them: a mapspec of any length gets a one-line excerpt that still points at the fault.
+ */
+function excerptAt(text: string, column: number): { line: string; caret: number } {
+  const before = 60;
+  const after = 20;
+  if (text.length <= before + after) return { line: text, caret: column };
+  const from = Math.max(0, column - before);
+  const to = Math.min(text.length, column + after);
+  const head = from > 0 ? "…" : "";
+  const tail = to < text.length ? "…" : "";
+  return { line: head + text.slice(from, to) + tail, caret: column - from + head.length };
 }
 
 /** Mapspecs parse but do not fit together, or do not fit the function declaring them. */

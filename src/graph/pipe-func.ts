@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { boundedList, clip } from "../_internal/bounded-text.ts";
 import { closestNames } from "../_internal/closest.ts";
 import { MapSpecError, PipelineDefinitionError } from "../errors.ts";
 import { formatMapSpec, type MapSpec, parseMapSpec } from "../map/mapspec.ts";
@@ -547,13 +548,16 @@ function graphMapSpec(
     return scoped !== undefined && known.has(scoped) ? scoped : undefined;
   };
   const spec = parseMapSpec(text, node);
-  const list = (names: ReadonlySet<string>) => [...names].map((n) => `"${n}"`).join(", ") || "none";
+  // Names and lists are cut short: a mapspec may list thousands of arrays.
+  const shown = clip(text, 160);
+  const quoted = (n: string) => `"${clip(n)}"`;
+  const list = (names: readonly string[]) => boundedList(names, quoted) || "none";
   const mapped = spec.inputs.map((a) => {
     const name = resolve(a.name, inputs);
     if (name === undefined) {
       throw new MapSpecError(
-        `The mapspec "${text}" of "${node}" reads "${a.name}", which is not one of its ` +
-          `inputs (${list(inputs)}). Fix the name in the mapspec.`,
+        `The mapspec "${shown}" of "${node}" reads ${quoted(a.name)}, which is not one of its ` +
+          `inputs (${list([...inputs])}). Fix the name in the mapspec.`,
         node,
       );
     }
@@ -563,16 +567,16 @@ function graphMapSpec(
   const names = produced.map((a) => a.name);
   if (names.length !== outputs.size || names.some((n) => !outputs.has(n))) {
     throw new MapSpecError(
-      `The mapspec "${text}" of "${node}" produces [${spec.outputs.map((a) => a.name).join(", ")}], ` +
-        `but the function's outputs are [${[...outputs].join(", ")}]. List exactly the ` +
+      `The mapspec "${shown}" of "${node}" produces [${boundedList(spec.outputs, (a) => clip(a.name))}], ` +
+        `but the function's outputs are [${boundedList([...outputs], clip)}]. List exactly the ` +
         'function\'s outputs after "->".',
       node,
     );
   }
   if (names.some((n, k) => n !== call.outputs[k])) {
     throw new MapSpecError(
-      `The mapspec "${text}" of "${node}" lists its outputs as [${names.join(", ")}], but ` +
-        `\`output\` lists them as [${call.outputs.join(", ")}]. Write them in the same order ` +
+      `The mapspec "${shown}" of "${node}" lists its outputs as [${boundedList(names, clip)}], ` +
+        `but \`output\` lists them as [${boundedList(call.outputs, clip)}]. Write them in the same order ` +
         'after "->", so each returned value lands in the array of its name.',
       node,
     );

@@ -1,3 +1,4 @@
+import { boundedList, clip } from "../_internal/bounded-text.ts";
 import { MapSpecError } from "../errors.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { type ArraySpec, internalAxes, type MapSpec, parseMapSpec } from "./mapspec.ts";
@@ -53,8 +54,9 @@ export function sweepLayout(key: object, functions: readonly AnyPipeFunc[]): Swe
     const known = dims.get(name);
     if (known && known.join() !== axes.join()) {
       throw new MapSpecError(
-        `Function "${f.name}" uses "${name}" with axes [${axes.join(", ")}], but it has axes ` +
-          `[${known.join(", ")}] elsewhere. Use the same axis names for "${name}" in every mapspec.`,
+        `Function "${f.name}" uses "${clip(name)}" with axes [${axisList(axes)}], but it has ` +
+          `axes [${axisList(known)}] elsewhere. Use the same axis names for "${clip(name)}" in ` +
+          "every mapspec.",
         f.name,
       );
     }
@@ -68,13 +70,13 @@ export function sweepLayout(key: object, functions: readonly AnyPipeFunc[]): Swe
     const spec = specs[k] ?? generatorFor(f, indexed);
     const outputDims = spec ? (spec.outputs[0]?.axes ?? []).map((a) => a ?? "") : [];
     const internalDims = spec ? internalAxes(spec) : [];
+    const internal = new Set(internalDims);
     const byName = new Map<string, ArraySpec>(spec?.inputs.map((a) => [a.name, a]) ?? []);
     const node: NodeLayout = {
       func: f,
       spec,
       outputDims,
-      elementDims:
-        spec && !spec.generates ? outputDims.filter((d) => !internalDims.includes(d)) : [],
+      elementDims: spec && !spec.generates ? outputDims.filter((d) => !internal.has(d)) : [],
       internalDims,
       paramAxes: f.call.params.map((p) => byName.get(p.graph)?.axes),
     };
@@ -91,18 +93,20 @@ export function sweepLayout(key: object, functions: readonly AnyPipeFunc[]): Swe
       if (known) {
         if (known.length !== input.axes.length) {
           throw new MapSpecError(
-            `Function "${node.func.name}" reads "${input.name}" with ${input.axes.length} ` +
-              `ax${input.axes.length === 1 ? "is" : "es"}, but "${input.name}" has ${known.length} ` +
-              `([${known.join(", ")}]). Index every axis, using ":" for the ones to take whole.`,
+            `Function "${node.func.name}" reads "${clip(input.name)}" with ${input.axes.length} ` +
+              `ax${input.axes.length === 1 ? "is" : "es"}, but "${clip(input.name)}" has ` +
+              `${known.length} ([${axisList(known)}]). Index every axis, using ":" for the ones ` +
+              "to take whole.",
             node.func.name,
           );
         }
         input.axes.forEach((a, k) => {
           if (a !== null && a !== known[k]) {
             throw new MapSpecError(
-              `Function "${node.func.name}" reads "${input.name}" as [${input.axes.map((x) => x ?? ":").join(", ")}], ` +
-                `but its axes are [${known.join(", ")}] elsewhere. Write axis ${k + 1} as ` +
-                `"${known[k]}" or ":", or rename the axis everywhere so each name has one set of axes.`,
+              `Function "${node.func.name}" reads "${clip(input.name)}" as ` +
+                `[${axisList(input.axes)}], but its axes are [${axisList(known)}] elsewhere. ` +
+                `Write axis ${k + 1} as "${clip(known[k] ?? "")}" or ":", or rename the axis ` +
+                "everywhere so each name has one set of axes.",
               node.func.name,
             );
           }
@@ -149,4 +153,9 @@ function generatorFor(
     outputs: f.outputs.map((name) => ({ name, axes })),
     generates: true,
   };
+}
+
+/** Axes for a message, `:` for a whole axis; a long list or name is cut short. */
+function axisList(axes: readonly (string | null)[]): string {
+  return boundedList(axes, (a) => (a === null ? ":" : clip(a)));
 }

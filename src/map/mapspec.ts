@@ -4,6 +4,7 @@
  * once per function, tracking the exact column of every syntax fault.
  */
 
+import { boundedList, clip } from "../_internal/bounded-text.ts";
 import { MapSpecError, MapSpecSyntaxError } from "../errors.ts";
 
 /** One named array of a mapspec with its axes, as in `c[i, :]`. */
@@ -135,9 +136,10 @@ export function addAxisToInput(
   checkNames(spec, input, axis, node);
   if (spec.generates) {
     throw new MapSpecError(
-      `${describe(formatMapSpec(spec), node)}: cannot map input "${input}" along axis "${axis}", ` +
+      `${describe(formatMapSpec(spec), node)}: cannot map input "${clip(input)}" along axis ` +
+        `"${clip(axis)}", ` +
         "because a generator (`... -> x[i]`) takes no mapped inputs. Map over " +
-        `"${input}" in a function downstream of ${node ? `"${node}"` : "the generator"} instead.`,
+        `"${clip(input)}" in a function downstream of ${node ? `"${node}"` : "the generator"} instead.`,
       node,
     );
   }
@@ -172,7 +174,7 @@ export function addAxisToReduction(
   const reduced = spec.inputs.find((a) => a.name === input);
   if (!reduced?.axes.includes(null)) {
     throw new MapSpecError(
-      `${describe(formatMapSpec(spec), node)}: input "${input}" is not read with ":", so it is ` +
+      `${describe(formatMapSpec(spec), node)}: input "${clip(input)}" is not read with ":", so it is ` +
         "not a reduction. Use addAxisToInput to add an axis to a mapped input.",
       node,
     );
@@ -190,26 +192,32 @@ function formatArray(array: ArraySpec): string {
   return `${array.name}[${array.axes.map((a) => a ?? ":").join(", ")}]`;
 }
 
+/** {@link formatArray} for a message: a long name and a long list of axes are cut short. */
+function shownArray(array: ArraySpec): string {
+  if (array.axes.length === 0) return clip(array.name);
+  return `${clip(array.name)}[${boundedList(array.axes, (a) => (a === null ? ":" : clip(a)))}]`;
+}
+
 function withAxis(array: ArraySpec, axis: string): ArraySpec {
   return array.axes.includes(axis) ? array : { name: array.name, axes: [...array.axes, axis] };
 }
 
 function describe(text: string, node: string | undefined): string {
-  return `Mapspec "${text}"${node ? ` of "${node}"` : ""}`;
+  return `Mapspec "${clip(text, 160)}"${node ? ` of "${clip(node)}"` : ""}`;
 }
 
 function checkNames(spec: MapSpec, input: string, axis: string, node: string | undefined): void {
   const where = describe(formatMapSpec(spec), node);
   if (!isName(axis, false)) {
     throw new MapSpecError(
-      `${where}: cannot add axis ${JSON.stringify(axis)}, which is not an identifier. ` +
+      `${where}: cannot add axis ${JSON.stringify(clip(axis))}, which is not an identifier. ` +
         'Use a name such as "k".',
       node,
     );
   }
   if (!isName(input, true)) {
     throw new MapSpecError(
-      `${where}: cannot add an axis to ${JSON.stringify(input)}, which is not an input name. ` +
+      `${where}: cannot add an axis to ${JSON.stringify(clip(input))}, which is not an input name. ` +
         'Use an identifier, optionally scoped ("s.x").',
       node,
     );
@@ -231,15 +239,46 @@ function isName(text: string, scoped: boolean): boolean {
 // ---------------------------------------------------------------------------------------------
 // Semantic checks
 
+/** Problems listed in one error; the rest are counted. */
+const MAX_PROBLEMS = 10;
+
+/**
+ * Every problem of a mapspec, counted; only the first {@link MAX_PROBLEMS} are described, so
+ * a mapspec with thousands of faults costs one line each to count, not a message each.
+ */
+class Problems {
+  readonly #shown: string[] = [];
+  #count = 0;
+
+  /** Counts a problem; `describe` runs only while fewer than MAX_PROBLEMS are shown. */
+  add(describe: () => string): void {
+    if (this.#count++ < MAX_PROBLEMS) this.#shown.push(describe());
+  }
+
+  /** Throws the MapSpecError listing them, if any. */
+  throwIfAny(text: string, node: string | undefined): void {
+    const count = this.#count;
+    if (count === 0) return;
+    if (count === 1) throw new MapSpecError(`${describe(text, node)}: ${this.#shown[0]}.`, node);
+    const more = count > this.#shown.length ? `\n- … and ${count - this.#shown.length} more.` : "";
+    throw new MapSpecError(
+      `${describe(text, node)} has ${count} problems:\n- ${this.#shown.join(".\n- ")}.${more}`,
+      node,
+    );
+  }
+}
+
 /** Validates a parsed or built mapspec, collecting every problem, and returns it frozen. */
 function checked(spec: MapSpec, text: string, node: string | undefined): MapSpec {
-  const problems: string[] = [];
+  const problems = new Problems();
   const { inputs, outputs, generates } = spec;
 
   const inputNames = new Set<string>();
   for (const array of inputs) {
     if (inputNames.has(array.name)) {
-      problems.push(`input "${array.name}" is listed twice; list it once with all its axes`);
+      problems.add(
+        () => `input "${clip(array.name)}" is listed twice; list it once with all its axes`,
+      );
     }
     inputNames.add(array.name);
     repeatedAxes(array, problems);
@@ -247,18 +286,20 @@ function checked(spec: MapSpec, text: string, node: string | undefined): MapSpec
   const outputNames = new Set<string>();
   for (const array of outputs) {
     if (outputNames.has(array.name)) {
-      problems.push(`output "${array.name}" is listed twice; list each output once`);
+      problems.add(() => `output "${clip(array.name)}" is listed twice; list each output once`);
     }
     outputNames.add(array.name);
     if (inputNames.has(array.name)) {
-      problems.push(
-        `"${array.name}" is both an input and an output; a function cannot read its own ` +
+      problems.add(
+        () =>
+          `"${clip(array.name)}" is both an input and an output; a function cannot read its own ` +
           "output, so rename the output",
       );
     }
     if (array.axes.includes(null)) {
-      problems.push(
-        `output "${array.name}" has ":" as an axis, but outputs must name every axis; ` +
+      problems.add(
+        () =>
+          `output "${clip(array.name)}" has ":" as an axis, but outputs must name every axis; ` +
           "write an axis name in its place",
       );
     }
@@ -266,15 +307,15 @@ function checked(spec: MapSpec, text: string, node: string | undefined): MapSpec
   }
 
   const first = outputs[0];
-  const firstText = first ? formatArray(first) : "";
   const outputAxisSet = new Set<string>();
   for (const array of outputs) {
     for (const axis of array.axes) if (axis !== null) outputAxisSet.add(axis);
     if (first && array !== first && !sameAxes(array.axes, first.axes)) {
-      problems.push(
-        `outputs "${firstText}" and "${formatArray(array)}" have different axes; all outputs ` +
-          "of one function share the same axes in the same order, so write " +
-          `"${formatArray({ name: array.name, axes: first.axes })}"`,
+      problems.add(
+        () =>
+          `outputs "${shownArray(first)}" and "${shownArray(array)}" have different axes; all ` +
+          "outputs of one function share the same axes in the same order, so write " +
+          `"${shownArray({ name: array.name, axes: first.axes })}"`,
       );
     }
   }
@@ -285,24 +326,28 @@ function checked(spec: MapSpec, text: string, node: string | undefined): MapSpec
       if (axis === null) continue;
       inputAxisSet.add(axis);
       if (!outputAxisSet.has(axis)) {
-        const reduced = formatArray({
-          name: array.name,
-          axes: array.axes.map((a) => (a === axis ? null : a)),
+        problems.add(() => {
+          const reduced = shownArray({
+            name: array.name,
+            axes: array.axes.map((a) => (a === axis ? null : a)),
+          });
+          return (
+            `input "${clip(array.name)}" has axis "${clip(axis)}", which no output has; write ` +
+            `":" for it ("${reduced}") to pass the whole axis to the function (a reduction), ` +
+            `or add "${clip(axis)}" to the outputs`
+          );
         });
-        problems.push(
-          `input "${array.name}" has axis "${axis}", which no output has; write ":" for it ` +
-            `("${reduced}") to pass the whole axis to the function (a reduction), or add ` +
-            `"${axis}" to the outputs`,
-        );
       }
     }
   }
 
   if (generates) {
     if (outputAxisSet.size === 0) {
-      problems.push(
-        `a generator ("... -> ${firstText}") must give its outputs at least one axis, along ` +
-          `which its single call returns an array; write "... -> ${first?.name ?? "x"}[i]"`,
+      const name = first ? clip(first.name) : "x";
+      problems.add(
+        () =>
+          `a generator ("... -> ${first ? shownArray(first) : ""}") must give its outputs at ` +
+          `least one axis, along which its single call returns an array; write "... -> ${name}[i]"`,
       );
     }
   } else {
@@ -314,29 +359,24 @@ function checked(spec: MapSpec, text: string, node: string | undefined): MapSpec
         if (axis === null) continue;
         if (!inputAxisSet.has(axis)) internal ??= axis;
         else if (internal !== undefined) {
-          const mapped = array.axes.filter((a) => a !== null && inputAxisSet.has(a));
-          const created = array.axes.filter((a) => a !== null && !inputAxisSet.has(a));
-          problems.push(
-            `output "${array.name}" has axis "${internal}", which no input has (an internal ` +
-              `axis, along which each call returns an array), before axis "${axis}", which an ` +
-              "input maps; internal axes come after the mapped ones, so write " +
-              `"${formatArray({ name: array.name, axes: [...mapped, ...created] })}"`,
-          );
+          const before = internal;
+          problems.add(() => {
+            const mapped = array.axes.filter((a) => a !== null && inputAxisSet.has(a));
+            const created = array.axes.filter((a) => a !== null && !inputAxisSet.has(a));
+            return (
+              `output "${clip(array.name)}" has axis "${clip(before)}", which no input has (an ` +
+              `internal axis, along which each call returns an array), before axis ` +
+              `"${clip(axis)}", which an input maps; internal axes come after the mapped ones, ` +
+              `so write "${shownArray({ name: array.name, axes: [...mapped, ...created] })}"`
+            );
+          });
           break;
         }
       }
     }
   }
 
-  if (problems.length === 1) {
-    throw new MapSpecError(`${describe(text, node)}: ${problems[0]}.`, node);
-  }
-  if (problems.length > 1) {
-    throw new MapSpecError(
-      `${describe(text, node)} has ${problems.length} problems:\n- ${problems.join(".\n- ")}.`,
-      node,
-    );
-  }
+  problems.throwIfAny(text, node);
   return Object.freeze({
     inputs: Object.freeze(inputs.map(frozenArray)),
     outputs: Object.freeze(outputs.map(frozenArray)),
@@ -348,14 +388,16 @@ function frozenArray(array: ArraySpec): ArraySpec {
   return Object.freeze({ name: array.name, axes: Object.freeze([...array.axes]) });
 }
 
-function repeatedAxes(array: ArraySpec, problems: string[]): void {
+function repeatedAxes(array: ArraySpec, problems: Problems): void {
   const seen = new Set<string>();
   const reported = new Set<string>();
   for (const axis of array.axes) {
     if (axis === null) continue;
     if (seen.has(axis) && !reported.has(axis)) {
-      problems.push(
-        `"${array.name}" uses axis "${axis}" twice; give each axis of an array its own name`,
+      problems.add(
+        () =>
+          `"${clip(array.name)}" uses axis "${clip(axis)}" twice; give each axis of an array ` +
+          "its own name",
       );
       reported.add(axis);
     }
@@ -506,7 +548,7 @@ class Scanner {
       if (char === "]") {
         this.#fail(
           axes.length === 0
-            ? `empty brackets; write "${name}" without brackets for a 0-D array`
+            ? `empty brackets; write "${clip(name)}" without brackets for a 0-D array`
             : 'empty axis after ","; write an axis name or ":", or remove the ","',
         );
       }
@@ -544,7 +586,8 @@ class Scanner {
     }
     this.#skipSpace();
     if (this.#peek() === "[") {
-      this.#fail(`one pair of brackets per array; write "${name}[a, b]", not "${name}[a][b]"`);
+      const shown = clip(name);
+      this.#fail(`one pair of brackets per array; write "${shown}[a, b]", not "${shown}[a][b]"`);
     }
     return { name, axes };
   }
