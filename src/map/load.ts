@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { stackInternal } from "./internal-axes.ts";
 import { MISSING } from "./missing.ts";
 import { NdArray } from "./ndarray.ts";
@@ -16,6 +17,7 @@ export interface LoadOptions {
  *
  * @param output - The output's name.
  * @throws TypeError when the folder is not a run folder or has no such output.
+ * @throws {@link RunFolderCorruptError} when run.json or a stored element cannot be read.
  */
 export async function loadOutputs(output: string, options: LoadOptions): Promise<unknown> {
   const record = readRunRecord(options.runFolder);
@@ -43,12 +45,19 @@ export async function loadOutputs(output: string, options: LoadOptions): Promise
   return new NdArray(store.shape, info.dims, store.values());
 }
 
-/** Reads every output of a run folder, by name; see {@link loadOutputs}. */
+/**
+ * Reads every output of a run folder, by name; see {@link loadOutputs}. An output kept in
+ * memory only, or not reached before the run stopped, is MISSING.
+ *
+ * @throws {@link RunFolderCorruptError} when a stored output cannot be read: a corrupt output
+ *   is reported, never taken for one that was not computed.
+ */
 export async function loadAll(options: LoadOptions): Promise<Record<string, unknown>> {
   const record = readRunRecord(options.runFolder);
   const out: Record<string, unknown> = {};
-  for (const name of Object.keys(record.outputs)) {
-    out[name] = await loadOutputs(name, options).catch(() => MISSING);
+  for (const [name, info] of Object.entries(record.outputs)) {
+    const stored = info.storage !== "memory" && existsSync(outputFolder(options.runFolder, name));
+    out[name] = stored ? await loadOutputs(name, options) : MISSING;
   }
   return out;
 }

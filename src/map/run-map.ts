@@ -9,6 +9,7 @@ import {
   PipelineDefinitionError,
   RedisConnectionError,
   ShapeMismatchError,
+  ShapeTooLargeError,
   UndeclaredPipelineError,
   UnusedInputError,
   ValidationError,
@@ -33,6 +34,7 @@ import { NdArray, product, unravelIndex } from "./ndarray.ts";
 import { progressBars } from "./progress.ts";
 import { createMapResults, type MapResults, RESERVED_RESULT_NAMES } from "./results.ts";
 import { type OutputRecord, openRunFolder, outputFolder, type RunFolder } from "./run-folder.ts";
+import { maxElements } from "./storage/memory.ts";
 import { createStore } from "./storage/open.ts";
 import type { OutputStore, StorageKind } from "./storage/types.ts";
 import { isSweep } from "./sweep.ts";
@@ -145,6 +147,7 @@ export async function runMap(
   }
   run.checkInputs(options.allowUnused ?? pipeline.options.allowUnused ?? false);
   run.fixInputAxes(layout.dims);
+  run.checkSizes();
 
   const outputs: Record<string, OutputRecord> = {};
   for (const node of layout.nodes) {
@@ -172,7 +175,7 @@ export async function runMap(
     }
   }
   const folder = options.runFolder
-    ? openRunFolder(options.runFolder, {
+    ? await openRunFolder(options.runFolder, {
         pipelineName: pipeline.name,
         functions: pipeline.sortedFunctions,
         inputs,
@@ -207,6 +210,7 @@ export async function runMap(
   } finally {
     bars?.stop();
     await run.closeExecutors();
+    await folder?.close();
   }
   return createMapResults(run.results(), run.snapshots, folder?.path, run.values);
 }
@@ -221,6 +225,13 @@ function storageOf(options: MapOptions): StorageKind {
       "storage",
       `Expected \`storage\` to be one of ${STORAGE_KINDS.map((k) => `"${k}"`).join(", ")}, got ` +
         `${JSON.stringify(storage)}.`,
+    );
+  }
+  if (options.resume === true && options.overwrite === true) {
+    throw new InvalidOptionError(
+      "overwrite",
+      "Pass either { resume: true } (keep the run folder's results and compute the rest) or " +
+        "{ overwrite: true } (delete them and start over), not both.",
     );
   }
   if (storage !== "memory" && !options.runFolder) {
@@ -372,6 +383,25 @@ class SweepRun {
         Object.fromEntries(missing),
         "",
       );
+    }
+  }
+
+  /**
+   * Refuses, before any function runs, an output whose known axes already hold more elements
+   * than a run can keep (a store checks again once generated axes are known).
+   *
+   * @throws {@link ShapeTooLargeError} naming the output and its axes.
+   */
+  checkSizes(): void {
+    const limit = maxElements();
+    for (const node of this.nodes) {
+      const lengths = node.outputDims.map((d) => this.axisLengths.get(d));
+      const known = lengths.filter((n) => n !== undefined);
+      if (known.reduce((a, b) => a * b, 1) <= limit) continue;
+      const axes = Object.fromEntries(
+        node.outputDims.flatMap((d, k) => (lengths[k] === undefined ? [] : [[d, lengths[k]]])),
+      );
+      throw new ShapeTooLargeError(node.func.outputs[0]!, axes, limit);
     }
   }
 
@@ -800,6 +830,15 @@ function track(inflight: Set<Promise<void>>, work: Promise<void>): void {
   inflight.add(tracked);
 }
 
+/**
+ * How long the element loop runs synchronous calls before it lets the event loop turn (timers,
+ * an abort, pending writes), and the most elements it runs between two reads of the clock.
+ */
+const SLICE_MS = 20;
+const MAX_CHECK_STRIDE = 64;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Cache lookups awaited at once when the store answers asynchronously (Redis). */
 const LOOKUPS_IN_FLIGHT = 256;
 
@@ -814,6 +853,8 @@ class ElementLoop {
   readonly #size: number;
   readonly #pending: Promise<unknown>[] = [];
   #stopped: unknown;
+  /** Set when a visit stopped because its time slice ran out (see SLICE_MS). */
+  #sliceEnded = false;
   #done = 0;
   #failed = 0;
   /** With a cache: elements it answered, and the keys of the others, to save their results. */
@@ -884,6 +925,10 @@ class ElementLoop {
     const values = new Array<unknown>(sources.length);
     const signal = this.#run.options.signal;
     const resumed = this.#run.folder?.resumed === true;
+    let lastCheck = performance.now();
+    const sliceEnd = lastCheck + SLICE_MS;
+    let stride = 1;
+    let countdown = 1;
     for (let e = from; e < this.#size; e++) {
       if (e > from) {
         for (let d = ndim - 1; d >= 0; d--) {
@@ -892,6 +937,19 @@ class ElementLoop {
         }
       }
       if (signal?.aborted || this.#stopped !== undefined) return -1;
+      // Synchronous functions would otherwise hold the event loop for the whole map: no abort
+      // could land and no async write (zarr) could reach the disk until the end.
+      if (--countdown <= 0) {
+        const now = performance.now();
+        if (now > sliceEnd && e > from) {
+          this.#sliceEnded = true;
+          return e;
+        }
+        // Fast elements read the clock every few dozen, slow ones after each.
+        stride = now - lastCheck < 0.25 ? Math.min(stride * 2, MAX_CHECK_STRIDE) : 1;
+        countdown = stride;
+        lastCheck = now;
+      }
       if (resumed && this.#isStored(e)) continue;
       if (this.#cache && this.#cached.has(e)) continue;
       let masked = false;
@@ -928,7 +986,11 @@ class ElementLoop {
     let next = 0;
     while (next >= 0) {
       next = this.#forEachElement(next, visit);
-      if (next >= 0) await Promise.race(inflight);
+      if (next < 0) break;
+      if (this.#sliceEnded) {
+        this.#sliceEnded = false;
+        await yieldToEventLoop();
+      } else await Promise.race(inflight);
     }
   }
 

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { deserialize, serialize } from "node:v8";
-import { RunFolderMismatchError, StorageValueError } from "../../errors.ts";
+import { RunFolderCorruptError, RunFolderMismatchError, StorageValueError } from "../../errors.ts";
 import { MemoryStore } from "./memory.ts";
 import type { OutputStore, StoreOptions } from "./types.ts";
 
@@ -125,7 +125,8 @@ export function temporaryPath(path: string): string {
  *
  * @param folder - The store's folder.
  * @returns The meta, or undefined when the folder has no `meta.json`.
- * @throws Error when `meta.json` exists but is not a pipeweave store description.
+ * @throws {@link RunFolderCorruptError} when `meta.json` exists but is not a pipeweave store
+ *   description.
  */
 export function readStoreMeta(folder: string): StoreMeta | undefined {
   const path = join(folder, META_FILE);
@@ -140,15 +141,14 @@ export function readStoreMeta(folder: string): StoreMeta | undefined {
   try {
     meta = JSON.parse(text);
   } catch (cause) {
-    throw new Error(`"${path}" is not valid JSON; restore it or delete the store's folder.`, {
-      cause,
-    });
+    throw corruptStoreError(folder, path, "the store's description is not valid JSON", cause);
   }
   if (!isStoreMeta(meta)) {
-    throw new Error(
-      `"${path}" does not describe a pipeweave store: expected { kind: "file" | "zarr", ` +
-        `shape: number[], dims: string[] }, got ${text.slice(0, 200)}. Restore it or delete ` +
-        "the store's folder.",
+    throw corruptStoreError(
+      folder,
+      path,
+      'it does not describe a pipeweave store (expected { kind: "file" | "zarr", shape: ' +
+        `number[], dims: string[] }, got ${JSON.stringify(text.slice(0, 120))})`,
     );
   }
   return meta;
@@ -210,12 +210,32 @@ function readElement(path: string, output: string): unknown {
   try {
     return deserialize(readFileSync(path));
   } catch (cause) {
-    throw new Error(
-      `Cannot read element "${path}" of output "${output}": ${describeError(cause)}. ` +
-        "Delete the file to compute the element again.",
-      { cause },
+    throw corruptStoreError(
+      dirname(path),
+      path,
+      `element file of output "${output}" cannot be read (${describeError(cause)})`,
+      cause,
     );
   }
+}
+
+/**
+ * The error for a corrupt file of a store. A store's folder sits at
+ * `<runFolder>/outputs/<output>`, so the run folder is two levels up.
+ *
+ * @param folder - The store's folder.
+ * @param path - The corrupt file.
+ * @param reason - What is wrong with it.
+ * @param cause - The underlying error.
+ * @returns A {@link RunFolderCorruptError} naming the run folder and the file.
+ */
+export function corruptStoreError(
+  folder: string,
+  path: string,
+  reason: string,
+  cause?: unknown,
+): RunFolderCorruptError {
+  return new RunFolderCorruptError(resolve(folder, "..", ".."), path, reason, cause);
 }
 
 function isStoreMeta(value: unknown): value is StoreMeta {

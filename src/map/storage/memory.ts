@@ -1,3 +1,5 @@
+import { getHeapStatistics } from "node:v8";
+import { ShapeTooLargeError } from "../../errors.ts";
 import { MISSING } from "../missing.ts";
 import type { OutputStore, StorageKind, StoreOptions } from "./types.ts";
 
@@ -144,6 +146,13 @@ function checkShape(options: StoreOptions): number {
     }
     size *= length;
   }
+  if (size > maxElements()) {
+    throw new ShapeTooLargeError(
+      output,
+      Object.fromEntries(shape.map((n, k) => [dims[k] ?? `axis ${k}`, n])),
+      maxElements(),
+    );
+  }
   if (dims.length !== shape.length) {
     throw new TypeError(
       `Expected one name in \`dims\` per axis of output "${output}" (shape ` +
@@ -151,4 +160,16 @@ function checkShape(options: StoreOptions): number {
     );
   }
   return size;
+}
+
+/**
+ * The most elements one output may have. Every store keeps its elements in one array in
+ * memory (file and zarr persist them too), at about 32 bytes per element counting a boxed
+ * number and the copies a run makes, so a shape past this would die of heap exhaustion after
+ * minutes of work, or throw a bare RangeError past 2^32 - 1.
+ *
+ * @returns A 32nd of the heap limit in bytes, at most 2^32 - 1.
+ */
+export function maxElements(): number {
+  return Math.min(2 ** 32 - 1, Math.floor(getHeapStatistics().heap_size_limit / 32));
 }

@@ -50,7 +50,8 @@ export function createStore(
  *
  * @param folder - One output's folder inside a run folder.
  * @returns The file or zarr store, holding every element on disk.
- * @throws Error when the folder has no valid `meta.json` (it is not a pipeweave store).
+ * @throws Error when the folder has no `meta.json` (it is not a pipeweave store).
+ * @throws {@link RunFolderCorruptError} when `meta.json`, an element file or a chunk is corrupt.
  * @example
  * ```ts
  * const store = await loadStore("runs/demo/c");

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node
 import { dirname, join } from "node:path";
 import * as zarr from "zarrita";
 import { RunFolderMismatchError, StorageValueError } from "../../errors.ts";
-import { isNotFound, openStoreMeta, writeFileAtomicSync } from "./file.ts";
+import { corruptStoreError, isNotFound, openStoreMeta, writeFileAtomicSync } from "./file.ts";
 import { MemoryStore } from "./memory.ts";
 import type { OutputStore, StoreOptions } from "./types.ts";
 
@@ -99,7 +99,23 @@ class ZarrStore extends MemoryStore {
     const strides = rowMajorStrides(this.shape);
     await Promise.all(
       chunks.map(async (coords) => {
-        const { data } = await array.getChunk(coords);
+        const { data } = await array.getChunk(coords).catch((cause: unknown) => {
+          throw corruptStoreError(
+            this.#folder,
+            this.#chunkPath(coords),
+            `chunk of output "${this.output}" cannot be decoded (${String(cause)})`,
+            cause,
+          );
+        });
+        // A truncated chunk decodes to no element at all; it must not count as stored.
+        if ((data as { readonly length: number }).length !== 1) {
+          throw corruptStoreError(
+            this.#folder,
+            this.#chunkPath(coords),
+            `chunk of output "${this.output}" holds ${(data as { readonly length: number }).length} ` +
+              `elements of ${array.dtype}, expected 1 (a truncated or foreign file)`,
+          );
+        }
         let index = 0;
         for (let axis = 0; axis < coords.length; axis++) {
           index += coords[axis]! * strides[axis]!;
@@ -190,6 +206,10 @@ class ZarrStore extends MemoryStore {
         );
       }
     }
+  }
+
+  #chunkPath(coords: readonly number[]): string {
+    return join(this.#folder, "c", ...coords.map(String));
   }
 
   #create(dtype: CreatedDataType): Promise<ZarrArray> {
