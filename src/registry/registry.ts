@@ -1,17 +1,27 @@
 import { randomBytes } from "node:crypto";
 import {
-  existsSync,
+  closeSync,
+  fsyncSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
-  writeFileSync,
+  statSync,
+  writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
-import { PipeweaveError, RegistryConflictError, RegistryValueError } from "../errors.ts";
+import { setOwn } from "../_internal/own.ts";
+import {
+  PipeweaveError,
+  RegistryConflictError,
+  RegistryCorruptError,
+  RegistryValueError,
+} from "../errors.ts";
 import type { RunListener } from "../graph/events.ts";
+import { unstorable } from "./storable.ts";
 
 /** Options of a pipeline's persistent registry. */
 export interface RegistryOptions {
@@ -45,6 +55,51 @@ export interface Registry {
 
 const SUFFIX = ".v8";
 
+/**
+ * The file name (without suffix) of an output. A leading dot is encoded too: files starting
+ * with one are temporary files, never entries.
+ */
+const encodeName = (name: string): string => encodeURIComponent(name).replace(/^\./, "%2E");
+
+/**
+ * The output a file name holds, or undefined when the file is not an entry: not `*.v8`, a
+ * temporary file, or a name that is not how {@link encodeName} writes one (`100%.v8`,
+ * `my notes.v8`). Such files are ignored, so a stray file never breaks opening the registry.
+ */
+function entryName(file: string): string | undefined {
+  if (!file.endsWith(SUFFIX) || file.startsWith(".")) return undefined;
+  const base = file.slice(0, -SUFFIX.length);
+  let name: string;
+  try {
+    name = decodeURIComponent(base);
+  } catch {
+    return undefined;
+  }
+  return encodeName(name) === base ? name : undefined;
+}
+
+/**
+ * Writes `bytes` to `file` whole or not at all: to a temporary name, flushed to disk, then
+ * renamed into place. A crash or a concurrent process never leaves a half-written entry, and
+ * a power loss does not leave an empty one in place of the old value.
+ */
+function writeAtomically(dir: string, file: string, name: string, bytes: Uint8Array): void {
+  const temp = join(dir, `.${encodeName(name)}.${process.pid}.${randomBytes(6).toString("hex")}`);
+  try {
+    const fd = openSync(temp, "w");
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
 /** The registry behind a pipeline: the listener that stores, and the values runs restore. */
 export interface RegistryStore {
   /** Writes each finished node's outputs. */
@@ -60,7 +115,9 @@ export interface RegistryStore {
  *
  * Each output is one file named after it, written to a temporary name and renamed into
  * place, so a crash or a concurrent process never leaves a half-written entry: readers see
- * the old value or the new one.
+ * the old value or the new one. Files that are not entries are ignored. An entry that cannot
+ * be read is a {@link RegistryCorruptError} when it is read, never taken as absent: a run does
+ * not recompute it and write over what may be the only copy of a result.
  *
  * @throws {@link RegistryConflictError} when a constant's name is also a stored output.
  */
@@ -70,12 +127,35 @@ export function openRegistryStore(
 ): RegistryStore {
   const dir = options.path;
   mkdirSync(dir, { recursive: true });
-  const fileOf = (name: string) => join(dir, encodeURIComponent(name) + SUFFIX);
-  const stored = (): string[] =>
-    readdirSync(dir)
-      .filter((f) => f.endsWith(SUFFIX) && !f.startsWith("."))
-      .map((f) => decodeURIComponent(f.slice(0, -SUFFIX.length)));
-  const read = (name: string): unknown => deserialize(readFileSync(fileOf(name)));
+  const fileOf = (name: string) => join(dir, encodeName(name) + SUFFIX);
+  const stored = (): string[] => {
+    const names: string[] = [];
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const name = entry.isDirectory() ? undefined : entryName(entry.name);
+      if (name !== undefined) names.push(name);
+    }
+    return names;
+  };
+  // A stored value that cannot be read is an error, never a miss: recomputing would overwrite
+  // it, and it may hold what no run can recompute (or a newer Node.js can still read).
+  const read = (name: string): unknown => {
+    const file = fileOf(name);
+    const bytes = readFileSync(file);
+    if (bytes.length === 0) throw new RegistryCorruptError(name, file, "the file is empty");
+    try {
+      return deserialize(bytes);
+    } catch (error) {
+      throw new RegistryCorruptError(
+        name,
+        file,
+        `it is not a whole v8-serialized value (${(error as Error).message.replace(/\.$/, "")})`,
+        error,
+      );
+    }
+  };
+  // A folder named like an entry is not one, as in stored().
+  const isStored = (name: string): boolean =>
+    statSync(fileOf(name), { throwIfNoEntry: false })?.isDirectory() === false;
   const checkConflicts = (names: readonly string[]) => {
     const clash = names.filter((n) => Object.hasOwn(constants, n));
     if (clash.length > 0) throw new RegistryConflictError(clash, dir);
@@ -83,7 +163,7 @@ export function openRegistryStore(
   checkConflicts(stored());
 
   const write = (node: string, name: string, value: unknown) => {
-    const reason = unstorable(value, new Set());
+    const reason = unstorable(value, name);
     let bytes: Buffer;
     try {
       if (reason) throw new Error(reason);
@@ -91,12 +171,7 @@ export function openRegistryStore(
     } catch (error) {
       throw new RegistryValueError(node, name, (error as Error).message);
     }
-    const temp = join(
-      dir,
-      `.${encodeURIComponent(name)}.${process.pid}.${randomBytes(6).toString("hex")}`,
-    );
-    writeFileSync(temp, bytes);
-    renameSync(temp, fileOf(name));
+    writeAtomically(dir, fileOf(name), name, bytes);
   };
 
   return {
@@ -142,23 +217,23 @@ export function openRegistryStore(
         },
         has(name) {
           live();
-          return Object.hasOwn(current, name) || existsSync(fileOf(name));
+          return Object.hasOwn(current, name) || isStored(name);
         },
         get(name) {
           live();
           if (Object.hasOwn(current, name)) return current[name];
-          return existsSync(fileOf(name)) ? read(name) : undefined;
+          return isStored(name) ? read(name) : undefined;
         },
         get placement() {
           live();
           const out: Record<string, Placement> = {};
-          for (const k of Object.keys(current)) out[k] = "memory";
-          for (const k of stored()) out[k] = "disk";
+          for (const k of Object.keys(current)) setOwn(out, k, "memory");
+          for (const k of stored()) setOwn(out, k, "disk");
           return out;
         },
         delete(name) {
           live();
-          if (!existsSync(fileOf(name))) return false;
+          if (!isStored(name)) return false;
           rmSync(fileOf(name));
           return true;
         },
@@ -172,43 +247,4 @@ export function openRegistryStore(
       };
     },
   };
-}
-
-const CLONEABLE: readonly (abstract new (...args: never[]) => unknown)[] = [
-  Date,
-  RegExp,
-  ArrayBuffer,
-  DataView,
-  Error,
-  Boolean,
-  Number,
-  String,
-];
-
-/**
- * Why `value` would not come back as it went in, or undefined. `v8.serialize` accepts class
- * instances but restores them as plain objects; storing one would silently change its type.
- */
-function unstorable(value: unknown, seen: Set<object>): string | undefined {
-  if (typeof value === "function") return `a function (${value.name || "anonymous"})`;
-  if (typeof value === "symbol") return "a symbol";
-  if (value === null || typeof value !== "object" || seen.has(value)) return undefined;
-  seen.add(value);
-  if (ArrayBuffer.isView(value) || CLONEABLE.some((c) => value instanceof c)) return undefined;
-  let children: Iterable<unknown>;
-  if (Array.isArray(value)) children = value;
-  else if (value instanceof Map) children = [...value.keys(), ...value.values()];
-  else if (value instanceof Set) children = value.values();
-  else {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) {
-      return `a ${value.constructor?.name ?? "class"} instance, which would come back as a plain object`;
-    }
-    children = Object.values(value);
-  }
-  for (const child of children) {
-    const reason = unstorable(child, seen);
-    if (reason) return reason;
-  }
-  return undefined;
 }
