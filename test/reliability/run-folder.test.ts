@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   AbortError,
+  InvalidOptionError,
   isMissing,
   loadAll,
   loadOutputs,
@@ -157,6 +158,17 @@ describe("one run folder, one writer", () => {
     const y = (await loadOutputs("y", { runFolder: folder })) as NdArray<number>;
     expect(y.data).toEqual(xs(3000));
   }, 60_000);
+
+  it("refuses resume and overwrite together: one keeps the results, the other deletes them", async () => {
+    const error = await caught(
+      slowPipeline(0).map(
+        { x: xs(2) },
+        { runFolder: join(dir, "run"), resume: true, overwrite: true },
+      ),
+    );
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect((error as InvalidOptionError).option).toBe("overwrite");
+  });
 
   it("lets two maps in one process take turns, never at once", async () => {
     const folder = join(dir, "run");
