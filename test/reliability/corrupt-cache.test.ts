@@ -47,13 +47,19 @@ const entries = (folder: string): string[] =>
     .filter((f) => f.endsWith(".v8"))
     .map((f) => join(folder, f));
 
-/** A cached function that counts its calls, and a pipeline factory on one disk folder. */
+/**
+ * A cached function that counts its calls, and a pipeline factory on one disk folder. The
+ * counter is no input of the result, so a `version` vouches for what the function captures.
+ */
 function counted(folder: string) {
   const calls = { n: 0 };
-  const f = pipefunc({ output: "y", cache: true, name: "grow" }, ({ x }: { x: number }) => {
-    calls.n++;
-    return { x, squares: Array.from({ length: 50 }, (_, i) => i * i * x) };
-  });
+  const f = pipefunc(
+    { output: "y", cache: true, name: "grow", version: 1 },
+    ({ x }: { x: number }) => {
+      calls.n++;
+      return { x, squares: Array.from({ length: 50 }, (_, i) => i * i * x) };
+    },
+  );
   const pipeline = () => new Pipeline([f], { cache: { type: "disk", folder } });
   return { calls, f, pipeline };
 }
