@@ -1,5 +1,6 @@
 import { callElement, isThenable } from "../graph/engine.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
+import { unravelIndex } from "../map/ndarray.ts";
 import { invokerOf } from "./invoke.ts";
 import { type ChunkItem, type ItemResult, serializeError } from "./types.ts";
 
@@ -8,20 +9,23 @@ import { type ChunkItem, type ItemResult, serializeError } from "./types.ts";
  * Shared by every executor.
  *
  * @param validate - Check the function's declared schemas on each item's arguments and result.
+ * @param shape - The function's output shape, to name an element's index in a ValidationError.
  */
 export async function callChunk(
   func: AnyPipeFunc,
   items: readonly ChunkItem[],
   validate = false,
+  shape?: readonly number[],
 ): Promise<ItemResult[]> {
-  const invoke = validate
-    ? (values: readonly unknown[]) => callElement(func, values, [], true, [])
+  const invoke: (values: readonly unknown[], index: number) => unknown = validate
+    ? (values: readonly unknown[], index: number) =>
+        callElement(func, values, [], true, shape ? unravelIndex(shape, index) : [])
     : invokerOf(func);
   const out: ItemResult[] = [];
   for (const item of items) {
     const start = performance.now();
     try {
-      let value = invoke(item.values);
+      let value = invoke(item.values, item.index);
       if (isThenable(value)) value = await value;
       out.push({ index: item.index, ok: true, value, durationMs: performance.now() - start });
     } catch (error) {

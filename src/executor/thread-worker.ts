@@ -3,12 +3,14 @@
  * pipeline, finds the function by its first output (names may repeat; outputs do not) and
  * calls it for every item of the chunk.
  */
+import { UnclonableValueError } from "../errors.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { PipelineReference } from "../map/define.ts";
 import { resolveReference } from "../map/define.ts";
 import { callChunk } from "./call-chunk.ts";
-import { decode, encode } from "./transfer.ts";
-import type { ChunkItem, ItemResult } from "./types.ts";
+import { describeUnclonable, findUnclonable } from "./clone.ts";
+import { decode, packResults, type ThreadReply } from "./transfer.ts";
+import type { ChunkItem } from "./types.ts";
 import { prepareImport } from "./worker-runtime.ts";
 
 /** What the coordinator posts for one chunk. */
@@ -18,6 +20,8 @@ export interface ThreadTask {
   readonly output: string;
   readonly items: readonly ChunkItem[];
   readonly validate: boolean;
+  /** The function's output shape, to name an element's index in a ValidationError. */
+  readonly shape: readonly number[] | undefined;
 }
 
 const functions = new Map<string, AnyPipeFunc>();
@@ -42,9 +46,30 @@ async function functionOf(task: ThreadTask): Promise<AnyPipeFunc> {
 }
 
 /** Runs one chunk. */
-export default async function runTask(task: ThreadTask): Promise<ItemResult[]> {
+export default async function runTask(task: ThreadTask): Promise<ThreadReply> {
   const f = await functionOf(task);
   const items = task.items.map((item) => ({ index: item.index, values: item.values.map(decode) }));
-  const results = await callChunk(f, items, task.validate);
-  return results.map((r) => (r.ok ? { ...r, value: encode(r.value) } : r));
+  const results = await callChunk(f, items, task.validate, task.shape);
+  return packResults(
+    results,
+    (value) =>
+      new UnclonableValueError(
+        f.name,
+        outputOf(f, value),
+        describeUnclonable(value) ?? "a value",
+        "returned",
+      ),
+  );
+}
+
+/**
+ * The output a refused result belongs to: the function's only output, or, for a function with
+ * several, the one whose part of the result (by key or position) holds what refused.
+ */
+function outputOf(f: AnyPipeFunc, value: unknown): string {
+  if (f.outputs.length === 1) return f.outputs[0]!;
+  const first = findUnclonable(value)?.path[0];
+  if (typeof first === "string" && f.outputs.includes(first)) return first;
+  if (typeof first === "number" && first < f.outputs.length) return f.outputs[first]!;
+  return f.outputs.join(", ");
 }

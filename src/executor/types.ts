@@ -20,14 +20,32 @@ export interface Chunk {
   readonly items: readonly ChunkItem[];
   /** Check the function's declared schemas per item (the pipeline's `validate: true`). */
   readonly validate?: boolean;
+  /**
+   * The function's output shape, so an element's linear index can be named per axis (in a
+   * `ValidationError` raised where the element runs).
+   */
+  readonly shape?: readonly number[];
 }
 
-/** An error as plain data, so it crosses thread and process boundaries. */
+/**
+ * An error as plain data, so it crosses thread and process boundaries. Rebuilt by the
+ * executor's caller into what was thrown: the value itself, or an Error of the same built-in or
+ * pipeweave class with the same fields.
+ */
 export interface SerializedError {
   readonly name: string;
   readonly message: string;
   readonly stack: string | undefined;
+  /** The error's `code` when it is a string (the same value is also in `fields`). */
   readonly code: string | undefined;
+  /** Own enumerable fields besides name, message and stack (`code`, `status`, `node`…). */
+  readonly fields?: Readonly<Record<string, unknown>>;
+  /** The error's `cause`, as plain data. */
+  readonly cause?: SerializedError;
+  /** An AggregateError's `errors`, as plain data. */
+  readonly errors?: readonly SerializedError[];
+  /** Set when what was thrown is not an Error (a string, a plain object, `null`): the value. */
+  readonly thrown?: { readonly value: unknown };
 }
 
 /**
@@ -66,25 +84,4 @@ export interface Executor {
   close(): Promise<void>;
 }
 
-/** Turns anything thrown into plain data. */
-export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return {
-      name: error.name,
-      message: error.message,
-      stack: error.stack,
-      code: typeof code === "string" ? code : undefined,
-    };
-  }
-  return { name: "Error", message: String(error), stack: undefined, code: undefined };
-}
-
-/** Rebuilds an `Error` from plain data (the class is not restored; `name` and `code` are). */
-export function deserializeError(data: SerializedError): Error {
-  const error = new Error(data.message);
-  error.name = data.name;
-  if (data.stack) error.stack = data.stack;
-  if (data.code) (error as Error & { code?: string }).code = data.code;
-  return error;
-}
+export { deserializeError, serializeError } from "./error-data.ts";

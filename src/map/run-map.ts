@@ -1087,6 +1087,7 @@ class ElementLoop {
         func: this.#f,
         items: chunkItems,
         validate: this.#run.validate,
+        shape: this.#shape,
       };
       const p = executor.submit(chunk, this.#run.options.signal).then(
         (results) => {

@@ -1,14 +1,20 @@
 /**
  * Entry of each worker thread of a stream stage with `threads: true`: imports the module that
  * declared the handler, keeps one `WorkerState` per handler for the thread's life, and
- * handles one item per task. SKIP and `Err` travel back as tagged outcomes, serialised here so
- * that a result that cannot cross threads fails its item with a clear error instead of
- * crashing the thread; a throw rejects the task and counts as a failed attempt.
+ * handles one item per task. SKIP, `Err` and a throw travel back as tagged outcomes,
+ * serialised here so that a result that cannot cross threads fails its item with an
+ * `UnclonableValueError` instead of crashing the thread. Errors travel as plain data
+ * (`serializeError`), so the stage sees the thrown value with its fields, as it would inline;
+ * a throw counts as a failed attempt.
  */
 
 import { serialize } from "node:v8";
 import type { MessagePort } from "node:worker_threads";
 import { workerData } from "piscina";
+import { UnclonableValueError } from "../errors.ts";
+import { describeKind, describeUnclonable } from "../executor/clone.ts";
+import { serializeError } from "../executor/error-data.ts";
+import type { SerializedError } from "../executor/types.ts";
 import { prepareImport } from "../executor/worker-runtime.ts";
 import { type AnyHandler, type HandlerReference, resolveHandler } from "./define-handler.ts";
 import { isErr, isOkWrapper } from "./result.ts";
@@ -30,7 +36,8 @@ export interface HandlerTask {
 export type HandlerOutcome =
   | { readonly kind: "value"; readonly value: unknown }
   | { readonly kind: "skip" }
-  | { readonly kind: "err"; readonly error: unknown }
+  | { readonly kind: "err"; readonly error: SerializedError }
+  | { readonly kind: "thrown"; readonly error: SerializedError }
   | { readonly kind: "undeclared"; readonly message: string };
 
 /** Shared by every thread of one stage. */
@@ -47,15 +54,21 @@ const signal = new AbortController().signal;
 
 /** Runs one attempt. */
 export default async function runAttempt(task: HandlerTask): Promise<Uint8Array> {
-  const outcome = await attempt(task);
+  let outcome: HandlerOutcome;
+  try {
+    outcome = await attempt(task);
+  } catch (error) {
+    outcome = { kind: "thrown", error: serializeError(error) };
+  }
   try {
     return serialize(outcome);
-  } catch (error) {
-    throw new TypeError(
-      `Stage "${task.stage}": the handler's result cannot be sent back from its thread ` +
-        `(${(error as Error).message}). Return plain data: no functions or symbols, and ` +
-        "class instances arrive as plain objects.",
-    );
+  } catch {
+    // What the handler gave cannot cross: the item fails at once (a retry would give the same
+    // kind of value), naming what refused.
+    const value = outcome.kind === "value" ? outcome.value : outcome;
+    const type = describeUnclonable(value) ?? describeKind(value);
+    const refusal = new UnclonableValueError(task.stage, "result", type, "returned");
+    return serialize({ kind: "err", error: serializeError(refusal) } satisfies HandlerOutcome);
   }
 }
 
@@ -85,6 +98,6 @@ async function attempt(task: HandlerTask): Promise<HandlerOutcome> {
   const value = await entry.handler(task.item as never, entry.state, context);
   if (value === SKIP) return { kind: "skip" };
   if (isOkWrapper(value)) return { kind: "value", value: value.value };
-  if (isErr(value)) return { kind: "err", error: value.error };
+  if (isErr(value)) return { kind: "err", error: serializeError(value.error) };
   return { kind: "value", value };
 }

@@ -1,7 +1,9 @@
 import { deserialize } from "node:v8";
 import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
-import { StageTimeoutError } from "../errors.ts";
+import { StageTimeoutError, UnclonableValueError } from "../errors.ts";
+import { describeKind, describeUnclonable, isDataCloneError } from "../executor/clone.ts";
+import { deserializeError } from "../executor/error-data.ts";
 import { workerExecArgv, workerFile } from "../executor/worker-runtime.ts";
 import { handlerReference } from "./define-handler.ts";
 import type { HandlerOutcome, HandlerTask, HandlerWorkerData } from "./handler-worker.ts";
@@ -54,7 +56,9 @@ export function startThreads(
       case "skip":
         return SKIP;
       case "err":
-        return Err(outcome.error);
+        return Err(deserializeError(outcome.error));
+      case "thrown":
+        throw deserializeError(outcome.error);
       case "undeclared":
         control.fail(new TypeError(outcome.message));
         return SKIP;
@@ -83,7 +87,12 @@ export function startThreads(
     const ref = handlerReference(handler)!;
     return (item, _state, { attempt }) => {
       const task: HandlerTask = { handler: ref, stage: name, item, attempt };
-      return (timeoutMs === undefined ? pool.run(task) : timed(task)).then(settle);
+      return (timeoutMs === undefined ? pool.run(task) : timed(task)).then(settle, (error) => {
+        // The item could not be posted to a thread: it fails at once, naming what refused.
+        if (!isDataCloneError(error)) throw error;
+        const type = describeUnclonable(item) ?? describeKind(item);
+        return Err(new UnclonableValueError(name, "item", type, "received"));
+      });
     };
   };
   const threaded: StageKind =

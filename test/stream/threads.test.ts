@@ -9,6 +9,7 @@ import {
   pool,
   StageTimeoutError,
   stream,
+  UnclonableValueError,
   UndeclaredHandlerError,
 } from "../../src/index.ts";
 import { caught } from "../caught.ts";
@@ -110,11 +111,17 @@ describe("stream: threads", () => {
       .pipe(pool({ threads: true }, unclonable))
       .run();
     expect(summary.ok).toBe(false);
-    const error = summary.ok ? undefined : summary.errors[0]?.error;
-    expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toMatch(
-      /Stage "unclonable": the handler's result cannot be sent back.*could not be cloned.*plain data/,
-    );
+    const failure = summary.ok ? undefined : summary.errors[0];
+    // Not retried: the same handler would return the same kind of value.
+    expect(failure?.attempts).toBe(1);
+    const error = failure?.error as UnclonableValueError;
+    expect(error).toBeInstanceOf(UnclonableValueError);
+    expect([error.node, error.output, error.type]).toEqual([
+      "unclonable",
+      "result",
+      "an object (its .f is a function)",
+    ]);
+    expect(error.message).toMatch(/"unclonable" returned .*cannot cross a thread.*plain data/);
   }, 30_000);
 
   it("stops its threads when the stream is cancelled", async () => {
