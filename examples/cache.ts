@@ -10,7 +10,8 @@ import { Pipeline, pipefunc } from "../src/index.ts";
 
 let fits = 0;
 const fit = pipefunc(
-  { output: "slope", cache: true },
+  // `fits` only counts calls: a version vouches that nothing captured changes the result.
+  { output: "slope", cache: true, version: 1 },
   ({ xs, ys }: { xs: number[]; ys: number[] }) => {
     fits++;
     const n = xs.length;
@@ -43,7 +44,7 @@ console.log(`disk: slope computed ${fits} time(s) in all;`, await reader.cacheSt
 
 // map looks every element up first; only new elements are computed.
 const scale = pipefunc(
-  { output: "y", mapspec: "x[i] -> y[i]", cache: true },
+  { output: "y", mapspec: "x[i] -> y[i]", cache: true, version: 1 },
   ({ x }: { x: number }) => {
     fits++;
     return x * 10;
@@ -62,5 +63,16 @@ const fixedScale = pipefunc(
 );
 const changed = await new Pipeline([fixedScale], { cache }).map({ x: [1, 2] }, { progress: false });
 console.log(`changed function: ${changed.y.array.values().join(" ")}`);
+
+// A value the function reads from outside itself is part of its identity once declared:
+// the same source with another `factor` is another function, never served the old results.
+const scaledBy = (factor: number) =>
+  pipefunc(
+    { output: "z", name: "scaledBy", cache: true, captures: { factor } },
+    ({ x }: { x: number }) => x * factor,
+  );
+const byTwo = await new Pipeline([scaledBy(2)], { cache }).run("z", { x: 1 });
+const byThree = await new Pipeline([scaledBy(3)], { cache }).run("z", { x: 1 });
+console.log(`captured factor: ${byTwo} then ${byThree}`);
 
 rmSync(folder, { recursive: true, force: true });

@@ -20,7 +20,13 @@ function settlingTime(zeta: number, omega: number, dt: number, tMax: number): nu
 }
 
 const settle = pipefunc(
-  { output: "settle", mapspec: "zeta[i], omega[j] -> settle[i, j]" },
+  // The function calls a helper from outside itself: declared, it is part of the function's
+  // identity, so a run folder written with another settlingTime will not resume.
+  {
+    output: "settle",
+    mapspec: "zeta[i], omega[j] -> settle[i, j]",
+    captures: { settlingTime },
+  },
   ({
     zeta,
     omega,

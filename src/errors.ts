@@ -836,9 +836,9 @@ export class UndeclaredCaptureError extends PipeweaveError {
       "E_UNDECLARED_CAPTURE",
       `Node "${node}" reads ${list} from outside the function, and ${why}, so a change to ` +
         `${names.length === 1 ? "that value" : "those values"} would return stale results. ` +
-        `Declare ${names.length === 1 ? "it" : "them"}: pipefunc(f, { captures: { ${shown.join(", ")} } }) ` +
-        'hashes the values into the key, or pipefunc(f, { version: "2" }) names a version you ' +
-        "change when they change.",
+        `Declare ${names.length === 1 ? "it" : "them"} in the function's options (pipefunc or Node): ` +
+        `captures: { ${shown.join(", ")} } hashes the values into its identity, or ` +
+        'version: "2" names a version you change when they change.',
     );
     this.name = "UndeclaredCaptureError";
     this.node = node;

@@ -4,7 +4,9 @@
  * stable form (functions, symbols, class instances) are refused with the argument's path.
  */
 import { createHash } from "node:crypto";
-import { CacheKeyError } from "../errors.ts";
+import { CacheKeyError, InvalidOptionError } from "../errors.ts";
+import { checkCaptures } from "../graph/captures.ts";
+import { PARTIAL_TARGET, type PartialTarget } from "../graph/named-partial.ts";
 import { sourceText } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { NdArray } from "../map/ndarray.ts";
@@ -44,7 +46,7 @@ function describe(value: unknown): string {
  *
  * @throws Unhashable naming the path of the first value without one.
  */
-function stableForm(value: unknown, path: Path, seen: Set<object>): string {
+function stableForm(value: unknown, path: Path, seen: Set<object>, bySource = false): string {
   switch (typeof value) {
     case "undefined":
       return "u";
@@ -57,6 +59,8 @@ function stableForm(value: unknown, path: Path, seen: Set<object>): string {
     case "string":
       return JSON.stringify(value);
     case "function":
+      if (bySource) return functionForm(value, path);
+      throw new Unhashable(path, describe(value));
     case "symbol":
       throw new Unhashable(path, describe(value));
   }
@@ -65,18 +69,33 @@ function stableForm(value: unknown, path: Path, seen: Set<object>): string {
   if (seen.has(object)) throw new Unhashable(path, "a value that contains itself");
   seen.add(object);
   try {
-    return objectForm(object, path, seen);
+    return objectForm(object, path, seen, bySource);
   } finally {
     seen.delete(object);
   }
 }
 
-function objectForm(value: object, path: Path, seen: Set<object>): string {
+/**
+ * A function identified by its source text (a captured helper). A bound function prints as
+ * native code without its target, so it has no form.
+ */
+function functionForm(fn: Function, path: Path): string {
+  const source = Function.prototype.toString.call(fn);
+  if (/^function\s*\(\)\s*\{\s*\[native code\]\s*\}$/.test(source)) {
+    throw new Unhashable(
+      path,
+      `a bound or native function (${fn.name || "anonymous"}) whose source does not identify it`,
+    );
+  }
+  return `F${digest(source)}`;
+}
+
+function objectForm(value: object, path: Path, seen: Set<object>, bySource: boolean): string {
   if (Array.isArray(value)) {
     let out = "[";
     for (let i = 0; i < value.length; i++) {
       path.push(`[${i}]`);
-      out += (i > 0 ? "," : "") + stableForm(value[i], path, seen);
+      out += (i > 0 ? "," : "") + stableForm(value[i], path, seen, bySource);
       path.pop();
     }
     return `${out}]`;
@@ -89,13 +108,13 @@ function objectForm(value: object, path: Path, seen: Set<object>): string {
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]!;
       path.push(`.${k}`);
-      out += `${i > 0 ? "," : ""}${JSON.stringify(k)}:${stableForm(record[k], path, seen)}`;
+      out += `${i > 0 ? "," : ""}${JSON.stringify(k)}:${stableForm(record[k], path, seen, bySource)}`;
       path.pop();
     }
     return `${out}}`;
   }
   if (value instanceof NdArray) {
-    return `A${JSON.stringify(value.shape)}${JSON.stringify(value.dims)}${stableForm(value.data, path, seen)}`;
+    return `A${JSON.stringify(value.shape)}${JSON.stringify(value.dims)}${stableForm(value.data, path, seen, bySource)}`;
   }
   if (value instanceof Date)
     return `D${Number.isNaN(value.getTime()) ? "NaN" : value.toISOString()}`;
@@ -103,14 +122,14 @@ function objectForm(value: object, path: Path, seen: Set<object>): string {
   if (value instanceof Map) {
     path.push("<entry>");
     const entries = [...value].map(
-      ([k, v]) => `${stableForm(k, path, seen)}=>${stableForm(v, path, seen)}`,
+      ([k, v]) => `${stableForm(k, path, seen, bySource)}=>${stableForm(v, path, seen, bySource)}`,
     );
     path.pop();
     return `M{${entries.sort().join(",")}}`;
   }
   if (value instanceof Set) {
     path.push("<item>");
-    const items = [...value].map((v) => stableForm(v, path, seen));
+    const items = [...value].map((v) => stableForm(v, path, seen, bySource));
     path.pop();
     return `S{${items.sort().join(",")}}`;
   }
@@ -123,7 +142,7 @@ function objectForm(value: object, path: Path, seen: Set<object>): string {
   }
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === "function") {
-    return `J${value.constructor.name}${stableForm(toJSON.call(value), path, seen)}`;
+    return `J${value.constructor.name}${stableForm(toJSON.call(value), path, seen, bySource)}`;
   }
   throw new Unhashable(path, describe(value));
 }
@@ -166,23 +185,82 @@ export function stableHash(value: unknown): string | undefined {
   }
 }
 
+/**
+ * What a function's identity holds beyond its source, bound values and defaults: its
+ * `version`, the hash of its `captures` (a function value hashed by its source text), the
+ * values a namedPartial binds, and for a nested function the same of every inner function,
+ * with its bound values and defaults. Empty for a function with none of these, so such a
+ * function keeps the identity it had before captures could be declared.
+ *
+ * @param f - A pipe function.
+ * @throws {@link InvalidOptionError} naming the function and the value that cannot be hashed
+ *   (a class instance without toJSON, a bound function), unless a `version` covers it.
+ */
+export function captureIdentity(f: AnyPipeFunc): string {
+  let out = "";
+  if (f.version !== undefined) out += `v${typeof f.version}:${f.version}`;
+  if (f.captures !== undefined) out += `c${identityHash(f, "captures", f.captures)}`;
+  let fn: Function = f.call.fn;
+  for (;;) {
+    const target = (fn as { [PARTIAL_TARGET]?: PartialTarget })[PARTIAL_TARGET];
+    if (!target) break;
+    out += `p${identityHash(f, `namedPartial "${fn.name}" bound`, target.bound)}`;
+    fn = target.fn;
+  }
+  if (f.call.parts) {
+    const inner = f.call.parts.map(
+      (p) =>
+        `${captureIdentity(p)}|${identityHash(p, "bound", p.call.bound)}|` +
+        identityHash(p, "defaults", p.defaults),
+    );
+    out += `n[${inner.join(",")}]`;
+  }
+  return out;
+}
+
+/** The hash of a value entering `f`'s identity; `?` for one without a form that `version` covers. */
+function identityHash(f: AnyPipeFunc, option: string, value: unknown): string {
+  try {
+    return digest(stableForm(value, [], new Set(), true)).slice(0, 22);
+  } catch (error) {
+    if (!(error instanceof Unhashable)) throw error;
+    if (f.version !== undefined) return "?";
+    const where = `${option}${error.path}`;
+    throw new InvalidOptionError(
+      option,
+      `Function "${f.name}" cannot be identified for a cache or run folder: \`${where}\` is ` +
+        `${error.what}, which has no stable form to hash. Declare plain data that identifies ` +
+        "it instead (captures: { model: model.id }), or give the function a `version` that " +
+        "you change when the value changes.",
+    );
+  }
+}
+
 const identities = new WeakMap<AnyPipeFunc, string>();
 
 /**
- * A node's identity: its name, outputs, function source text, bound values and defaults.
- * Changing any of them changes every key of the node, so no stale result is ever returned.
+ * A node's identity: its name, outputs, function source text, bound values, defaults and
+ * what it captures ({@link captureIdentity}). Changing any of them changes every key of the
+ * node, so no stale result is ever returned.
  *
+ * @throws {@link UndeclaredCaptureError} when the function reads values from outside itself
+ *   that it does not declare.
  * @throws {@link CacheKeyError} when a bound value or default has no stable form.
+ * @throws {@link InvalidOptionError} when a declared captured value has no stable form.
  */
 export function identityOf(f: AnyPipeFunc): string {
   let identity = identities.get(f);
   if (identity === undefined) {
+    checkCaptures(f, "it is cached");
+    const captured = captureIdentity(f);
     const parts = {
       name: f.name,
       outputs: f.outputs,
       source: sourceText(f),
       bound: f.call.bound,
       defaults: f.defaults,
+      // Only present when there is something, so keys of functions without captures stay.
+      ...(captured === "" ? {} : { captured }),
     };
     let form: string;
     try {

@@ -16,6 +16,19 @@ export type PartialSignature =
   | { readonly kind: "positional"; readonly count: number };
 
 /**
+ * The function a partial wraps and the values it binds, so a partial's identity (for caches
+ * and run folders) is the wrapped function's source, captures and bound values, not the
+ * wrapper's source, which is the same for every partial. @internal
+ */
+export const PARTIAL_TARGET: unique symbol = Symbol("pipeweave.partialTarget");
+
+/** What {@link PARTIAL_TARGET} holds. @internal */
+export interface PartialTarget {
+  readonly fn: Function;
+  readonly bound: Readonly<Record<string, unknown>>;
+}
+
+/**
  * Pre-binds arguments of `func` and names the result (linepipe's
  * `create_named_partial_function`). For a function taking one object of named arguments the
  * bound keys are merged into every call; for a positional function they are matched to its
@@ -89,5 +102,6 @@ export function namedPartial(
   }
   Object.defineProperty(wrapper, "name", { value: name });
   Object.defineProperty(wrapper, PARTIAL_SIGNATURE, { value: signature });
+  Object.defineProperty(wrapper, PARTIAL_TARGET, { value: { fn: func, bound } });
   return wrapper;
 }

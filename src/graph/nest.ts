@@ -27,6 +27,8 @@ type NestedOptions = Pick<
   | "mapspec"
   | "cache"
   | "cacheKey"
+  | "version"
+  | "captures"
   | "profile"
   | "schema"
 >;
@@ -39,6 +41,8 @@ const CHANGEABLE: ReadonlySet<string> = new Set<keyof NestedOptions>([
   "mapspec",
   "cache",
   "cacheKey",
+  "version",
+  "captures",
   "profile",
   "schema",
 ]);
@@ -84,7 +88,8 @@ export function nestFunctions(
       ownDefaults.set(p.graph, p.default);
     }
   }
-  // Identity for caches and run folders: the inner functions, not the wrapper above.
+  // Identity for caches and run folders: the inner functions, not the wrapper above (their
+  // captures and versions enter it through `parts`).
   const source = `nest(${group.map((f) => `${sourceText(f)}|${f.mapspec ?? ""}`).join(",")})`;
   const combined = combineMapspecs(group, nestedName, new Set(args));
 
@@ -113,6 +118,7 @@ export function nestFunctions(
       rawOutputs: outputs,
       outputPicker: undefined,
       source,
+      parts: group,
     };
     return new PipeFunc({
       name: fnName,
@@ -120,6 +126,8 @@ export function nestFunctions(
       mapspec: options.mapspec ?? combined,
       cache: options.cache,
       cacheKey: options.cacheKey,
+      version: options.version,
+      captures: options.captures,
       profile: options.profile,
       schema: options.schema,
       derive: {

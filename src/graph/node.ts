@@ -32,6 +32,18 @@ export interface NodeOptions<
   readonly cache?: boolean;
   /** What identifies a call for the cache (by input name). @defaultValue every input value */
   readonly cacheKey?: (inputs: Readonly<Record<string, unknown>>) => unknown;
+  /**
+   * A label you change when values `func` reads from outside itself change; it enters the
+   * node's identity for caches and run folders (see `PipeFuncOptions.version`).
+   * @defaultValue none
+   */
+  readonly version?: string | number;
+  /**
+   * The values `func` reads from outside itself, by name; hashed into the node's identity
+   * (see `PipeFuncOptions.captures`).
+   * @defaultValue none
+   */
+  readonly captures?: Readonly<Record<string, unknown>>;
   /** Profile calls. @defaultValue false */
   readonly profile?: boolean;
   /** Standard Schemas by input name and for the return value. */
@@ -153,6 +165,8 @@ function buildNodeInit<I extends readonly string[], O extends readonly string[]>
     mapspec: options.mapspec,
     cache: options.cache,
     cacheKey: options.cacheKey,
+    version: options.version,
+    captures: options.captures,
     profile: options.profile,
     schema: options.schema,
     derive: {

@@ -1,9 +1,14 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { boundedList, clip } from "../_internal/bounded-text.ts";
 import { closestNames } from "../_internal/closest.ts";
-import { MapSpecError, PipelineDefinitionError } from "../errors.ts";
+import { InvalidOptionError, MapSpecError, PipelineDefinitionError } from "../errors.ts";
 import { formatMapSpec, type MapSpec, parseMapSpec } from "../map/mapspec.ts";
-import { PARTIAL_SIGNATURE, type PartialSignature } from "./named-partial.ts";
+import {
+  PARTIAL_SIGNATURE,
+  PARTIAL_TARGET,
+  type PartialSignature,
+  type PartialTarget,
+} from "./named-partial.ts";
 import { evaluateLiteral, type ParsedSignature, parseSignature } from "./signature.ts";
 import type { GraphInputs, GraphOutputs } from "./types.ts";
 
@@ -67,10 +72,32 @@ export interface PipeFuncOptions<A = Record<string, unknown>> {
   /**
    * What identifies a call for the cache, when the arguments themselves cannot be hashed
    * (functions, class instances): return plain data instead, such as `model.id`. The node's
-   * identity (name, source, bound values) is always part of the key.
+   * identity (name, source, bound values, `version`, `captures`) is always part of the key,
+   * so what the function captures must still be declared; what `cacheKey` itself reads from
+   * outside is not checked (it only chooses which arguments identify a call).
    * @defaultValue every argument value
    */
   readonly cacheKey?: (args: A) => unknown;
+  /**
+   * A label you change whenever values the function reads from outside itself (module
+   * constants, helpers, closure variables) change. It enters the function's identity, so
+   * a cache or run folder never returns results computed with the old values. With a
+   * `version`, the function's captured names need not be listed in `captures`.
+   * @defaultValue none: a cached function, or one whose results a run folder keeps, must
+   *   declare what it captures in `captures`
+   */
+  readonly version?: string | number;
+  /**
+   * The values the function reads from outside itself, by the name it reads them as:
+   * `({ x }) => x * k` declares `captures: { k }`. Their hash enters the function's identity
+   * (as cache keys hash arguments; a function value by its source text), so another value
+   * is another cache entry and a run folder written with the old one refuses to resume.
+   * A cached function (or one in a run folder) that reads a name it neither declares here
+   * nor covers with `version` is an `UndeclaredCaptureError`; globals (`Math`, `JSON`,
+   * `console`) need no declaring.
+   * @defaultValue none
+   */
+  readonly captures?: Readonly<Record<string, unknown>>;
   /** Record profiling statistics for this function. @defaultValue false */
   readonly profile?: boolean;
   /** Standard Schemas checked when the pipeline runs with `validate: true`. */
@@ -127,11 +154,23 @@ export interface CallSpec {
    * not (a nested function's wrapper); else `fn`'s source is used.
    */
   readonly source?: string;
+  /**
+   * The functions whose code `fn` runs (a nested function's group): their captures and
+   * versions stand for `fn`'s, which only calls them.
+   */
+  readonly parts?: readonly PipeFunc<object, object>[];
 }
 
 /** The text identifying a function's code: what caches and run folders hash. @internal */
 export function sourceText(f: { readonly call: CallSpec }): string {
-  return f.call.source ?? Function.prototype.toString.call(f.call.fn);
+  return f.call.source ?? functionSource(f.call.fn);
+}
+
+/** A function's source; a namedPartial's is the wrapped function's (its wrapper's is shared). */
+function functionSource(fn: Function): string {
+  const target = (fn as { [PARTIAL_TARGET]?: PartialTarget })[PARTIAL_TARGET];
+  if (target) return `namedPartial(${functionSource(target.fn)})`;
+  return Function.prototype.toString.call(fn);
 }
 
 /**
@@ -172,6 +211,10 @@ export class PipeFunc<
   readonly cache: boolean;
   /** What identifies a call for the cache, if not its arguments. */
   readonly cacheKey: ((args: Readonly<Record<string, unknown>>) => unknown) | undefined;
+  /** The label covering what the function captures, if given (see {@link PipeFuncOptions.version}). */
+  readonly version: string | number | undefined;
+  /** The declared captured values, if any (see {@link PipeFuncOptions.captures}). */
+  readonly captures: Readonly<Record<string, unknown>> | undefined;
   /** Whether calls are profiled. */
   readonly profile: boolean;
   /** Declared Standard Schemas. */
@@ -189,6 +232,8 @@ export class PipeFunc<
     readonly mapspec?: string | undefined;
     readonly cache?: boolean | undefined;
     readonly cacheKey?: ((args: never) => unknown) | undefined;
+    readonly version?: string | number | undefined;
+    readonly captures?: Readonly<Record<string, unknown>> | undefined;
     readonly profile?: boolean | undefined;
     readonly schema?: PipeFuncSchema | undefined;
     readonly scope?: string | undefined;
@@ -208,6 +253,9 @@ export class PipeFunc<
       init.mapspec === undefined ? undefined : graphMapSpec(init.name, init.mapspec, init);
     this.cache = init.cache ?? false;
     this.cacheKey = init.cacheKey as PipeFunc["cacheKey"];
+    checkIdentityOptions(init.name, init.version, init.captures);
+    this.version = init.version;
+    this.captures = init.captures;
     this.profile = init.profile ?? false;
     this.schema = init.schema ?? noSchema;
     this.scope = init.scope;
@@ -238,6 +286,31 @@ export class PipeFunc<
    */
   with(options: Partial<PipeFuncOptions>): PipeFunc {
     return this.#derive.with(options);
+  }
+}
+
+/** Rejects a `version` or `captures` of the wrong type, naming the function. */
+function checkIdentityOptions(name: string, version: unknown, captures: unknown): void {
+  if (
+    version !== undefined &&
+    typeof version !== "string" &&
+    (typeof version !== "number" || !Number.isFinite(version))
+  ) {
+    throw new InvalidOptionError(
+      "version",
+      `Function "${name}" has \`version\` ${String(version)} (${typeof version}); expected a ` +
+        'string or a finite number. Pass a label such as version: "2".',
+    );
+  }
+  if (
+    captures !== undefined &&
+    (typeof captures !== "object" || captures === null || Array.isArray(captures))
+  ) {
+    throw new InvalidOptionError(
+      "captures",
+      `Function "${name}" has \`captures\` ${Array.isArray(captures) ? "an array" : String(captures)}; ` +
+        "expected an object of the captured values by name, such as captures: { k }.",
+    );
   }
 }
 
@@ -339,6 +412,8 @@ function buildPipeFunc(options: PipeFuncOptions, fn: Function): PipeFunc {
     mapspec: options.mapspec,
     cache: options.cache,
     cacheKey: options.cacheKey,
+    version: options.version,
+    captures: options.captures,
     profile: options.profile,
     schema: options.schema,
     scope: options.scope,

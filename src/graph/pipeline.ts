@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { closestNames } from "../_internal/closest.ts";
+import { captureIdentity } from "../cache/key.ts";
 import { NodeCache } from "../cache/node-cache.ts";
 import type { CacheOptions } from "../cache/options.ts";
 import type { CacheStats } from "../cache/store.ts";
@@ -19,6 +20,7 @@ import { openRegistryStore, type Registry, type RegistryOptions } from "../regis
 import { toAscii } from "../viz/ascii.ts";
 import { toDot } from "../viz/dot.ts";
 import { toMermaid } from "../viz/mermaid.ts";
+import { checkCaptures } from "./captures.ts";
 import { compile, type Runner } from "./compile.ts";
 import { createEnv } from "./engine.ts";
 import type { RunListener } from "./events.ts";
@@ -178,6 +180,8 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * @throws {@link RegistryConflictError} when a constant is also a stored output, or shares
    *   its name with a function's output.
    * @throws {@link MapSpecError} when mapspecs give one name different axes.
+   * @throws {@link UndeclaredCaptureError} when a cached function reads values from outside
+   *   itself that neither its `captures` nor its `version` declares.
    */
   constructor(functions: Fns & CheckConnections<Fns>, options: PipelineOptions = {}) {
     this.#graph = new Graph(functions as readonly AnyPipeFunc[], options.order ?? "auto");
@@ -210,6 +214,13 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       this.#registry !== undefined || Object.keys(options.constants ?? {}).length > 0;
     if (options.cache || this.#graph.functions.some((f) => f.cache)) {
       this.#cache = new NodeCache(options.cache ?? { type: "lru" });
+      // A cached function that reads values it does not declare, or declares one that cannot
+      // be hashed, fails here, before any work, not at its first call.
+      for (const f of this.#graph.functions) {
+        if (!f.cache) continue;
+        checkCaptures(f, "it is cached");
+        captureIdentity(f);
+      }
     }
   }
 

@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serialize } from "node:v8";
-import { stableHash } from "../cache/key.ts";
+import { captureIdentity, stableHash } from "../cache/key.ts";
 import { RunFolderExistsError, RunFolderMismatchError } from "../errors.ts";
+import { checkCaptures } from "../graph/captures.ts";
 import { sourceText } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { StorageKind } from "./storage/types.ts";
@@ -15,8 +16,8 @@ export interface FunctionRecord {
   readonly outputs: readonly string[];
   readonly mapspec: string | null;
   /**
-   * Hash of the function's source text, bound values and defaults: a changed body or default
-   * is a different run.
+   * Hash of the function's source text, bound values, defaults, version and captured values:
+   * a changed body, default or captured value is a different run.
    */
   readonly code: string;
 }
@@ -70,15 +71,32 @@ export function valueHash(value: unknown): string {
   }
 }
 
-/** How a function is recorded: its names, its mapspec and a hash of its code. */
+/**
+ * How a function is recorded: its names, its mapspec and a hash of its code.
+ *
+ * @throws {@link UndeclaredCaptureError} when the function reads values from outside itself
+ *   that neither its `captures` nor its `version` declares: a resume could not tell them apart.
+ */
 export function functionRecord(f: AnyPipeFunc): FunctionRecord {
   return {
     name: f.name,
     inputs: f.inputs,
     outputs: f.outputs,
     mapspec: f.mapspec ?? null,
-    code: hash(`${sourceText(f)}\n${valueHash(f.call.bound)}\n${valueHash(f.defaults)}`),
+    code: hash(codeText(f)),
   };
+}
+
+/**
+ * What identifies a function's results in a run folder: source, bound values, defaults, and
+ * its version and captured values when it declares them (absent otherwise, so folders
+ * written before captures could be declared still resume).
+ */
+function codeText(f: AnyPipeFunc): string {
+  checkCaptures(f, "its results are kept in the run folder");
+  const captured = captureIdentity(f);
+  const code = `${sourceText(f)}\n${valueHash(f.call.bound)}\n${valueHash(f.defaults)}`;
+  return captured === "" ? code : `${code}\n${captured}`;
 }
 
 /** Path of an output's store inside a run folder. */

@@ -25,13 +25,19 @@ afterAll(() => {
   for (const f of folders) rmSync(f, { recursive: true, force: true });
 });
 
-/** A chain whose first function counts its calls. */
+/**
+ * A chain whose first function counts its calls. The counter is no input of the result, so a
+ * `version` vouches for what the function captures.
+ */
 function counted(options: { cache?: boolean } = { cache: true }) {
   const calls = { c: 0, d: 0 };
-  const fC = pipefunc({ output: "c", ...options }, ({ a, b }: { a: number; b: number }) => {
-    calls.c++;
-    return a + b;
-  });
+  const fC = pipefunc(
+    { output: "c", version: 1, ...options },
+    ({ a, b }: { a: number; b: number }) => {
+      calls.c++;
+      return a + b;
+    },
+  );
   const fD = pipefunc({ output: "d" }, ({ c }: { c: number }) => {
     calls.d++;
     return c * 2;
@@ -58,10 +64,13 @@ describe("cache: lru (the default)", () => {
 
   it("keys by value: object key order does not matter, other values do", async () => {
     let calls = 0;
-    const f = pipefunc({ output: "n", cache: true }, ({ o }: { o: Record<string, unknown> }) => {
-      calls++;
-      return Object.keys(o).length;
-    });
+    const f = pipefunc(
+      { output: "n", cache: true, version: 1 },
+      ({ o }: { o: Record<string, unknown> }) => {
+        calls++;
+        return Object.keys(o).length;
+      },
+    );
     const p = new Pipeline([f]);
     await p.run("n", { o: { x: 1, y: [1, { z: 2, w: 3 }] } });
     await p.run("n", { o: { y: [1, { w: 3, z: 2 }], x: 1 } });
@@ -73,7 +82,7 @@ describe("cache: lru (the default)", () => {
 
   it("caches async results and a result of undefined", async () => {
     let calls = 0;
-    const f = pipefunc({ output: "u", cache: true }, async ({ a }: { a: number }) => {
+    const f = pipefunc({ output: "u", cache: true, version: 1 }, async ({ a }: { a: number }) => {
       calls++;
       return a > 0 ? undefined : a;
     });
@@ -126,7 +135,7 @@ describe("cache: keys that cannot be made", () => {
       name: "keyed",
     });
     const counting = pipefunc(
-      { output: "n", cache: true, cacheKey: ({ m }: { m: Model }) => m.id },
+      { output: "n", cache: true, version: 1, cacheKey: ({ m }: { m: Model }) => m.id },
       ({ m }: { m: Model }) => {
         calls++;
         return m.predict(3);
@@ -224,7 +233,7 @@ describe("cache: hybrid", () => {
   it("evicts cheap, rarely used entries first and keeps costly ones", async () => {
     const cost: Record<number, number> = { 1: 30, 2: 0, 3: 0, 4: 0 };
     let calls = 0;
-    const f = pipefunc({ output: "y", cache: true }, ({ x }: { x: number }) => {
+    const f = pipefunc({ output: "y", cache: true, version: 1 }, ({ x }: { x: number }) => {
       calls++;
       const until = Date.now() + cost[x]!;
       while (Date.now() < until) {}

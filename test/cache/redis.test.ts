@@ -12,7 +12,7 @@ describe.runIf(available)("cache: redis", () => {
   const make = () => {
     const calls = { n: 0 };
     const f = pipefunc(
-      { output: "y", cache: true, mapspec: "x[i] -> y[i]" },
+      { output: "y", cache: true, mapspec: "x[i] -> y[i]", version: 1 },
       async ({ x }: { x: number }) => {
         calls.n++;
         return { x, square: x * x };

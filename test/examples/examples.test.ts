@@ -70,6 +70,7 @@ describe("examples", () => {
     expect(out).toContain("disk: slope computed 2 time(s) in all; { hits: 1, misses: 0, size: 1 }");
     expect(out).toContain("map: 10 20 30 40 with 1 new call(s)");
     expect(out).toContain("changed function: 100 200");
+    expect(out).toContain("captured factor: 2 then 3");
   });
 
   it("sweep.ts (npm run demo) sweeps a small grid on threads into a run folder", async () => {

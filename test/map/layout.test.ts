@@ -67,7 +67,7 @@ describe("internal axes: x[i] -> y[i, j]", () => {
     x * 10,
   ]);
   const rowSum = pipefunc(
-    { output: "s", mapspec: "y[i, :] -> s[i]" },
+    { output: "s", mapspec: "y[i, :] -> s[i]", captures: { sum } },
     ({ y }: { y: NdArray<number> }) => sum(y),
   );
 
