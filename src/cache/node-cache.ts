@@ -1,3 +1,4 @@
+import { setOwn } from "../_internal/own.ts";
 import { RedisConnectionError } from "../errors.ts";
 import { NO_VALUE } from "../executor/invoke.ts";
 import { isThenable } from "../graph/engine.ts";
@@ -40,7 +41,7 @@ export class NodeCache {
     const params = f.call.params;
     for (let i = 0; i < params.length; i++) {
       // An argument left to the function's own default is keyed as absent.
-      if (values[i] !== NO_VALUE) args[params[i]!.arg] = values[i];
+      if (values[i] !== NO_VALUE) setOwn(args, params[i]!.arg, values[i]);
     }
     return callKey(f.name, identityOf(f), f.cacheKey ? { cacheKey: f.cacheKey(args) } : args);
   }

@@ -1,3 +1,4 @@
+import { isInheritedName, literalKey } from "../_internal/own.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 
 /**
@@ -29,18 +30,26 @@ export function invokerOf(f: AnyPipeFunc): Invoker {
     );
     source = `return fn(${args.join(", ")});`;
   } else if (!anyOmittable) {
-    const props = call.params.map((p, i) => `${JSON.stringify(p.arg)}: v[${i}]`);
-    for (const k of boundKeys) props.push(`${JSON.stringify(k)}: bound[${JSON.stringify(k)}]`);
+    const props = call.params.map((p, i) => `${literalKey(p.arg)}: v[${i}]`);
+    for (const k of boundKeys) props.push(`${literalKey(k)}: bound[${JSON.stringify(k)}]`);
     source = `return fn({ ${props.join(", ")} });`;
   } else {
     // Some argument may be left to the function's own default: build the object by key.
+    // `__proto__` is defined, not assigned (assigning sets the prototype), and a name every
+    // object inherits is passed as undefined, so the pattern's default applies.
+    const set = (k: string, value: string) =>
+      k === "__proto__"
+        ? `Object.defineProperty(a, "__proto__", { value: ${value}, writable: true, enumerable: true, configurable: true });`
+        : `a[${JSON.stringify(k)}] = ${value};`;
     const lines = ["const a = {};"];
     call.params.forEach((p, i) => {
-      lines.push(`if (v[${i}] !== NO_VALUE) a[${JSON.stringify(p.arg)}] = v[${i}];`);
+      const value = isInheritedName(p.arg)
+        ? `(v[${i}] === NO_VALUE ? undefined : v[${i}])`
+        : `v[${i}]`;
+      const assign = set(p.arg, value);
+      lines.push(isInheritedName(p.arg) ? assign : `if (v[${i}] !== NO_VALUE) ${assign}`);
     });
-    for (const k of boundKeys) {
-      lines.push(`a[${JSON.stringify(k)}] = bound[${JSON.stringify(k)}];`);
-    }
+    for (const k of boundKeys) lines.push(set(k, `bound[${JSON.stringify(k)}]`));
     lines.push("return fn(a);");
     source = lines.join("\n");
   }

@@ -8,6 +8,7 @@
  * every value through the `env` object, never through the source text.
  */
 
+import { isInheritedName, literalKey as key } from "../_internal/own.ts";
 import { splitsResult } from "./pipe-func.ts";
 import type { Plan, Source } from "./plan.ts";
 import type { AnyPipeFunc } from "./types.ts";
@@ -113,10 +114,12 @@ export function generate(
       const props: string[] = [];
       call.params.forEach((p, k) => {
         const src = step.args[k]!;
-        if (src.kind !== "omit") props.push(`${JSON.stringify(p.arg)}: ${ref(src)}`);
+        if (src.kind !== "omit") props.push(`${key(p.arg)}: ${ref(src)}`);
+        // Left out, `constructor` would read Object.prototype's in the pattern, not its default.
+        else if (isInheritedName(p.arg)) props.push(`${key(p.arg)}: undefined`);
       });
-      for (const [key, value] of Object.entries(call.bound)) {
-        props.push(`${JSON.stringify(key)}: ${constant(value)}`);
+      for (const [name, value] of Object.entries(call.bound)) {
+        props.push(`${key(name)}: ${constant(value)}`);
       }
       decl.push(`a${s}`);
       lines.push(`a${s} = { ${props.join(", ")} };`);
@@ -158,7 +161,7 @@ export function generate(
   if (plan.result.kind === "one") {
     lines.push(`return ${ref(plan.result.source)};`);
   } else {
-    const props = plan.result.entries.map(([name, src]) => `${JSON.stringify(name)}: ${ref(src)}`);
+    const props = plan.result.entries.map(([name, src]) => `${key(name)}: ${ref(src)}`);
     lines.push(`return { ${props.join(", ")} };`);
   }
 

@@ -3,6 +3,7 @@
  * the instrumented call path (listeners, validation). Shared by every way of running a graph.
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { hasField, isInheritedName, own, setOwn } from "../_internal/own.ts";
 import type { NodeCache } from "../cache/node-cache.ts";
 import {
   AsyncInSyncRunError,
@@ -43,7 +44,7 @@ export function namedArguments(node: AnyPipeFunc, args: unknown): Record<string,
   const list = (args ?? []) as readonly unknown[];
   const out: Record<string, unknown> = {};
   node.inputs.forEach((name, i) => {
-    out[name] = list[i];
+    setOwn(out, name, list[i]);
   });
   return out;
 }
@@ -60,7 +61,9 @@ function graphInputs(node: AnyPipeFunc, args: unknown): Record<string, unknown> 
   if (node.call.style === "positional") return namedArguments(node, args);
   const source = args as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const p of node.call.params) if (Object.hasOwn(source, p.arg)) out[p.graph] = source[p.arg];
+  for (const p of node.call.params) {
+    if (Object.hasOwn(source, p.arg)) setOwn(out, p.graph, source[p.arg]);
+  }
   return out;
 }
 
@@ -79,7 +82,7 @@ export function splitOutputs(node: AnyPipeFunc, result: unknown): unknown[] {
   }
   if (result !== null && typeof result === "object") {
     const record = result as Record<string, unknown>;
-    const absent = rawOutputs.filter((k) => !(k in record));
+    const absent = rawOutputs.filter((k) => !hasField(record, k));
     if (absent.length > 0) {
       throw new TypeError(
         `returned an object without ${absent.map((k) => `"${k}"`).join(", ")}; return a tuple ` +
@@ -195,9 +198,11 @@ export function callElement(
   else {
     const named: Record<string, unknown> = {};
     call.params.forEach((p, i) => {
-      if (values[i] !== NO_VALUE) named[p.arg] = values[i];
+      if (values[i] !== NO_VALUE) setOwn(named, p.arg, values[i]);
+      // Left out, `constructor` would read Object.prototype's in the pattern, not its default.
+      else if (isInheritedName(p.arg)) setOwn(named, p.arg, undefined);
     });
-    for (const k of Object.keys(call.bound)) named[k] = call.bound[k];
+    for (const k of Object.keys(call.bound)) setOwn(named, k, call.bound[k]);
     args = named;
   }
   return instrumentedCall(node, args, listeners, validate, index);
@@ -249,7 +254,7 @@ export function reportRemoteCall(
 function graphValues(node: AnyPipeFunc, values: readonly unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   node.call.params.forEach((p, i) => {
-    if (values[i] !== NO_VALUE) out[p.graph] = values[i];
+    if (values[i] !== NO_VALUE) setOwn(out, p.graph, values[i]);
   });
   return out;
 }
@@ -346,7 +351,7 @@ function validateInputs(
   const named = namedArguments(node, args);
   const pending: Promise<void>[] = [];
   for (const [name, schema] of Object.entries(node.schema.inputs ?? {})) {
-    const p = checkValue(node, name, schema, named[name], index);
+    const p = checkValue(node, name, schema, own(named, name), index);
     if (p) pending.push(p);
   }
   return pending.length > 0 ? Promise.all(pending).then(noop) : undefined;

@@ -1,3 +1,4 @@
+import { setOwn } from "../_internal/own.ts";
 import type { NodeCall, RunListener } from "./events.ts";
 
 /** One executed function, as recorded with `history: true`. */
@@ -56,11 +57,13 @@ export class HistoryRecorder {
 function snapshot(values: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(values)) {
+    let copy = v;
     try {
-      out[k] = structuredClone(v);
+      copy = structuredClone(v);
     } catch {
-      out[k] = v;
+      // Not cloneable: recorded by reference.
     }
+    setOwn(out, k, copy);
   }
   return out;
 }

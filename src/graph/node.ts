@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { own as ownValue, setOwn } from "../_internal/own.ts";
 import { PipelineDefinitionError } from "../errors.ts";
 import { PARTIAL_SIGNATURE, type PartialSignature } from "./named-partial.ts";
 import { type CallSpec, checkDistinct, type ParamSpec, PipeFunc } from "./pipe-func.ts";
@@ -141,7 +142,7 @@ function buildNodeInit<I extends readonly string[], O extends readonly string[]>
       );
     }
   }
-  const rename = (n: string) => renames[n] ?? n;
+  const rename = (n: string) => ownValue(renames, n) ?? n;
   const params: ParamSpec[] = inputs.map((input) => ({
     arg: input,
     graph: rename(input),
@@ -172,7 +173,9 @@ function buildNodeInit<I extends readonly string[], O extends readonly string[]>
     derive: {
       renameGraph: (more, mapspec) => {
         const composed: Record<string, string> = {};
-        for (const n of [...inputs, ...outputs]) composed[n] = more[rename(n)] ?? rename(n);
+        for (const n of [...inputs, ...outputs]) {
+          setOwn(composed, n, ownValue(more, rename(n)) ?? rename(n));
+        }
         return new PipeFunc(
           buildNodeInit(mapspec === undefined ? options : { ...options, mapspec }, composed),
         );

@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { boundedList, clip } from "../_internal/bounded-text.ts";
 import { closestNames } from "../_internal/closest.ts";
+import { own, setOwn } from "../_internal/own.ts";
 import { InvalidOptionError, MapSpecError, PipelineDefinitionError } from "../errors.ts";
 import { formatMapSpec, type MapSpec, parseMapSpec } from "../map/mapspec.ts";
 import {
@@ -245,8 +246,10 @@ export class PipeFunc<
     this.inputs = init.call.params.map((p) => p.graph);
     const defaults: Record<string, unknown> = {};
     for (const p of init.call.params) {
-      if (p.default.kind === "value") defaults[p.graph] = p.default.value;
-      else if (p.default.kind === "own" && p.default.known) defaults[p.graph] = p.default.value;
+      if (p.default.kind === "value") setOwn(defaults, p.graph, p.default.value);
+      else if (p.default.kind === "own" && p.default.known) {
+        setOwn(defaults, p.graph, p.default.value);
+      }
     }
     this.defaults = defaults;
     this.mapspec =
@@ -434,9 +437,9 @@ function buildPipeFunc(options: PipeFuncOptions, fn: Function): PipeFunc {
   });
   if (made.mapspec !== undefined) {
     const toOwn: Record<string, string> = {};
-    for (const p of params) toOwn[p.graph] = p.arg;
+    for (const p of params) setOwn(toOwn, p.graph, p.arg);
     call.outputs.forEach((o, k) => {
-      toOwn[o] = call.rawOutputs[k]!;
+      setOwn(toOwn, o, call.rawOutputs[k]!);
     });
     ownMapspec = formatMapSpec(renameArrays(parseMapSpec(made.mapspec, name), toOwn));
   }
@@ -507,7 +510,7 @@ export function graphNamer(
   scope: string | undefined,
 ): (name: string) => string {
   return (name) => {
-    const renamed = renames[name] ?? name;
+    const renamed = own(renames, name) ?? name;
     if (!scope || renamed === "config" || renamed.startsWith("config.")) return renamed;
     return renamed.startsWith(`${scope}.`) ? renamed : `${scope}.${renamed}`;
   };
@@ -567,10 +570,10 @@ export function composeRenames(
   renameGraph: Readonly<Record<string, string>>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const p of call.params) out[p.arg] = renameGraph[p.graph] ?? p.graph;
+  for (const p of call.params) setOwn(out, p.arg, own(renameGraph, p.graph) ?? p.graph);
   call.rawOutputs.forEach((raw, i) => {
     const graph = call.outputs[i]!;
-    out[raw] = renameGraph[graph] ?? graph;
+    setOwn(out, raw, own(renameGraph, graph) ?? graph);
   });
   return out;
 }
@@ -593,7 +596,10 @@ export function checkDistinct(name: string, call: CallSpec): void {
 
 /** A mapspec with its array names passed through `renames` (graph name -> graph name). */
 function renameArrays(spec: MapSpec, renames: Readonly<Record<string, string>>): MapSpec {
-  const rename = (a: MapSpec["inputs"][number]) => ({ ...a, name: renames[a.name] ?? a.name });
+  const rename = (a: MapSpec["inputs"][number]) => ({
+    ...a,
+    name: own(renames, a.name) ?? a.name,
+  });
   return { ...spec, inputs: spec.inputs.map(rename), outputs: spec.outputs.map(rename) };
 }
 

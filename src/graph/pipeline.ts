@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { closestNames } from "../_internal/closest.ts";
+import { setOwn } from "../_internal/own.ts";
 import { captureIdentity } from "../cache/key.ts";
 import { NodeCache } from "../cache/node-cache.ts";
 import type { CacheOptions } from "../cache/options.ts";
@@ -394,7 +395,8 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
         if (e.keys.length !== count) continue;
         let ok = true;
         for (const k of e.keys) {
-          if (!(k in given)) {
+          // Own keys only: `"constructor" in given` is true for every object.
+          if (!Object.hasOwn(given, k)) {
             ok = false;
             break;
           }
@@ -449,7 +451,8 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
 
   #unusedError(unused: readonly string[]): UnusedInputError {
     const known = [...this.#graph.names];
-    const suggestions: Record<string, string> = {};
+    // No prototype: the error reads `suggestions[name]`, and "constructor" must find nothing.
+    const suggestions: Record<string, string> = Object.create(null);
     for (const u of unused) {
       const best = closestNames(u, known, 1)[0];
       if (best) suggestions[u] = best;
@@ -541,7 +544,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
             `Both pipelines set ${kind} "${k}" to different values. Give one of them another name.`,
           );
         }
-        out[k] = v;
+        setOwn(out, k, v);
       }
       return out;
     };
@@ -654,9 +657,9 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
         if (mine.length === 0) return f;
         const byArg: Record<string, unknown> = {};
         for (const p of f.call.params) {
-          if (p.default.kind === "value") byArg[p.arg] = p.default.value;
+          if (p.default.kind === "value") setOwn(byArg, p.arg, p.default.value);
         }
-        for (const p of mine) byArg[p.arg] = defaults[p.graph];
+        for (const p of mine) setOwn(byArg, p.arg, defaults[p.graph]);
         return f.with({ defaults: byArg });
       }),
     ) as unknown as Pipeline<Fns>;

@@ -1,3 +1,4 @@
+import { setOwn } from "../_internal/own.ts";
 import { DuplicateInputError } from "../errors.ts";
 
 /** True when `key` names a scope (`"s"` of `"s.a"`) and `value` is the object holding its inputs. */
@@ -25,7 +26,7 @@ export function flattenScopes(
   const put = (key: string, value: unknown, scope: string | undefined) => {
     if (Object.hasOwn(out, key)) throw new DuplicateInputError(key, scope ?? scopeOf.get(key)!);
     if (scope !== undefined) scopeOf.set(key, scope);
-    out[key] = value;
+    setOwn(out, key, value);
   };
   for (const [k, v] of Object.entries(inputs)) {
     if (!names.has(k) && isScope(k, v, names)) {

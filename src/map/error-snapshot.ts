@@ -1,3 +1,4 @@
+import { setOwn } from "../_internal/own.ts";
 import { invokerOf } from "../executor/invoke.ts";
 import { isThenable } from "../graph/engine.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
@@ -39,7 +40,7 @@ export class ErrorSnapshot {
     this.index = index;
     const inputs: Record<string, unknown> = {};
     func.call.params.forEach((p, i) => {
-      inputs[p.graph] = values[i];
+      setOwn(inputs, p.graph, values[i]);
     });
     this.inputs = inputs;
     this.message = error instanceof Error ? error.message : String(error);

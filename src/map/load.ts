@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { own, setOwn } from "../_internal/own.ts";
 import { stackInternal } from "./internal-axes.ts";
 import { MISSING } from "./missing.ts";
 import { NdArray } from "./ndarray.ts";
@@ -21,7 +22,7 @@ export interface LoadOptions {
  */
 export async function loadOutputs(output: string, options: LoadOptions): Promise<unknown> {
   const record = readRunRecord(options.runFolder);
-  const info = record.outputs[output];
+  const info = own(record.outputs, output);
   if (!info) {
     const known = Object.keys(record.outputs)
       .map((o) => `"${o}"`)
@@ -57,7 +58,7 @@ export async function loadAll(options: LoadOptions): Promise<Record<string, unkn
   const out: Record<string, unknown> = {};
   for (const [name, info] of Object.entries(record.outputs)) {
     const stored = info.storage !== "memory" && existsSync(outputFolder(options.runFolder, name));
-    out[name] = stored ? await loadOutputs(name, options) : MISSING;
+    setOwn(out, name, stored ? await loadOutputs(name, options) : MISSING);
   }
   return out;
 }

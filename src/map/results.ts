@@ -1,3 +1,4 @@
+import { setOwn } from "../_internal/own.ts";
 import type { ErrorSnapshot } from "./error-snapshot.ts";
 import { MISSING } from "./missing.ts";
 import { NdArray } from "./ndarray.ts";
@@ -59,7 +60,7 @@ export function createMapResults(
   const results: Record<string, OutputResult<unknown>> = {};
   for (const [name, { value, store }] of outputs) {
     const array = value instanceof NdArray ? value : new NdArray([], [], [value]);
-    results[name] = { output: value, array, shape: array.shape, dims: array.dims, store };
+    setOwn(results, name, { output: value, array, shape: array.shape, dims: array.dims, store });
   }
   Object.defineProperties(results, {
     errors: { value: errors },
@@ -105,13 +106,13 @@ function toRows(values: ReadonlyMap<string, unknown>, output: string | undefined
     if (value === MISSING) continue;
     const row: Row = {};
     main.dims.forEach((d, k) => {
-      row[d] = index[k];
+      setOwn(row, d, index[k]);
     });
     for (const c of companions) {
       const v = c.a.get(...c.at.map((k) => index[k]!));
-      if (v !== MISSING) row[c.name] = v;
+      if (v !== MISSING) setOwn(row, c.name, v);
     }
-    row[target] = value;
+    setOwn(row, target, value);
     rows.push(row);
   }
   return rows;

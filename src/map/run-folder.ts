@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serialize } from "node:v8";
+import { own, setOwn } from "../_internal/own.ts";
 import { captureIdentity, stableHash } from "../cache/key.ts";
 import { RunFolderExistsError, RunFolderMismatchError } from "../errors.ts";
 import { checkCaptures } from "../graph/captures.ts";
@@ -151,7 +152,7 @@ export interface RunFolder {
 export function openRunFolder(path: string, request: RunFolderRequest): RunFolder {
   const now = new Date().toISOString();
   const inputs: Record<string, string> = {};
-  for (const [k, v] of Object.entries(request.inputs)) inputs[k] = valueHash(v);
+  for (const [k, v] of Object.entries(request.inputs)) setOwn(inputs, k, valueHash(v));
   const record: RunRecord = {
     format: 1,
     pipeweave: VERSION,
@@ -218,8 +219,8 @@ function compareRuns(before: RunRecord, now: RunRecord): string[] {
   }
   const names = new Set([...Object.keys(before.inputs), ...Object.keys(now.inputs)]);
   for (const n of names) {
-    const a = before.inputs[n];
-    const b = now.inputs[n];
+    const a = own(before.inputs, n);
+    const b = own(now.inputs, n);
     if (a === undefined) out.push(`input "${n}" is new`);
     else if (b === undefined) out.push(`input "${n}" was given before and is missing now`);
     else if (a !== b) out.push(`input "${n}" has a different value`);

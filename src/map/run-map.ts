@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { own, setOwn } from "../_internal/own.ts";
 import type { NodeCache } from "../cache/node-cache.ts";
 import { CACHE_MISS } from "../cache/store.ts";
 import {
@@ -167,11 +168,11 @@ export async function runMap(
             `pass internalShapes: { ${o}: ${node.internalDims.length === 1 ? "N" : "[N, M]"} }, or use storage "file".`,
         );
       }
-      outputs[o] = {
+      setOwn(outputs, o, {
         dims: node.outputDims,
         storage: node.outputDims.length > 0 ? storage : options.runFolder ? "file" : "memory",
         ...(internal ? { internalShape: internal } : {}),
-      };
+      });
     }
   }
   const folder = options.runFolder
@@ -350,7 +351,8 @@ class SweepRun {
 
   /** The internal shape `internalShapes` gives an output with internal axes, if any. */
   internalShape(node: NodeLayout, output: string): readonly number[] | undefined {
-    const shape = this.options.internalShapes?.[output];
+    const shapes = this.options.internalShapes;
+    const shape = shapes === undefined ? undefined : own(shapes, output);
     if (node.internalDims.length === 0 || shape === undefined) return undefined;
     return typeof shape === "number" ? [shape] : shape;
   }
@@ -360,7 +362,8 @@ class SweepRun {
     const produced = new Set(this.nodes.flatMap((n) => n.func.outputs));
     const read = new Set(this.nodes.flatMap((n) => n.func.inputs));
     const unused = Object.keys(this.inputs).filter((k) => !read.has(k) && !produced.has(k));
-    if (unused.length > 0 && !allowUnused) throw new UnusedInputError(unused, {});
+    // No prototype: the error reads `suggestions[name]`, and "constructor" must find nothing.
+    if (unused.length > 0 && !allowUnused) throw new UnusedInputError(unused, Object.create(null));
     const constants = this.pipeline.options.constants ?? {};
     const missing = new Map<string, string[]>();
     for (const n of this.nodes) {
@@ -414,7 +417,7 @@ class SweepRun {
       d.forEach((axis, k) => {
         const length = value.shape[k]!;
         const lengths = seen.get(axis) ?? {};
-        lengths[name] = length;
+        setOwn(lengths, name, length);
         seen.set(axis, lengths);
         const known = this.axisLengths.get(axis);
         if (known !== undefined && known !== length) {
@@ -544,8 +547,8 @@ class SweepRun {
     else {
       const perNode = choice as Readonly<Record<string, ExecutorChoice>>;
       pick =
-        node.func.outputs.map((o) => perNode[o]).find((c) => c !== undefined) ??
-        perNode[node.func.name];
+        node.func.outputs.map((o) => own(perNode, o)).find((c) => c !== undefined) ??
+        own(perNode, node.func.name);
     }
     if (pick === undefined || pick === "inline") return undefined;
     if (pick === "threads") {
@@ -795,7 +798,7 @@ function failure(
 function namedInputs(f: AnyPipeFunc, values: readonly unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   f.call.params.forEach((p, i) => {
-    if (values[i] !== NO_VALUE) out[p.graph] = values[i];
+    if (values[i] !== NO_VALUE) setOwn(out, p.graph, values[i]);
   });
   return out;
 }
@@ -964,7 +967,7 @@ class ElementLoop {
           v = s.data[at];
         } else {
           const selection: Record<string, number> = {};
-          for (const [dim, position] of s.fixed) selection[dim] = coords[position]!;
+          for (const [dim, position] of s.fixed) setOwn(selection, dim, coords[position]!);
           v = s.array.slice(selection);
         }
         if (v === MISSING || (v instanceof NdArray && v.hasMissing)) masked = true;

@@ -1,3 +1,4 @@
+import { setOwn } from "../_internal/own.ts";
 /**
  * The combination type of a set of value lists: `{ a: number[]; b: string[] }` gives
  * `{ a: number; b: string }`.
@@ -171,7 +172,7 @@ export class Sweep<R extends Record<string, unknown>> {
         }
         for (const combination of second()) {
           const reordered: Record<string, unknown> = {};
-          for (const key of keys) reordered[key] = combination[key];
+          for (const key of keys) setOwn(reordered, key, combination[key]);
           yield reordered as R;
         }
       },
@@ -227,7 +228,7 @@ export class Sweep<R extends Record<string, unknown>> {
    */
   toInputs(): SweepInputs<R> {
     const columns: Record<string, unknown[]> = {};
-    for (const key of this.keys) columns[key] = [];
+    for (const key of this.keys) setOwn(columns, key, []);
     let count = 0;
     for (const combination of this.#source()) {
       for (const key of this.keys) columns[key]!.push(combination[key]);
@@ -267,7 +268,7 @@ export function sweep<V extends Readonly<Record<string, readonly unknown[]>>>(
       const index = new Array<number>(keys.length).fill(0);
       for (let n = 0; n < size; n++) {
         const combination: Record<string, unknown> = {};
-        for (let k = 0; k < keys.length; k++) combination[keys[k]!] = lists[k]![index[k]!];
+        for (let k = 0; k < keys.length; k++) setOwn(combination, keys[k]!, lists[k]![index[k]!]);
         yield combination as Combination<V>;
         for (let k = keys.length - 1; k >= 0; k--) {
           if (++index[k]! < shape[k]!) break;
@@ -313,7 +314,7 @@ function zipped<V extends Readonly<Record<string, readonly unknown[]>>>(
     function* () {
       for (let n = 0; n < length; n++) {
         const combination: Record<string, unknown> = {};
-        for (let k = 0; k < keys.length; k++) combination[keys[k]!] = lists[k]![n];
+        for (let k = 0; k < keys.length; k++) setOwn(combination, keys[k]!, lists[k]![n]);
         yield combination as Combination<V>;
       }
     },

@@ -1,4 +1,5 @@
 import { memoryUsage, resourceUsage } from "node:process";
+import { setOwn } from "../_internal/own.ts";
 import type { NodeCall, RunListener } from "../graph/events.ts";
 import { GcPeaks } from "./gc-peaks.ts";
 
@@ -259,7 +260,7 @@ export class Profiler {
     const out: Record<string, ProfileStats> = {};
     for (const [name, t] of this.#totals) {
       const stats = { ...t, meanMs: t.totalMs / t.calls };
-      out[name] = t.calls > t.remoteCalls ? stats : { ...stats, ...NOT_MEASURED };
+      setOwn(out, name, t.calls > t.remoteCalls ? stats : { ...stats, ...NOT_MEASURED });
     }
     return out;
   }

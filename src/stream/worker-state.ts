@@ -1,3 +1,5 @@
+import { setOwn } from "../_internal/own.ts";
+
 /**
  * State that lives as long as one worker of a stage: open a connection on the first item,
  * reuse it for the next ones. Each worker has its own; nothing is shared between workers.
@@ -58,7 +60,7 @@ export class WorkerState {
    * @returns The value, so `state.get(k) ?? state.set(k, make())` reads well.
    */
   set<V>(key: string, value: V): V {
-    this.values[key] = value;
+    setOwn(this.values, key, value);
     return value;
   }
 }
