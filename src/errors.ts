@@ -739,7 +739,8 @@ export class RunFolderLockedError extends PipeweaveError {
       "E_RUN_FOLDER_LOCKED",
       `The run folder "${runFolder}" is being written by ${who}; one run folder has one writer. ` +
         "Wait for that run to finish (then pass { resume: true } to continue it), or choose " +
-        "another runFolder. A lock left by a killed process expires by itself within seconds.",
+        "another runFolder. A lock left by a killed process is taken over by the next run: at once " +
+        "on the same host, after 30 s from another.",
     );
     this.name = "RunFolderLockedError";
     this.runFolder = runFolder;

@@ -4,10 +4,11 @@ import { join } from "node:path";
 import { serialize } from "node:v8";
 import { own, setOwn } from "../_internal/own.ts";
 import { captureIdentity, stableHash } from "../cache/key.ts";
-import { RunFolderExistsError, RunFolderMismatchError } from "../errors.ts";
+import { RunFolderCorruptError, RunFolderExistsError, RunFolderMismatchError } from "../errors.ts";
 import { checkCaptures } from "../graph/captures.ts";
 import { sourceText } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
+import { lockRunFolder, type RunFolderLock } from "./run-folder-lock.ts";
 import type { StorageKind } from "./storage/types.ts";
 
 /** A function as recorded in run.json. */
@@ -112,13 +113,64 @@ function writeJson(path: string, value: unknown): void {
   renameSync(temp, path);
 }
 
-/** Reads a run folder's run.json. @throws TypeError when the folder holds no run. */
+/**
+ * Reads a run folder's run.json.
+ *
+ * @throws TypeError when the folder holds no run.
+ * @throws {@link RunFolderCorruptError} when run.json is not valid JSON or not a run record.
+ */
 export function readRunRecord(runFolder: string): RunRecord {
   const path = join(runFolder, "run.json");
   if (!existsSync(path)) {
     throw new TypeError(`"${runFolder}" is not a run folder: it has no run.json.`);
   }
-  return JSON.parse(readFileSync(path, "utf8")) as RunRecord;
+  const text = readFileSync(path, "utf8");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    const reason = text.length === 0 ? "it is empty" : `it is not valid JSON (${String(cause)})`;
+    throw new RunFolderCorruptError(runFolder, path, reason, cause);
+  }
+  const problem = runRecordProblem(value);
+  if (problem !== undefined) throw new RunFolderCorruptError(runFolder, path, problem);
+  return value as RunRecord;
+}
+
+/** What makes `value` not a run record, or undefined when it is one. */
+function runRecordProblem(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return "it does not hold a run record (an object)";
+  }
+  const record = value as Record<string, unknown>;
+  if (record.format !== 1) return `its format is ${JSON.stringify(record.format)}, expected 1`;
+  const pipeline = record.pipeline as { functions?: unknown } | null | undefined;
+  if (typeof pipeline !== "object" || pipeline === null || !Array.isArray(pipeline.functions)) {
+    return "it has no pipeline.functions list";
+  }
+  const malformed = pipeline.functions.findIndex(
+    (f: unknown) =>
+      typeof f !== "object" ||
+      f === null ||
+      typeof (f as FunctionRecord).name !== "string" ||
+      typeof (f as FunctionRecord).code !== "string" ||
+      !Array.isArray((f as FunctionRecord).outputs),
+  );
+  if (malformed >= 0) return `pipeline.functions[${malformed}] is not a function record`;
+  for (const field of ["inputs", "outputs"] as const) {
+    const v = record[field];
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+      return `its "${field}" is not an object`;
+    }
+  }
+  const outputs = record.outputs as Record<string, unknown>;
+  for (const [name, o] of Object.entries(outputs)) {
+    const out = o as Partial<OutputRecord> | null;
+    if (typeof out !== "object" || out === null || !Array.isArray(out.dims)) {
+      return `output "${name}" has no dims`;
+    }
+  }
+  return undefined;
 }
 
 /** What {@link openRunFolder} needs. */
@@ -138,18 +190,33 @@ export interface RunFolder {
   /** True when a previous run's results are reused. */
   readonly resumed: boolean;
   setStatus(status: RunRecord["status"]): void;
+  /** Releases the folder's lock; the run is over. */
+  close(): Promise<void>;
 }
 
 /**
- * Creates (or, with `resume`, checks and reopens) a run folder: run.json, and the inputs as
- * `inputs/<name>.v8`. Never deletes results unless `overwrite` is set.
+ * Locks the folder for this run, then creates it (or, with `resume`, checks and reopens it):
+ * run.json, and the inputs as `inputs/<name>.v8`. Never deletes results unless `overwrite` is
+ * set; `overwrite` also replaces a corrupt run.json.
  *
+ * @throws {@link RunFolderLockedError} when another run writes the folder.
  * @throws {@link RunFolderMismatchError} when resuming a folder written for other inputs or
  *   another pipeline, listing every difference.
  * @throws {@link RunFolderExistsError} when the folder holds a run and neither `resume` nor
  *   `overwrite` is set.
+ * @throws {@link RunFolderCorruptError} when run.json cannot be read, unless `overwrite`.
  */
-export function openRunFolder(path: string, request: RunFolderRequest): RunFolder {
+export async function openRunFolder(path: string, request: RunFolderRequest): Promise<RunFolder> {
+  const lock = await lockRunFolder(path);
+  try {
+    return prepareRunFolder(path, request, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFolderLock): RunFolder {
   const now = new Date().toISOString();
   const inputs: Record<string, string> = {};
   for (const [k, v] of Object.entries(request.inputs)) setOwn(inputs, k, valueHash(v));
@@ -168,17 +235,16 @@ export function openRunFolder(path: string, request: RunFolderRequest): RunFolde
   let resumed = false;
   let createdAt = now;
   if (existsSync(runJson)) {
-    const previous = readRunRecord(path);
-    if (request.resume) {
+    if (request.overwrite) {
+      rmSync(join(path, "outputs"), { recursive: true, force: true });
+      rmSync(join(path, "inputs"), { recursive: true, force: true });
+    } else {
+      const previous = readRunRecord(path);
+      if (!request.resume) throw new RunFolderExistsError(path);
       const differences = compareRuns(previous, record);
       if (differences.length > 0) throw new RunFolderMismatchError(path, differences);
       resumed = true;
       createdAt = previous.createdAt;
-    } else if (request.overwrite) {
-      rmSync(join(path, "outputs"), { recursive: true, force: true });
-      rmSync(join(path, "inputs"), { recursive: true, force: true });
-    } else {
-      throw new RunFolderExistsError(path);
     }
   }
   mkdirSync(join(path, "inputs"), { recursive: true });
@@ -204,6 +270,7 @@ export function openRunFolder(path: string, request: RunFolderRequest): RunFolde
       current = { ...current, status, updatedAt: new Date().toISOString() };
       save();
     },
+    close: () => lock.release(),
   };
 }
 
@@ -234,7 +301,10 @@ function compareRuns(before: RunRecord, now: RunRecord): string[] {
       if (old.mapspec !== f.mapspec) {
         out.push(`function "${f.name}" has mapspec "${f.mapspec}" (was "${old.mapspec}")`);
       }
-      if (old.code !== f.code) out.push(`function "${f.name}" has changed code or bound values`);
+      if (old.code !== f.code)
+        out.push(
+          `function "${f.name}" has changed code, bound values, defaults or captured values`,
+        );
       if (old.outputs.join() !== f.outputs.join()) {
         out.push(
           `function "${f.name}" has outputs [${f.outputs.join(", ")}] (was [${old.outputs.join(", ")}])`,

@@ -477,7 +477,7 @@ describe("loadStore", () => {
     const folder = tempFolder();
     writeFileSync(join(folder, "meta.json"), '{"kind":"csv"}');
     await expect(loadStore(folder)).rejects.toThrow(
-      /meta\.json" does not describe a pipeweave store/,
+      /corrupt file ".*meta\.json": it does not describe a pipeweave store/,
     );
   });
 });
