@@ -4,7 +4,7 @@
  * objects (sockets, streams); these helpers tell whether a value crosses, and if not, say in
  * words what refused, for the error the user sees.
  */
-import { DefaultSerializer } from "node:v8";
+import { Deserializer, Serializer } from "node:v8";
 
 /** True when `postMessage` (and `structuredClone`) accept `value`. */
 export function isCloneable(value: unknown): boolean {
@@ -112,25 +112,21 @@ export function describeUnclonable(value: unknown): string | undefined {
 }
 
 /**
- * Serializes like `v8.serialize`, except that a typed array over a SharedArrayBuffer refuses
- * instead of being copied: such a value must travel by `postMessage`, which shares the memory.
- */
-class Writer extends DefaultSerializer {
-  _writeHostObject(object: object): void {
-    if (ArrayBuffer.isView(object) && object.buffer instanceof SharedArrayBuffer) {
-      throw new TypeError("A view of a SharedArrayBuffer travels by postMessage.");
-    }
-    (DefaultSerializer.prototype as unknown as Writer)._writeHostObject.call(this, object);
-  }
-}
-
-/**
- * Serializes `value` into bytes `v8.deserialize` reads back; throws when structured clone
- * refuses some part of it, or when it holds shared memory.
+ * Serializes `value` as `postMessage` would (V8's own serializer: typed arrays keep their whole
+ * buffer, classes become plain objects), into bytes {@link fromBytes} reads back. Throws where
+ * `postMessage` would, and also on shared memory and Node host objects (a KeyObject), which
+ * only `postMessage` itself carries.
  */
 export function toBytes(value: unknown): Buffer {
-  const writer = new Writer();
-  writer.writeHeader();
-  writer.writeValue(value);
-  return writer.releaseBuffer();
+  const serializer = new Serializer();
+  serializer.writeHeader();
+  serializer.writeValue(value);
+  return serializer.releaseBuffer();
+}
+
+/** Reads what {@link toBytes} wrote. */
+export function fromBytes(bytes: Uint8Array): unknown {
+  const deserializer = new Deserializer(bytes);
+  deserializer.readHeader();
+  return deserializer.readValue();
 }

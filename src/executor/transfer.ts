@@ -1,7 +1,6 @@
-import { deserialize } from "node:v8";
 import { move } from "piscina";
 import { NdArray } from "../map/ndarray.ts";
-import { isCloneable, toBytes } from "./clone.ts";
+import { fromBytes, isCloneable, toBytes } from "./clone.ts";
 import { serializeError } from "./error-data.ts";
 import { NO_VALUE } from "./invoke.ts";
 import type { ItemResult } from "./types.ts";
@@ -40,9 +39,9 @@ export function decode(value: unknown): unknown {
 }
 
 /**
- * What a thread sends back for one chunk: the results as `v8.serialize` bytes (moved, not
- * copied), and apart from them the few that only `postMessage` carries (shared memory, Node
- * host objects such as a KeyObject).
+ * What a thread sends back for one chunk: the results serialized (moved, not copied), and
+ * apart from them the few that only `postMessage` carries (shared memory, Node host objects
+ * such as a KeyObject).
  */
 export type ThreadReply = Uint8Array | { readonly bytes: Uint8Array; readonly raw: ItemResult[] };
 
@@ -94,8 +93,8 @@ export function packResults(
 export function unpackResults(reply: ThreadReply): ItemResult[] {
   const results =
     reply instanceof Uint8Array
-      ? (deserialize(reply) as ItemResult[])
-      : [...(deserialize(reply.bytes) as ItemResult[]), ...reply.raw];
+      ? (fromBytes(reply) as ItemResult[])
+      : [...(fromBytes(reply.bytes) as ItemResult[]), ...reply.raw];
   return results.map((r) => (r.ok ? { ...r, value: decode(r.value) } : r));
 }
 

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -126,6 +127,19 @@ describe("threads: values shaped like the transfer encoding", () => {
     expect(Object.keys(back as object)).toEqual(Object.keys(value as object));
   });
 
+  it("carries typed arrays with their own memory, shared memory shared, and Node host objects", async () => {
+    const shared = new Int32Array(new SharedArrayBuffer(8));
+    const key = createSecretKey(Buffer.from("secret"));
+    const r = await echo.map({ x: [new Float64Array([1.5, 2]), shared, key] }, onThreads);
+    const [floats, back, keyBack] = r.y.array.data as [Float64Array, Int32Array, KeyObject];
+    expect(floats).toEqual(new Float64Array([1.5, 2]));
+    expect(floats.buffer.byteLength).toBe(16);
+    expect(back.buffer).toBeInstanceOf(SharedArrayBuffer);
+    shared[0] = 7;
+    expect(back[0]).toBe(7);
+    expect(keyBack.export().toString()).toBe("secret");
+  });
+
   it("still carries NdArrays and left-out arguments", async () => {
     const nd = new NdArray([2], ["k"], [5, 6]);
     const r = await echo.map({ x: [nd, 1] }, onThreads);
@@ -218,8 +232,10 @@ describe("threads: stream stages", () => {
     expect(String((first as Error).message)).toMatch(/detail: 'x'/);
     expect(second).toBe("boom");
   });
+
   it("fails an item that cannot be sent to a thread, naming what refused", async () => {
-    const summary = await stream([() => 1])
+    // A function where a string is declared: what crosses is checked at run time.
+    const summary = await stream([(() => 1) as unknown as string])
       .pipe(pool({ threads: true, retries: 2 }, throwing))
       .run();
     const failure = summary.ok ? undefined : summary.errors[0];
