@@ -266,7 +266,7 @@ export class NodeExecutionError extends PipeweaveError {
     cause: unknown,
     index?: readonly number[],
   ) {
-    const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : describeThrown(cause);
     const reason = text.endsWith(".") ? text.slice(0, -1) : text;
     const where = index ? ` at index [${index.join(", ")}]` : "";
     super(
@@ -670,6 +670,19 @@ export class StageTimeoutError extends PipeweaveError {
   }
 }
 
+/** A thrown non-Error as text: plain objects as (short) JSON rather than "[object Object]". */
+function describeThrown(value: unknown): string {
+  if (typeof value !== "object" || value === null) return String(value);
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined)
+      return `${preview(value)} thrown: ${json.length > 200 ? `${json.slice(0, 197)}…` : json}`;
+  } catch {
+    // Cyclic or holding a bigint: fall back to its kind.
+  }
+  return `${preview(value)} thrown`;
+}
+
 function describeArgs(inputs: Readonly<Record<string, unknown>>): string {
   const keys = Object.keys(inputs);
   if (keys.length === 0) return "no arguments";
@@ -863,11 +876,14 @@ export class UnclonableValueError extends PipeweaveError {
    * @param direction - "returned" or "received".
    */
   constructor(node: string, output: string, type: string, direction: "returned" | "received") {
+    const fix =
+      direction === "returned"
+        ? "Return plain data (objects, arrays, typed arrays, Maps, Dates)"
+        : "Pass plain data (objects, arrays, typed arrays, Maps, Dates), or build the value inside the function";
     super(
       "E_UNCLONABLE_VALUE",
-      `Node "${node}" ${direction} ${type} as "${output}", which cannot cross a thread boundary ` +
-        "(structured clone refuses it). Return plain data (objects, arrays, typed arrays, Maps, " +
-        'Dates), or run this node on the "inline" executor.',
+      `"${node}" ${direction} ${type} as "${output}", which cannot cross a thread boundary ` +
+        `(structured clone refuses it). ${fix}, or run it without threads.`,
     );
     this.name = "UnclonableValueError";
     this.node = node;

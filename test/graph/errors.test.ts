@@ -107,6 +107,17 @@ describe("run errors", () => {
     await expect(pipeline.run("d", { a: 1 })).rejects.toBeInstanceOf(MissingInputError);
   });
 
+  it("shows a thrown plain object as JSON, not [object Object]", () => {
+    const thrower = new Pipeline([
+      pipefunc({ output: "y" }, ({ x }: { x: number }) => {
+        throw { code: 42, detail: `bad ${x}` };
+      }),
+    ]);
+    const error = caught(() => thrower.runSync("y", { x: 1 }), NodeExecutionError, "E_NODE_FAILED");
+    expect(error.message).toContain('failed: [Object] thrown: {"code":42,"detail":"bad 1"}');
+    expect(error.cause).toEqual({ code: 42, detail: "bad 1" });
+  });
+
   it("suggests the closest names for an unknown output", () => {
     const error = caught(
       () => pipeline.runSync("dd" as never, { a: 1, b: 2 }),
