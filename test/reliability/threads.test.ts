@@ -73,7 +73,7 @@ describe("threads: values that cannot cross", () => {
       expect(cause.code).toBe("E_UNCLONABLE_VALUE");
       expect([cause.node, cause.output]).toEqual(["y", "y"]);
       expect(cause.type).toMatch(type);
-      expect(cause.message).toMatch(/^Node "y" returned .* as "y", which cannot cross a thread/);
+      expect(cause.message).toMatch(/^"y" returned .* as "y", which cannot cross a thread/);
       expect(String(error)).not.toMatch(/\[object Object\]/);
 
       // With errors: "continue" the other element of the same chunk still arrives.
@@ -97,7 +97,7 @@ describe("threads: values that cannot cross", () => {
     const [fn, weak] = kept.errors.map((e) => e.error as UnclonableValueError);
     expect(fn).toBeInstanceOf(UnclonableValueError);
     expect([fn!.node, fn!.output, fn!.type]).toEqual(["y", "x", "a function"]);
-    expect(fn!.message).toMatch(/^Node "y" received a function as "x"/);
+    expect(fn!.message).toMatch(/^"y" received a function as "x"/);
     expect(weak!.type).toBe("a WeakMap");
 
     const error = await echo.map({ x: [1, Symbol("s")] }, onThreads).catch((e: unknown) => e);
@@ -243,7 +243,7 @@ describe("threads: stream stages", () => {
     const error = failure?.error as UnclonableValueError;
     expect(error).toBeInstanceOf(UnclonableValueError);
     expect([error.node, error.output, error.type]).toEqual(["throwing", "item", "a function"]);
-    expect(error.message).toMatch(/^Node "throwing" received a function as "item"/);
+    expect(error.message).toMatch(/^"throwing" received a function as "item"/);
   });
 });
 
