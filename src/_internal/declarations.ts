@@ -4,6 +4,8 @@
  * top level makes importing the module enough to find the thing again by its reference.
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
+
 /** Where a worker finds a declared thing: the declaring module and the name given there. */
 export interface DeclarationReference {
   /** `import.meta.url` of the declaring module. */
@@ -17,23 +19,42 @@ interface Table {
   readonly refs: WeakMap<object, DeclarationReference>;
 }
 
+/** What this thread shares with every copy of this module in it (source and dist, bundles). */
+interface Shared {
+  readonly tables: Map<string, Table>;
+  /** Set while a worker imports a declaring module: the module's URL. */
+  readonly importing: AsyncLocalStorage<string>;
+  /** Called when something is declared, or when an importing module suspends a run. */
+  readonly watchers: Set<() => void>;
+  /** Modules whose evaluation reached a run that a worker's import suspended. */
+  readonly suspended: Set<string>;
+}
+
 // On globalThis so that every copy of this module in a process (source and dist, or two
 // bundles) shares one table: the worker finds what the user's module declared.
-const KEY = Symbol.for("pipeweave.declarations");
-const tables: Map<string, Table> =
-  ((globalThis as Record<symbol, unknown>)[KEY] as Map<string, Table> | undefined) ?? new Map();
-(globalThis as Record<symbol, unknown>)[KEY] = tables;
+const KEY = Symbol.for("pipeweave.declarations.v2");
+const shared: Shared = ((globalThis as Record<symbol, unknown>)[KEY] as Shared | undefined) ?? {
+  tables: new Map(),
+  importing: new AsyncLocalStorage<string>(),
+  watchers: new Set(),
+  suspended: new Set(),
+};
+(globalThis as Record<symbol, unknown>)[KEY] = shared;
 
 function tableOf(kind: string): Table {
-  let table = tables.get(kind);
+  let table = shared.tables.get(kind);
   if (!table) {
     table = { byKey: new Map(), refs: new WeakMap() };
-    tables.set(kind, table);
+    shared.tables.set(kind, table);
   }
   return table;
 }
 
 const keyOf = (ref: DeclarationReference) => `${ref.module}#${ref.name}`;
+
+const notify = () => {
+  for (const watcher of [...shared.watchers]) watcher();
+};
 
 /**
  * Declares `make()` under `module#name`, once per process or thread: a second call returns
@@ -50,24 +71,83 @@ export function declare<T extends object>(
   const value = make();
   table.byKey.set(keyOf(ref), value);
   table.refs.set(value, { module: ref.module, name: ref.name });
+  notify();
   return value;
 }
 
 /** The reference `value` was declared with, if it was. */
 export function declaredReference(kind: string, value: object): DeclarationReference | undefined {
-  return tables.get(kind)?.refs.get(value);
+  return shared.tables.get(kind)?.refs.get(value);
+}
+
+/**
+ * Whether the caller runs inside the evaluation of a module that a pipeweave worker is
+ * importing to find a declaration: the module's own top-level code, which in the main thread
+ * started the run that started the worker.
+ */
+export function isWorkerImport(): boolean {
+  return shared.importing.getStore() !== undefined;
+}
+
+/**
+ * What a run started by a worker's import of its module returns: a promise that never
+ * settles, so the module's top level stops there and starts nothing (no pool, no stream, no
+ * nested worker), while the worker takes what the module declared before that line.
+ */
+export function suspendedRun<T>(): Promise<T> {
+  const module = shared.importing.getStore();
+  if (module !== undefined) {
+    shared.suspended.add(module);
+    notify();
+  }
+  return new Promise<T>(() => undefined);
 }
 
 /**
  * Imports the declaring module (which declares the thing as a side effect) and returns what
  * it declared under that name, or undefined when it declares nothing so named.
+ *
+ * A module may also run the pipeline at its top level (`await p.map(...)` after
+ * `definePipeline`): that run is suspended in the worker ({@link suspendedRun}), so the
+ * import never finishes, and the declaration is taken as soon as it is made.
+ *
+ * @throws TypeError when the module suspends a run before declaring the name.
  */
 export async function resolveDeclaration(
   kind: string,
   ref: DeclarationReference,
 ): Promise<object | undefined> {
-  const found = tableOf(kind).byKey.get(keyOf(ref));
+  const table = tableOf(kind);
+  const key = keyOf(ref);
+  const found = table.byKey.get(key);
   if (found) return found;
-  await import(ref.module);
-  return tableOf(kind).byKey.get(keyOf(ref));
+  let watcher: (() => void) | undefined;
+  const declared = new Promise<object>((resolve, reject) => {
+    watcher = () => {
+      const value = table.byKey.get(key);
+      if (value) resolve(value);
+      else if (shared.suspended.has(ref.module)) {
+        reject(
+          new TypeError(
+            `Module ${ref.module} runs a pipeline or stream at its top level before it declares ` +
+              `"${ref.name}", so a worker importing it never reaches the declaration. Declare ` +
+              "everything workers need before the first run in the module.",
+          ),
+        );
+      }
+    };
+    shared.watchers.add(watcher);
+    watcher();
+  });
+  const loaded = shared.importing
+    .run(ref.module, () => import(ref.module))
+    .then(() => table.byKey.get(key));
+  // Whichever settles first answers; the other may settle later, or never.
+  loaded.catch(() => undefined);
+  declared.catch(() => undefined);
+  try {
+    return await Promise.race([declared, loaded]);
+  } finally {
+    shared.watchers.delete(watcher!);
+  }
 }

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { closestNames } from "../_internal/closest.ts";
+import { isWorkerImport, suspendedRun } from "../_internal/declarations.ts";
 import { setOwn } from "../_internal/own.ts";
 import { captureIdentity } from "../cache/key.ts";
 import { NodeCache } from "../cache/node-cache.ts";
@@ -282,6 +283,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     inputs?: RunInputs<Fns>,
     options?: RunOptions,
   ): Promise<RunResult<Fns, K>> {
+    if (isWorkerImport()) return suspendedRun();
     try {
       return this.#execute(this.#target(output), inputs, options, true) as Promise<
         RunResult<Fns, K>
@@ -333,6 +335,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     inputs?: I,
     options?: RunOptions,
   ): Promise<Simplify<OutputMap<Fns> & I>> {
+    if (isWorkerImport()) return suspendedRun();
     try {
       return this.#execute(ALL_TARGET, inputs, options, true) as Promise<
         Simplify<OutputMap<Fns> & I>

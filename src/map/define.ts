@@ -16,6 +16,10 @@ const KIND = "pipeline";
  * Declares a pipeline that worker threads (and Redis workers) can rebuild by importing its
  * module. Call it at the top level of the module, so importing the module declares it.
  *
+ * The module may also run the pipeline at its top level, as below. A worker importing it
+ * takes the declaration and suspends that run (its promise never settles there), so nothing
+ * starts again in the worker; top-level code before the run does execute once per worker.
+ *
  * @param moduleUrl - `import.meta.url` of the calling module.
  * @param name - A name unique within that module.
  * @param factory - Builds the pipeline; called once per process or thread.

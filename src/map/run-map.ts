@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { isWorkerImport, suspendedRun } from "../_internal/declarations.ts";
 import { own, setOwn } from "../_internal/own.ts";
 import type { NodeCache } from "../cache/node-cache.ts";
 import { CACHE_MISS } from "../cache/store.ts";
@@ -124,6 +125,8 @@ export async function runMap(
   options: MapOptions = {},
   context: MapContext = {},
 ): Promise<MapResults<Record<string, unknown>>> {
+  // A worker importing the module that declared this pipeline must not sweep it again.
+  if (isWorkerImport()) return suspendedRun();
   const given: Readonly<Record<string, unknown>> = isSweep(rawInputs)
     ? rawInputs.toInputs()
     : (rawInputs as Readonly<Record<string, unknown>>);

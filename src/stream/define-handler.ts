@@ -23,6 +23,9 @@ const KIND = "handler";
  * @param name - A name unique within that module; also the stage's default name.
  * @param handler - The handler, `(item, state, context) => value`.
  * @returns The same handler, now declared.
+ * The module may also run the stream at its top level, as below: a worker importing it takes
+ * the declaration and suspends that run, so nothing starts again in the worker.
+ *
  * @example
  * ```ts
  * export const score = defineHandler(import.meta.url, "score", (text: string) => heavyScore(text));

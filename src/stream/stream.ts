@@ -1,3 +1,4 @@
+import { isWorkerImport, suspendedRun } from "../_internal/declarations.ts";
 import { AbortError } from "../errors.ts";
 import { Channel, DONE, EMPTY } from "./channel.ts";
 import { type Err, isErr } from "./result.ts";
@@ -174,6 +175,8 @@ export class Stream<T, In = never> implements AsyncIterable<T | Err> {
           "that has one, stream(items).pipe(nested), to run its stages on that stream's items.",
       );
     }
+    // A worker importing the module that declared a handler must not start the stream again.
+    if (isWorkerImport()) return suspendedIterator();
     return start<T>(this.#source, this.#stages, options.signal);
   }
 }
@@ -398,4 +401,14 @@ async function pump(
     if (control.signal.aborted) stop();
     first.close();
   }
+}
+
+/** An iterator whose first step never comes; see {@link suspendedRun}. */
+function suspendedIterator<T>(): AsyncIterableIterator<T> {
+  const it: AsyncIterableIterator<T> = {
+    next: () => suspendedRun(),
+    return: (value?: unknown) => Promise.resolve({ done: true, value: value as T }),
+    [Symbol.asyncIterator]: () => it,
+  };
+  return it;
 }
