@@ -1,0 +1,306 @@
+/**
+ * The package as a user gets it: `npm pack` (which builds), installed from the tarball into a
+ * scratch project without tsx or TypeScript, used from plain `.mjs` and `.cjs` files and type
+ * checked strictly from a `.ts` file. Builds and installs once; each check runs the installed
+ * package in its own `node` process, killed if it runs past RUN_MS (a worker that starts the
+ * user's sweep again never ends).
+ */
+import { execFile } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
+/** Pack (tsc build) and install, on a busy 2-core machine. */
+const SETUP_MS = 240_000;
+/** One consumer script; workers and the package load in well under a second. */
+const RUN_MS = 60_000;
+
+interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  readonly limitMs: number;
+}
+
+/** Runs a command to its end (or `timeoutMs`, then SIGKILL); never rejects. */
+function run(
+  file: string,
+  args: readonly string[],
+  cwd: string,
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<Ran> {
+  const timeoutMs = options.timeoutMs ?? RUN_MS;
+  return new Promise((resolve) => {
+    const started = Date.now();
+    execFile(
+      file,
+      args,
+      {
+        cwd,
+        env: options.env ?? process.env,
+        timeout: timeoutMs,
+        killSignal: "SIGKILL",
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
+        const timedOut =
+          error !== null && error.killed === true && Date.now() - started >= timeoutMs;
+        resolve({
+          code,
+          stdout: String(stdout),
+          stderr: String(stderr),
+          timedOut,
+          limitMs: timeoutMs,
+        });
+      },
+    );
+  });
+}
+
+/** Fails with the command's output when it did not exit 0. */
+function ok(what: string, ran: Ran): Ran {
+  if (ran.code !== 0) {
+    const why = ran.timedOut
+      ? `still running after ${ran.limitMs / 1000} s, killed`
+      : `exit ${ran.code}`;
+    throw new Error(`${what}: ${why}\n--- stdout\n${ran.stdout}\n--- stderr\n${ran.stderr}`);
+  }
+  return ran;
+}
+
+/** Consumers run without any TypeScript loader the test runner might pass down. */
+function consumerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+const TS_CONSUMER = `import {
+  defineHandler,
+  definePipeline,
+  type NdArray,
+  Pipeline,
+  pipefunc,
+  pool,
+  stream,
+} from "pipeweave";
+
+const sum = pipefunc({ output: "c" }, ({ a, b }: { a: number; b: number }) => a + b);
+const product = pipefunc({ output: "d" }, ({ b, c }: { b: number; c: number }) => b * c);
+const graph = new Pipeline([sum, product]);
+export const d: Promise<number> = graph.run("d", { a: 2, b: 3 });
+// @ts-expect-error: "nope" is not an output, so the package's types are not any.
+void graph.run("nope", { a: 2, b: 3 });
+
+export const squares = definePipeline(import.meta.url, "squares", () =>
+  new Pipeline([
+    pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => x * x),
+  ]),
+);
+export const cube = defineHandler(import.meta.url, "cube", (n: number) => n ** 3);
+
+export async function main(): Promise<number[]> {
+  const swept = await squares.map({ x: [1, 2, 3] }, { executor: "threads" });
+  const ys: NdArray<number> = swept.y.array;
+  const cubes: number[] = [];
+  for (const item of await stream([1, 2]).pipe(pool({ threads: true }, cube)).toArray()) {
+    if (typeof item === "number") cubes.push(item);
+  }
+  return [...ys.values(), ...cubes];
+}
+`;
+
+const TS_CONFIG = {
+  compilerOptions: {
+    target: "ES2022",
+    module: "nodenext",
+    moduleResolution: "nodenext",
+    strict: true,
+    noEmit: true,
+  },
+  files: ["consumer.ts"],
+};
+
+describe("the packed package", () => {
+  let scratch = "";
+  let app = "";
+  let tarball = "";
+  let entries: string[] = [];
+
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), "pipeweave-pack-"));
+    const packDir = join(scratch, "pack");
+    app = join(scratch, "app");
+    mkdirSync(packDir);
+    mkdirSync(app);
+
+    // prepack builds dist/ from a clean slate; a fresh clone has none.
+    ok(
+      "npm pack",
+      await run("npm", ["pack", "--pack-destination", packDir], ROOT, { timeoutMs: SETUP_MS }),
+    );
+    const packed = readdirSync(packDir).filter((name) => name.endsWith(".tgz"));
+    expect(packed).toHaveLength(1);
+    tarball = join(packDir, packed[0]!);
+    entries = ok("tar -tzf", await run("tar", ["-tzf", tarball], scratch))
+      .stdout.split("\n")
+      .filter((line) => line !== "" && !line.endsWith("/"))
+      .map((line) => line.replace(/^package\//, ""));
+    const size = readFileSync(tarball).byteLength;
+    console.log(
+      `pipeweave tarball: ${(size / 1024).toFixed(1)} KiB packed, ${entries.length} files`,
+    );
+
+    writeFileSync(
+      join(app, "package.json"),
+      `${JSON.stringify({ name: "pack-consumer", private: true, type: "module" }, null, 2)}\n`,
+    );
+    ok(
+      "npm install",
+      await run(
+        "npm",
+        ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, "@types/node@20"],
+        app,
+        { timeoutMs: SETUP_MS },
+      ),
+    );
+    for (const file of [
+      "declared.mjs",
+      "consumer.mjs",
+      "declared.cjs",
+      "consumer.cjs",
+      "same-file-map.mjs",
+      "same-file-stream.mjs",
+    ]) {
+      writeFileSync(join(app, file), readFileSync(join(FIXTURES, file)));
+    }
+    writeFileSync(join(app, "consumer.ts"), TS_CONSUMER);
+    writeFileSync(join(app, "tsconfig.json"), `${JSON.stringify(TS_CONFIG, null, 2)}\n`);
+  }, 2 * SETUP_MS);
+
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("ships the built entry, its types and nothing from the repository's tooling", () => {
+    expect(entries).toContain("dist/index.js");
+    expect(entries).toContain("dist/index.d.ts");
+    expect(entries).toContain("package.json");
+    const stray = entries.filter(
+      (e) =>
+        !/^(dist|src)\//.test(e) && !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md)$/.test(e),
+    );
+    expect(stray).toEqual([]);
+  });
+
+  it("has source maps whose sources are all in the tarball", async () => {
+    const extracted = join(scratch, "extracted");
+    mkdirSync(extracted, { recursive: true });
+    ok("tar -xzf", await run("tar", ["-xzf", tarball, "-C", extracted], scratch));
+    const shipped = new Set(entries);
+    const maps = entries.filter((e) => e.endsWith(".map"));
+    expect(maps).toContain("dist/index.js.map");
+    const missing: string[] = [];
+    for (const map of maps) {
+      const parsed = JSON.parse(readFileSync(join(extracted, "package", map), "utf8")) as {
+        sourceRoot?: string;
+        sources: string[];
+      };
+      for (const source of parsed.sources) {
+        const target = posix.normalize(
+          posix.join(posix.dirname(map), parsed.sourceRoot ?? "", source),
+        );
+        if (!shipped.has(target)) missing.push(`${map} -> ${source}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it("installs without tsx or TypeScript", () => {
+    expect(existsSync(join(app, "node_modules", "pipeweave", "dist", "index.js"))).toBe(true);
+    expect(existsSync(join(app, "node_modules", "tsx"))).toBe(false);
+    expect(existsSync(join(app, "node_modules", "typescript"))).toBe(false);
+  });
+
+  it(
+    "runs a graph, a sweep on threads and a stream stage on threads from plain JavaScript",
+    async () => {
+      const ran = ok(
+        "node consumer.mjs",
+        await run(process.execPath, ["consumer.mjs"], app, { env: consumerEnv() }),
+      );
+      expect(JSON.parse(ran.stdout.trim())).toEqual({
+        d: 15,
+        squares: [1, 4, 9, 16],
+        cubes: [1, 8, 27, 64],
+      });
+    },
+    RUN_MS + 10_000,
+  );
+
+  it(
+    "loads with require() from CommonJS where Node can require ES modules",
+    async () => {
+      const ran = await run(process.execPath, ["consumer.cjs"], app, { env: consumerEnv() });
+      if (process.features.require_module) {
+        ok("node consumer.cjs", ran);
+        expect(JSON.parse(ran.stdout.trim())).toEqual({ d: 15, doubles: [2, 4, 6] });
+        expect(ran.stderr).not.toMatch(/ExperimentalWarning/);
+      } else {
+        // Node before 20.19 / 22.12: the README says to import() the package instead.
+        expect(ran.code).not.toBe(0);
+        expect(ran.stderr).toMatch(/ERR_REQUIRE_ESM|require\(\) of ES Module/);
+      }
+    },
+    RUN_MS + 10_000,
+  );
+
+  for (const [file, expected] of [
+    ["same-file-map.mjs", "[1,4,9,16]"],
+    ["same-file-stream.mjs", "[1,8,27,64]"],
+  ] as const) {
+    it(
+      `${file}: declaring and running on threads in one module finishes once, without workers starting it again`,
+      async () => {
+        const log = join(scratch, `${file}.log`);
+        const ran = await run(process.execPath, [file], app, {
+          env: consumerEnv({ PIPEWEAVE_EVAL_LOG: log }),
+        });
+        const evaluations = existsSync(log) ? readFileSync(log, "utf8").split("\n") : [];
+        const workers = evaluations.filter((line) => line === "worker").length;
+        ok(`node ${file} (module evaluated by ${workers} workers)`, ran);
+        expect(evaluations.filter((line) => line === "main")).toHaveLength(1);
+        // Two threads, each importing the module at most once to find the declaration.
+        expect(workers).toBeLessThanOrEqual(2);
+        const results = ran.stdout.split("\n").filter((line) => line.startsWith("RESULT main "));
+        expect(results).toEqual([`RESULT main ${expected}`]);
+      },
+      RUN_MS + 10_000,
+    );
+  }
+
+  it(
+    "type-checks a strict consumer without skipLibCheck",
+    async () => {
+      const tsc = join(ROOT, "node_modules", ".bin", "tsc");
+      const ran = await run(tsc, ["-p", join(app, "tsconfig.json")], app, { timeoutMs: SETUP_MS });
+      expect(`${ran.stdout}${ran.stderr}`).toBe("");
+      expect(ran.code).toBe(0);
+    },
+    SETUP_MS + 10_000,
+  );
+});
