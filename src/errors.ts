@@ -38,7 +38,8 @@ export type ErrorCode =
   | "E_SHAPE_TOO_LARGE"
   | "E_UNDECLARED_CAPTURE"
   | "E_UNCLONABLE_VALUE"
-  | "E_REDIS_CONNECTION";
+  | "E_REDIS_CONNECTION"
+  | "E_MISSING_DEPENDENCY";
 
 /** Base class of every error pipeweave throws. */
 export class PipeweaveError extends Error {
@@ -911,5 +912,35 @@ export class RedisConnectionError extends PipeweaveError {
     );
     this.name = "RedisConnectionError";
     this.url = url;
+  }
+}
+
+/**
+ * A feature needs an optional peer dependency (ioredis for the redis cache) that is not
+ * installed, or cannot be loaded from where pipeweave is.
+ */
+export class MissingDependencyError extends PipeweaveError {
+  /** The package that is missing ("ioredis"). */
+  readonly dependency: string;
+  /** What needs it ("The redis cache"). */
+  readonly feature: string;
+
+  /**
+   * @param dependency - The package.
+   * @param feature - What needs it, as the start of a sentence ("The redis cache").
+   * @param alternative - What to do instead of installing it, if anything.
+   * @param cause - The import's error.
+   */
+  constructor(dependency: string, feature: string, alternative?: string, cause?: unknown) {
+    super(
+      "E_MISSING_DEPENDENCY",
+      `${feature} needs the optional dependency "${dependency}", which is not installed. ` +
+        `Install it with \`npm install ${dependency}\` in the project that uses pipeweave` +
+        `${alternative ? `, or ${alternative}` : ""}.`,
+      { cause },
+    );
+    this.name = "MissingDependencyError";
+    this.dependency = dependency;
+    this.feature = feature;
   }
 }

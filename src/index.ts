@@ -1,5 +1,10 @@
 export type { CacheOptions } from "./cache/options.ts";
-export type { RedisCacheOptions } from "./cache/redis.ts";
+export type {
+  RedisAddress,
+  RedisCacheClient,
+  RedisCacheOptions,
+  RedisConnectionOptions,
+} from "./cache/redis-options.ts";
 export { CACHE_MISS, type CacheStats, type CacheStore } from "./cache/store.ts";
 export type { ErrorCode, ValidationIssue } from "./errors.ts";
 export {
@@ -12,6 +17,7 @@ export {
   InvalidOptionError,
   MapSpecError,
   MapSpecSyntaxError,
+  MissingDependencyError,
   MissingInputError,
   NodeExecutionError,
   PipelineDefinitionError,

@@ -1,11 +1,11 @@
 import { setOwn } from "../_internal/own.ts";
-import { RedisConnectionError } from "../errors.ts";
 import { NO_VALUE } from "../executor/invoke.ts";
 import { isThenable } from "../graph/engine.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { callKey, identityOf } from "./key.ts";
 import { type CacheOptions, createStore } from "./options.ts";
 import { CACHE_MISS, type CacheStats, type CacheStore } from "./store.ts";
+import { isCacheUnavailable } from "./unavailable.ts";
 
 /**
  * A pipeline's cache: the store (opened on first use), hit and miss counts, and calls through
@@ -63,7 +63,7 @@ export class NodeCache {
   save(f: AnyPipeFunc, key: string, value: unknown, computeMs: number): void | Promise<void> {
     const fail = (error: unknown): never => {
       // Redis being away is not about the value; the error says so itself.
-      if (error instanceof RedisConnectionError) throw error;
+      if (isCacheUnavailable(error)) throw error;
       throw new TypeError(
         `The result of "${f.name}" could not be stored in the ${this.store.type} cache ` +
           `(${(error as Error).message}). Return a structured-cloneable value, or drop cache: true.`,

@@ -1,7 +1,8 @@
 import { DiskStore } from "./disk.ts";
 import { HybridStore } from "./hybrid.ts";
+import { LazyRedisStore } from "./lazy-redis.ts";
 import { LruStore } from "./lru.ts";
-import { type RedisCacheOptions, RedisStore } from "./redis.ts";
+import type { RedisCacheOptions } from "./redis-options.ts";
 import type { CacheStore } from "./store.ts";
 
 /**
@@ -41,6 +42,7 @@ const DEFAULTS = Object.freeze({ maxSize: 128, accessWeight: 0.5, durationWeight
  * Builds the store an options object describes.
  *
  * @throws TypeError naming the option that is wrong.
+ * @throws {@link MissingDependencyError} for a redis cache without ioredis installed.
  */
 export function createStore(options: CacheOptions): CacheStore {
   const type = (options as { type?: unknown }).type;
@@ -59,7 +61,7 @@ export function createStore(options: CacheOptions): CacheStore {
       }
       return new DiskStore(options.folder);
     case "redis":
-      return new RedisStore(options);
+      return new LazyRedisStore(options);
     case "custom":
       return options.store;
   }

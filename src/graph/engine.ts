@@ -5,12 +5,12 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { hasField, isInheritedName, own, setOwn } from "../_internal/own.ts";
 import type { NodeCache } from "../cache/node-cache.ts";
+import { isCacheUnavailable } from "../cache/unavailable.ts";
 import {
   AsyncInSyncRunError,
   CacheKeyError,
   NodeExecutionError,
   PipeweaveError,
-  RedisConnectionError,
   ValidationError,
 } from "../errors.ts";
 import { NO_VALUE } from "../executor/invoke.ts";
@@ -109,8 +109,8 @@ function namedOutputs(node: AnyPipeFunc, result: unknown): Record<string, unknow
 /** Wraps an error thrown by `node` into a {@link NodeExecutionError} (once). */
 export function wrapNodeError(node: AnyPipeFunc, error: unknown, args: unknown): unknown {
   if (error !== null && typeof error === "object" && wrapped.has(error)) return error;
-  // The cache's server failing is not the function failing: it reaches the caller as is.
-  if (error instanceof RedisConnectionError) return tag(error);
+  // The cache failing is not the function failing: it reaches the caller as is.
+  if (isCacheUnavailable(error)) return tag(error);
   return tag(new NodeExecutionError(node.name, namedArguments(node, args), error));
 }
 

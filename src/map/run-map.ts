@@ -3,13 +3,13 @@ import { isWorkerImport, suspendedRun } from "../_internal/declarations.ts";
 import { own, setOwn } from "../_internal/own.ts";
 import type { NodeCache } from "../cache/node-cache.ts";
 import { CACHE_MISS } from "../cache/store.ts";
+import { isCacheUnavailable } from "../cache/unavailable.ts";
 import {
   AbortError,
   InvalidOptionError,
   MissingInputError,
   NodeExecutionError,
   PipelineDefinitionError,
-  RedisConnectionError,
   ShapeMismatchError,
   ShapeTooLargeError,
   UndeclaredPipelineError,
@@ -632,8 +632,8 @@ class SweepRun {
         if (isThenable(result)) result = await result;
         outputsValues = splitsResult(f.call) ? splitOutputs(f, result) : [result];
       } catch (error) {
-        // Redis being away stops the map whatever `errors` says: no element could be cached.
-        if (errors === "raise" || error instanceof RedisConnectionError) {
+        // The cache failing stops the map whatever `errors` says: no element could be cached.
+        if (errors === "raise" || isCacheUnavailable(error)) {
           throw failure(f, values, error, []);
         }
         this.snapshots.push(new ErrorSnapshot(f, [], values, error));
@@ -794,7 +794,7 @@ function failure(
   error: unknown,
   index: readonly number[],
 ): Error {
-  if (error instanceof ValidationError || error instanceof RedisConnectionError) return error;
+  if (error instanceof ValidationError || isCacheUnavailable(error)) return error;
   return new NodeExecutionError(f.name, namedInputs(f, args), error, index);
 }
 

@@ -1,6 +1,7 @@
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Pipeline, pipefunc } from "../../src/index.ts";
+import { createRedisStore } from "../../src/redis/index.ts";
 import { redisAvailable, redisUrl } from "../redis-available.ts";
 
 const url = redisUrl;
@@ -69,5 +70,32 @@ describe.runIf(available)("cache: redis", () => {
     expect(await other.get(theirs)).toBe("kept");
     await other.del(theirs);
     await other.quit();
+  });
+
+  it("takes your ioredis client (left open) or ioredis options, and pipeweave/redis makes the same store", async () => {
+    const own = `${prefix}own:`;
+    const f = pipefunc({ output: "z", cache: true }, ({ x }: { x: number }) => x + 1);
+    const client = new Redis(url);
+    const withClient = new Pipeline([f], { cache: { type: "redis", client, prefix: own } });
+    expect(await withClient.run("z", { x: 1 })).toBe(2);
+    await withClient.closeCache();
+    expect(client.status).toBe("ready");
+
+    const { hostname, port } = new URL(url);
+    const options: RedisOptions = { host: hostname, port: Number(port || 6379) };
+    const withOptions = new Pipeline([f], {
+      cache: { type: "redis", connection: options, prefix: own },
+    });
+    const store = createRedisStore({
+      connection: { ...options, connectTimeout: 2000 },
+      prefix: own,
+    });
+    const withStore = new Pipeline([f], { cache: { type: "custom", store } });
+    for (const p of [withOptions, withStore]) {
+      expect(await p.run("z", { x: 1 })).toBe(2);
+      expect(await p.cacheStats()).toEqual({ hits: 1, misses: 0, size: 1 });
+    }
+    await withStore.clearCache();
+    await Promise.all([withOptions.closeCache(), withStore.closeCache(), client.quit()]);
   });
 });

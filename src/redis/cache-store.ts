@@ -1,52 +1,19 @@
 import { createHash } from "node:crypto";
 import { deserialize, serialize } from "node:v8";
 import { Redis, type RedisOptions } from "ioredis";
-import { InvalidOptionError, RedisConnectionError } from "../errors.ts";
-import { CACHE_MISS, type CacheStore } from "./store.ts";
+import {
+  checkRedisOptions,
+  DEFAULT_REDIS_TIMEOUT_MS,
+  type RedisAddress,
+  type RedisCacheClient,
+  type RedisCacheOptions,
+} from "../cache/redis-options.ts";
+import { CACHE_MISS, type CacheStore } from "../cache/store.ts";
+import { RedisConnectionError } from "../errors.ts";
 
-/** Options of the Redis cache. */
-export interface RedisCacheOptions {
-  /**
-   * A Redis URL or ioredis options; the pipeline opens and closes this connection. ioredis
-   * options given here (`connectTimeout`, `commandTimeout`, `retryStrategy` …) win over the
-   * bounds pipeweave sets.
-   * @defaultValue `process.env.REDIS_URL` or `redis://127.0.0.1:6379`
-   */
-  readonly connection?: string | RedisOptions;
-  /** A connected ioredis client you own (used instead of `connection`, never closed by pipeweave). */
-  readonly client?: Redis;
-  /** Prefix of every key, to share one Redis between caches. @defaultValue `"pipeweave:cache:"` */
-  readonly prefix?: string;
-  /** Expire entries after this many seconds. @defaultValue never */
-  readonly ttlSeconds?: number;
-  /**
-   * How long connecting, or one command, may wait for Redis before the run fails with a
-   * `RedisConnectionError` (applies to the connection pipeweave opens, not to `client`).
-   * @defaultValue 5000
-   */
-  readonly timeoutMs?: number;
-}
-
-const DEFAULT_TIMEOUT_MS = 5000;
 /** Longest pause between reconnection attempts while Redis is away. */
 const MAX_RETRY_DELAY_MS = 2000;
 const CONNECTION_CLOSED = "Connection is closed.";
-
-/**
- * Checks the options that can be checked without connecting.
- *
- * @throws {@link InvalidOptionError} naming the option.
- */
-export function checkRedisOptions(options: RedisCacheOptions): void {
-  const t = options.timeoutMs;
-  if (t !== undefined && !(typeof t === "number" && Number.isFinite(t) && t > 0)) {
-    throw new InvalidOptionError(
-      "timeoutMs",
-      `Expected \`timeoutMs\` of the redis cache to be a number of milliseconds above 0, got ` +
-        `\`${String(t)}\` (${typeof t}). Leave it out for ${DEFAULT_TIMEOUT_MS} ms.`,
-    );
-  }
-}
 
 /**
  * Results in Redis (through `ioredis`), shared by every process and machine that uses the
@@ -57,9 +24,9 @@ export function checkRedisOptions(options: RedisCacheOptions): void {
  * connection in the background (so a server that comes back is used again), and every failed
  * command rejects with a {@link RedisConnectionError} whose `url` carries no credentials.
  */
-export class RedisStore implements CacheStore {
+class RedisStore implements CacheStore {
   readonly type = "redis";
-  readonly #client: Redis;
+  readonly #client: RedisCacheClient;
   readonly #owned: boolean;
   readonly #prefix: string;
   readonly #ttl: number | undefined;
@@ -74,7 +41,7 @@ export class RedisStore implements CacheStore {
    */
   constructor(options: RedisCacheOptions) {
     checkRedisOptions(options);
-    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
     this.#prefix = options.prefix ?? "pipeweave:cache:";
     this.#ttl = options.ttlSeconds;
     if (options.client) {
@@ -98,19 +65,20 @@ export class RedisStore implements CacheStore {
       // stays on: a command sent while connecting waits for the connection, not fails at once.
       retryStrategy: (times) => Math.min(100 * 2 ** (times - 1), MAX_RETRY_DELAY_MS),
     };
-    this.#client =
+    const client =
       typeof connection === "string"
         ? new Redis(connection, bounds)
-        : new Redis({ ...bounds, ...connection });
+        : new Redis({ ...bounds, ...(connection as RedisOptions) });
     this.#url = typeof connection === "string" ? redactUrl(connection) : addressOf(connection);
     // With a listener, ioredis stops printing "[ioredis] Unhandled error event" per attempt;
     // the error itself reaches the caller through the failed command.
-    this.#client.on("error", (error: Error) => {
+    client.on("error", (error: Error) => {
       this.#lastError = error;
     });
-    this.#client.on("ready", () => {
+    client.on("ready", () => {
       this.#lastError = undefined;
     });
+    this.#client = client;
   }
 
   #key(key: string): string {
@@ -204,8 +172,26 @@ function redactUrl(url: string): string {
 }
 
 /** The address ioredis options point at, without credentials. */
-function addressOf(options: RedisOptions): string {
+function addressOf(options: RedisAddress | RedisCacheClient["options"]): string {
   if (options.path) return `unix:${options.path}`;
   const scheme = options.tls ? "rediss" : "redis";
   return `${scheme}://${options.host ?? "127.0.0.1"}:${options.port ?? 6379}`;
+}
+
+/**
+ * Makes a cache store in Redis, for `cache: { type: "custom", store }` or your own use; the
+ * pipeline option `cache: { type: "redis", ... }` makes the same store.
+ *
+ * @param options - Connection (or client), prefix, expiry and timeout.
+ * @returns A store whose `close()` closes the connection it opened.
+ * @throws {@link InvalidOptionError} for a `timeoutMs` that cannot work.
+ * @example
+ * ```ts
+ * import { createRedisStore } from "pipeweave/redis";
+ * const store = createRedisStore({ connection: "redis://cache:6379", ttlSeconds: 3600 });
+ * const p = new Pipeline([f], { cache: { type: "custom", store } });
+ * ```
+ */
+export function createRedisStore(options: RedisCacheOptions = {}): CacheStore {
+  return new RedisStore(options);
 }
