@@ -89,6 +89,13 @@ export { isSweep, Sweep, sweep } from "./map/sweep.ts";
 export type { ProfileStats } from "./profile/profiler.ts";
 export type { Placement, Registry, RegistryOptions } from "./registry/registry.ts";
 export {
+  type ListRunsOptions,
+  listRuns,
+  runStatus,
+  STALE_AFTER_MS,
+} from "./status/read.ts";
+export type { FunctionStatus, RunState, RunStatus } from "./status/types.ts";
+export {
   type AnyHandler,
   defineHandler,
   type HandlerReference,

@@ -10,3 +10,26 @@ export interface ProgressListener {
   /** The function's elements are all settled. */
   readonly onNodeEnd?: (node: string) => void;
 }
+
+/**
+ * One listener that tells each of `listeners` every event, in order: progress bars, the run
+ * status file and a user's listener hear the same stream. Undefined ones are left out; with
+ * none, undefined (so `map` builds no events), with one, that one.
+ */
+export function combineListeners(
+  ...listeners: readonly (ProgressListener | undefined)[]
+): ProgressListener | undefined {
+  const all = listeners.filter((l): l is ProgressListener => l !== undefined);
+  if (all.length <= 1) return all[0];
+  return {
+    onNodeStart(node, total, done) {
+      for (const l of all) l.onNodeStart?.(node, total, done);
+    },
+    onProgress(node, done, failed) {
+      for (const l of all) l.onProgress?.(node, done, failed);
+    },
+    onNodeEnd(node) {
+      for (const l of all) l.onNodeEnd?.(node);
+    },
+  };
+}

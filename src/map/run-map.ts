@@ -26,9 +26,10 @@ import { splitsResult } from "../graph/pipe-func.ts";
 import { lookupConfig } from "../graph/plan.ts";
 import { flattenScopes, hasScopes } from "../graph/scopes.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
+import { createStatusWriter, plannedFunctions } from "../status/writer.ts";
 import { referenceOf } from "./define.ts";
 import { ErrorSnapshot } from "./error-snapshot.ts";
-import type { ProgressListener } from "./events.ts";
+import { combineListeners, type ProgressListener } from "./events.ts";
 import { BlockStore, internalProblem, stackInternal } from "./internal-axes.ts";
 import { type NodeLayout, sweepLayout } from "./layout.ts";
 import { MISSING } from "./missing.ts";
@@ -117,6 +118,8 @@ export type MapInputs =
 
 const DEFAULT_CONCURRENCY = 16;
 const PROGRESS_BATCH = 256;
+/** While a function runs with a listener, elements finished are reported at least this often. */
+const PROGRESS_MS = 250;
 
 /** Runs a sweep; see {@link Pipeline.map}. */
 export async function runMap(
@@ -196,20 +199,31 @@ export async function runMap(
     options.progress === true || (options.progress === undefined && process.stderr.isTTY)
       ? progressBars()
       : undefined;
-  run.listener = typeof options.progress === "object" ? options.progress : bars;
+  // A function whose outputs are all given does not run.
+  const planned = layout.nodes.filter(
+    (node) =>
+      node.func.outputs.length === 0 || !node.func.outputs.every((o) => Object.hasOwn(inputs, o)),
+  );
+  // status.json is one more listener of the events the bars draw.
+  const status = folder
+    ? createStatusWriter({
+        runFolder: folder.path,
+        pipeline: pipeline.name,
+        functions: plannedFunctions(planned, run.axisLengths),
+      })
+    : undefined;
+  run.listener = combineListeners(
+    typeof options.progress === "object" ? options.progress : bars,
+    status,
+  );
   try {
-    for (const node of layout.nodes) {
-      if (
-        node.func.outputs.length > 0 &&
-        node.func.outputs.every((o) => Object.hasOwn(inputs, o))
-      ) {
-        continue;
-      }
-      await run.runNode(node, errorsMode);
-    }
+    for (const node of planned) await run.runNode(node, errorsMode);
     folder?.setStatus("done");
+    status?.finish("done");
   } catch (error) {
-    folder?.setStatus(error instanceof AbortError ? "aborted" : "failed");
+    const end = error instanceof AbortError ? "aborted" : "failed";
+    folder?.setStatus(end);
+    status?.finish(end, error);
     throw error;
   } finally {
     bars?.stop();
@@ -588,12 +602,16 @@ class SweepRun {
     }
     const loop = new ElementLoop(this, node, sources, shape, stores, errors);
     this.listener?.onNodeStart?.(f.name, size, loop.alreadyDone());
+    // Slow elements are reported as they finish, not only once a batch of them is full.
+    const ticker = this.listener ? setInterval(() => loop.report(), PROGRESS_MS) : undefined;
+    ticker?.unref();
     try {
       // Cached elements are answered first, so none of them is sent to an executor.
       if (this.cache && f.cache) await loop.useCache(this.cache);
       if (executor) await loop.runOn(executor, this.options.chunkSize);
       else await loop.runInline(this.options.concurrency ?? DEFAULT_CONCURRENCY);
     } finally {
+      clearInterval(ticker);
       await loop.settle();
       this.listener?.onNodeEnd?.(f.name);
     }
@@ -609,17 +627,18 @@ class SweepRun {
   ): Promise<void> {
     const f = node.func;
     const generator = node.spec?.generates === true;
-    this.listener?.onNodeStart?.(f.name, 1, 0);
     const values = sources.map((s) => (s.kind === "whole" ? s.value : undefined));
     const folderOf = (o: string) => (this.folder ? outputFolder(this.folder.path, o) : undefined);
     // A resumed run reuses a finished single call (for generators, the whole generated array).
     if (this.folder?.resumed) {
       const reused = await this.#reuseOnce(node, folderOf);
       if (reused) {
+        this.listener?.onNodeStart?.(f.name, 1, 1);
         this.listener?.onNodeEnd?.(f.name);
         return;
       }
     }
+    this.listener?.onNodeStart?.(f.name, 1, 0);
     const masked = values.some(containsMissing);
     let outputsValues: unknown[] | undefined;
     if (!masked) {
@@ -1189,6 +1208,11 @@ class ElementLoop {
     }
     this.#run.snapshots.push(new ErrorSnapshot(this.#f, index, args, error));
     this.#mask(e);
+  }
+
+  /** Reports the elements finished since the last report, if any. */
+  report(): void {
+    this.#report();
   }
 
   #report(): void {

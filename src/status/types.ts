@@ -1,0 +1,52 @@
+/**
+ * The live status of a sweep, as its run folder's `status.json` holds it: written by a
+ * listener of the run's progress events (the same events the progress bars draw), read by
+ * {@link runStatus}, {@link listRuns}, the CLI's `status`, `runs` and `watch`, and the
+ * dashboard.
+ */
+
+/** Where a run stands. `stale`: it says running, but its heartbeat stopped (its process is gone). */
+export type RunState = "running" | "done" | "failed" | "aborted" | "stale";
+
+/** Where one function of a sweep stands. */
+export interface FunctionStatus {
+  /** The function's name. */
+  readonly name: string;
+  /** Its outputs. */
+  readonly outputs: readonly string[];
+  /** `pending` until it starts, `running`, then `done` or `failed`. */
+  readonly state: "pending" | "running" | "done" | "failed";
+  /** Elements computed (including those a resumed run found stored). */
+  readonly done: number;
+  /** Elements that failed or were masked. */
+  readonly failed: number;
+  /** Elements in all (1 for a function without mapspec). */
+  readonly total: number;
+  /** Time since it started, or its duration once it ended, in milliseconds. */
+  readonly elapsedMs: number;
+}
+
+/** The content of a run folder's `status.json`, and what {@link runStatus} returns. */
+export interface RunStatus {
+  readonly format: 1;
+  /** The run folder (as `map` was given it, resolved to an absolute path). */
+  readonly runFolder: string;
+  /** The pipeline's name. */
+  readonly pipeline: string;
+  /** Where the run stands; `stale` only ever comes from a reader, never from the file. */
+  readonly state: RunState;
+  /** The process running (or that ran) the sweep, and its host. */
+  readonly pid: number;
+  readonly host: string;
+  /** ISO timestamps: when the run started, and the last heartbeat. */
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  /** Time from start to the last heartbeat, in milliseconds. */
+  readonly elapsedMs: number;
+  /** Estimated time to finish from the elements done so far, or null when unknown or ended. */
+  readonly etaMs: number | null;
+  /** Every function of the sweep, in the order they run. */
+  readonly functions: readonly FunctionStatus[];
+  /** The error's message when the run failed. */
+  readonly error?: string;
+}
