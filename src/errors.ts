@@ -39,7 +39,8 @@ export type ErrorCode =
   | "E_UNDECLARED_CAPTURE"
   | "E_UNCLONABLE_VALUE"
   | "E_REDIS_CONNECTION"
-  | "E_MISSING_DEPENDENCY";
+  | "E_MISSING_DEPENDENCY"
+  | "E_PIPELINE_MODULE";
 
 /** Base class of every error pipeweave throws. */
 export class PipeweaveError extends Error {
@@ -942,5 +943,37 @@ export class MissingDependencyError extends PipeweaveError {
     this.name = "MissingDependencyError";
     this.dependency = dependency;
     this.feature = feature;
+  }
+}
+
+/**
+ * The CLI cannot take a pipeline from `<module>#<export>`: the module is missing or fails to
+ * load, has no such export, or the export is not a Pipeline.
+ */
+export class PipelineModuleError extends PipeweaveError {
+  /** The module, as the user wrote it. */
+  readonly module: string;
+  /** The export asked for. */
+  readonly exportName: string;
+  /** The module's exports, when it loaded. */
+  readonly exports: readonly string[];
+
+  /**
+   * @param module - The module, as given.
+   * @param exportName - The export asked for.
+   * @param message - What is wrong and what to do, naming the module and export.
+   * @param options - The module's exports (when it loaded) and the cause.
+   */
+  constructor(
+    module: string,
+    exportName: string,
+    message: string,
+    options: { readonly exports?: readonly string[]; readonly cause?: unknown } = {},
+  ) {
+    super("E_PIPELINE_MODULE", message, "cause" in options ? { cause: options.cause } : undefined);
+    this.name = "PipelineModuleError";
+    this.module = module;
+    this.exportName = exportName;
+    this.exports = options.exports ?? [];
   }
 }

@@ -21,6 +21,7 @@ export {
   MissingInputError,
   NodeExecutionError,
   PipelineDefinitionError,
+  PipelineModuleError,
   PipeweaveError,
   RedisConnectionError,
   RegistryConflictError,

@@ -1,0 +1,42 @@
+/** `pipeweave info <module#export>`: a pipeline's inputs and outputs. */
+import type { Command } from "commander";
+import type { Target } from "../args.ts";
+import { targetArgument } from "../common.ts";
+import { renderTable } from "../format.ts";
+import { toJsonBlock } from "../json.ts";
+import { loadPipeline } from "../load-module.ts";
+import { print } from "../output.ts";
+import { stdoutStyle } from "../style.ts";
+
+export function addInfoCommand(program: Command): void {
+  program
+    .command("info")
+    .description("describe a pipeline: its inputs (required and optional), outputs and functions")
+    .addArgument(targetArgument())
+    .option("--json", "print pipeline.info() and the name as JSON")
+    .action(async (target: Target, options: { readonly json?: boolean }) => {
+      const pipeline = await loadPipeline(target);
+      const info = pipeline.info();
+      if (options.json) {
+        print(toJsonBlock({ name: pipeline.name, ...info }));
+        return;
+      }
+      const style = stdoutStyle();
+      const list = (names: readonly string[]) => (names.length > 0 ? names.join(", ") : "-");
+      const functions = pipeline.sortedFunctions.map((f) =>
+        f.mapspec ? `${f.name} (${f.mapspec})` : f.name,
+      );
+      const rows = [
+        ["required inputs", list(info.requiredInputs)],
+        ["optional inputs", list(info.optionalInputs)],
+        ["outputs", list(info.outputs)],
+        ["intermediate", list(info.intermediate)],
+        ["functions", list(functions)],
+      ];
+      print(style.bold(`Pipeline "${pipeline.name}"`));
+      // The table's title row is not wanted here: the rows label themselves.
+      for (const line of renderTable([{ title: "" }, { title: "" }], rows).slice(1)) {
+        print(`  ${line}`);
+      }
+    });
+}

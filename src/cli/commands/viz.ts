@@ -1,0 +1,29 @@
+/** `pipeweave viz <module#export> --format ascii|mermaid|dot`: a pipeline's graph as text. */
+import { type Command, Option } from "commander";
+import type { Target } from "../args.ts";
+import { targetArgument } from "../common.ts";
+import { loadPipeline } from "../load-module.ts";
+import { print } from "../output.ts";
+
+type Format = "ascii" | "mermaid" | "dot";
+
+export function addVizCommand(program: Command): void {
+  program
+    .command("viz")
+    .description("print a pipeline's graph: a text diagram, Mermaid or Graphviz DOT source")
+    .addArgument(targetArgument())
+    .addOption(
+      new Option("--format <format>", "the view")
+        .choices(["ascii", "mermaid", "dot"])
+        .default("ascii"),
+    )
+    .action(async (target: Target, options: { readonly format: Format }) => {
+      const pipeline = await loadPipeline(target);
+      const views: Record<Format, () => string> = {
+        ascii: () => pipeline.toAscii(),
+        mermaid: () => pipeline.toMermaid(),
+        dot: () => pipeline.toDot(),
+      };
+      print(views[options.format]().trimEnd());
+    });
+}

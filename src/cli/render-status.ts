@@ -1,0 +1,138 @@
+/** The text forms of run statuses: `status` and `watch` draw one, `runs` lists many. */
+import { isAbsolute, relative } from "node:path";
+import type { RunState, RunStatus } from "../status/types.ts";
+import { formatAge, formatDuration, renderTable } from "./format.ts";
+import type { Style } from "./style.ts";
+
+/** The colour of a state. */
+function paintState(state: string, style: Style): string {
+  switch (state.trim() as RunState | "pending") {
+    case "done":
+      return style.green(state);
+    case "running":
+      return style.cyan(state);
+    case "failed":
+      return style.red(state);
+    case "aborted":
+    case "stale":
+      return style.yellow(state);
+    default:
+      return state;
+  }
+}
+
+/**
+ * One run's status: where, what, its state (with how to resume a stale run), its process and
+ * times, then a row per function with done, failed and total elements.
+ */
+export function renderStatus(status: RunStatus, style: Style, now: number = Date.now()): string {
+  const heartbeat = formatAge(status.updatedAt, now);
+  // The file's times are as of its last heartbeat; a running run has gone on since.
+  const since =
+    status.state === "running" ? Math.max(0, now - Date.parse(status.updatedAt)) || 0 : 0;
+  const lines: [string, string][] = [
+    ["Run", status.runFolder],
+    ["Pipeline", status.pipeline],
+  ];
+  switch (status.state) {
+    case "running":
+      lines.push(["State", `${paintState("running", style)} (last heartbeat ${heartbeat})`]);
+      break;
+    case "stale":
+      lines.push(
+        [
+          "State",
+          `${paintState("stale", style)}: it says running, but its process ${status.pid}@${status.host} ` +
+            `stopped (last heartbeat ${heartbeat})`,
+        ],
+        [
+          "",
+          `Resume with: pipeweave map <module>#<export> --inputs <file> --run-folder ${status.runFolder} --resume`,
+        ],
+      );
+      break;
+    default:
+      lines.push(["State", paintState(status.state, style)]);
+  }
+  if (status.error !== undefined) lines.push(["Error", status.error]);
+  lines.push(
+    ["Process", `${status.pid}@${status.host}`],
+    ["Started", `${status.startedAt} (${formatAge(status.startedAt, now)})`],
+    ["Elapsed", formatDuration(status.elapsedMs + since)],
+  );
+  if (status.state === "running" && status.etaMs !== null) {
+    lines.push(["ETA", formatDuration(Math.max(0, status.etaMs - since))]);
+  }
+  const label = Math.max(...lines.map(([k]) => k.length));
+  const head = lines.map(([k, v]) => `${k.padEnd(label)}  ${v}`.trimEnd());
+  if (status.functions.length === 0) return head.join("\n");
+  const rows = status.functions.map((f) => [
+    f.name,
+    f.state,
+    String(f.done),
+    String(f.failed),
+    String(f.total),
+    f.state === "pending" ? "-" : formatDuration(f.elapsedMs + (f.state === "running" ? since : 0)),
+  ]);
+  const table = renderTable(
+    [
+      { title: "function" },
+      { title: "state" },
+      { title: "done", align: "right" },
+      { title: "failed", align: "right" },
+      { title: "total", align: "right" },
+      { title: "elapsed", align: "right" },
+    ],
+    rows,
+    (text, i, j) => {
+      if (j === 1) return paintState(text, style);
+      if (j === 3 && status.functions[i]!.failed > 0) return style.red(text);
+      return text;
+    },
+    style.dim,
+  );
+  return [...head, "", ...table].join("\n");
+}
+
+/** Every run, one line each: folder (relative to `cwd` when under it), pipeline, state, progress, age. */
+export function renderRuns(
+  runs: readonly RunStatus[],
+  cwd: string,
+  style: Style,
+  now: number = Date.now(),
+): string {
+  const rows = runs.map((run) => {
+    const done = run.functions.reduce((n, f) => n + f.done, 0);
+    const failed = run.functions.reduce((n, f) => n + f.failed, 0);
+    const total = run.functions.reduce((n, f) => n + f.total, 0);
+    const progress =
+      run.functions.length === 0
+        ? "-"
+        : `${done}/${total}${failed > 0 ? ` (${failed} failed)` : ""}`;
+    return [
+      shortPath(run.runFolder, cwd),
+      run.pipeline,
+      run.state,
+      progress,
+      formatAge(run.startedAt, now),
+    ];
+  });
+  return renderTable(
+    [
+      { title: "folder" },
+      { title: "pipeline" },
+      { title: "state" },
+      { title: "progress" },
+      { title: "age" },
+    ],
+    rows,
+    (text, _i, j) => (j === 2 ? paintState(text, style) : text),
+    style.dim,
+  ).join("\n");
+}
+
+function shortPath(folder: string, cwd: string): string {
+  const rel = relative(cwd, folder);
+  if (rel === "") return ".";
+  return rel.startsWith("..") || isAbsolute(rel) ? folder : rel;
+}

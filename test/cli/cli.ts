@@ -1,0 +1,74 @@
+/**
+ * Runs the real `pipeweave` CLI from source in a child process (`node --import tsx
+ * src/cli/main.ts ...`), as a user's shell would: its exit code, stdout and stderr.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
+/** tsx's loader, by path: the CLI may run in a folder from which "tsx" does not resolve. */
+const TSX = import.meta.resolve("tsx");
+/** One CLI call; tsx starts and loads pipeweave's source in a second or two on a busy machine. */
+export const CLI_MS = 30_000;
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CliOptions {
+  readonly cwd?: string;
+  /** Added to the environment (NO_COLOR and FORCE_COLOR are removed first). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+}
+
+/** The environment a CLI call gets: the test's, without colour switches unless given. */
+export function cliEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NO_COLOR;
+  delete env.FORCE_COLOR;
+  delete env.CLICOLOR_FORCE;
+  return { ...env, ...extra };
+}
+
+/** Runs `pipeweave ...args` to its end (killed after `timeoutMs`); never rejects. */
+export function cli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", TSX, MAIN, ...args],
+      {
+        cwd: options.cwd ?? FIXTURES,
+        env: cliEnv(options.env),
+        timeout: options.timeoutMs ?? CLI_MS,
+        killSignal: "SIGKILL",
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}
+
+/** Starts `pipeweave ...args` in the background (for a sweep that another call watches). */
+export function startCli(args: readonly string[], options: CliOptions = {}): ChildProcess {
+  return spawn(process.execPath, ["--import", TSX, MAIN, ...args], {
+    cwd: options.cwd ?? FIXTURES,
+    env: cliEnv(options.env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** Describes a result for an assertion message. */
+export function show(result: CliResult): string {
+  return `exit ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point.
+export const ANSI = /\u001b\[/;

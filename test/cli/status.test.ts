@@ -1,0 +1,114 @@
+/**
+ * `pipeweave status` and `runs` on run folders that `map` wrote from a `.ts` and a `.js` module;
+ * colours only where they may be.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ANSI, cli, show } from "./cli.ts";
+
+const scratch = mkdtempSync(join(tmpdir(), "pipeweave-cli-status-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const INPUTS = "sweep-inputs.json";
+
+describe("pipeweave status and runs", () => {
+  const first = join(scratch, "runs", "first");
+  const second = join(scratch, "runs", "second");
+
+  beforeAll(async () => {
+    const mapped = await cli([
+      "map",
+      "pipelines.ts#sweep",
+      "--inputs",
+      INPUTS,
+      "--run-folder",
+      first,
+    ]);
+    expect(mapped.code, show(mapped)).toBe(0);
+    // A second run, started later: `runs` lists it first.
+    const again = await cli([
+      "map",
+      "./squares.js#squares",
+      "--inputs",
+      INPUTS,
+      "--run-folder",
+      second,
+    ]);
+    expect(again.code, show(again)).toBe(0);
+  }, 60_000);
+
+  it("status --json prints the run's status", async () => {
+    const result = await cli(["status", first, "--json"]);
+    expect(result.code, show(result)).toBe(0);
+    const status = JSON.parse(result.stdout);
+    expect(status).toMatchObject({ runFolder: first, pipeline: "sweep", state: "done" });
+    expect(
+      status.functions.map((f: { name: string; done: number; total: number }) => [
+        f.name,
+        f.done,
+        f.total,
+      ]),
+    ).toEqual([
+      ["y", 4, 4],
+      ["total", 1, 1],
+    ]);
+  });
+
+  it("status prints a table: state, each function's counts, the process", async () => {
+    const result = await cli(["status", first]);
+    expect(result.code, show(result)).toBe(0);
+    expect(result.stdout).toMatch(/^Run\s+.*first/m);
+    expect(result.stdout).toMatch(/^Pipeline\s+sweep/m);
+    expect(result.stdout).toMatch(/^State\s+done/m);
+    expect(result.stdout).toMatch(/^Process\s+\d+@\S+/m);
+    expect(result.stdout).toMatch(/^function\s+state\s+done\s+failed\s+total\s+elapsed/m);
+    expect(result.stdout).toMatch(/^y\s+done\s+4\s+0\s+4\s+\S+/m);
+    expect(result.stdout).toMatch(/^total\s+done\s+1\s+0\s+1\s+\S+/m);
+    expect(result.stdout).not.toMatch(ANSI);
+  });
+
+  it("status of a folder that is not a run folder is exit 1", async () => {
+    const result = await cli(["status", scratch]);
+    expect(result.code, show(result)).toBe(1);
+    expect(result.stderr).toMatch(/not a run folder/);
+  });
+
+  it("runs lists every run under DIR, newest first, one line each", async () => {
+    const result = await cli(["runs", "runs"], { cwd: scratch });
+    expect(result.code, show(result)).toBe(0);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^folder\s+pipeline\s+state\s+progress\s+age$/);
+    expect(lines[1]).toMatch(/^runs\/second\s+squares\s+done\s+4\/4\s+\S/);
+    expect(lines[2]).toMatch(/^runs\/first\s+sweep\s+done\s+5\/5\s+\S/);
+    expect(lines).toHaveLength(3);
+  });
+
+  it("runs defaults to the current folder, and --json prints the statuses", async () => {
+    const result = await cli(["runs", "--json"], { cwd: scratch });
+    expect(result.code, show(result)).toBe(0);
+    const runs = JSON.parse(result.stdout) as { runFolder: string; state: string }[];
+    expect(runs.map((r) => [r.runFolder, r.state])).toEqual([
+      [second, "done"],
+      [first, "done"],
+    ]);
+  });
+
+  it("runs in a folder without runs says so and exits 0", async () => {
+    const empty = mkdtempSync(join(scratch, "empty-"));
+    const result = await cli(["runs", empty]);
+    expect(result.code, show(result)).toBe(0);
+    expect(result.stdout).toMatch(/No run folders under/);
+  });
+
+  it.each([
+    ["FORCE_COLOR=1", { FORCE_COLOR: "1" }, true],
+    ["NO_COLOR=1 (over FORCE_COLOR)", { FORCE_COLOR: "1", NO_COLOR: "1" }, false],
+    ["a pipe, no switches", {}, false],
+  ])("status with %s: colours %s", async (_, env, coloured) => {
+    const result = await cli(["status", first], { env });
+    expect(result.code, show(result)).toBe(0);
+    expect(ANSI.test(result.stdout)).toBe(coloured);
+  });
+});

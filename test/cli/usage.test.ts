@@ -1,0 +1,89 @@
+/**
+ * The CLI's usage: `--help` on every command, and bad arguments print the usage on stderr and
+ * exit 2 before anything runs.
+ */
+import { describe, expect, it } from "vitest";
+import { cli, show } from "./cli.ts";
+
+const COMMANDS = ["run", "map", "info", "viz", "load", "status", "runs", "watch"] as const;
+
+describe("pipeweave --help", () => {
+  it("lists every command and exits 0", async () => {
+    const result = await cli(["--help"]);
+    expect(result.code, show(result)).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: pipeweave /m);
+    for (const command of COMMANDS)
+      expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    expect(result.stderr).toBe("");
+  });
+
+  it.each(COMMANDS)(
+    "%s --help prints the command's usage and options and exits 0",
+    async (command) => {
+      const result = await cli([command, "--help"]);
+      expect(result.code, show(result)).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^Usage: pipeweave ${command} `, "m"));
+      expect(result.stdout).toContain("--verbose");
+      expect(result.stderr).toBe("");
+    },
+  );
+});
+
+describe("bad arguments", () => {
+  it.each([
+    ["no command", [], /Usage: pipeweave /],
+    ["an unknown command", ["sweep"], /unknown command 'sweep'/],
+    [
+      "an unknown option",
+      ["run", "pipelines.ts#arith", "d", "--bogus"],
+      /unknown option '--bogus'/,
+    ],
+    ["a missing argument", ["run", "pipelines.ts#arith"], /missing required argument 'output'/],
+    [
+      "a target without #export",
+      ["info", "pipelines.ts"],
+      /Expected <module>#<export> \(such as pipelines\.ts#pipeline\), got "pipelines\.ts"/,
+    ],
+    [
+      "an --input without =",
+      ["run", "pipelines.ts#arith", "d", "--input", "a"],
+      /Expected --input name=value, got "a"/,
+    ],
+    [
+      "map without --run-folder",
+      ["map", "pipelines.ts#sweep", "--inputs", "sweep-inputs.json"],
+      /required option '--run-folder <dir>' not specified/,
+    ],
+    [
+      "an unknown executor",
+      ["map", "pipelines.ts#sweep", "--inputs", "x.json", "--run-folder", "r", "--executor", "gpu"],
+      /Allowed choices are inline, threads/,
+    ],
+    [
+      "a thread count that is not a positive integer",
+      ["map", "pipelines.ts#sweep", "--inputs", "x.json", "--run-folder", "r", "--threads", "two"],
+      /Expected --threads to be an integer from 1 and up, got "two"/,
+    ],
+    [
+      "an unknown view format",
+      ["viz", "pipelines.ts#arith", "--format", "svg"],
+      /Allowed choices are ascii, mermaid, dot/,
+    ],
+    [
+      "an index that is not numbers",
+      ["load", "runs", "y", "--index", "1,b"],
+      /Expected --index as integers i,j,\.\.\. from 0 and up, got "1,b"/,
+    ],
+    [
+      "an interval that is not a positive integer",
+      ["watch", "runs", "--interval", "0"],
+      /Expected --interval to be an integer from 1 and up, got "0"/,
+    ],
+  ] as const)("%s: prints the usage on stderr and exits 2", async (_, args, message) => {
+    const result = await cli(args);
+    expect(result.code, show(result)).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).toMatch(/Usage: pipeweave/);
+    expect(result.stdout).toBe("");
+  });
+});
