@@ -68,6 +68,19 @@ export function positiveInteger(name: string): (text: string) => number {
   };
 }
 
+/** An integer from 0 up, for the option `name`. */
+export function nonNegativeInteger(name: string): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (text.trim() === "" || !Number.isInteger(n) || n < 0) {
+      throw new InvalidArgumentError(
+        `Expected ${name} to be an integer from 0 and up, got "${text}".`,
+      );
+    }
+    return n;
+  };
+}
+
 /** `i,j,...`: integers from 0 up, for `--index`. */
 export function parseIndex(text: string): number[] {
   const parts = text.split(",").map((p) => p.trim());

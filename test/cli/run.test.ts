@@ -69,6 +69,21 @@ describe("pipeweave run", () => {
     );
   });
 
+  it("writes what JSON cannot hold (NaN) as null and says so on stderr", async () => {
+    const result = await cli([
+      "run",
+      "pipelines.ts#arith",
+      "d",
+      "--input",
+      "a=1",
+      "--input",
+      "b=oops",
+    ]);
+    expect(result.code, show(result)).toBe(0);
+    expect(result.stdout).toBe("null\n");
+    expect(result.stderr).toBe("warning: JSON cannot hold NaN; written as null.\n");
+  });
+
   it("runs a plain .js module", async () => {
     const result = await cli(["run", "./squares.js#squares", "y", "--input", "x=9"]);
     expect(result.code, show(result)).toBe(0);

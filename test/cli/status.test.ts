@@ -95,6 +95,14 @@ describe("pipeweave status and runs", () => {
     ]);
   });
 
+  it("runs --depth bounds how deep it looks", async () => {
+    const shallow = await cli(["runs", scratch, "--depth", "1"]);
+    expect(shallow.code, show(shallow)).toBe(0);
+    expect(shallow.stdout).toMatch(/No run folders under/);
+    const deep = await cli(["runs", scratch, "--depth", "2", "--json"]);
+    expect(JSON.parse(deep.stdout)).toHaveLength(2);
+  });
+
   it("runs in a folder without runs says so and exits 0", async () => {
     const empty = mkdtempSync(join(scratch, "empty-"));
     const result = await cli(["runs", empty]);

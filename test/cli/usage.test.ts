@@ -75,6 +75,11 @@ describe("bad arguments", () => {
       /Expected --index as integers i,j,\.\.\. from 0 and up, got "1,b"/,
     ],
     [
+      "a depth that is not an integer",
+      ["runs", ".", "--depth", "-1"],
+      /Expected --depth to be an integer from 0 and up, got "-1"/,
+    ],
+    [
       "an interval that is not a positive integer",
       ["watch", "runs", "--interval", "0"],
       /Expected --interval to be an integer from 1 and up, got "0"/,

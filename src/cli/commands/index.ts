@@ -1,6 +1,7 @@
 /**
  * Every command of the CLI, in the order `--help` lists them. A command is one file here that
- * adds itself to the program; adding one means adding its file and a line below.
+ * adds itself to the program; adding one means adding its file and a line below. Actions
+ * import the engine when they run, so `--help` and usage errors answer without loading it.
  */
 import type { Command } from "commander";
 import { addInfoCommand } from "./info.ts";

@@ -4,7 +4,6 @@ import type { Target } from "../args.ts";
 import { targetArgument } from "../common.ts";
 import { renderTable } from "../format.ts";
 import { toJsonBlock } from "../json.ts";
-import { loadPipeline } from "../load-module.ts";
 import { print } from "../output.ts";
 import { stdoutStyle } from "../style.ts";
 
@@ -15,6 +14,7 @@ export function addInfoCommand(program: Command): void {
     .addArgument(targetArgument())
     .option("--json", "print pipeline.info() and the name as JSON")
     .action(async (target: Target, options: { readonly json?: boolean }) => {
+      const { loadPipeline } = await import("../load-module.ts");
       const pipeline = await loadPipeline(target);
       const info = pipeline.info();
       if (options.json) {

@@ -1,12 +1,10 @@
 /** `pipeweave load <run-folder> <output>`: one output of a sweep, as JSON. */
 import type { Command } from "commander";
 import { InvalidOptionError } from "../../errors.ts";
-import { loadOutputs } from "../../map/load.ts";
-import { NdArray } from "../../map/ndarray.ts";
 import { parseIndex } from "../args.ts";
 import { runFolderArgument } from "../common.ts";
-import { toJsonLine } from "../json.ts";
-import { print } from "../output.ts";
+import { lossWarning, toJsonLine } from "../json.ts";
+import { print, printError } from "../output.ts";
 
 export function addLoadCommand(program: Command): void {
   program
@@ -22,6 +20,10 @@ export function addLoadCommand(program: Command): void {
       parseIndex,
     )
     .action(async (runFolder: string, output: string, options: { readonly index?: number[] }) => {
+      const [{ loadOutputs }, { NdArray }] = await Promise.all([
+        import("../../map/load.ts"),
+        import("../../map/ndarray.ts"),
+      ]);
       let value = await loadOutputs(output, { runFolder });
       if (options.index !== undefined) {
         if (!(value instanceof NdArray)) {
@@ -33,6 +35,9 @@ export function addLoadCommand(program: Command): void {
         }
         value = value.get(...options.index);
       }
-      print(toJsonLine(value));
+      const { text, lost } = toJsonLine(value);
+      print(text);
+      const warning = lossWarning(lost);
+      if (warning) printError(warning);
     });
 }

@@ -9,7 +9,6 @@ import type { ProgressListener } from "../../map/events.ts";
 import { positiveInteger, type Target } from "../args.ts";
 import { addInputOptions, type InputOptions, targetArgument } from "../common.ts";
 import { readInputs } from "../inputs.ts";
-import { loadPipeline } from "../load-module.ts";
 import { summaryLines } from "../map-summary.ts";
 import { print, printError } from "../output.ts";
 
@@ -59,6 +58,7 @@ export function addMapCommand(program: Command): void {
       if (options.threads !== undefined && options.executor !== "threads") {
         self.error("error: --threads needs --executor threads.", { exitCode: 2 });
       }
+      const { loadPipeline } = await import("../load-module.ts");
       const pipeline = await loadPipeline(target);
       const inputs = readInputs(options.inputs, options.input);
       // Bars redraw in place on a terminal; anywhere else a line per function reads better.

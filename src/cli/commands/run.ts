@@ -4,9 +4,8 @@ import type { Command } from "commander";
 import type { Target } from "../args.ts";
 import { addInputOptions, type InputOptions, targetArgument } from "../common.ts";
 import { readInputs } from "../inputs.ts";
-import { toJsonLine } from "../json.ts";
-import { loadPipeline } from "../load-module.ts";
-import { print } from "../output.ts";
+import { lossWarning, toJsonLine } from "../json.ts";
+import { print, printError } from "../output.ts";
 
 interface RunCliOptions extends InputOptions {
   readonly output?: string;
@@ -25,11 +24,14 @@ export function addRunCommand(program: Command): void {
       "\nExample:\n  pipeweave run ./pipelines.ts#pipeline total --input a=2 --input 'xs=[1,2,3]'",
     )
     .action(async (target: Target, output: string, options: RunCliOptions) => {
+      const { loadPipeline } = await import("../load-module.ts");
       const pipeline = await loadPipeline(target);
       const inputs = readInputs(options.inputs, options.input);
       const value = await pipeline.run(output, inputs);
-      const text = toJsonLine(value);
+      const { text, lost } = toJsonLine(value);
       if (options.output === undefined) print(text);
       else writeFileSync(options.output, `${text}\n`);
+      const warning = lossWarning(lost);
+      if (warning) printError(warning);
     });
 }

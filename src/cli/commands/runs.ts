@@ -1,7 +1,7 @@
 /** `pipeweave runs [dir]`: every run folder under a folder, newest first. */
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { listRuns } from "../../status/read.ts";
+import { nonNegativeInteger } from "../args.ts";
 import { toJsonBlock } from "../json.ts";
 import { print } from "../output.ts";
 import { renderRuns } from "../render-status.ts";
@@ -12,9 +12,16 @@ export function addRunsCommand(program: Command): void {
     .command("runs")
     .description("list the run folders under a folder with their status, newest first")
     .argument("[dir]", "where to look", ".")
+    .option(
+      "--depth <n>",
+      "how many folder levels below dir to search",
+      nonNegativeInteger("--depth"),
+      3,
+    )
     .option("--json", "print the statuses as JSON (listRuns(dir))")
-    .action((dir: string, options: { readonly json?: boolean }) => {
-      const runs = listRuns(dir);
+    .action(async (dir: string, options: { readonly depth: number; readonly json?: boolean }) => {
+      const { listRuns } = await import("../../status/read.ts");
+      const runs = listRuns(dir, { depth: options.depth });
       if (options.json) print(toJsonBlock(runs));
       else if (runs.length === 0) print(`No run folders under ${resolve(dir)}.`);
       else print(renderRuns(runs, process.cwd(), stdoutStyle()));

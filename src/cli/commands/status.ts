@@ -1,6 +1,5 @@
 /** `pipeweave status <run-folder>`: where a sweep stands, from its heartbeat file. */
 import type { Command } from "commander";
-import { runStatus } from "../../status/read.ts";
 import { runFolderArgument } from "../common.ts";
 import { toJsonBlock } from "../json.ts";
 import { print } from "../output.ts";
@@ -15,7 +14,8 @@ export function addStatusCommand(program: Command): void {
     )
     .addArgument(runFolderArgument())
     .option("--json", "print the status as JSON (runStatus(folder))")
-    .action((runFolder: string, options: { readonly json?: boolean }) => {
+    .action(async (runFolder: string, options: { readonly json?: boolean }) => {
+      const { runStatus } = await import("../../status/read.ts");
       const status = runStatus(runFolder);
       print(options.json ? toJsonBlock(status) : renderStatus(status, stdoutStyle()));
     });

@@ -2,7 +2,6 @@
 import { type Command, Option } from "commander";
 import type { Target } from "../args.ts";
 import { targetArgument } from "../common.ts";
-import { loadPipeline } from "../load-module.ts";
 import { print } from "../output.ts";
 
 type Format = "ascii" | "mermaid" | "dot";
@@ -18,6 +17,7 @@ export function addVizCommand(program: Command): void {
         .default("ascii"),
     )
     .action(async (target: Target, options: { readonly format: Format }) => {
+      const { loadPipeline } = await import("../load-module.ts");
       const pipeline = await loadPipeline(target);
       const views: Record<Format, () => string> = {
         ascii: () => pipeline.toAscii(),

@@ -1,6 +1,5 @@
 /** `pipeweave watch <run-folder>`: redraws a sweep's status until it ends. */
 import type { Command } from "commander";
-import { runStatus } from "../../status/read.ts";
 import type { RunStatus } from "../../status/types.ts";
 import { positiveInteger } from "../args.ts";
 import { runFolderArgument } from "../common.ts";
@@ -17,6 +16,7 @@ export function addWatchCommand(program: Command): void {
     .addArgument(runFolderArgument())
     .option("--interval <ms>", "time between reads", positiveInteger("--interval"), 1000)
     .action(async (runFolder: string, options: { readonly interval: number }) => {
+      const { runStatus } = await import("../../status/read.ts");
       const style = stdoutStyle();
       // On a terminal the status redraws in place; elsewhere (a pipe, a log) each change is
       // appended once, so the log shows the run's course without a line per heartbeat.
@@ -29,7 +29,7 @@ export function addWatchCommand(program: Command): void {
         if (redraw) {
           if (drawn > 0) process.stdout.write(`\u001b[${drawn}A\u001b[0J`);
           print(text);
-          drawn = text.split("\n").length;
+          drawn = rows(text, process.stdout.columns);
         } else if (progressOf(status) !== last) {
           if (last !== "") print("");
           print(text);
@@ -42,6 +42,14 @@ export function addWatchCommand(program: Command): void {
         await new Promise((r) => setTimeout(r, options.interval));
       }
     });
+}
+
+/** Terminal rows `text` takes, long lines wrapping at `columns`. */
+function rows(text: string, columns: number | undefined): number {
+  const width = columns && columns > 0 ? columns : Number.POSITIVE_INFINITY;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: colour escapes take no room.
+  const plain = text.replace(/\u001b\[[0-9;]*m/g, "");
+  return plain.split("\n").reduce((n, line) => n + Math.max(1, Math.ceil(line.length / width)), 0);
 }
 
 /** What a change worth appending is: the state and each function's counts, not the clock. */
