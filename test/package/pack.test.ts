@@ -1,7 +1,7 @@
 /**
  * The package as a user gets it: `npm pack` (which builds), installed from the tarball into a
- * scratch project without tsx or TypeScript, used from plain `.mjs` and `.cjs` files and type
- * checked strictly from a `.ts` file. Builds and installs once; each check runs the installed
+ * scratch project without tsx or TypeScript, used from plain `.mjs` and `.cjs` files, driven
+ * from the shell with its `pipeweave` bin, and type checked strictly from a `.ts` file. Builds and installs once; each check runs the installed
  * package in its own `node` process, killed if it runs past RUN_MS (a worker that starts the
  * user's sweep again never ends).
  */
@@ -185,10 +185,13 @@ describe("the packed package", () => {
       "consumer.cjs",
       "same-file-map.mjs",
       "same-file-stream.mjs",
+      "cli-pipeline.js",
     ]) {
       writeFileSync(join(app, file), readFileSync(join(FIXTURES, file)));
     }
     writeFileSync(join(app, "consumer.ts"), TS_CONSUMER);
+    writeFileSync(join(app, "cli-inputs.json"), JSON.stringify({ x: [1, 2, 3] }));
+    writeFileSync(join(app, "cli-pipeline.ts"), "export const nothing: number = 1;\n");
     writeFileSync(join(app, "tsconfig.json"), `${JSON.stringify(TS_CONFIG, null, 2)}\n`);
   }, 2 * SETUP_MS);
 
@@ -292,6 +295,67 @@ describe("the packed package", () => {
       RUN_MS + 10_000,
     );
   }
+
+  it(
+    "the pipeweave bin maps a plain .js module on threads, then reports its status and loads it",
+    async () => {
+      const npx = (args: readonly string[]) =>
+        run("npx", ["--no", "pipeweave", ...args], app, { env: consumerEnv() });
+      const mapped = ok(
+        "npx pipeweave map",
+        await npx([
+          "map",
+          "cli-pipeline.js#sweep",
+          "--inputs",
+          "cli-inputs.json",
+          "--run-folder",
+          "runs/cli",
+          "--threads",
+          "2",
+        ]),
+      );
+      expect(mapped.stdout).toMatch(/^y\s+3\/3 done\s+0 failed/m);
+      expect(mapped.stdout).toContain(`Results in ${join(app, "runs", "cli")}`);
+
+      const status = ok("npx pipeweave status", await npx(["status", "runs/cli", "--json"]));
+      expect(JSON.parse(status.stdout)).toMatchObject({
+        runFolder: join(app, "runs", "cli"),
+        pipeline: "cli-sweep",
+        state: "done",
+      });
+      const y = ok("npx pipeweave load", await npx(["load", "runs/cli", "y"]));
+      expect(JSON.parse(y.stdout)).toEqual({ shape: [3], dims: ["i"], data: [10, 20, 30] });
+      const total = ok("npx pipeweave load", await npx(["load", "runs/cli", "total"]));
+      expect(JSON.parse(total.stdout)).toBe(60);
+
+      const bad = await npx(["map", "cli-pipeline.js#sweep", "--executor", "gpu"]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/Usage: pipeweave map/);
+    },
+    4 * RUN_MS,
+  );
+
+  it(
+    "the bin says to install tsx for a .ts module when Node cannot load TypeScript itself",
+    async () => {
+      const ran = await run("npx", ["--no", "pipeweave", "info", "cli-pipeline.ts#nothing"], app, {
+        env: consumerEnv(),
+      });
+      if ((process.features as { typescript?: unknown }).typescript) {
+        // Node strips the types itself: the module loads, and its export is no pipeline.
+        expect(ran.code).toBe(1);
+        expect(ran.stderr).toMatch(
+          /Export "nothing" of module "cli-pipeline\.ts" is not a Pipeline/,
+        );
+      } else {
+        expect(ran.code).toBe(1);
+        expect(ran.stderr).toMatch(/TypeScript module "cli-pipeline\.ts" needs .*"tsx"/);
+        expect(ran.stderr).toMatch(/npm install tsx/);
+      }
+      expect(ran.stderr).not.toMatch(/^\s+at /m);
+    },
+    RUN_MS + 10_000,
+  );
 
   it(
     "type-checks a strict consumer without skipLibCheck",
