@@ -40,6 +40,7 @@ export type ErrorCode =
   | "E_UNCLONABLE_VALUE"
   | "E_REDIS_CONNECTION"
   | "E_MISSING_DEPENDENCY"
+  | "E_EXECUTOR"
   | "E_PIPELINE_MODULE";
 
 /** Base class of every error pipeweave throws. */
@@ -876,16 +877,27 @@ export class UnclonableValueError extends PipeweaveError {
    * @param output - The output or argument name.
    * @param type - What the value is.
    * @param direction - "returned" or "received".
+   * @param boundary - What the value failed to cross: worker threads, or Redis to a worker process.
    */
-  constructor(node: string, output: string, type: string, direction: "returned" | "received") {
+  constructor(
+    node: string,
+    output: string,
+    type: string,
+    direction: "returned" | "received",
+    boundary: "threads" | "redis" = "threads",
+  ) {
     const fix =
       direction === "returned"
         ? "Return plain data (objects, arrays, typed arrays, Maps, Dates)"
         : "Pass plain data (objects, arrays, typed arrays, Maps, Dates), or build the value inside the function";
+    const crossing =
+      boundary === "threads"
+        ? "cannot cross a thread boundary (structured clone refuses it)"
+        : "cannot travel through Redis to or from a worker process (V8's serializer refuses it)";
     super(
       "E_UNCLONABLE_VALUE",
-      `"${node}" ${direction} ${type} as "${output}", which cannot cross a thread boundary ` +
-        `(structured clone refuses it). ${fix}, or run it without threads.`,
+      `"${node}" ${direction} ${type} as "${output}", which ${crossing}. ${fix}, or run it ` +
+        `${boundary === "threads" ? "without threads" : "inline"}.`,
     );
     this.name = "UnclonableValueError";
     this.node = node;
@@ -975,5 +987,45 @@ export class PipelineModuleError extends PipeweaveError {
     this.module = module;
     this.exportName = exportName;
     this.exports = options.exports ?? [];
+  }
+}
+
+/**
+ * An executor cannot run a map's chunks at all: Redis unreachable at start or lost mid-run, no
+ * worker taking jobs, a worker of another pipeline version refusing them, a job the workers
+ * failed. No element failed: the map stops whatever its `errors` option says, and a run folder
+ * keeps what was stored, so `map(..., { resume: true })` finishes the run once this is fixed.
+ */
+export class ExecutorError extends PipeweaveError {
+  /** The executor's name ("redis"). */
+  readonly executor: string;
+  /** The queue the executor sends jobs to, for executors that have one. */
+  readonly queue: string | undefined;
+  /** On version skew: the coordinator's and the worker's pipeline definition hashes. */
+  readonly hashes: { readonly coordinator: string; readonly worker: string } | undefined;
+  /** The worker that refused or failed the job ("host pid 123"), when one did. */
+  readonly worker: string | undefined;
+
+  /**
+   * @param executor - The executor's name.
+   * @param message - What went wrong, naming the executor and queue, and what to do.
+   * @param options - The queue, the hashes on version skew, the worker, and the cause.
+   */
+  constructor(
+    executor: string,
+    message: string,
+    options: {
+      readonly queue?: string;
+      readonly hashes?: { readonly coordinator: string; readonly worker: string };
+      readonly worker?: string;
+      readonly cause?: unknown;
+    } = {},
+  ) {
+    super("E_EXECUTOR", message, "cause" in options ? { cause: options.cause } : undefined);
+    this.name = "ExecutorError";
+    this.executor = executor;
+    this.queue = options.queue;
+    this.hashes = options.hashes;
+    this.worker = options.worker;
   }
 }

@@ -14,6 +14,7 @@ export {
   CacheKeyError,
   CycleError,
   DuplicateInputError,
+  ExecutorError,
   InvalidOptionError,
   MapSpecError,
   MapSpecSyntaxError,

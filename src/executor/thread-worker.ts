@@ -66,7 +66,7 @@ export default async function runTask(task: ThreadTask): Promise<ThreadReply> {
  * The output a refused result belongs to: the function's only output, or, for a function with
  * several, the one whose part of the result (by key or position) holds what refused.
  */
-function outputOf(f: AnyPipeFunc, value: unknown): string {
+export function outputOf(f: AnyPipeFunc, value: unknown): string {
   if (f.outputs.length === 1) return f.outputs[0]!;
   const first = findUnclonable(value)?.path[0];
   if (typeof first === "string" && f.outputs.includes(first)) return first;

@@ -76,8 +76,17 @@ export interface Executor {
   /** True when functions run outside this thread (the pipeline must be declared). */
   readonly remote: boolean;
   /**
+   * Chunks it runs at once (threads, worker processes); `map` keeps twice as many in flight
+   * and sizes its default chunks for them.
+   * @defaultValue 2
+   */
+  readonly capacity?: number;
+  /** Elements per chunk when `map`'s own `chunkSize` is not given. @defaultValue map's choice */
+  readonly chunkSize?: number;
+  /**
    * Runs every item of the chunk; resolves with one result per item. Rejects only when the
-   * executor itself failed (a dead worker), never because a function threw.
+   * executor itself failed (a dead worker), never because a function threw; an
+   * `ExecutorError` stops the map whatever its `errors` option says.
    */
   submit(chunk: Chunk, signal?: AbortSignal): Promise<ItemResult[]>;
   /** Releases threads, connections, timers. */

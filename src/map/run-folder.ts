@@ -80,6 +80,18 @@ export function valueHash(value: unknown): string {
  *   that neither its `captures` nor its `version` declares: a resume could not tell them apart.
  */
 export function functionRecord(f: AnyPipeFunc): FunctionRecord {
+  checkCaptures(f, "its results are kept in the run folder");
+  return describeFunction(f);
+}
+
+/**
+ * The record {@link functionRecord} makes, without refusing undeclared captures: for
+ * comparing definitions (a Redis worker's pipeline with its coordinator's), where what a
+ * function reads from outside is simply not covered.
+ *
+ * @throws {@link InvalidOptionError} when a declared captured value has no stable form.
+ */
+export function describeFunction(f: AnyPipeFunc): FunctionRecord {
   return {
     name: f.name,
     inputs: f.inputs,
@@ -95,7 +107,6 @@ export function functionRecord(f: AnyPipeFunc): FunctionRecord {
  * written before captures could be declared still resume).
  */
 function codeText(f: AnyPipeFunc): string {
-  checkCaptures(f, "its results are kept in the run folder");
   const captured = captureIdentity(f);
   const code = `${sourceText(f)}\n${valueHash(f.call.bound)}\n${valueHash(f.defaults)}`;
   return captured === "" ? code : `${code}\n${captured}`;

@@ -6,6 +6,7 @@ import { CACHE_MISS } from "../cache/store.ts";
 import { isCacheUnavailable } from "../cache/unavailable.ts";
 import {
   AbortError,
+  ExecutorError,
   InvalidOptionError,
   MissingInputError,
   NodeExecutionError,
@@ -1096,8 +1097,12 @@ class ElementLoop {
 
   /** Sends chunks to `executor`, keeping two per thread (or four) in flight. */
   async runOn(executor: Executor, chunkSize: number | undefined): Promise<void> {
-    const threads = executor instanceof ThreadExecutor ? executor.threads : 2;
-    const size = chunkSize ?? Math.max(1, Math.min(1024, Math.ceil(this.#size / (threads * 8))));
+    const threads =
+      executor instanceof ThreadExecutor ? executor.threads : (executor.capacity ?? 2);
+    const size =
+      chunkSize ??
+      executor.chunkSize ??
+      Math.max(1, Math.min(1024, Math.ceil(this.#size / (threads * 8))));
     const window = threads * 2;
     const ref = referenceOf(this.#run.pipeline);
     const listeners = this.#run.listenersOf(this.#f);
@@ -1132,6 +1137,13 @@ class ElementLoop {
           this.#report();
         },
         (error: unknown) => {
+          // The executor cannot run anything (Redis away, workers of another version): the map
+          // stops whatever `errors` says, and no element is recorded, so a resume computes them.
+          if (error instanceof ExecutorError) {
+            for (const item of chunkItems) byIndex.delete(item.index);
+            this.#stopped ??= error;
+            return;
+          }
           // The executor itself failed (a worker died, the run was aborted): every element of
           // the chunk is recorded as failed, and the pool carries on with the next chunk.
           for (const item of chunkItems) {
