@@ -233,6 +233,17 @@ describe("the packed package", () => {
     expect(missing).toEqual([]);
   });
 
+  it("ships the bin as an executable script with a node shebang", async () => {
+    const listing = ok("tar -tvzf", await run("tar", ["-tvzf", tarball], scratch)).stdout;
+    // Executable in the tarball, so `npm link` and unpacked copies run it as well as npx.
+    expect(listing).toMatch(/^-rwxr-xr-x .* package\/dist\/cli\/main\.js$/m);
+    const bin = readFileSync(
+      join(app, "node_modules", "pipeweave", "dist", "cli", "main.js"),
+      "utf8",
+    );
+    expect(bin.split("\n")[0]).toBe("#!/usr/bin/env node");
+  });
+
   it("installs without tsx or TypeScript", () => {
     expect(existsSync(join(app, "node_modules", "pipeweave", "dist", "index.js"))).toBe(true);
     expect(existsSync(join(app, "node_modules", "tsx"))).toBe(false);
