@@ -4,12 +4,12 @@ import { Redis, type RedisOptions } from "ioredis";
 import {
   checkRedisOptions,
   DEFAULT_REDIS_TIMEOUT_MS,
-  type RedisAddress,
   type RedisCacheClient,
   type RedisCacheOptions,
 } from "../cache/redis-options.ts";
 import { CACHE_MISS, type CacheStore } from "../cache/store.ts";
 import { RedisConnectionError } from "../errors.ts";
+import { addressOf, redactUrl } from "./connection.ts";
 
 /** Longest pause between reconnection attempts while Redis is away. */
 const MAX_RETRY_DELAY_MS = 2000;
@@ -157,25 +157,6 @@ class RedisStore implements CacheStore {
   #scan(): AsyncIterable<string[]> {
     return this.#client.scanStream({ match: `${this.#prefix}*`, count: 500 });
   }
-}
-
-/** A Redis URL without its user name and password. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = "";
-    parsed.password = "";
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, "//");
-  }
-}
-
-/** The address ioredis options point at, without credentials. */
-function addressOf(options: RedisAddress | RedisCacheClient["options"]): string {
-  if (options.path) return `unix:${options.path}`;
-  const scheme = options.tls ? "rediss" : "redis";
-  return `${scheme}://${options.host ?? "127.0.0.1"}:${options.port ?? 6379}`;
 }
 
 /**

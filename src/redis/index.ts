@@ -5,3 +5,11 @@ export type {
   RedisConnectionOptions,
 } from "../cache/redis-options.ts";
 export { createRedisStore } from "./cache-store.ts";
+export type { RedisConnection } from "./connection.ts";
+export { type RedisExecutor, type RedisExecutorOptions, redis } from "./executor.ts";
+export {
+  runWorker,
+  type WorkerEvent,
+  type WorkerOptions,
+  type WorkerSummary,
+} from "./worker.ts";

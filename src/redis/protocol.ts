@@ -1,0 +1,230 @@
+/**
+ * What the coordinator and its workers exchange through BullMQ, in one place: a chunk job's
+ * data, what a worker returns, how it refuses a job, and the pipeline's definition hash that
+ * keeps workers of another version from mixing their results into a run.
+ *
+ * BullMQ stores job data and return values as JSON; argument and result values travel inside
+ * as V8 serialization (what worker threads use, so the same values cross) in base64.
+ */
+import { createHash } from "node:crypto";
+import { UnclonableValueError } from "../errors.ts";
+import { describeKind, describeUnclonable, fromBytes, toBytes } from "../executor/clone.ts";
+import { serializeError } from "../executor/error-data.ts";
+import { decode, encode } from "../executor/transfer.ts";
+import type { Chunk, ChunkItem, ItemResult, SerializedError } from "../executor/types.ts";
+import type { AnyPipeFunc } from "../graph/types.ts";
+import { describeFunction } from "../map/run-folder.ts";
+
+/** Version of the job format; a worker refuses a job of another (pipeweave versions differ). */
+export const PROTOCOL = 1;
+
+/** BullMQ's name for every chunk job (the queue may hold other jobs; workers take all). */
+export const JOB_NAME = "pipeweave-chunk";
+
+/** The data of one chunk job. */
+export interface ChunkJobData {
+  readonly protocol: number;
+  /** The pipeline's name, so a worker of another pipeline says so. */
+  readonly pipeline: string;
+  /** The coordinator's {@link definitionHash}. */
+  readonly hash: string;
+  /** The coordinator's run id: jobs of a run whose coordinator is gone are skipped. */
+  readonly run: string;
+  readonly node: string;
+  /** The function's first output, which names it within the pipeline. */
+  readonly output: string;
+  readonly validate: boolean;
+  readonly shape?: readonly number[];
+  /** The items (`{ index, values }[]`, values encoded), V8-serialized, base64. */
+  readonly items: string;
+}
+
+/** What a worker returns for a chunk job. */
+export type ChunkJobResult =
+  | {
+      readonly kind: "results";
+      readonly host: string;
+      readonly pid: number;
+      /** The `ItemResult[]` (values encoded), V8-serialized, base64. */
+      readonly results: string;
+    }
+  | {
+      /** The job's run is over (its coordinator closed or stopped beating): nothing ran. */
+      readonly kind: "skipped";
+      readonly host: string;
+      readonly pid: number;
+    };
+
+/** Why a worker refused a job. */
+export type RefusalReason = "protocol" | "pipeline" | "version" | "function";
+
+/** A worker's refusal of a job, as the job's failure reason (JSON). */
+export interface Refusal {
+  readonly pipeweave: "refused";
+  readonly reason: RefusalReason;
+  /** What is wrong and what to do, in words. */
+  readonly message: string;
+  /** The worker's definition hash. */
+  readonly workerHash: string;
+  readonly host: string;
+  readonly pid: number;
+}
+
+/** Reads a job's failure reason back as a {@link Refusal}, if it is one. */
+export function parseRefusal(reason: unknown): Refusal | undefined {
+  if (typeof reason !== "string" || !reason.startsWith("{")) return undefined;
+  try {
+    const value = JSON.parse(reason) as Partial<Refusal> | null;
+    return value?.pipeweave === "refused" && typeof value.message === "string"
+      ? (value as Refusal)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A pipeline's definition hash: of each function's name, inputs, outputs, mapspec and code
+ * (source text, bound values, defaults, declared version and captures), as run folders record
+ * them. Coordinator and workers compute it alike, so a worker built from other code refuses.
+ *
+ * Values a function reads from outside itself without declaring them (`captures`, `version`)
+ * are not covered; nor is the code of modules it imports.
+ */
+export function definitionHash(pipeline: {
+  readonly name: string;
+  readonly sortedFunctions: readonly AnyPipeFunc[];
+}): string {
+  const functions = pipeline.sortedFunctions.map(describeFunction);
+  return createHash("sha256")
+    .update(JSON.stringify({ name: pipeline.name, functions }))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/** The key whose presence says run `run` is alive (its coordinator refreshes it). */
+export function runKey(toKey: (type: string) => string, run: string): string {
+  return toKey(`pipeweave-run:${run}`);
+}
+
+/**
+ * Packs a chunk's items for a job. Items with an argument that cannot travel (a function, a
+ * socket) are not sent: each is an {@link UnclonableValueError} result naming the argument.
+ *
+ * @returns The base64 payload (undefined when no item can travel) and the refused items.
+ */
+export function packItems(chunk: Chunk): {
+  readonly payload: string | undefined;
+  readonly refused: ItemResult[];
+} {
+  const encoded: ChunkItem[] = chunk.items.map((item) => ({
+    index: item.index,
+    values: item.values.map(encode),
+  }));
+  try {
+    return { payload: toBytes(encoded).toString("base64"), refused: [] };
+  } catch {
+    // Some argument refuses: sort the items one by one below.
+  }
+  const refused: ItemResult[] = [];
+  const sendable: ChunkItem[] = [];
+  encoded.forEach((item, k) => {
+    const at = item.values.findIndex((v) => !isSerializable(v));
+    if (at < 0) {
+      sendable.push(item);
+      return;
+    }
+    const value = chunk.items[k]!.values[at];
+    const argument = chunk.func.call.params[at]?.graph ?? `#${at}`;
+    const type = describeUnclonable(value) ?? describeKind(value);
+    const refusal = new UnclonableValueError(chunk.node, argument, type, "received", "redis");
+    refused.push({ index: item.index, ok: false, error: serializeError(refusal) });
+  });
+  const payload = sendable.length > 0 ? toBytes(sendable).toString("base64") : undefined;
+  return { payload, refused };
+}
+
+/** Reads a job's items back, values decoded. */
+export function unpackItems(payload: string): ChunkItem[] {
+  const items = fromBytes(Buffer.from(payload, "base64")) as ChunkItem[];
+  return items.map((item) => ({ index: item.index, values: item.values.map(decode) }));
+}
+
+/** Where a worker runs, attached to the errors it sends back. */
+export interface WorkerIdentity {
+  readonly host: string;
+  readonly pid: number;
+}
+
+/**
+ * Packs a chunk's results for the trip back. A result that cannot travel fails its own
+ * element with an {@link UnclonableValueError} naming the output; every error carries the
+ * worker's host and pid (field `worker`) beside its own stack.
+ *
+ * @param outputOf - The output a refused result belongs to.
+ */
+export function packResults(
+  f: AnyPipeFunc,
+  results: readonly ItemResult[],
+  worker: WorkerIdentity,
+  outputOf: (f: AnyPipeFunc, value: unknown) => string,
+): string {
+  const encoded = results.map((r) =>
+    r.ok ? { ...r, value: encode(r.value) } : { ...r, error: withWorker(r.error, worker) },
+  );
+  try {
+    return toBytes(encoded).toString("base64");
+  } catch {
+    // Some result refuses: sort them one by one below.
+  }
+  const plain = encoded.map((r, k): ItemResult => {
+    if (isSerializable(r)) return r;
+    const original = results[k]!;
+    if (original.ok) {
+      const type = describeUnclonable(original.value) ?? describeKind(original.value);
+      const refusal = new UnclonableValueError(
+        f.name,
+        outputOf(f, original.value),
+        type,
+        "returned",
+        "redis",
+      );
+      return {
+        index: r.index,
+        ok: false,
+        error: withWorker(serializeError(refusal), worker),
+        durationMs: r.durationMs,
+      };
+    }
+    // serializeError keeps only cloneable parts; a thrown value V8 refuses is a last resort.
+    const { name, message, stack, code } = original.error;
+    return { ...original, error: withWorker({ name, message, stack, code }, worker) };
+  });
+  return toBytes(plain).toString("base64");
+}
+
+/** Reads a job's results back, values decoded. */
+export function unpackResults(payload: string): ItemResult[] {
+  const results = fromBytes(Buffer.from(payload, "base64")) as ItemResult[];
+  return results.map((r) => (r.ok ? { ...r, value: decode(r.value) } : r));
+}
+
+/** The error with the worker's host and pid as field `worker` (a thrown non-Error has none). */
+function withWorker(error: SerializedError, worker: WorkerIdentity): SerializedError {
+  if (error.thrown || (error.fields && Object.hasOwn(error.fields, "worker"))) return error;
+  // Without fields an error's code is rebuilt from `code`; with them, from the fields.
+  const code = error.code !== undefined ? { code: error.code } : {};
+  return {
+    ...error,
+    fields: { ...code, ...error.fields, worker: { host: worker.host, pid: worker.pid } },
+  };
+}
+
+function isSerializable(value: unknown): boolean {
+  try {
+    toBytes(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
