@@ -2,7 +2,12 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExecutorError, NodeExecutionError, UnclonableValueError } from "../../src/index.ts";
+import {
+  ExecutorError,
+  InvalidOptionError,
+  NodeExecutionError,
+  UnclonableValueError,
+} from "../../src/index.ts";
 import { redis } from "../../src/redis/index.ts";
 import { redisAvailable, redisUrl } from "../redis-available.ts";
 import { failing, sweep } from "./fixtures/pipelines.mjs";
@@ -186,4 +191,44 @@ describe.runIf(available)("redis executor", () => {
     await executor.close();
     expect(Date.now() - closing).toBeLessThan(5_000);
   });
+
+  it("fails with an ExecutorError when no worker takes the queue's jobs for timeoutMs", async () => {
+    const queue = bed.queue("nobody");
+    const executor = redis({ connection: redisUrl, queue, timeoutMs: 1000 });
+    const started = Date.now();
+    try {
+      const error = await sweep.map({ x: [1, 2], factor: 1 }, { executor, progress: false }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ExecutorError);
+      expect((error as ExecutorError).message).toMatch(
+        new RegExp(`queue "${queue}".*no worker held any job of the queue.*--queue ${queue}`),
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it.each([
+    [{ queue: "a:b" }, "queue", /Expected `queue` to be a non-empty name without ":"/],
+    [{ chunkSize: 0 }, "chunkSize", /Expected `chunkSize` to be an integer from 1 and up, got `0`/],
+    [{ capacity: 1.5 }, "capacity", /Expected `capacity` to be an integer from 1 and up/],
+    [{ timeoutMs: -1 }, "timeoutMs", /Expected `timeoutMs` to be a number of milliseconds above 0/],
+  ] as const)(
+    "rejects the option %j with an InvalidOptionError naming it",
+    (options, name, message) => {
+      let error: unknown;
+      try {
+        redis(options);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect((error as InvalidOptionError).code).toBe("E_INVALID_OPTION");
+      expect((error as InvalidOptionError).option).toBe(name);
+      expect((error as Error).message).toMatch(message);
+    },
+  );
 });
