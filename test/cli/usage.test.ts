@@ -5,7 +5,17 @@
 import { describe, expect, it } from "vitest";
 import { cli, show } from "./cli.ts";
 
-const COMMANDS = ["run", "map", "info", "viz", "load", "status", "runs", "watch"] as const;
+const COMMANDS = [
+  "run",
+  "map",
+  "info",
+  "viz",
+  "load",
+  "status",
+  "runs",
+  "watch",
+  "worker",
+] as const;
 
 describe("pipeweave --help", () => {
   it("lists every command and exits 0", async () => {

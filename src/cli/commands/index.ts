@@ -12,6 +12,7 @@ import { addRunsCommand } from "./runs.ts";
 import { addStatusCommand } from "./status.ts";
 import { addVizCommand } from "./viz.ts";
 import { addWatchCommand } from "./watch.ts";
+import { addWorkerCommand } from "./worker.ts";
 
 /** Adds one command (with its arguments, options and action) to the program. */
 export type AddCommand = (program: Command) => void;
@@ -25,4 +26,5 @@ export const COMMANDS: readonly AddCommand[] = [
   addStatusCommand,
   addRunsCommand,
   addWatchCommand,
+  addWorkerCommand,
 ];

@@ -1,0 +1,123 @@
+/**
+ * `pipeweave worker <module#export> --redis URL [--queue Q] [--concurrency N]`: runs the chunks
+ * of maps that coordinators send to Redis with the `redis()` executor, until SIGTERM or SIGINT,
+ * which let the jobs in progress finish (a second one quits at once; BullMQ then hands the job
+ * to another worker).
+ */
+import { type Command, Option } from "commander";
+import type { WorkerEvent } from "../../redis/worker.ts";
+import { positiveInteger, type Target } from "../args.ts";
+import { targetArgument } from "../common.ts";
+import { print, printError } from "../output.ts";
+
+interface WorkerCliOptions {
+  readonly redis?: string;
+  readonly queue: string;
+  readonly concurrency: number;
+}
+
+/** How often the chunks done are summed up in one line. */
+const REPORT_MS = 5000;
+/** Exit status after a second signal (128 + SIGINT), as shells report it. */
+const INTERRUPTED_EXIT = 130;
+
+export function addWorkerCommand(program: Command): void {
+  program
+    .command("worker")
+    .description("run the map chunks that redis() executors queue on Redis, until stopped")
+    .addArgument(targetArgument())
+    .option("--redis <url>", "the Redis URL (default: REDIS_URL, else redis://127.0.0.1:6379)")
+    .option("--queue <name>", "the queue the coordinators send to", "pipeweave")
+    .addOption(
+      new Option(
+        "--concurrency <n>",
+        "jobs at once (helps async functions; start more workers for CPU-bound ones)",
+      )
+        .argParser(positiveInteger("--concurrency"))
+        .default(1),
+    )
+    .addHelpText(
+      "after",
+      "\nSIGTERM or Ctrl-C finishes the jobs in progress, then exits 0.\n\nExample:\n" +
+        "  pipeweave worker ./sweep.ts#pipeline --redis redis://10.0.0.5:6379 --queue sweep",
+    )
+    .action(async (target: Target, options: WorkerCliOptions) => {
+      const { loadPipeline } = await import("../load-module.ts");
+      const { runWorker } = await import("../../redis/worker.ts");
+      const pipeline = await loadPipeline(target);
+      const controller = new AbortController();
+      const quit = () => process.exit(INTERRUPTED_EXIT);
+      const stop = (signal: NodeJS.Signals) => {
+        printError(`${signal}: finishing the jobs in progress, then stopping (again to quit now).`);
+        process.once("SIGINT", quit);
+        process.once("SIGTERM", quit);
+        controller.abort(new Error(signal));
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      const report = reporter();
+      try {
+        const summary = await runWorker(pipeline, {
+          ...(options.redis === undefined ? {} : { connection: options.redis }),
+          queue: options.queue,
+          concurrency: options.concurrency,
+          signal: controller.signal,
+          onEvent: report.event,
+        });
+        report.flush();
+        print(`Stopped after ${summary.jobs} chunks (${summary.elements} elements).`);
+      } finally {
+        report.stop();
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+        process.off("SIGINT", quit);
+        process.off("SIGTERM", quit);
+      }
+    });
+}
+
+/** Prints what the worker does: its start and problems at once, chunks done every few seconds. */
+function reporter() {
+  let chunks = 0;
+  let elements = 0;
+  let failed = 0;
+  // A connection that keeps failing reports each attempt: say it once.
+  let lastError: string | undefined;
+  const flush = () => {
+    if (chunks === 0) return;
+    const failures = failed > 0 ? ` (${failed} failed)` : "";
+    print(`Ran ${chunks} chunks, ${elements} elements${failures}.`);
+    chunks = 0;
+    elements = 0;
+    failed = 0;
+  };
+  const timer = setInterval(flush, REPORT_MS);
+  timer.unref();
+  const event = (e: WorkerEvent) => {
+    switch (e.type) {
+      case "ready":
+        print(
+          `Worker ${e.host} pid ${process.pid} takes chunks of pipeline "${e.pipeline}" ` +
+            `(definition ${e.hash}) from queue "${e.queue}".`,
+        );
+        return;
+      case "done":
+        lastError = undefined;
+        chunks++;
+        elements += e.elements.length;
+        failed += e.failed;
+        return;
+      case "skipped":
+        print(`Skipped job ${e.job}: its run ${e.run} is over (the coordinator stopped).`);
+        return;
+      case "refused":
+        printError(`Refused job ${e.job} of run ${e.run}: ${e.message}`);
+        return;
+      case "error":
+        if (e.message !== lastError) printError(`Redis: ${e.message}`);
+        lastError = e.message;
+        return;
+    }
+  };
+  return { event, flush, stop: () => clearInterval(timer) };
+}
