@@ -9,7 +9,7 @@ import {
 } from "../cache/redis-options.ts";
 import { CACHE_MISS, type CacheStore } from "../cache/store.ts";
 import { RedisConnectionError } from "../errors.ts";
-import { addressOf, redactUrl } from "./connection.ts";
+import { addressOf, redactUrl } from "./address.ts";
 
 /** Longest pause between reconnection attempts while Redis is away. */
 const MAX_RETRY_DELAY_MS = 2000;

@@ -10,14 +10,8 @@ import {
 } from "../errors.ts";
 import type { Chunk, Executor, ItemResult } from "../executor/types.ts";
 import { type PipelineReference, resolveReference } from "../map/define.ts";
-import {
-  bounded,
-  defaultConnection,
-  describeConnection,
-  openClient,
-  type RedisConnection,
-  waitReady,
-} from "./connection.ts";
+import { defaultConnection, describeConnection, type RedisConnection } from "./address.ts";
+import { bounded, openClient, waitReady } from "./connection.ts";
 import {
   type ChunkJobData,
   type ChunkJobResult,

@@ -4,8 +4,8 @@ export type {
   RedisCacheOptions,
   RedisConnectionOptions,
 } from "../cache/redis-options.ts";
+export type { RedisConnection } from "./address.ts";
 export { createRedisStore } from "./cache-store.ts";
-export type { RedisConnection } from "./connection.ts";
 export { type RedisExecutor, type RedisExecutorOptions, redis } from "./executor.ts";
 export {
   runWorker,

@@ -6,14 +6,8 @@ import { callChunk } from "../executor/call-chunk.ts";
 import { outputOf } from "../executor/thread-worker.ts";
 import type { ChunkItem, ItemResult } from "../executor/types.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
-import {
-  bounded,
-  defaultConnection,
-  describeConnection,
-  openClient,
-  type RedisConnection,
-  waitReady,
-} from "./connection.ts";
+import { defaultConnection, describeConnection, type RedisConnection } from "./address.ts";
+import { bounded, openClient, waitReady } from "./connection.ts";
 import {
   type ChunkJobData,
   type ChunkJobResult,
