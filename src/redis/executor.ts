@@ -122,6 +122,14 @@ class RedisChunkExecutor implements Executor {
   /** Since when chunks wait and no worker holds any job of the queue. */
   #idleSince: number | undefined;
 
+  /**
+   * How long the run stays alive in Redis without a refresh (refreshed 4 times as often):
+   * `timeoutMs`, at least a second, so one slow refresh never ends a live run.
+   */
+  get #runTtl(): number {
+    return Math.max(this.#timeoutMs, 1000);
+  }
+
   constructor(options: RedisExecutorOptions) {
     checkOptions(options);
     assertInstalled(BULLMQ);
@@ -263,7 +271,7 @@ class RedisChunkExecutor implements Executor {
       });
       await bounded(queue.waitUntilReady(), t, "from the queue");
       const key = runKey((type) => queue!.toKey(type), this.runId);
-      await bounded(client.set(key, "1", "PX", t), t, "marking the run alive");
+      await bounded(client.set(key, "1", "PX", this.#runTtl), t, "marking the run alive");
       // Events are read from the stream's present end, so no result of ours can be missed
       // however long the events connection takes to start.
       const last = await bounded(
@@ -430,7 +438,7 @@ class RedisChunkExecutor implements Executor {
     const t = this.#timeoutMs;
     const now = Date.now();
     try {
-      await bounded(client.set(session.runKey, "1", "PX", t), t, "refreshing the run");
+      await bounded(client.set(session.runKey, "1", "PX", this.#runTtl), t, "refreshing the run");
       let busy = false;
       if (this.#pending.size > 0) {
         const active = await bounded(client.lrange(queue.keys.active!, 0, 99), t, "");
