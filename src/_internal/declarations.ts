@@ -151,3 +151,76 @@ export async function resolveDeclaration(
     shared.watchers.delete(watcher!);
   }
 }
+
+/** A thing declared while a module was being imported: its kind, reference and value. */
+export interface Declared {
+  readonly kind: string;
+  readonly ref: DeclarationReference;
+  readonly value: object;
+}
+
+/** How a worker's import of a module went: see {@link importAsWorker}. */
+export type WorkerImport =
+  | {
+      /** The module's evaluation completed: its exports can be read. */
+      readonly completed: true;
+      readonly namespace: Readonly<Record<string, unknown>>;
+      /** What the module (and the modules it imported) declared during the import. */
+      readonly declared: readonly Declared[];
+    }
+  | {
+      /**
+       * The module reached a run at its top level, which the import suspended: the import
+       * never completes, so its exports cannot be read; only what it declared before that.
+       */
+      readonly completed: false;
+      readonly declared: readonly Declared[];
+    };
+
+/**
+ * Imports a module as a worker process does (`pipeweave worker`): any run its top level starts
+ * is suspended ({@link suspendedRun}), as in a worker thread, so the process serving a module
+ * that also runs its pipeline never starts that run itself. Resolves as soon as the module's
+ * evaluation completes or suspends a run, with what it declared meanwhile.
+ *
+ * @throws What the module's evaluation threw before it completed or suspended.
+ */
+export async function importAsWorker(moduleUrl: string): Promise<WorkerImport> {
+  // What was declared before, so that the rest was declared by this import. (A diff of the
+  // tables rather than a record kept by `declare`: every copy of this module in the process
+  // shares the tables, not necessarily the same code.)
+  const before = new Set<object>();
+  for (const table of shared.tables.values())
+    for (const value of table.byKey.values()) before.add(value);
+  const declaredSince = (): Declared[] => {
+    const found: Declared[] = [];
+    for (const [kind, table] of shared.tables) {
+      for (const value of table.byKey.values()) {
+        const ref = table.refs.get(value);
+        if (ref && !before.has(value)) found.push({ kind, ref, value });
+      }
+    }
+    return found;
+  };
+  let watcher: (() => void) | undefined;
+  const suspended = new Promise<undefined>((resolve) => {
+    watcher = () => {
+      if (shared.suspended.has(moduleUrl)) resolve(undefined);
+    };
+    shared.watchers.add(watcher);
+    watcher();
+  });
+  const loaded = shared.importing.run(moduleUrl, () => import(moduleUrl)) as Promise<
+    Record<string, unknown>
+  >;
+  // Whichever settles first answers; the other may settle later, or never.
+  loaded.catch(() => undefined);
+  try {
+    const namespace = await Promise.race([loaded, suspended]);
+    return namespace === undefined
+      ? { completed: false, declared: declaredSince() }
+      : { completed: true, namespace, declared: declaredSince() };
+  } finally {
+    shared.watchers.delete(watcher!);
+  }
+}

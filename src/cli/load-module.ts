@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { closestNames } from "../_internal/closest.ts";
 import { MissingDependencyError, PipelineModuleError } from "../errors.ts";
 import { Pipeline, type UntypedPipeFunc } from "../graph/pipeline.ts";
+import { importPipelineModule, type PipelineModuleImport } from "../map/define.ts";
 import type { Target } from "./args.ts";
 
 /** A pipeline loaded from a user's module: its functions' types are not known here. */
@@ -22,6 +23,75 @@ export async function loadPipeline(
   target: Target,
   cwd: string = process.cwd(),
 ): Promise<LoadedPipeline> {
+  const path = await locate(target, cwd);
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (cause) {
+    throw failedToLoad(target, cause);
+  }
+  return pipelineExport(target, namespace);
+}
+
+/**
+ * Imports `<module>` for `pipeweave worker` and returns its pipeline `<export>`, as
+ * {@link loadPipeline} does, except that a run the module starts at its top level is
+ * suspended, as in a worker thread (the same-file pattern: `definePipeline`, then
+ * `await pipeline.map(..., { executor: redis(...) })`), so the worker never starts that run.
+ *
+ * Such a module's exports cannot be read: its evaluation stops at the run and never completes.
+ * The worker then takes the pipeline declared under the export's name
+ * (`definePipeline(import.meta.url, "<export>", ...)`) before the run, by the module or a module
+ * it imports (the module's own first, when both declare the name). A module whose evaluation
+ * completes is read through its exports, as by {@link loadPipeline}.
+ *
+ * @throws {@link PipelineModuleError} as {@link loadPipeline} does, and when a module that runs
+ *   a pipeline at its top level declares none under the export's name before that run (the
+ *   names it declares listed).
+ * @throws {@link MissingDependencyError} for a `.ts` module without any TypeScript loader.
+ */
+export async function loadWorkerPipeline(
+  target: Target,
+  cwd: string = process.cwd(),
+): Promise<LoadedPipeline> {
+  const { module, exportName } = target;
+  const path = await locate(target, cwd);
+  // Node's resolution follows symbolic links, so this is the URL the module declares with
+  // (its import.meta.url).
+  const url = pathToFileURL(realpathSync(path)).href;
+  let imported: PipelineModuleImport;
+  try {
+    imported = await importPipelineModule(url);
+  } catch (cause) {
+    throw failedToLoad(target, cause);
+  }
+  if (imported.namespace) return pipelineExport(target, imported.namespace);
+  const named = imported.pipelines.filter((d) => d.ref.name === exportName);
+  // The module's own declaration, else the one a module it imports made, if only one did.
+  const found =
+    named.find((d) => withoutQuery(d.ref.module) === url) ??
+    (named.length === 1 ? named[0] : undefined);
+  if (found && isPipeline(found.pipeline)) return found.pipeline;
+  const names = [...new Set(imported.pipelines.map((d) => `"${d.ref.name}"`))];
+  const declared =
+    named.length > 1
+      ? `Several modules it imports declare "${exportName}" (${named.map((d) => d.ref.module).join(", ")}), so which one is meant is unclear.`
+      : names.length > 0
+        ? `It declares ${names.join(", ")} before that run.`
+        : "It declares no pipeline before that run.";
+  throw new PipelineModuleError(
+    module,
+    exportName,
+    `Module "${module}" runs a pipeline at its top level; the worker stops it there (it never ` +
+      "runs that pipeline), so the module's exports cannot be read, and the worker takes the " +
+      `pipeline declared as definePipeline(import.meta.url, "${exportName}", ...) before that ` +
+      `run. ${declared} Declare the pipeline under its export's name ("${exportName}") before ` +
+      "the module's first run, or move the run to another module.",
+  );
+}
+
+/** The module's absolute path, checked to exist, with a TypeScript loader when it needs one. */
+async function locate(target: Target, cwd: string): Promise<string> {
   const { module, exportName } = target;
   const path = resolve(cwd, module);
   if (!existsSync(path)) {
@@ -33,18 +103,23 @@ export async function loadPipeline(
     );
   }
   if (/\.[cm]?tsx?$/.test(path)) await ensureTypeScriptLoader(module);
-  let namespace: Record<string, unknown>;
-  try {
-    namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  } catch (cause) {
-    throw new PipelineModuleError(
-      module,
-      exportName,
-      `Module "${module}" failed to load: ${describeError(cause)}. Fix the module; importing ` +
-        "it alone (node, or tsx for TypeScript) shows the same error.",
-      { cause },
-    );
-  }
+  return path;
+}
+
+function failedToLoad(target: Target, cause: unknown): PipelineModuleError {
+  const { module, exportName } = target;
+  return new PipelineModuleError(
+    module,
+    exportName,
+    `Module "${module}" failed to load: ${describeError(cause)}. Fix the module; importing ` +
+      "it alone (node, or tsx for TypeScript) shows the same error.",
+    { cause },
+  );
+}
+
+/** The export `<export>` of a loaded module, checked to be a Pipeline. */
+function pipelineExport(target: Target, namespace: Record<string, unknown>): LoadedPipeline {
+  const { module, exportName } = target;
   const exports = Object.keys(namespace).sort();
   if (!Object.hasOwn(namespace, exportName)) {
     const best = closestNames(exportName, exports, 1)[0];
@@ -68,6 +143,11 @@ export async function loadPipeline(
     );
   }
   return value;
+}
+
+/** A module URL without the query or fragment a loader may add. */
+function withoutQuery(url: string): string {
+  return url.replace(/[?#].*$/, "");
 }
 
 /**

@@ -2,6 +2,7 @@ import {
   type DeclarationReference,
   declare,
   declaredReference,
+  importAsWorker,
   resolveDeclaration,
 } from "../_internal/declarations.ts";
 import type { Pipeline } from "../graph/pipeline.ts";
@@ -60,4 +61,35 @@ export async function resolveReference(
     );
   }
   return pipeline as Pipeline<readonly AnyPipeFunc[]>;
+}
+
+/** A pipeline declared with {@link definePipeline}, with its reference. */
+export interface DeclaredPipeline {
+  readonly ref: PipelineReference;
+  readonly pipeline: Pipeline<readonly AnyPipeFunc[]>;
+}
+
+/** A module imported as a worker process imports it: see {@link importPipelineModule}. */
+export interface PipelineModuleImport {
+  /** The module's exports, or undefined when a run at its top level suspended it. */
+  readonly namespace: Readonly<Record<string, unknown>> | undefined;
+  /** The pipelines declared during the import (by the module or the modules it imports). */
+  readonly pipelines: readonly DeclaredPipeline[];
+}
+
+/**
+ * Imports a module the way a worker thread does, for a worker process: a run the module
+ * starts at its top level (`await pipeline.map(...)` after {@link definePipeline}) is
+ * suspended, so the process serving the module never starts it. Such a module's exports
+ * cannot be read (its evaluation never completes); the pipelines it declared before the run
+ * can.
+ *
+ * @throws What the module's evaluation threw.
+ */
+export async function importPipelineModule(moduleUrl: string): Promise<PipelineModuleImport> {
+  const imported = await importAsWorker(moduleUrl);
+  const pipelines = imported.declared
+    .filter((d) => d.kind === KIND)
+    .map((d) => ({ ref: d.ref, pipeline: d.value as Pipeline<readonly AnyPipeFunc[]> }));
+  return { namespace: imported.completed ? imported.namespace : undefined, pipelines };
 }

@@ -42,9 +42,10 @@ export function addWorkerCommand(program: Command): void {
         "  pipeweave worker ./sweep.ts#pipeline --redis redis://10.0.0.5:6379 --queue sweep",
     )
     .action(async (target: Target, options: WorkerCliOptions) => {
-      const { loadPipeline } = await import("../load-module.ts");
+      const { loadWorkerPipeline } = await import("../load-module.ts");
       const { runWorker } = await import("../../redis/worker.ts");
-      const pipeline = await loadPipeline(target);
+      // A module that also runs its pipeline at its top level does not run it here.
+      const pipeline = await loadWorkerPipeline(target);
       const controller = new AbortController();
       const quit = () => process.exit(INTERRUPTED_EXIT);
       const stop = (signal: NodeJS.Signals) => {
