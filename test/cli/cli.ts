@@ -3,6 +3,8 @@
  * src/cli/main.ts ...`), as a user's shell would: its exit code, stdout and stderr.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -72,3 +74,23 @@ export function show(result: CliResult): string {
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point.
 export const ANSI = /\u001b\[/;
+
+/** Whether the run's status file says its first function is running. */
+export function isRunning(folder: string): boolean {
+  try {
+    const status = JSON.parse(readFileSync(join(folder, "status.json"), "utf8"));
+    return status.functions[0]?.state === "running";
+  } catch {
+    return false; // not written yet
+  }
+}
+
+/** Polls until `ok()` holds; fails after a generous bound (the point is a hang, not a timing). */
+export async function until(ok: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (await ok()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`Timed out waiting for ${what}`);
+}

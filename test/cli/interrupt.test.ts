@@ -2,34 +2,14 @@
  * Ctrl-C during `pipeweave map`: the first stops scheduling, lets running elements finish and
  * exits 130 with the command that resumes; a second quits at once.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cli, show, startCli } from "./cli.ts";
+import { cli, isRunning, show, startCli, until } from "./cli.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "pipeweave-cli-interrupt-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** Whether the run's status file says its first function is running. */
-function isRunning(folder: string): boolean {
-  try {
-    const status = JSON.parse(readFileSync(join(folder, "status.json"), "utf8"));
-    return status.functions[0]?.state === "running";
-  } catch {
-    return false; // not written yet
-  }
-}
-
-/** Resolves once `ok()` holds; fails after a generous bound (the point is a hang). */
-async function until(ok: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (await ok()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
-}
 
 /** Starts `map pipelines.ts#held` with elements that wait `holdMs`, once it reports running. */
 async function startHeld(folder: string, holdMs: number) {

@@ -3,34 +3,14 @@
  * process is SIGKILLed, which `status` calls stale (with how to resume) and `map --resume`
  * finishes.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ANSI, cli, show, startCli } from "./cli.ts";
+import { ANSI, cli, isRunning, show, startCli, until } from "./cli.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "pipeweave-cli-watch-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** Whether the run's status file says its first function is running. */
-function isRunning(folder: string): boolean {
-  try {
-    const status = JSON.parse(readFileSync(join(folder, "status.json"), "utf8"));
-    return status.functions[0]?.state === "running";
-  } catch {
-    return false; // not written yet
-  }
-}
-
-/** Polls until `ok()`; fails after a generous bound (the point is a hang, not a timing). */
-async function until(ok: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (await ok()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
-}
 
 /** Inputs for the slow pipeline: `n` elements of `delay` ms each. */
 function slowInputs(name: string, n: number, delay: number): string {
