@@ -96,7 +96,7 @@ export {
   runStatus,
   STALE_AFTER_MS,
 } from "./status/read.ts";
-export type { FunctionStatus, RunState, RunStatus } from "./status/types.ts";
+export type { FunctionStatus, RunState, RunStatus, WorkerStatus } from "./status/types.ts";
 export {
   type AnyHandler,
   defineHandler,

@@ -22,8 +22,9 @@ function paintState(state: string, style: Style): string {
 }
 
 /**
- * One run's status: where, what, its state (with how to resume a stale run), its process and
- * times, then a row per function with done, failed and total elements.
+ * One run's status: where, what, its state (with how to resume a stale run), its process, the
+ * worker processes that ran elements (Redis workers) and times, then a row per function with
+ * done, failed and total elements.
  */
 export function renderStatus(status: RunStatus, style: Style, now: number = Date.now()): string {
   const heartbeat = formatAge(status.updatedAt, now);
@@ -55,8 +56,14 @@ export function renderStatus(status: RunStatus, style: Style, now: number = Date
       lines.push(["State", paintState(status.state, style)]);
   }
   if (status.error !== undefined) lines.push(["Error", status.error]);
+  lines.push(["Process", `${status.pid}@${status.host}`]);
+  if (status.workers !== undefined && status.workers.length > 0) {
+    const workers = status.workers.map(
+      (w) => `${w.host}:${w.pid} (${w.elements} element${w.elements === 1 ? "" : "s"})`,
+    );
+    lines.push(["Workers", workers.join(", ")]);
+  }
   lines.push(
-    ["Process", `${status.pid}@${status.host}`],
     ["Started", `${status.startedAt} (${formatAge(status.startedAt, now)})`],
     ["Elapsed", formatDuration(status.elapsedMs + since)],
   );

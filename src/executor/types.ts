@@ -48,9 +48,16 @@ export interface SerializedError {
   readonly thrown?: { readonly value: unknown };
 }
 
+/** A worker process: where an executor that runs items in other processes ran one. */
+export interface WorkerIdentity {
+  readonly host: string;
+  readonly pid: number;
+}
+
 /**
  * The outcome of one item: its value, or the error it threw; `durationMs` is how long the call
- * took where it ran (profiling and listeners use it).
+ * took where it ran (profiling and listeners use it), `worker` the process that ran it when an
+ * executor runs items in other processes (the run status lists the workers).
  */
 export type ItemResult =
   | {
@@ -58,12 +65,14 @@ export type ItemResult =
       readonly ok: true;
       readonly value: unknown;
       readonly durationMs?: number;
+      readonly worker?: WorkerIdentity;
     }
   | {
       readonly index: number;
       readonly ok: false;
       readonly error: SerializedError;
       readonly durationMs?: number;
+      readonly worker?: WorkerIdentity;
     };
 
 /**

@@ -1,3 +1,5 @@
+import type { ItemResult, WorkerIdentity } from "../executor/types.ts";
+
 /**
  * Sweep lifecycle events. Progress bars, the dashboard and programs are listeners of this one
  * stream; with no listener `map` does not build the events.
@@ -9,6 +11,11 @@ export interface ProgressListener {
   readonly onProgress?: (node: string, done: number, failed: number) => void;
   /** The function's elements are all settled. */
   readonly onNodeEnd?: (node: string) => void;
+  /**
+   * `elements` of the function's elements (done or failed) ran on the worker process `worker`:
+   * told, before their `onProgress`, by executors that run elements in other processes (redis).
+   */
+  readonly onRemote?: (node: string, worker: WorkerIdentity, elements: number) => void;
 }
 
 /**
@@ -31,5 +38,31 @@ export function combineListeners(
     onNodeEnd(node) {
       for (const l of all) l.onNodeEnd?.(node);
     },
+    onRemote(node, worker, elements) {
+      for (const l of all) l.onRemote?.(node, worker, elements);
+    },
   };
+}
+
+/**
+ * Tells the listener's `onRemote` which workers ran `results` (an executor's answer for one
+ * chunk): one call per run of results from the same worker, none for results that ran in this
+ * process.
+ */
+export function reportWorkers(
+  listener: ProgressListener,
+  node: string,
+  results: readonly ItemResult[],
+): void {
+  let worker: WorkerIdentity | undefined;
+  let count = 0;
+  for (const r of results) {
+    if (r.worker !== worker) {
+      if (worker) listener.onRemote?.(node, worker, count);
+      worker = r.worker;
+      count = 0;
+    }
+    count++;
+  }
+  if (worker) listener.onRemote?.(node, worker, count);
 }

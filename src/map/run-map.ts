@@ -30,7 +30,7 @@ import type { AnyPipeFunc } from "../graph/types.ts";
 import { createStatusWriter, plannedFunctions } from "../status/writer.ts";
 import { referenceOf } from "./define.ts";
 import { ErrorSnapshot } from "./error-snapshot.ts";
-import { combineListeners, type ProgressListener } from "./events.ts";
+import { combineListeners, type ProgressListener, reportWorkers } from "./events.ts";
 import { BlockStore, internalProblem, stackInternal } from "./internal-axes.ts";
 import { type NodeLayout, sweepLayout } from "./layout.ts";
 import { MISSING } from "./missing.ts";
@@ -1106,6 +1106,8 @@ class ElementLoop {
     const window = threads * 2;
     const ref = referenceOf(this.#run.pipeline);
     const listeners = this.#run.listenersOf(this.#f);
+    // Told which worker processes ran the elements (the run status lists them).
+    const listener = this.#run.listener?.onRemote ? this.#run.listener : undefined;
     const inflight = new Set<Promise<void>>();
     let items: ChunkItem[] = [];
     const byIndex = new Map<number, readonly unknown[]>();
@@ -1121,6 +1123,7 @@ class ElementLoop {
       };
       const p = executor.submit(chunk, this.#run.options.signal).then(
         (results) => {
+          if (listener) reportWorkers(listener, this.#f.name, results);
           for (const r of results) {
             const args = byIndex.get(r.index) ?? [];
             byIndex.delete(r.index);

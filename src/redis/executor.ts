@@ -310,7 +310,7 @@ class RedisChunkExecutor implements Executor {
     const result = value as ChunkJobResult;
     if (result?.kind === "results") {
       try {
-        pending.resolve(unpackResults(result.results));
+        pending.resolve(unpackResults(result.results, { host: result.host, pid: result.pid }));
       } catch (error) {
         pending.reject(
           this.#error(

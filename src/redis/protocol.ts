@@ -11,7 +11,13 @@ import { UnclonableValueError } from "../errors.ts";
 import { describeKind, describeUnclonable, fromBytes, toBytes } from "../executor/clone.ts";
 import { serializeError } from "../executor/error-data.ts";
 import { decode, encode } from "../executor/transfer.ts";
-import type { Chunk, ChunkItem, ItemResult, SerializedError } from "../executor/types.ts";
+import type {
+  Chunk,
+  ChunkItem,
+  ItemResult,
+  SerializedError,
+  WorkerIdentity,
+} from "../executor/types.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { describeFunction } from "../map/run-folder.ts";
 
@@ -151,10 +157,7 @@ export function unpackItems(payload: string): ChunkItem[] {
 }
 
 /** Where a worker runs, attached to the errors it sends back. */
-export interface WorkerIdentity {
-  readonly host: string;
-  readonly pid: number;
-}
+export type { WorkerIdentity };
 
 /**
  * Packs a chunk's results for the trip back. A result that cannot travel fails its own
@@ -203,10 +206,10 @@ export function packResults(
   return toBytes(plain).toString("base64");
 }
 
-/** Reads a job's results back, values decoded. */
-export function unpackResults(payload: string): ItemResult[] {
+/** Reads a job's results back, values decoded, each marked as run by `worker`. */
+export function unpackResults(payload: string, worker: WorkerIdentity): ItemResult[] {
   const results = fromBytes(Buffer.from(payload, "base64")) as ItemResult[];
-  return results.map((r) => (r.ok ? { ...r, value: decode(r.value) } : r));
+  return results.map((r) => (r.ok ? { ...r, value: decode(r.value), worker } : { ...r, worker }));
 }
 
 /** The error with the worker's host and pid as field `worker` (a thrown non-Error has none). */

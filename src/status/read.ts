@@ -226,7 +226,18 @@ function statusProblem(value: unknown): string | undefined {
   if (!Array.isArray(s.functions)) return 'its "functions" is not a list';
   const malformed = s.functions.findIndex((f: unknown) => functionProblem(f));
   if (malformed >= 0) return `functions[${malformed}] is not a function status`;
+  if (s.workers !== undefined) {
+    if (!Array.isArray(s.workers)) return 'its "workers" is not a list';
+    const bad = s.workers.findIndex((w: unknown) => workerProblem(w));
+    if (bad >= 0) return `workers[${bad}] is not a worker ({ host, pid, elements })`;
+  }
   return undefined;
+}
+
+function workerProblem(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return true;
+  const w = value as Record<string, unknown>;
+  return typeof w.host !== "string" || typeof w.pid !== "number" || typeof w.elements !== "number";
 }
 
 function functionProblem(value: unknown): boolean {

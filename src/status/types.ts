@@ -26,6 +26,16 @@ export interface FunctionStatus {
   readonly elapsedMs: number;
 }
 
+/** A worker process that ran elements of a sweep (an executor such as `redis()`). */
+export interface WorkerStatus {
+  /** The worker's host name. */
+  readonly host: string;
+  /** The worker's process id on that host. */
+  readonly pid: number;
+  /** Elements it ran and whose results were stored (done or failed), over every function. */
+  readonly elements: number;
+}
+
 /** The content of a run folder's `status.json`, and what {@link runStatus} returns. */
 export interface RunStatus {
   readonly format: 1;
@@ -47,6 +57,12 @@ export interface RunStatus {
   readonly etaMs: number | null;
   /** Every function of the sweep, in the order they run. */
   readonly functions: readonly FunctionStatus[];
+  /**
+   * The worker processes that ran elements of this run of `map` (a resumed run lists those of
+   * the resume), in the order they first returned results; absent when every element ran in
+   * the run's own process (inline or threads).
+   */
+  readonly workers?: readonly WorkerStatus[];
   /** The error's message when the run failed. */
   readonly error?: string;
 }

@@ -4,7 +4,7 @@ import { clip } from "../_internal/bounded-text.ts";
 import type { ProgressListener } from "../map/events.ts";
 import type { NodeLayout } from "../map/layout.ts";
 import { writeFileAtomicSync } from "../map/storage/file.ts";
-import type { FunctionStatus, RunStatus } from "./types.ts";
+import type { FunctionStatus, RunStatus, WorkerStatus } from "./types.ts";
 
 /** The run status file's name inside a run folder. */
 export const STATUS_FILE = "status.json";
@@ -108,6 +108,8 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
     }),
   );
   const byName = new Map(entries.map((e) => [e.name, e]));
+  // The worker processes that ran elements, by "host:pid", in the order they first answered.
+  const workers = new Map<string, { -readonly [K in keyof WorkerStatus]: WorkerStatus[K] }>();
   let state: EndState | "running" = "running";
   let error: string | undefined;
   // Elements this process computed (not those a resumed run found stored): the rate for the ETA.
@@ -147,6 +149,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       total: e.total,
       elapsedMs: e.state === "pending" ? 0 : (e.endedAt || now) - e.startedAt,
     })),
+    ...(workers.size === 0 ? {} : { workers: [...workers.values()].map((w) => ({ ...w })) }),
     ...(error === undefined ? {} : { error }),
   });
 
@@ -195,6 +198,13 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       isDirty = true;
       // An event loop kept busy between events still gets its heartbeat.
       if (Date.now() - lastWrite >= HEARTBEAT_MS) write();
+    },
+    onRemote(_node, worker, elements) {
+      const key = `${worker.host}:${worker.pid}`;
+      const w = workers.get(key);
+      if (w) w.elements += elements;
+      else workers.set(key, { host: worker.host, pid: worker.pid, elements });
+      isDirty = true;
     },
     onNodeEnd(node) {
       const e = byName.get(node);

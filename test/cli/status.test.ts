@@ -2,7 +2,7 @@
  * `pipeweave status` and `runs` on run folders that `map` wrote from a `.ts` and a `.js` module;
  * colours only where they may be.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -118,5 +118,71 @@ describe("pipeweave status and runs", () => {
     const result = await cli(["status", first], { env });
     expect(result.code, show(result)).toBe(0);
     expect(ANSI.test(result.stdout)).toBe(coloured);
+  });
+});
+
+describe("pipeweave status of a run on worker processes", () => {
+  // What a map on Redis workers leaves in status.json (test/redis/status.test.ts makes one).
+  const folder = join(scratch, "remote");
+  const status = {
+    format: 1,
+    runFolder: folder,
+    pipeline: "grid",
+    state: "done",
+    pid: 4242,
+    host: "coordinator",
+    startedAt: "2025-01-01T00:00:00.000Z",
+    updatedAt: "2025-01-01T00:00:03.000Z",
+    elapsedMs: 3000,
+    etaMs: null,
+    functions: [
+      { name: "y", outputs: ["y"], state: "done", done: 9, failed: 0, total: 9, elapsedMs: 2900 },
+    ],
+    workers: [
+      { host: "node-a", pid: 101, elements: 8 },
+      { host: "node-b", pid: 202, elements: 1 },
+    ],
+  };
+  beforeAll(() => {
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, "status.json"), JSON.stringify(status));
+  });
+
+  it("lists the workers that took part, each with its elements", async () => {
+    const result = await cli(["status", folder]);
+    expect(result.code, show(result)).toBe(0);
+    expect(result.stdout).toMatch(
+      /^Workers\s+node-a:101 \(8 elements\), node-b:202 \(1 element\)$/m,
+    );
+    expect(result.stdout).toMatch(/^Process\s+4242@coordinator$/m);
+  });
+
+  it("status --json includes them", async () => {
+    const result = await cli(["status", folder, "--json"]);
+    expect(result.code, show(result)).toBe(0);
+    expect(JSON.parse(result.stdout).workers).toEqual(status.workers);
+  });
+
+  it("a run without workers has no Workers line", async () => {
+    const local = join(scratch, "local");
+    mkdirSync(local, { recursive: true });
+    const { workers: _, ...rest } = status;
+    writeFileSync(join(local, "status.json"), JSON.stringify({ ...rest, runFolder: local }));
+    const result = await cli(["status", local]);
+    expect(result.code, show(result)).toBe(0);
+    expect(result.stdout).not.toMatch(/^Workers/m);
+  });
+
+  it("a status.json whose workers are malformed is a corrupt run folder naming them", async () => {
+    const bad = join(scratch, "bad-workers");
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(
+      join(bad, "status.json"),
+      JSON.stringify({ ...status, runFolder: bad, workers: [{ host: "x" }] }),
+    );
+    const result = await cli(["status", bad]);
+    expect(result.code, show(result)).toBe(1);
+    expect(result.stderr).toMatch(/status\.json/);
+    expect(result.stderr).toMatch(/workers\[0\] is not a worker/);
   });
 });
