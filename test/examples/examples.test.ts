@@ -4,8 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { redisAvailable } from "../redis-available.ts";
 
 const run = promisify(execFile);
+// Skipped with a notice without Redis, except under CI=true, where a missing Redis fails.
+const withRedis = await redisAvailable("the distributed example (examples/distributed.ts)");
 const root = join(import.meta.dirname, "..", "..");
 
 /** Runs an example the way the README tells users to, and returns what it printed. */
@@ -90,4 +93,19 @@ describe("examples", () => {
       rmSync(join(runFolder, ".."), { recursive: true, force: true });
     }
   });
+
+  it.runIf(withRedis)(
+    "distributed.ts maps on two Redis worker processes, one killed mid-run, and gets every element",
+    async () => {
+      const out = await example("distributed.ts");
+      expect(out).toMatch(/^started 2 workers: pid \d+, pid \d+$/m);
+      expect(out).toMatch(/^killed worker pid \d+ mid-run$/m);
+      // π(n), the primes below n, for n = 100 000 … 1 200 000: every element is there.
+      expect(out).toContain("primes below 100000: 9592");
+      expect(out).toContain("primes below 1000000: 78498");
+      expect(out).toMatch(/^12 of 12 elements stored; workers: .+:\d+ \(\d+\)/m);
+      expect(out).toContain("workers stopped");
+    },
+    60_000,
+  );
 });
