@@ -33,6 +33,8 @@ const groups = groupsOf(snippets);
  */
 const NOT_RUN: Readonly<Record<string, string>> = {
   "Types #1": "shows compile errors, which the type check confirms",
+  "Distributed sweeps":
+    "needs worker processes; examples/distributed.ts runs the same with two, and its test runs it",
 };
 
 /** How long one module may take to run and exit (a snippet that leaves a handle open hangs). */
