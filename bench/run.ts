@@ -8,6 +8,7 @@ import { benchCache } from "./cache.bench.ts";
 import { benchGraph } from "./graph.bench.ts";
 import { table } from "./harness.ts";
 import { benchMap } from "./map.bench.ts";
+import { benchRedis, reportRedis } from "./redis.bench.ts";
 import { benchStream } from "./stream.bench.ts";
 
 const fmt = (v: number, digits = 3) => v.toFixed(digits);
@@ -169,6 +170,9 @@ async function main(): Promise<void> {
       `(target < 50: ${memory.growthMb < 50 ? "met" : "MISSED"})`,
   );
 
+  const distributed = await benchRedis();
+  console.log(`\n${reportRedis(distributed)}`);
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -177,6 +181,7 @@ async function main(): Promise<void> {
     map,
     cache,
     streams,
+    distributed,
   };
   writeFileSync(
     new URL("./results.json", import.meta.url),
