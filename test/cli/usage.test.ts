@@ -94,6 +94,11 @@ describe("bad arguments", () => {
       ["watch", "runs", "--interval", "0"],
       /Expected --interval to be an integer from 1 and up, got "0"/,
     ],
+    [
+      "a worker lock duration that is not a positive integer",
+      ["worker", "pipelines.ts#arith", "--lock-duration", "soon"],
+      /Expected --lock-duration to be an integer from 1 and up, got "soon"/,
+    ],
   ] as const)("%s: prints the usage on stderr and exits 2", async (_, args, message) => {
     const result = await cli(args);
     expect(result.code, show(result)).toBe(2);

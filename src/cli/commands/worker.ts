@@ -14,6 +14,8 @@ interface WorkerCliOptions {
   readonly redis?: string;
   readonly queue: string;
   readonly concurrency: number;
+  readonly lockDuration?: number;
+  readonly stalledInterval?: number;
 }
 
 /** How often the chunks done are summed up in one line. */
@@ -35,6 +37,19 @@ export function addWorkerCommand(program: Command): void {
       )
         .argParser(positiveInteger("--concurrency"))
         .default(1),
+    )
+    .addOption(
+      new Option(
+        "--lock-duration <ms>",
+        "how long a job stays this worker's without a renewal; a killed worker's chunk goes " +
+          "back to the queue after it (default 30000)",
+      ).argParser(positiveInteger("--lock-duration")),
+    )
+    .addOption(
+      new Option(
+        "--stalled-interval <ms>",
+        "how often this worker looks for chunks whose worker died (default 30000)",
+      ).argParser(positiveInteger("--stalled-interval")),
     )
     .addHelpText(
       "after",
@@ -62,11 +77,17 @@ export function addWorkerCommand(program: Command): void {
           ...(options.redis === undefined ? {} : { connection: options.redis }),
           queue: options.queue,
           concurrency: options.concurrency,
+          ...(options.lockDuration === undefined ? {} : { lockDuration: options.lockDuration }),
+          ...(options.stalledInterval === undefined
+            ? {}
+            : { stalledInterval: options.stalledInterval }),
           signal: controller.signal,
           onEvent: report.event,
         });
         report.flush();
-        print(`Stopped after ${summary.jobs} chunks (${summary.elements} elements).`);
+        print(
+          `Stopped after ${plural(summary.jobs, "chunk")} (${plural(summary.elements, "element")}).`,
+        );
       } finally {
         report.stop();
         process.off("SIGINT", stop);
@@ -87,7 +108,7 @@ function reporter() {
   const flush = () => {
     if (chunks === 0) return;
     const failures = failed > 0 ? ` (${failed} failed)` : "";
-    print(`Ran ${chunks} chunks, ${elements} elements${failures}.`);
+    print(`Ran ${plural(chunks, "chunk")}, ${plural(elements, "element")}${failures}.`);
     chunks = 0;
     elements = 0;
     failed = 0;
@@ -122,3 +143,5 @@ function reporter() {
   };
   return { event, flush, stop: () => clearInterval(timer) };
 }
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
