@@ -21,6 +21,7 @@ import { Profiler, type ProfileStats, printProfilingStats } from "../profile/pro
 import { openRegistryStore, type Registry, type RegistryOptions } from "../registry/registry.ts";
 import { toAscii } from "../viz/ascii.ts";
 import { toDot } from "../viz/dot.ts";
+import { toHtml } from "../viz/html.ts";
 import { toMermaid } from "../viz/mermaid.ts";
 import { checkCaptures } from "./captures.ts";
 import { compile, type Runner } from "./compile.ts";
@@ -780,6 +781,17 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   /** Graphviz DOT source. */
   toDot(): string {
     return toDot(this);
+  }
+
+  /**
+   * One self-contained HTML page showing the graph: laid out (with dagre, here in Node, so the
+   * page carries only coordinates), pan and zoom, inputs and outputs drawn apart from functions,
+   * mapspecs and axes on mapped functions, and a details panel per node (inputs, outputs,
+   * defaults, bound values, mapspec, cache and, after a profiled run, its figures). It loads
+   * nothing from the network; write it to a `.html` file and open it.
+   */
+  toHtml(): string {
+    return toHtml(this);
   }
 
   #derive(functions: readonly AnyPipeFunc[]): Pipeline<readonly UntypedPipeFunc[]> {

@@ -1,19 +1,21 @@
-/** `pipeweave viz <module#export> --format ascii|mermaid|dot`: a pipeline's graph as text. */
+/** `pipeweave viz <module#export> --format ascii|mermaid|dot|html`: a pipeline's graph as text or a page. */
 import { type Command, Option } from "commander";
 import type { Target } from "../args.ts";
 import { targetArgument } from "../common.ts";
 import { print } from "../output.ts";
 
-type Format = "ascii" | "mermaid" | "dot";
+type Format = "ascii" | "mermaid" | "dot" | "html";
 
 export function addVizCommand(program: Command): void {
   program
     .command("viz")
-    .description("print a pipeline's graph: a text diagram, Mermaid or Graphviz DOT source")
+    .description(
+      "print a pipeline's graph: a text diagram, Mermaid or Graphviz DOT source, or a self-contained HTML page",
+    )
     .addArgument(targetArgument())
     .addOption(
       new Option("--format <format>", "the view")
-        .choices(["ascii", "mermaid", "dot"])
+        .choices(["ascii", "mermaid", "dot", "html"])
         .default("ascii"),
     )
     .action(async (target: Target, options: { readonly format: Format }) => {
@@ -23,6 +25,7 @@ export function addVizCommand(program: Command): void {
         ascii: () => pipeline.toAscii(),
         mermaid: () => pipeline.toMermaid(),
         dot: () => pipeline.toDot(),
+        html: () => pipeline.toHtml(),
       };
       print(views[options.format]().trimEnd());
     });
