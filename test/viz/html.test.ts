@@ -3,6 +3,7 @@
  * function and result, an edge per graph edge, details for every node, hostile names escaped.
  * Read as text here; a real browser opens it in the browser tests.
  */
+import { Script } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { Pipeline, pipefunc } from "../../src/index.ts";
 
@@ -85,6 +86,12 @@ describe("pipeline.toHtml()", () => {
     const data = embedded(html);
     expect(data.name).toBe(`"><b>${evil}`);
     expect(data.nodes.find((n) => n.kind === "function")?.name).toBe(evil);
+  });
+
+  it("carries an inline script that parses", () => {
+    const m = pipeline.toHtml().match(/<script>([\s\S]*?)<\/script>/);
+    expect(m?.[1]).toBeDefined();
+    expect(() => new Script(m?.[1] ?? "")).not.toThrow();
   });
 
   it("refers to nothing outside itself", () => {
