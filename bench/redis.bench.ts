@@ -16,8 +16,8 @@ import { median, table } from "./harness.ts";
 import { busyWork } from "./map-pipelines.ts";
 import { cpu, trivial } from "./redis-pipelines.mjs";
 
-/** One trivial-element case: elements through Redis against the same map inline. */
-export interface RedisTrivialCase {
+/** What every distributed case measures. */
+interface RedisCase {
   readonly workers: number;
   readonly chunkSize: number;
   readonly elements: number;
@@ -28,20 +28,16 @@ export interface RedisTrivialCase {
   readonly elementsPerSecond: number;
   /** Elements each worker process ran, over the check and every round. */
   readonly perWorker: readonly number[];
+}
+
+/** One trivial-element case: elements through Redis against the same map inline. */
+export interface RedisTrivialCase extends RedisCase {
   /** (redis − inline) / elements, µs. */
   readonly overheadUsPerElement: number;
 }
 
 /** One CPU-bound case: the speedup of the workers over inline. */
-export interface RedisCpuCase {
-  readonly workers: number;
-  readonly chunkSize: number;
-  readonly elements: number;
-  readonly inlineMs: number;
-  readonly redisMs: number;
-  readonly elementsPerSecond: number;
-  /** Elements each worker process ran, over the check and every round. */
-  readonly perWorker: readonly number[];
+export interface RedisCpuCase extends RedisCase {
   /** inline / redis. */
   readonly speedup: number;
 }
