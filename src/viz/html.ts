@@ -1,25 +1,19 @@
 import { createRequire } from "node:module";
-import { inspect } from "node:util";
-import { mapspecAxes, outputAxes, parseMapSpec } from "../map/mapspec.ts";
-import type { ProfileStats } from "../profile/profiler.ts";
+import { outputAxes, parseMapSpec } from "../map/mapspec.ts";
+import { axesOf, type GraphModel, type HtmlView, modelOfPipeline } from "./html-model.ts";
 import { PAGE_CSS, PAGE_SCRIPT } from "./html-page.ts";
-import { layout, outputSummary, type PipelineView } from "./view.ts";
-
-/** What the HTML view reads: the text views' fields and, when profiled, the figures. */
-export interface HtmlView extends PipelineView {
-  profilingStats(): Readonly<Record<string, ProfileStats>>;
-}
-
-type NodeKind = "input" | "function" | "output";
+import { layoutOf } from "./view.ts";
 
 /** One drawn node, as embedded in the page for its details panel. */
-interface HtmlNode {
+export interface HtmlNode {
   readonly id: string;
   readonly kind: NodeKind;
   readonly name: string;
   readonly lines: readonly string[];
   readonly details: Readonly<Record<string, unknown>>;
 }
+
+type NodeKind = "input" | "function" | "output";
 
 type Dagre = typeof import("@dagrejs/dagre");
 
@@ -31,12 +25,41 @@ const PAD_Y = 8;
 const MAX_CHARS = 48;
 
 /**
+ * The page opened from a file: it may fetch nothing at all, so a page that somehow tried
+ * would be stopped by the browser, not reach the network.
+ */
+const FILE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+
+/**
  * A self-contained HTML page drawing the pipeline: the layout is computed here, in Node, with
  * dagre, and only coordinates reach the page, so it needs no library and no network to open.
  */
 export function toHtml(view: HtmlView): string {
-  const g = layout(view);
-  const stats = view.profilingStats();
+  return graphPage({ model: modelOfPipeline(view), csp: FILE_CSP });
+}
+
+/** What {@link graphPage} draws, and what a page built on it (the dashboard) adds. */
+export interface GraphPageOptions {
+  readonly model: GraphModel;
+  /** The page's Content-Security-Policy as a meta element; a served page sends it as a header. */
+  readonly csp?: string;
+  /** Markup added to the header bar (escaped by the caller). */
+  readonly header?: string;
+  /** Markup added below the graph (escaped by the caller). */
+  readonly footer?: string;
+  /** CSS added after the graph's. */
+  readonly css?: string;
+  /** Script run after the graph's (the graph's data is in `#pipeweave-data`). */
+  readonly script?: string;
+}
+
+/** The graph's nodes and edges, laid out, as the page draws and embeds them. */
+export function graphNodes(model: GraphModel): {
+  nodes: HtmlNode[];
+  edges: { from: string; to: string; label: string }[];
+} {
+  const g = layoutOf(model.functions);
   const consumed = new Set(g.functions.flatMap((f) => f.inputs));
   const nodes: HtmlNode[] = [];
   const edges: { from: string; to: string; label: string }[] = [];
@@ -44,25 +67,20 @@ export function toHtml(view: HtmlView): string {
     nodes.push({ id: `i${i}`, kind: "input", name, lines: [name], details: { kind: "input" } });
   });
   g.functions.forEach((f, i) => {
-    const spec = f.mapspec === undefined ? undefined : parseMapSpec(f.mapspec, f.name);
-    const axes = spec ? outputAxes(spec) : [];
-    const lines = [f.name, `→ ${outputSummary(f)}`];
-    if (f.mapspec !== undefined) lines.push(f.mapspec);
+    const axesByArray = axesOf(f);
+    const axes = f.mapspec === null ? [] : outputAxes(parseMapSpec(f.mapspec, f.name));
+    const lines = [f.name, `→ ${f.outputs.length > 0 ? f.outputs.join(", ") : "(side effect)"}`];
+    if (f.mapspec !== null) lines.push(f.mapspec);
     if (axes.length > 0) lines.push(`axes: ${axes.join(", ")}`);
     const details: Record<string, unknown> = {
       kind: "function",
       inputs: f.inputs,
       outputs: f.outputs,
-      defaults: previews(f.defaults),
-      bound: previews(f.call.bound),
-      mapspec: f.mapspec ?? null,
-      axes: spec ? mapspecAxes(spec) : null,
-      cache: f.cache,
+      mapspec: f.mapspec,
+      axes: axesByArray,
+      ...f.details,
     };
-    if (f.scope !== undefined) details.scope = f.scope;
-    if (f.call.parts) details.nested = f.call.parts.map((p) => p.name);
-    const figures = Object.hasOwn(stats, f.name) ? stats[f.name] : undefined;
-    if (figures) details.profile = figures;
+    if (f.nested) details.nested = f.nested.map((p) => p.name);
     nodes.push({ id: `f${i}`, kind: "function", name: f.name, lines, details });
     // Outputs nothing in the pipeline reads are the pipeline's results: drawn as their own nodes.
     for (const o of f.outputs) {
@@ -76,8 +94,13 @@ export function toHtml(view: HtmlView): string {
     const from = e.from.kind === "input" ? `i${e.from.index}` : `f${e.from.index}`;
     edges.push({ from, to: `f${e.to}`, label: e.label });
   }
-  const placed = place(nodes, edges);
-  return page(view.name, nodes, edges, placed);
+  return { nodes, edges };
+}
+
+/** A whole page: the graph laid out, pan and zoom, a details panel, and what `options` adds. */
+export function graphPage(options: GraphPageOptions): string {
+  const { nodes, edges } = graphNodes(options.model);
+  return page(options, nodes, edges, place(nodes, edges));
 }
 
 interface Placed {
@@ -148,7 +171,7 @@ function place(
 }
 
 function page(
-  name: string,
+  options: GraphPageOptions,
   nodes: readonly HtmlNode[],
   edges: readonly { from: string; to: string; label: string }[],
   placed: Placed,
@@ -185,6 +208,7 @@ function page(
         `<rect x="${num(x)}" y="${num(y)}" width="${num(p.width)}" height="${num(p.height)}" rx="${num(rx)}"/>${texts}</g>`,
     );
   }
+  const name = options.model.name;
   const data = {
     name,
     nodes: nodes.map(({ id, kind, name, details }) => ({ id, kind, name, details })),
@@ -196,38 +220,23 @@ function page(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(name)} · pipeweave</title>
-<style>${PAGE_CSS}</style>
+${options.csp === undefined ? "" : `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(options.csp)}">\n`}<title>${escapeHtml(name)} · pipeweave</title>
+<style>${PAGE_CSS}${options.css ?? ""}</style>
 </head>
 <body>
-<header><h1>${escapeHtml(name)}</h1><span class="legend"><span class="key input">input</span><span class="key function">function</span><span class="key output">output</span></span><button id="fit" type="button">fit</button></header>
+<header><h1>${escapeHtml(name)}</h1><span class="legend"><span class="key input">input</span><span class="key function">function</span><span class="key output">output</span></span>${options.header ?? ""}<button id="fit" type="button">fit</button></header>
 <main>
 <svg id="graph" viewBox="0 0 ${w} ${h}" data-width="${w}" data-height="${h}">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>
 <g id="viewport">${parts.join("\n")}</g>
 </svg>
 <aside id="details" hidden></aside>
-</main>
+</main>${options.footer ?? ""}
 <script type="application/json" id="pipeweave-data">${jsonForScript(data)}</script>
-<script>${PAGE_SCRIPT}</script>
+<script>${PAGE_SCRIPT}</script>${options.script === undefined ? "" : `\n<script>${options.script}</script>`}
 </body>
 </html>
 `;
-}
-
-/** Values shown as short inspected text: any value, safe to embed, never huge. */
-function previews(values: Readonly<Record<string, unknown>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(values)) {
-    const text = inspect(v, {
-      depth: 2,
-      maxArrayLength: 10,
-      maxStringLength: 200,
-      breakLength: 80,
-    });
-    out[k] = text.length > 400 ? `${text.slice(0, 400)}…` : text;
-  }
-  return out;
 }
 
 function clip(s: string): string {

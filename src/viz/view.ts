@@ -11,10 +11,16 @@ export type EdgeSource =
   | { readonly kind: "input"; readonly index: number }
   | { readonly kind: "function"; readonly index: number };
 
-/** The graph as the views draw it: inputs, functions in execution order, labelled edges. */
-export interface GraphLayout {
+/** What {@link layout} reads of a function. */
+export interface Connected {
   readonly inputs: readonly string[];
-  readonly functions: readonly AnyPipeFunc[];
+  readonly outputs: readonly string[];
+}
+
+/** The graph as the views draw it: inputs, functions in execution order, labelled edges. */
+export interface GraphLayout<F extends Connected = AnyPipeFunc> {
+  readonly inputs: readonly string[];
+  readonly functions: readonly F[];
   readonly edges: readonly {
     readonly from: EdgeSource;
     readonly to: number;
@@ -24,14 +30,18 @@ export interface GraphLayout {
 
 /** Resolves each function input to the function producing it, or to a root input node. */
 export function layout(view: PipelineView): GraphLayout {
-  const functions = view.sortedFunctions;
+  return layoutOf(view.sortedFunctions);
+}
+
+/** {@link layout} of any functions with inputs and outputs, in execution order. */
+export function layoutOf<F extends Connected>(functions: readonly F[]): GraphLayout<F> {
   const producer = new Map<string, number>();
   functions.forEach((f, i) => {
     for (const o of f.outputs) producer.set(o, i);
   });
   const inputs: string[] = [];
   const inputIndex = new Map<string, number>();
-  const edges: GraphLayout["edges"][number][] = [];
+  const edges: GraphLayout<F>["edges"][number][] = [];
   functions.forEach((f, to) => {
     for (const name of f.inputs) {
       const p = producer.get(name);

@@ -1,0 +1,91 @@
+import { inspect } from "node:util";
+import type { AnyPipeFunc } from "../graph/types.ts";
+import { mapspecAxes, parseMapSpec } from "../map/mapspec.ts";
+import type { FunctionRecord } from "../map/run-folder.ts";
+import type { ProfileStats } from "../profile/profiler.ts";
+import type { PipelineView } from "./view.ts";
+
+/** What the HTML view reads: the text views' fields and, when profiled, the figures. */
+export interface HtmlView extends PipelineView {
+  profilingStats(): Readonly<Record<string, ProfileStats>>;
+}
+
+/**
+ * A function as the HTML graph draws it, whether it comes from a pipeline in memory, a run
+ * folder's run.json or a stream's stages.
+ */
+export interface GraphFunction {
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly mapspec: string | null;
+  /** What its details panel lists, besides its inputs, outputs and mapspec. */
+  readonly details: Readonly<Record<string, unknown>>;
+  /** The functions a nested function runs, in order. */
+  readonly nested?: readonly GraphFunction[];
+}
+
+/** A graph to draw: a title and its functions in execution order. */
+export interface GraphModel {
+  readonly name: string;
+  readonly functions: readonly GraphFunction[];
+}
+
+/** The graph of a pipeline in memory: every detail it knows, profiling figures included. */
+export function modelOfPipeline(view: HtmlView): GraphModel {
+  const stats = view.profilingStats();
+  const describe = (f: AnyPipeFunc, isTop: boolean): GraphFunction => {
+    const details: Record<string, unknown> = {
+      defaults: previews(f.defaults),
+      bound: previews(f.call.bound),
+      cache: f.cache,
+    };
+    if (f.scope !== undefined) details.scope = f.scope;
+    const figures = isTop && Object.hasOwn(stats, f.name) ? stats[f.name] : undefined;
+    if (figures) details.profile = figures;
+    const parts = f.call.parts;
+    return {
+      name: f.name,
+      inputs: f.inputs,
+      outputs: f.outputs,
+      mapspec: f.mapspec ?? null,
+      details,
+      ...(parts ? { nested: parts.map((p) => describe(p as AnyPipeFunc, false)) } : {}),
+    };
+  };
+  return { name: view.name, functions: view.sortedFunctions.map((f) => describe(f, true)) };
+}
+
+/** The graph of a run folder's pipeline, as its run.json records it (no code at hand). */
+export function modelOfRecords(name: string, records: readonly FunctionRecord[]): GraphModel {
+  return {
+    name,
+    functions: records.map((r) => ({
+      name: r.name,
+      inputs: r.inputs,
+      outputs: r.outputs,
+      mapspec: r.mapspec,
+      details: {},
+    })),
+  };
+}
+
+/** The axes of each array a mapspec names, or null without mapspec. */
+export function axesOf(f: GraphFunction): Record<string, readonly (string | null)[]> | null {
+  return f.mapspec === null ? null : mapspecAxes(parseMapSpec(f.mapspec, f.name));
+}
+
+/** Values shown as short inspected text: any value, safe to embed, never huge. */
+function previews(values: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) {
+    const text = inspect(v, {
+      depth: 2,
+      maxArrayLength: 10,
+      maxStringLength: 200,
+      breakLength: 80,
+    });
+    out[k] = text.length > 400 ? `${text.slice(0, 400)}…` : text;
+  }
+  return out;
+}
