@@ -41,7 +41,8 @@ export type ErrorCode =
   | "E_REDIS_CONNECTION"
   | "E_MISSING_DEPENDENCY"
   | "E_EXECUTOR"
-  | "E_PIPELINE_MODULE";
+  | "E_PIPELINE_MODULE"
+  | "E_DASHBOARD";
 
 /** Base class of every error pipeweave throws. */
 export class PipeweaveError extends Error {
@@ -1027,5 +1028,33 @@ export class ExecutorError extends PipeweaveError {
     this.queue = options.queue;
     this.hashes = options.hashes;
     this.worker = options.worker;
+  }
+}
+
+/**
+ * The dashboard could not start: its address is taken or cannot be bound. The run it was to
+ * show has not started; choose another `port` (0 picks a free one) or `host`.
+ */
+export class DashboardError extends PipeweaveError {
+  /** The address it tried to bind. */
+  readonly host: string;
+  readonly port: number;
+
+  /**
+   * @param host - The address.
+   * @param port - The port.
+   * @param cause - The server's error (`EADDRINUSE`, `EADDRNOTAVAIL`, `EACCES`).
+   */
+  constructor(host: string, port: number, cause: unknown) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    super(
+      "E_DASHBOARD",
+      `The dashboard could not listen on ${host}:${port}${typeof code === "string" ? ` (${code})` : ""}: ` +
+        `${cause instanceof Error ? cause.message : String(cause)}. Pass another port (0 picks a free one) or host.`,
+      { cause },
+    );
+    this.name = "DashboardError";
+    this.host = host;
+    this.port = port;
   }
 }

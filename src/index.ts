@@ -6,6 +6,8 @@ export type {
   RedisConnectionOptions,
 } from "./cache/redis-options.ts";
 export { CACHE_MISS, type CacheStats, type CacheStore } from "./cache/store.ts";
+export { serveDashboard } from "./dashboard/run-folder.ts";
+export type { Dashboard, DashboardOptions } from "./dashboard/server.ts";
 export type { ErrorCode, ValidationIssue } from "./errors.ts";
 export {
   AbortError,
@@ -13,6 +15,7 @@ export {
   AsyncInSyncRunError,
   CacheKeyError,
   CycleError,
+  DashboardError,
   DuplicateInputError,
   ExecutorError,
   InvalidOptionError,
@@ -96,7 +99,14 @@ export {
   runStatus,
   STALE_AFTER_MS,
 } from "./status/read.ts";
-export type { FunctionStatus, RunState, RunStatus, WorkerStatus } from "./status/types.ts";
+export {
+  type ElementErrorStatus,
+  type FunctionStatus,
+  LATEST_ERRORS,
+  type RunState,
+  type RunStatus,
+  type WorkerStatus,
+} from "./status/types.ts";
 export {
   type AnyHandler,
   defineHandler,

@@ -12,6 +12,12 @@ export interface ProgressListener {
   /** The function's elements are all settled. */
   readonly onNodeEnd?: (node: string) => void;
   /**
+   * An element failed (`index` its position along the function's axes, empty for a function
+   * called once): told before the `onProgress` that counts it, under `errors: "raise"` (where
+   * it stops the run) and `"continue"` alike. Elements masked because an input failed are not.
+   */
+  readonly onError?: (node: string, index: readonly number[], error: unknown) => void;
+  /**
    * `elements` of the function's elements (done or failed) ran on the worker process `worker`:
    * told, before their `onProgress`, by executors that run elements in other processes (redis).
    */
@@ -37,6 +43,9 @@ export function combineListeners(
     },
     onNodeEnd(node) {
       for (const l of all) l.onNodeEnd?.(node);
+    },
+    onError(node, index, error) {
+      for (const l of all) l.onError?.(node, index, error);
     },
     onRemote(node, worker, elements) {
       for (const l of all) l.onRemote?.(node, worker, elements);

@@ -4,6 +4,8 @@ import { own, setOwn } from "../_internal/own.ts";
 import type { NodeCache } from "../cache/node-cache.ts";
 import { CACHE_MISS } from "../cache/store.ts";
 import { isCacheUnavailable } from "../cache/unavailable.ts";
+import { startMapDashboard } from "../dashboard/map.ts";
+import type { DashboardOptions, ServedDashboard } from "../dashboard/server.ts";
 import {
   AbortError,
   ExecutorError,
@@ -89,6 +91,14 @@ export interface MapOptions {
   readonly errors?: "raise" | "continue";
   /** Accept inputs that no function reads. @defaultValue the pipeline's `allowUnused` */
   readonly allowUnused?: boolean;
+  /**
+   * Serve a live dashboard of the run on 127.0.0.1 (a free port, the URL with its token printed
+   * on stderr, or given to `onReady`): the graph with each function's progress, the run's state
+   * and its latest errors. It keeps showing the final state after the run while the process
+   * lives, without keeping the process alive.
+   * @defaultValue false
+   */
+  readonly dashboard?: boolean | DashboardOptions;
 }
 
 /** What `map` reads from a pipeline. */
@@ -205,19 +215,25 @@ export async function runMap(
     (node) =>
       node.func.outputs.length === 0 || !node.func.outputs.every((o) => Object.hasOwn(inputs, o)),
   );
-  // status.json is one more listener of the events the bars draw.
-  const status = folder
-    ? createStatusWriter({
-        runFolder: folder.path,
-        pipeline: pipeline.name,
-        functions: plannedFunctions(planned, run.axisLengths),
-      })
-    : undefined;
+  // status.json and the dashboard are listeners of the events the bars draw.
+  const status =
+    folder || options.dashboard
+      ? createStatusWriter({
+          runFolder: folder?.path,
+          pipeline: pipeline.name,
+          functions: plannedFunctions(planned, run.axisLengths),
+        })
+      : undefined;
   run.listener = combineListeners(
     typeof options.progress === "object" ? options.progress : bars,
     status,
   );
+  let dashboard: ServedDashboard | undefined;
   try {
+    if (options.dashboard && status) {
+      const settings = options.dashboard === true ? {} : options.dashboard;
+      dashboard = await startMapDashboard(pipeline, status, settings);
+    }
     for (const node of planned) await run.runNode(node, errorsMode);
     folder?.setStatus("done");
     status?.finish("done");
@@ -228,6 +244,7 @@ export async function runMap(
     throw error;
   } finally {
     bars?.stop();
+    dashboard?.release();
     await run.closeExecutors();
     await folder?.close();
   }
@@ -652,6 +669,7 @@ class SweepRun {
         if (isThenable(result)) result = await result;
         outputsValues = splitsResult(f.call) ? splitOutputs(f, result) : [result];
       } catch (error) {
+        this.listener?.onError?.(f.name, [], error);
         // The cache failing stops the map whatever `errors` says: no element could be cached.
         if (errors === "raise" || isCacheUnavailable(error)) {
           throw failure(f, values, error, []);
@@ -1217,6 +1235,7 @@ class ElementLoop {
 
   #fail(e: number, args: readonly unknown[], error: unknown): void {
     const index = unravelIndex(this.#shape, e);
+    this.#run.listener?.onError?.(this.#f.name, index, error);
     if (this.#errors === "raise") {
       this.#stopped ??= failure(this.#f, args, error, index);
       return;

@@ -231,7 +231,27 @@ function statusProblem(value: unknown): string | undefined {
     const bad = s.workers.findIndex((w: unknown) => workerProblem(w));
     if (bad >= 0) return `workers[${bad}] is not a worker ({ host, pid, elements })`;
   }
+  if (s.failedElements !== undefined && typeof s.failedElements !== "number") {
+    return 'its "failedElements" is not a number';
+  }
+  if (s.errors !== undefined) {
+    if (!Array.isArray(s.errors)) return 'its "errors" is not a list';
+    const bad = s.errors.findIndex((e: unknown) => elementErrorProblem(e));
+    if (bad >= 0) return `errors[${bad}] is not a failed element ({ name, index, message, at })`;
+  }
   return undefined;
+}
+
+function elementErrorProblem(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return true;
+  const e = value as Record<string, unknown>;
+  return (
+    typeof e.name !== "string" ||
+    !Array.isArray(e.index) ||
+    !e.index.every((i) => typeof i === "number") ||
+    typeof e.message !== "string" ||
+    typeof e.at !== "string"
+  );
 }
 
 function workerProblem(value: unknown): boolean {

@@ -5,6 +5,9 @@
  * dashboard.
  */
 
+/** How many of the latest failed elements a run status keeps. */
+export const LATEST_ERRORS = 20;
+
 /** Where a run stands. `stale`: it says running, but its heartbeat stopped (its process is gone). */
 export type RunState = "running" | "done" | "failed" | "aborted" | "stale";
 
@@ -36,10 +39,25 @@ export interface WorkerStatus {
   readonly elements: number;
 }
 
+/** An element that failed, as the run status keeps the latest of them. */
+export interface ElementErrorStatus {
+  /** The function. */
+  readonly name: string;
+  /** The element's position along the function's axes (empty for a function called once). */
+  readonly index: readonly number[];
+  /** The error's message, cut to a few thousand characters. */
+  readonly message: string;
+  /** ISO timestamp of the failure. */
+  readonly at: string;
+}
+
 /** The content of a run folder's `status.json`, and what {@link runStatus} returns. */
 export interface RunStatus {
   readonly format: 1;
-  /** The run folder (as `map` was given it, resolved to an absolute path). */
+  /**
+   * The run folder (as `map` was given it, resolved to an absolute path); empty for a sweep
+   * without one, which only its dashboard shows.
+   */
   readonly runFolder: string;
   /** The pipeline's name. */
   readonly pipeline: string;
@@ -65,4 +83,8 @@ export interface RunStatus {
   readonly workers?: readonly WorkerStatus[];
   /** The error's message when the run failed. */
   readonly error?: string;
+  /** How many elements failed in all, over every function. */
+  readonly failedElements?: number;
+  /** The latest failed elements, newest last (at most {@link LATEST_ERRORS}); absent when none failed. */
+  readonly errors?: readonly ElementErrorStatus[];
 }

@@ -4,7 +4,13 @@ import { clip } from "../_internal/bounded-text.ts";
 import type { ProgressListener } from "../map/events.ts";
 import type { NodeLayout } from "../map/layout.ts";
 import { writeFileAtomicSync } from "../map/storage/file.ts";
-import type { FunctionStatus, RunStatus, WorkerStatus } from "./types.ts";
+import {
+  type ElementErrorStatus,
+  type FunctionStatus,
+  LATEST_ERRORS,
+  type RunStatus,
+  type WorkerStatus,
+} from "./types.ts";
 
 /** The run status file's name inside a run folder. */
 export const STATUS_FILE = "status.json";
@@ -17,6 +23,9 @@ const TICK_MS = 1000;
 
 /** Characters of an error's message kept in the status file. */
 const ERROR_CHARS = 4000;
+
+/** Characters of a failed element's message kept. */
+const ELEMENT_ERROR_CHARS = 1000;
 
 /** A function about to run in a sweep, as the status writer lists it before it starts. */
 export interface PlannedFunction {
@@ -54,12 +63,14 @@ export type EndState = "done" | "failed" | "aborted";
 export interface StatusWriter extends ProgressListener {
   /** Writes the final status and stops the heartbeat; the run is over. */
   finish(state: EndState, error?: unknown): void;
+  /** The status now, as the file would hold it. */
+  snapshot(): RunStatus;
 }
 
 /** What {@link createStatusWriter} needs. */
 export interface StatusWriterOptions {
-  /** The run folder (resolved to an absolute path). */
-  readonly runFolder: string;
+  /** The run folder; without one nothing is written and only {@link StatusWriter.snapshot} tells. */
+  readonly runFolder?: string | undefined;
   /** The pipeline's name. */
   readonly pipeline: string;
   /** The functions the sweep runs, in order. */
@@ -89,8 +100,8 @@ interface Entry {
  * more than their status. It is reported once as a `PIPEWEAVE_STATUS_WRITE` warning.
  */
 export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
-  const runFolder = resolve(options.runFolder);
-  const path = join(runFolder, STATUS_FILE);
+  const runFolder = options.runFolder === undefined ? "" : resolve(options.runFolder);
+  const path = runFolder === "" ? undefined : join(runFolder, STATUS_FILE);
   const host = hostname();
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
@@ -112,6 +123,8 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
   const workers = new Map<string, { -readonly [K in keyof WorkerStatus]: WorkerStatus[K] }>();
   let state: EndState | "running" = "running";
   let error: string | undefined;
+  const latestErrors: ElementErrorStatus[] = [];
+  let failedElements = 0;
   // Elements this process computed (not those a resumed run found stored): the rate for the ETA.
   let computed = 0;
   let lastWrite = 0;
@@ -151,9 +164,11 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
     })),
     ...(workers.size === 0 ? {} : { workers: [...workers.values()].map((w) => ({ ...w })) }),
     ...(error === undefined ? {} : { error }),
+    ...(failedElements === 0 ? {} : { failedElements, errors: latestErrors.slice() }),
   });
 
   const write = () => {
+    if (path === undefined) return;
     const now = Date.now();
     lastWrite = now;
     isDirty = false;
@@ -171,10 +186,13 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
   };
 
   // The heartbeat: a quiet run is rewritten anyway, so a reader can tell it is alive.
-  const timer = setInterval(() => {
-    if (isDirty || Date.now() - lastWrite >= HEARTBEAT_MS - TICK_MS / 2) write();
-  }, TICK_MS);
-  timer.unref();
+  const timer =
+    path === undefined
+      ? undefined
+      : setInterval(() => {
+          if (isDirty || Date.now() - lastWrite >= HEARTBEAT_MS - TICK_MS / 2) write();
+        }, TICK_MS);
+  timer?.unref();
   write();
 
   return {
@@ -206,6 +224,20 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       else workers.set(key, { host: worker.host, pid: worker.pid, elements });
       isDirty = true;
     },
+    onError(node, index, reason) {
+      failedElements++;
+      if (latestErrors.length === LATEST_ERRORS) latestErrors.shift();
+      latestErrors.push({
+        name: node,
+        index: index.slice(),
+        message: clip(
+          reason instanceof Error ? reason.message : String(reason),
+          ELEMENT_ERROR_CHARS,
+        ),
+        at: new Date().toISOString(),
+      });
+      isDirty = true;
+    },
     onNodeEnd(node) {
       const e = byName.get(node);
       if (!e) return;
@@ -213,6 +245,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       e.endedAt = Date.now();
       write();
     },
+    snapshot: () => snapshot(Date.now()),
     finish(end, reason) {
       clearInterval(timer);
       if (state !== "running") return;

@@ -4,6 +4,7 @@
  * import the engine when they run, so `--help` and usage errors answer without loading it.
  */
 import type { Command } from "commander";
+import { addDashboardCommand } from "./dashboard.ts";
 import { addInfoCommand } from "./info.ts";
 import { addLoadCommand } from "./load.ts";
 import { addMapCommand } from "./map.ts";
@@ -26,5 +27,6 @@ export const COMMANDS: readonly AddCommand[] = [
   addStatusCommand,
   addRunsCommand,
   addWatchCommand,
+  addDashboardCommand,
   addWorkerCommand,
 ];

@@ -19,6 +19,7 @@ interface MapCliOptions extends InputOptions {
   readonly resume?: boolean;
   readonly overwrite?: boolean;
   readonly errors: "raise" | "continue";
+  readonly dashboard?: boolean;
 }
 
 /** Exit status after Ctrl-C (128 + SIGINT), as shells report it. */
@@ -45,6 +46,7 @@ export function addMapCommand(program: Command): void {
     )
     .option("--resume", "reuse the results already in the run folder, computing only the rest")
     .option("--overwrite", "replace the results of a run already in the run folder")
+    .option("--dashboard", "serve a live dashboard of the run on 127.0.0.1 (its URL is printed)")
     .addOption(
       new Option("--errors <mode>", "stop at the first failure, or record it and go on")
         .choices(["raise", "continue"])
@@ -89,6 +91,7 @@ export function addMapCommand(program: Command): void {
           resume: options.resume === true,
           overwrite: options.overwrite === true,
           errors: options.errors,
+          dashboard: options.dashboard === true,
           progress,
           signal: controller.signal,
         });

@@ -1,0 +1,136 @@
+/**
+ * `map(..., { dashboard })`: the page, its state as JSON and as server-sent events while the
+ * sweep runs, the latest errors with their element index, the final state after the run.
+ */
+import { describe, expect, it, vi } from "vitest";
+import {
+  type Dashboard,
+  type NdArray,
+  Pipeline,
+  pipefunc,
+  type RunStatus,
+} from "../../src/index.ts";
+import { events, raw, routeOf } from "./http.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function slowPipeline(name: string) {
+  const square = pipefunc(
+    { output: "y", mapspec: "x[i] -> y[i]" },
+    async ({ x }: { x: number }) => {
+      await sleep(10);
+      if (x === 3) throw new Error(`no square of ${x}`);
+      return x * x;
+    },
+  );
+  const count = pipefunc(
+    { output: "n", mapspec: "y[:] -> n" },
+    ({ y }: { y: NdArray<number> }) => y.size,
+  );
+  return new Pipeline([square, count], { name });
+}
+
+interface MapState {
+  readonly kind: "map";
+  readonly status: RunStatus;
+}
+
+const xs = Array.from({ length: 60 }, (_, i) => i);
+
+describe("map(..., { dashboard })", () => {
+  it("serves the graph, then sends the run's progress as it rises, errors with their index, and the end", async () => {
+    let dashboard: Dashboard | undefined;
+    const ready = new Promise<Dashboard>((resolve) => {
+      const run = slowPipeline("squares").map(
+        { x: xs },
+        {
+          errors: "continue",
+          concurrency: 2,
+          dashboard: {
+            onReady: (d) => {
+              dashboard = d;
+              resolve(d);
+            },
+          },
+        },
+      );
+      void run.then(() => undefined);
+    });
+    const d = await ready;
+    expect(d.host).toBe("127.0.0.1");
+    expect(d.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}$/);
+
+    const page = await raw(d.url, new URL(d.url).pathname + new URL(d.url).search);
+    expect(page.status).toBe(200);
+    expect(page.headers["content-type"]).toBe("text/html; charset=utf-8");
+    expect(page.headers["content-security-policy"]).toContain("default-src 'none'");
+    expect(page.headers["referrer-policy"]).toBe("no-referrer");
+    expect(page.body.match(/<g class="node function"/g)).toHaveLength(2);
+    expect(page.body).toContain("new EventSource(");
+
+    const states = (await events(
+      d.url,
+      (s) => (s as MapState).status.state !== "running",
+    )) as MapState[];
+    const last = states.at(-1)!.status;
+    expect(last.state).toBe("done");
+    expect(last.pipeline).toBe("squares");
+    const y = last.functions.find((f) => f.name === "y")!;
+    expect(y).toMatchObject({ state: "done", done: 59, failed: 1, total: 60 });
+    // The counts rose while the page listened: more than one distinct count was sent.
+    const counts = new Set(states.map((s) => s.status.functions[0]!.done));
+    expect(counts.size).toBeGreaterThan(1);
+    // n is masked (its input holds a failed element): counted failed, but no error of its own.
+    expect(last.functions.find((f) => f.name === "n")).toMatchObject({ done: 0, failed: 1 });
+    expect(last.failedElements).toBe(1);
+    expect(last.errors).toEqual([
+      { name: "y", index: [3], message: "no square of 3", at: expect.any(String) },
+    ]);
+
+    // After the run the dashboard still answers, with the final state.
+    const status = await raw(
+      d.url,
+      new URL(routeOf(d.url, "/status")).pathname + new URL(d.url).search,
+    );
+    expect(status.status).toBe(200);
+    expect(JSON.parse(status.body).status.state).toBe("done");
+    await dashboard?.close();
+  });
+
+  it("prints its URL on stderr when no onReady is given", async () => {
+    const write = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      await slowPipeline("printed").map({ x: [1, 2] }, { dashboard: true, progress: false });
+      const printed = write.mock.calls.map((c) => String(c[0])).join("");
+      expect(printed).toMatch(
+        /pipeweave dashboard: http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}\n/,
+      );
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it("shows a failed run as failed, with its error", async () => {
+    let url = "";
+    const bad = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => {
+      if (x === 2) throw new Error("two is bad");
+      return x;
+    });
+    const run = new Pipeline([bad], { name: "fails" }).map(
+      { x: [0, 1, 2, 3] },
+      {
+        dashboard: {
+          onReady: (d) => {
+            url = d.url;
+          },
+        },
+      },
+    );
+    await expect(run).rejects.toThrow("two is bad");
+    const status = await raw(url, `/status${new URL(url).search}`);
+    const state = JSON.parse(status.body) as MapState;
+    expect(state.status.state).toBe("failed");
+    expect(state.status.error).toContain("two is bad");
+    expect(state.status.errors?.[0]).toMatchObject({ name: "y", index: [2] });
+  });
+});
