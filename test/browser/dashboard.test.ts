@@ -1,0 +1,171 @@
+/**
+ * The live dashboard in headless Chromium: the graph drawn, progress rising to done without a
+ * reload, the latest errors listed, a stale run shown as stale, and no console error.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type Dashboard,
+  type NdArray,
+  Pipeline,
+  pipefunc,
+  serveDashboard,
+} from "../../src/index.ts";
+import { chromiumAvailable, launchChromium, type TestBrowser } from "./chromium.ts";
+
+const available = chromiumAvailable("the dashboard's browser tests");
+const dir = mkdtempSync(join(tmpdir(), "pipeweave-browser-dashboard-"));
+let browser: TestBrowser;
+
+beforeAll(async () => {
+  if (available) browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A sweep whose elements wait for `gate`, then `delay` ms each. */
+function sweep(delay: number, gate: Promise<void> = Promise.resolve()) {
+  const square = pipefunc(
+    { output: "y", mapspec: "x[i] -> y[i]", version: "test" },
+    async ({ x }: { x: number }) => {
+      await gate;
+      await sleep(delay);
+      if (x === 3) throw new Error(`no square of ${x}`);
+      return x * x;
+    },
+  );
+  const total = pipefunc(
+    { output: "total", mapspec: "y[:] -> total" },
+    ({ y }: { y: NdArray<number> }) => y.size,
+  );
+  return new Pipeline([square, total], { name: "live squares" });
+}
+
+describe.runIf(available)("the dashboard in Chromium", () => {
+  it("draws the graph and shows progress rising to done without a reload", async () => {
+    let resolveReady: (d: Dashboard) => void = () => {};
+    const ready = new Promise<Dashboard>((r) => {
+      resolveReady = r;
+    });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const run = sweep(20, gate).map(
+      { x: Array.from({ length: 80 }, (_, i) => i) },
+      { errors: "continue", concurrency: 2, progress: false, dashboard: { onReady: resolveReady } },
+    );
+    const dashboard = await ready;
+    const { page, errors } = await browser.page();
+    try {
+      await page.goto(dashboard.url);
+      expect(await page.locator("g.node.function").count()).toBe(2);
+      expect(await page.locator("g.node.input").count()).toBe(1);
+      expect(await page.locator("g.node.output").count()).toBe(1);
+      expect(await page.locator("path.edge").count()).toBe(3);
+      const y = page.locator('g.node.function:has(title:text-is("y"))');
+      // The page's first state shows the run going, with part of its elements done.
+      await page.waitForFunction(() => document.body.getAttribute("data-updates") !== null);
+      // Elements wait at the gate until the page shows the run going with none done.
+      expect(await page.locator("#run-state").textContent()).toBe("running");
+      expect(await y.getAttribute("data-done")).toBe("0");
+      // Every count the page draws from now on.
+      await page.evaluate(() => {
+        const seen: string[] = [];
+        (window as unknown as { seen: string[] }).seen = seen;
+        const node = [...document.querySelectorAll("g.node.function")].find(
+          (g) => g.querySelector("title")?.textContent === "y",
+        );
+        new MutationObserver(() => seen.push(node?.getAttribute("data-done") ?? "")).observe(
+          node!,
+          {
+            attributes: true,
+            attributeFilter: ["data-done"],
+          },
+        );
+      });
+      open();
+      const loads = await page.evaluate(() => performance.getEntriesByType("navigation").length);
+      await page.waitForFunction(
+        () => document.getElementById("run-state")?.textContent === "done",
+        undefined,
+        { timeout: 30_000 },
+      );
+      await run;
+      // The same document (no reload) now shows every element settled.
+      expect(await page.evaluate(() => performance.getEntriesByType("navigation").length)).toBe(
+        loads,
+      );
+      expect(await y.getAttribute("data-done")).toBe("79");
+      const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+      const counts = [...new Set(seen.map(Number))];
+      // It rose in steps: some count between none and all was drawn, and never went down.
+      expect(
+        counts.some((c) => c > 0 && c < 79),
+        seen.join(","),
+      ).toBe(true);
+      expect(counts).toEqual([...counts].sort((a, b) => a - b));
+      expect(await y.getAttribute("data-failed")).toBe("1");
+      expect(await y.getAttribute("data-state")).toBe("done");
+      const bar = Number(await y.locator("rect.bar-done").getAttribute("width"));
+      const track = Number(await y.locator("rect.bar-track").getAttribute("width"));
+      expect(bar).toBeGreaterThan(0.9 * track);
+      expect(await y.locator("text.live").textContent()).toContain("79 / 80 · 1 failed");
+      expect(await page.locator("#errors").isVisible()).toBe(true);
+      expect(await page.locator("#error-list li").first().textContent()).toBe(
+        "y[3]: no square of 3",
+      );
+      // A click still shows a node's details.
+      await y.click();
+      await expect.poll(() => page.locator("#details").textContent()).toContain("x[i] -> y[i]");
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await dashboard.close();
+    }
+  });
+
+  it("shows a run folder whose process is gone as stale", async () => {
+    const folder = join(dir, "stale");
+    await sweep(0).map({ x: [0, 1, 2] }, { runFolder: folder, progress: false });
+    const path = join(folder, "status.json");
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid;
+    const status = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    writeFileSync(path, JSON.stringify({ ...status, state: "running", pid: gone }));
+    const dashboard = await serveDashboard(folder, { onReady: () => {} });
+    const { page, errors } = await browser.page();
+    try {
+      await page.goto(dashboard.url);
+      await page.waitForFunction(
+        () => document.getElementById("run-state")?.textContent === "stale",
+      );
+      expect(await page.locator("#run-figures").textContent()).toContain("resume");
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await dashboard.close();
+    }
+  });
+
+  it("shows only a refusal to a page without the token", async () => {
+    const folder = join(dir, "tokened");
+    await sweep(0).map({ x: [0, 1] }, { runFolder: folder, progress: false });
+    const dashboard = await serveDashboard(folder, { onReady: () => {} });
+    const { page } = await browser.page();
+    try {
+      const response = await page.goto(dashboard.url.replace(/token=.*/, "token=guess"));
+      expect(response?.status()).toBe(403);
+      expect(await page.locator("svg").count()).toBe(0);
+    } finally {
+      await page.close();
+      await dashboard.close();
+    }
+  });
+});
