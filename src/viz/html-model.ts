@@ -38,7 +38,8 @@ export function modelOfPipeline(view: HtmlView): GraphModel {
     const details: Record<string, unknown> = {
       defaults: previews(f.defaults),
       bound: previews(f.call.bound),
-      cache: f.cache,
+      // A nested function runs its inner functions uncached: the outer pipeline caches the whole.
+      cache: isTop && f.cache,
     };
     if (f.scope !== undefined) details.scope = f.scope;
     const figures = isTop && Object.hasOwn(stats, f.name) ? stats[f.name] : undefined;

@@ -1,6 +1,9 @@
 /**
  * The HTML view's inline stylesheet and script. The script reads the embedded JSON, never
  * writes HTML from it (text goes in with `textContent`), and fetches nothing.
+ *
+ * A node's box is styled as its first `<rect>` child only, so the shapes a page built on this
+ * one adds to a node (the dashboard's progress bars) keep their own style.
  */
 
 export const PAGE_CSS = `
@@ -14,21 +17,40 @@ h1{font-size:15px;margin:0}
 .key.input{background:#ddf4ff;border-color:#54aeff}
 .key.function{background:#fff;border-color:#57606a;border-radius:3px}
 .key.output{background:#dafbe1;border-color:#4ac26b}
+#fit{font:12px system-ui,sans-serif;padding:2px 10px;border:1px solid #d0d7de;border-radius:6px;background:#f6f8fa;color:#1f2328;cursor:pointer}
+#fit:hover{background:#eaeef2}
 main{flex:1;display:flex;min-height:0}
 #graph{flex:1;height:100%;cursor:grab;user-select:none;touch-action:none}
 #graph.dragging{cursor:grabbing}
-.node{cursor:pointer}
-.node rect{stroke-width:1.2}
-.node.input rect{fill:#ddf4ff;stroke:#54aeff}
-.node.function rect{fill:#fff;stroke:#57606a}
-.node.output rect{fill:#dafbe1;stroke:#4ac26b}
-.node.selected rect{stroke:#cf222e;stroke-width:2.5}
-.node text{text-anchor:middle;font:12px ui-monospace,monospace;fill:#1f2328}
-.node text.title{font-weight:600}
-.node text.sub{fill:#57606a}
-.node text.mapspec{fill:#8250df}
-.edge{fill:none;stroke:#8c959f;stroke-width:1.2}
-.edge.hot{stroke:#cf222e;stroke-width:2}
+.node,.inner-node{cursor:pointer}
+.node:focus,.inner-node:focus,.toggle:focus{outline:none}
+.node>rect:first-child,.inner-node>rect:first-child{stroke-width:1.2}
+.node.input>rect:first-child,.inner-node.input>rect:first-child{fill:#ddf4ff;stroke:#54aeff}
+.node.function>rect:first-child,.inner-node.function>rect:first-child{fill:#fff;stroke:#57606a}
+.node.output>rect:first-child{fill:#dafbe1;stroke:#4ac26b}
+.node[data-nested]>rect:first-child,.inner-node[data-nested]>rect:first-child{stroke-dasharray:5 2}
+.node:focus-visible>rect:first-child,.inner-node:focus-visible>rect:first-child{stroke:#0969da;stroke-width:2}
+.node.selected>rect:first-child,.inner-node.selected>rect:first-child{stroke:#cf222e;stroke-width:2.5}
+.node text,.inner-node text{text-anchor:middle;font:12px ui-monospace,monospace;fill:#1f2328}
+.node text.title,.inner-node text.title{font-weight:600}
+.node text.sub,.inner-node text.sub{fill:#57606a}
+.node text.mapspec,.inner-node text.mapspec{fill:#8250df}
+.node .toggle rect,.inner-node .toggle rect{fill:#f6f8fa;stroke:#57606a;stroke-width:1}
+.node .toggle text,.inner-node .toggle text{font:bold 13px ui-monospace,monospace;fill:#1f2328}
+.node .toggle:hover rect,.inner-node .toggle:hover rect,.node.expanded .toggle rect,.inner-node.expanded .toggle rect{fill:#ddf4ff;stroke:#0969da}
+.node .toggle:focus-visible rect,.inner-node .toggle:focus-visible rect{stroke:#0969da;stroke-width:2.5}
+.edge,.inner-edge{fill:none;stroke:#8c959f;stroke-width:1.2}
+.edge.hot,.inner-edge.hot{stroke:#cf222e;stroke-width:2}
+.nested-panel{display:none}
+.nested-panel.open{display:inline}
+.nested-panel .frame{fill:#f6f8fa;stroke:#0969da;stroke-width:1.5;filter:drop-shadow(0 3px 6px rgba(31,35,40,.25))}
+.nested-panel .connector{fill:none;stroke:#0969da;stroke-width:1.5;stroke-dasharray:4 3}
+.nested-panel .panel-title{font:600 12px system-ui,sans-serif;fill:#0969da}
+.nested-panel .close{cursor:pointer}
+.nested-panel .close:focus{outline:none}
+.nested-panel .close rect{fill:#f6f8fa;stroke:#0969da;stroke-width:1}
+.nested-panel .close:hover rect,.nested-panel .close:focus-visible rect{fill:#ddf4ff;stroke-width:2}
+.nested-panel .close text{text-anchor:middle;font:bold 13px ui-monospace,monospace;fill:#0969da}
 marker path{fill:#8c959f}
 .edge-label{text-anchor:middle;font:10px ui-monospace,monospace;fill:#57606a;paint-order:stroke;stroke:#fafafa;stroke-width:3px}
 #details{width:340px;overflow:auto;border-left:1px solid #d0d7de;background:#fff;padding:8px 12px}
@@ -42,12 +64,33 @@ export const PAGE_SCRIPT = `
   "use strict";
   var data = JSON.parse(document.getElementById("pipeweave-data").textContent);
   var byId = {};
-  data.nodes.forEach(function (n) { byId[n.id] = n; });
+  data.nodes.concat(data.inner || []).forEach(function (n) { byId[n.id] = n; });
   var svg = document.getElementById("graph");
+  var overlays = document.getElementById("overlays");
   var full = { x: 0, y: 0, w: +svg.dataset.width, h: +svg.dataset.height };
   var box = { x: 0, y: 0, w: full.w, h: full.h };
   function apply() { svg.setAttribute("viewBox", box.x + " " + box.y + " " + box.w + " " + box.h); }
-  function fit() { box = { x: full.x, y: full.y, w: full.w, h: full.h }; apply(); }
+  function union(a, b) {
+    var x = Math.min(a.x, b.x), y = Math.min(a.y, b.y);
+    return { x: x, y: y, w: Math.max(a.x + a.w, b.x + b.w) - x, h: Math.max(a.y + a.h, b.y + b.h) - y };
+  }
+  function panelBox(p) {
+    var b = p.getAttribute("data-box").split(" ").map(Number);
+    return { x: b[0] - 8, y: b[1] - 8, w: b[2] + 16, h: b[3] + 16 };
+  }
+  function openPanels() { return Array.prototype.slice.call(document.querySelectorAll(".nested-panel.open")); }
+  // The whole graph, and the inner graphs that are open.
+  function fit() {
+    box = openPanels().reduce(function (b, p) { return union(b, panelBox(p)); }, { x: full.x, y: full.y, w: full.w, h: full.h });
+    apply();
+  }
+  // What the svg shows of the graph: the viewBox and the margins its aspect ratio leaves.
+  function visible() {
+    var r = svg.getBoundingClientRect();
+    if (!r.width || !r.height) return box;
+    var s = Math.max(box.w / r.width, box.h / r.height);
+    return { x: box.x - (r.width * s - box.w) / 2, y: box.y - (r.height * s - box.h) / 2, w: r.width * s, h: r.height * s };
+  }
   function toGraph(ev) {
     var r = svg.getBoundingClientRect();
     var s = Math.max(box.w / r.width, box.h / r.height);
@@ -76,20 +119,57 @@ export const PAGE_SCRIPT = `
     box = { x: drag.box.x - dx * drag.s, y: drag.box.y - dy * drag.s, w: drag.box.w, h: drag.box.h };
     apply();
   });
+  function up(e, selector) { return e && e.closest ? e.closest(selector) : null; }
+  // What a click or a key on element e does: close a panel, open or close one, or select a node.
+  function act(e) {
+    var close = up(e, ".close");
+    if (close) { toggle(up(close, ".nested-panel").getAttribute("data-for"), false); return true; }
+    var g = up(e, ".node,.inner-node");
+    if (g && up(e, ".toggle")) toggle(g.getAttribute("data-id"));
+    else if (g) select(g.getAttribute("data-id"));
+    return !!g;
+  }
   svg.addEventListener("pointerup", function (ev) {
     var d = drag;
     drag = null;
     svg.classList.remove("dragging");
     if (d && !d.moved) {
       var hit = document.elementFromPoint(ev.clientX, ev.clientY);
-      var g = hit && hit.closest ? hit.closest(".node") : null;
-      if (g) select(g.getAttribute("data-id"));
+      // A click on a panel brings it above the others.
+      var p = up(hit, ".nested-panel");
+      if (p && p.classList.contains("open") && p !== overlays.lastElementChild) overlays.appendChild(p);
+      act(hit);
     }
   });
   svg.addEventListener("keydown", function (ev) {
-    var g = ev.target && ev.target.closest ? ev.target.closest(".node") : null;
-    if (g && (ev.key === "Enter" || ev.key === " ")) { ev.preventDefault(); select(g.getAttribute("data-id")); }
+    if (ev.key !== "Enter" && ev.key !== " ") return;
+    if (act(ev.target)) ev.preventDefault();
   });
+  function nodeEl(id) { return document.querySelector('.node[data-id="' + id + '"],.inner-node[data-id="' + id + '"]'); }
+  // Opens or closes a nested function's inner graph; closing also closes the panels inside it.
+  function toggle(id, open) {
+    var panel = document.getElementById("nested-" + id);
+    var g = nodeEl(id);
+    if (!panel || !g) return;
+    if (open === undefined) open = !panel.classList.contains("open");
+    var t = g.querySelector(".toggle");
+    panel.classList.toggle("open", open);
+    g.classList.toggle("expanded", open);
+    if (t) {
+      t.setAttribute("aria-expanded", String(open));
+      t.lastChild.textContent = open ? "\\u2212" : "+";
+    }
+    if (open) {
+      // Last drawn is on top: the panel opened last covers the others.
+      overlays.appendChild(panel);
+      var v = visible(), b = panelBox(panel);
+      if (b.x < v.x || b.y < v.y || b.x + b.w > v.x + v.w || b.y + b.h > v.y + v.h) { box = union(box, b); apply(); }
+    } else {
+      Array.prototype.forEach.call(document.querySelectorAll(".nested-panel.open"), function (p) {
+        if (p.getAttribute("data-for").indexOf(id + "-") === 0) toggle(p.getAttribute("data-for"), false);
+      });
+    }
+  }
   document.getElementById("fit").addEventListener("click", fit);
   var panel = document.getElementById("details");
   function el(tag, text) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text; return e; }
@@ -108,9 +188,9 @@ export const PAGE_SCRIPT = `
     var n = byId[id];
     if (!n) return;
     Array.prototype.forEach.call(document.querySelectorAll(".selected,.hot"), function (e) { e.classList.remove("selected"); e.classList.remove("hot"); });
-    var g = document.querySelector('.node[data-id="' + id + '"]');
+    var g = nodeEl(id);
     if (g) g.classList.add("selected");
-    Array.prototype.forEach.call(document.querySelectorAll(".edge"), function (e) {
+    Array.prototype.forEach.call(document.querySelectorAll(".edge,.inner-edge"), function (e) {
       if (e.getAttribute("data-from") === id || e.getAttribute("data-to") === id) e.classList.add("hot");
     });
     panel.textContent = "";
@@ -118,6 +198,7 @@ export const PAGE_SCRIPT = `
     var dl = el("dl");
     var d = n.details;
     var rows = [["kind", d.kind]];
+    if (d.parent !== undefined) rows.push(["inside", d.parent]);
     if (d.kind === "function") {
       rows.push(["inputs", show(d.inputs)], ["outputs", show(d.outputs)], ["defaults", show(d.defaults)],
         ["bound", show(d.bound)], ["mapspec", show(d.mapspec)], ["axes", show(d.axes)],
@@ -125,7 +206,7 @@ export const PAGE_SCRIPT = `
       if (d.scope !== undefined) rows.push(["scope", d.scope]);
       if (d.nested) rows.push(["nested functions", show(d.nested)]);
       if (d.profile) rows.push(["profile", show(d.profile)]);
-      else rows.push(["profile", "no figures (profile the pipeline and run it)"]);
+      else if (d.parent === undefined) rows.push(["profile", "no figures (profile the pipeline and run it)"]);
     }
     rows.forEach(function (r) { dl.appendChild(el("dt", r[0])); dl.appendChild(el("dd", String(r[1]))); });
     panel.appendChild(dl);

@@ -1,6 +1,12 @@
 import { createRequire } from "node:module";
 import { outputAxes, parseMapSpec } from "../map/mapspec.ts";
-import { axesOf, type GraphModel, type HtmlView, modelOfPipeline } from "./html-model.ts";
+import {
+  axesOf,
+  type GraphFunction,
+  type GraphModel,
+  type HtmlView,
+  modelOfPipeline,
+} from "./html-model.ts";
 import { PAGE_CSS, PAGE_SCRIPT } from "./html-page.ts";
 import { layoutOf } from "./view.ts";
 
@@ -14,6 +20,26 @@ export interface HtmlNode {
 }
 
 type NodeKind = "input" | "function" | "output";
+
+/** An edge between two drawn nodes, labelled with the name it carries. */
+export interface HtmlEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly label: string;
+}
+
+/**
+ * A nested function's inner graph: its inner functions and the group's inputs, drawn in a
+ * panel that the toggle on its node opens. Inner node ids start with the parent's id and `-`.
+ */
+export interface HtmlNested {
+  /** The id of the node (top-level or itself inner) whose toggle opens this graph. */
+  readonly parent: string;
+  /** The nested function's name, as the panel's title shows it. */
+  readonly name: string;
+  readonly nodes: readonly HtmlNode[];
+  readonly edges: readonly HtmlEdge[];
+}
 
 type Dagre = typeof import("@dagrejs/dagre");
 
@@ -54,20 +80,58 @@ export interface GraphPageOptions {
   readonly script?: string;
 }
 
-/** The graph's nodes and edges, laid out, as the page draws and embeds them. */
+/** The graph's nodes and edges, and each nested function's inner graph, as the page draws them. */
 export function graphNodes(model: GraphModel): {
   nodes: HtmlNode[];
-  edges: { from: string; to: string; label: string }[];
+  edges: HtmlEdge[];
+  nested: HtmlNested[];
 } {
-  const g = layoutOf(model.functions);
+  const top = drawnGraph(model.functions, "", undefined);
+  const nested: HtmlNested[] = [];
+  // Parents before their children: the page places a panel next to its parent's node.
+  const expand = (children: readonly Expandable[]): void => {
+    for (const c of children) {
+      const inner = drawnGraph(c.functions, `${c.id}-`, c.name);
+      nested.push({ parent: c.id, name: c.name, nodes: inner.nodes, edges: inner.edges });
+      expand(inner.children);
+    }
+  };
+  expand(top.children);
+  return { nodes: top.nodes, edges: top.edges, nested };
+}
+
+/** A function whose inner graph is drawn too. */
+interface Expandable {
+  readonly id: string;
+  readonly name: string;
+  readonly functions: readonly GraphFunction[];
+}
+
+/**
+ * The nodes and edges of one level: the top-level graph (with the results nothing reads drawn
+ * as output nodes), or a nested function's inner graph (whose outputs its own node shows).
+ */
+function drawnGraph(
+  functions: readonly GraphFunction[],
+  prefix: string,
+  parent: string | undefined,
+): { nodes: HtmlNode[]; edges: HtmlEdge[]; children: Expandable[] } {
+  const g = layoutOf(functions);
   const consumed = new Set(g.functions.flatMap((f) => f.inputs));
   const nodes: HtmlNode[] = [];
-  const edges: { from: string; to: string; label: string }[] = [];
+  const edges: HtmlEdge[] = [];
+  const children: Expandable[] = [];
   g.inputs.forEach((name, i) => {
-    nodes.push({ id: `i${i}`, kind: "input", name, lines: [name], details: { kind: "input" } });
+    nodes.push({
+      id: `${prefix}i${i}`,
+      kind: "input",
+      name,
+      lines: [name],
+      details: parent === undefined ? { kind: "input" } : { kind: "input", parent },
+    });
   });
   g.functions.forEach((f, i) => {
-    const axesByArray = axesOf(f);
+    const id = `${prefix}f${i}`;
     const axes = f.mapspec === null ? [] : outputAxes(parseMapSpec(f.mapspec, f.name));
     const lines = [f.name, `→ ${f.outputs.length > 0 ? f.outputs.join(", ") : "(side effect)"}`];
     if (f.mapspec !== null) lines.push(f.mapspec);
@@ -77,48 +141,72 @@ export function graphNodes(model: GraphModel): {
       inputs: f.inputs,
       outputs: f.outputs,
       mapspec: f.mapspec,
-      axes: axesByArray,
+      axes: axesOf(f),
       ...f.details,
     };
-    if (f.nested) details.nested = f.nested.map((p) => p.name);
-    nodes.push({ id: `f${i}`, kind: "function", name: f.name, lines, details });
+    if (parent !== undefined) details.parent = parent;
+    if (f.nested && f.nested.length > 0) {
+      details.nested = f.nested.map((p) => p.name);
+      children.push({ id, name: f.name, functions: f.nested });
+    }
+    nodes.push({ id, kind: "function", name: f.name, lines, details });
+    if (parent !== undefined) return;
     // Outputs nothing in the pipeline reads are the pipeline's results: drawn as their own nodes.
     for (const o of f.outputs) {
       if (consumed.has(o)) continue;
-      const id = `o${nodes.length}`;
-      nodes.push({ id, kind: "output", name: o, lines: [o], details: { kind: "output" } });
-      edges.push({ from: `f${i}`, to: id, label: "" });
+      const out = `o${nodes.length}`;
+      nodes.push({ id: out, kind: "output", name: o, lines: [o], details: { kind: "output" } });
+      edges.push({ from: id, to: out, label: "" });
     }
   });
   for (const e of g.edges) {
-    const from = e.from.kind === "input" ? `i${e.from.index}` : `f${e.from.index}`;
-    edges.push({ from, to: `f${e.to}`, label: e.label });
+    const from = `${prefix}${e.from.kind === "input" ? "i" : "f"}${e.from.index}`;
+    edges.push({ from, to: `${prefix}f${e.to}`, label: e.label });
   }
-  return { nodes, edges };
+  return { nodes, edges, children };
 }
 
 /** A whole page: the graph laid out, pan and zoom, a details panel, and what `options` adds. */
 export function graphPage(options: GraphPageOptions): string {
-  const { nodes, edges } = graphNodes(options.model);
-  return page(options, nodes, edges, place(nodes, edges));
+  const { nodes, edges, nested } = graphNodes(options.model);
+  const toggled = new Set(nested.map((n) => n.parent));
+  const placed = place(nodes, edges, toggled);
+  const panels = placePanels(nested, placed, toggled);
+  return page(options, nodes, edges, placed, toggled, panels);
+}
+
+interface Box {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
 }
 
 interface Placed {
   readonly width: number;
   readonly height: number;
-  readonly nodes: ReadonlyMap<string, { x: number; y: number; width: number; height: number }>;
+  /** Centre and size of each node. */
+  readonly nodes: ReadonlyMap<string, Box>;
   readonly edges: readonly {
     readonly points: readonly { x: number; y: number }[];
     readonly label?: { x: number; y: number };
   }[];
 }
 
+/** Width of the expand toggle drawn in the top right corner of a nested function's node. */
+const TOGGLE = 16;
+/** Height of an inner graph panel's title bar. */
+const PANEL_HEADER = 24;
+/** Space between a nested function's node and its panel. */
+const PANEL_GAP = 28;
+
 /** dagre, loaded on first use so importing pipeweave does not pay for it. */
 let dagre: Dagre | undefined;
 
 function place(
   nodes: readonly HtmlNode[],
-  edges: readonly { from: string; to: string; label: string }[],
+  edges: readonly HtmlEdge[],
+  toggled: ReadonlySet<string>,
 ): Placed {
   dagre ??= createRequire(import.meta.url)("@dagrejs/dagre") as Dagre;
   const graph = new dagre.graphlib.Graph({ multigraph: true });
@@ -133,9 +221,13 @@ function place(
   });
   graph.setDefaultEdgeLabel(() => ({}));
   for (const n of nodes) {
-    const chars = Math.max(...n.lines.map((l) => Math.min(l.length, MAX_CHARS)));
+    // The title is centred, so the toggle in its corner takes room on both sides of it.
+    const extra = toggled.has(n.id) ? 2 * (TOGGLE + 6) : 0;
+    const width = Math.max(
+      ...n.lines.map((l, j) => Math.min(l.length, MAX_CHARS) * CHAR_WIDTH + (j === 0 ? extra : 0)),
+    );
     graph.setNode(n.id, {
-      width: chars * CHAR_WIDTH + 2 * PAD_X,
+      width: width + 2 * PAD_X,
       height: n.lines.length * LINE_HEIGHT + 2 * PAD_Y,
     });
   }
@@ -150,7 +242,7 @@ function place(
   });
   dagre.layout(graph);
   const box = graph.graph();
-  const placedNodes = new Map<string, { x: number; y: number; width: number; height: number }>();
+  const placedNodes = new Map<string, Box>();
   for (const n of nodes) {
     const p = graph.node(n.id);
     placedNodes.set(n.id, { x: p.x, y: p.y, width: p.width, height: p.height });
@@ -170,19 +262,144 @@ function place(
   };
 }
 
+/** An inner graph, laid out on its own, and where its panel sits in the page's coordinates. */
+interface PlacedPanel {
+  readonly nested: HtmlNested;
+  readonly placed: Placed;
+  /** The panel's frame, top left corner and size. */
+  readonly frame: Box;
+  /** The connector from the parent's node to the frame, in the frame's coordinates. */
+  readonly connector: string;
+}
+
+/**
+ * Lays out each inner graph with dagre and anchors its panel beside its parent's node: to the
+ * right, or to the left when only that keeps it inside the graph, kept within the graph's
+ * height where it fits. A panel opened from inside a panel goes on the same side as that
+ * panel, so it never covers the node that opened the outer one.
+ */
+function placePanels(
+  nested: readonly HtmlNested[],
+  top: Placed,
+  toggled: ReadonlySet<string>,
+): PlacedPanel[] {
+  // Every node's centre and size in page coordinates, inner nodes added as their panel is placed.
+  const where = new Map(top.nodes);
+  const sideOf = new Map<string, boolean>();
+  return nested.map((n) => {
+    const placed = place(n.nodes, n.edges, toggled);
+    const width = Math.max(placed.width, panelTitle(n).length * CHAR_WIDTH + TOGGLE + 28);
+    const height = placed.height + PANEL_HEADER;
+    const at = where.get(n.parent) ?? { x: 0, y: 0, width: 0, height: 0 };
+    const right = at.x + at.width / 2 + PANEL_GAP;
+    const left = at.x - at.width / 2 - PANEL_GAP - width;
+    const enclosing = sideOf.get(n.parent);
+    const onLeft = enclosing ?? (right + width > top.width && left >= 0);
+    const x = onLeft ? left : right;
+    const y = Math.min(Math.max(at.y - at.height / 2, 0), Math.max(top.height - height, 0));
+    const fromX = onLeft ? at.x - at.width / 2 - x : at.x + at.width / 2 - x;
+    const toY = Math.min(Math.max(at.y - y, PANEL_HEADER / 2), height - PANEL_HEADER / 2);
+    const connector = `M${num(fromX)},${num(at.y - y)} L${onLeft ? num(width) : 0},${num(toY)}`;
+    for (const [id, p] of placed.nodes) {
+      where.set(id, { ...p, x: p.x + x, y: p.y + y + PANEL_HEADER });
+      sideOf.set(id, onLeft);
+    }
+    return { nested: n, placed, frame: { x, y, width, height }, connector };
+  });
+}
+
+/** The title bar of a nested function's panel. */
+function panelTitle(n: HtmlNested): string {
+  const count = n.nodes.filter((m) => m.kind === "function").length;
+  return clip(`${n.name} · ${count} inner function${count === 1 ? "" : "s"}`);
+}
+
 function page(
   options: GraphPageOptions,
   nodes: readonly HtmlNode[],
-  edges: readonly { from: string; to: string; label: string }[],
+  edges: readonly HtmlEdge[],
   placed: Placed,
+  toggled: ReadonlySet<string>,
+  panels: readonly PlacedPanel[],
 ): string {
+  const parts = drawGraph(nodes, edges, placed, toggled, "node", "edge");
+  const overlays = panels.map((p) => {
+    const { frame } = p;
+    return (
+      `<g class="nested-panel" id="nested-${p.nested.parent}" data-for="${p.nested.parent}" ` +
+      `data-box="${num(frame.x)} ${num(frame.y)} ${num(frame.width)} ${num(frame.height)}" ` +
+      `transform="translate(${num(frame.x)},${num(frame.y)})">` +
+      `<path class="connector" d="${p.connector}"/>` +
+      `<rect class="frame" x="0" y="0" width="${num(frame.width)}" height="${num(frame.height)}" rx="6"/>` +
+      `<text class="panel-title" x="10" y="16">${escapeHtml(panelTitle(p.nested))}</text>` +
+      // Panels may cover other nodes' toggles: each one can be closed from itself as well.
+      `<g class="close" role="button" tabindex="0" aria-label="${escapeHtml(`hide the functions inside ${p.nested.name}`)}">` +
+      `<rect x="${num(frame.width - TOGGLE - 4)}" y="4" width="${TOGGLE}" height="${TOGGLE}" rx="3"/>` +
+      `<text x="${num(frame.width - TOGGLE / 2 - 4)}" y="${4 + TOGGLE / 2 + 4}">×</text></g>` +
+      `<g transform="translate(0,${PANEL_HEADER})">` +
+      drawGraph(p.nested.nodes, p.nested.edges, p.placed, toggled, "inner-node", "inner-edge").join(
+        "",
+      ) +
+      "</g></g>"
+    );
+  });
+  const name = options.model.name;
+  const data = {
+    name,
+    nodes: nodes.map(({ id, kind, name, details }) => ({ id, kind, name, details })),
+    // Kept apart from `nodes`, which a page built on this one reads as the drawn graph.
+    inner: panels.flatMap((p) =>
+      p.nested.nodes.map(({ id, kind, name, details }) => ({ id, kind, name, details })),
+    ),
+  };
+  const w = num(Math.max(placed.width, 1));
+  const h = num(Math.max(placed.height, 1));
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+${options.csp === undefined ? "" : `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(options.csp)}">\n`}<title>${escapeHtml(name)} · pipeweave</title>
+<style>${PAGE_CSS}${options.css ?? ""}</style>
+</head>
+<body>
+<header><h1>${escapeHtml(name)}</h1><span class="legend"><span class="key input">input</span><span class="key function">function</span><span class="key output">output</span></span>${options.header ?? ""}<button id="fit" type="button">fit</button></header>
+<main>
+<svg id="graph" viewBox="0 0 ${w} ${h}" data-width="${w}" data-height="${h}">
+<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>
+<g id="viewport">${parts.join("\n")}
+<g id="overlays">${overlays.join("\n")}</g></g>
+</svg>
+<aside id="details" hidden></aside>
+</main>${options.footer ?? ""}
+<script type="application/json" id="pipeweave-data">${jsonForScript(data)}</script>
+<script>${PAGE_SCRIPT}</script>${options.script === undefined ? "" : `\n<script>${options.script}</script>`}
+</body>
+</html>
+`;
+}
+
+/**
+ * The markup of one laid out graph: edges first, so nodes are drawn over them. Each node group
+ * has its `<rect>` as first child (a page built on this one draws relative to it) and its class
+ * is exactly `node <kind>` or `inner-node <kind>`; a nested function's node is marked
+ * `data-nested` and gets a focusable toggle after its text.
+ */
+function drawGraph(
+  nodes: readonly HtmlNode[],
+  edges: readonly HtmlEdge[],
+  placed: Placed,
+  toggled: ReadonlySet<string>,
+  nodeClass: string,
+  edgeClass: string,
+): string[] {
   const parts: string[] = [];
   placed.edges.forEach((e, i) => {
     const edge = edges[i];
     if (!edge || e.points.length === 0) return;
     const d = e.points.map((p, j) => `${j === 0 ? "M" : "L"}${num(p.x)},${num(p.y)}`).join(" ");
     parts.push(
-      `<path class="edge" data-from="${edge.from}" data-to="${edge.to}" d="${d}" marker-end="url(#arrow)"/>`,
+      `<path class="${edgeClass}" data-from="${edge.from}" data-to="${edge.to}" d="${d}" marker-end="url(#arrow)"/>`,
     );
     if (e.label) {
       parts.push(
@@ -203,40 +420,20 @@ function page(
         return `<text class="${cls}" x="${num(p.x)}" y="${ty}">${escapeHtml(clip(line))}</text>`;
       })
       .join("");
+    const hasToggle = toggled.has(n.id);
+    const toggle = hasToggle
+      ? `<g class="toggle" role="button" tabindex="0" aria-expanded="false" aria-controls="nested-${n.id}" ` +
+        `aria-label="${escapeHtml(`show the functions inside ${n.name}`)}">` +
+        `<rect x="${num(x + p.width - TOGGLE - 4)}" y="${num(y + 4)}" width="${TOGGLE}" height="${TOGGLE}" rx="3"/>` +
+        `<text x="${num(x + p.width - TOGGLE / 2 - 4)}" y="${num(y + 4 + TOGGLE / 2 + 4)}">+</text></g>`
+      : "";
     parts.push(
-      `<g class="node ${n.kind}" data-id="${n.id}" tabindex="0"><title>${escapeHtml(n.name)}</title>` +
-        `<rect x="${num(x)}" y="${num(y)}" width="${num(p.width)}" height="${num(p.height)}" rx="${num(rx)}"/>${texts}</g>`,
+      `<g class="${nodeClass} ${n.kind}" data-id="${n.id}" tabindex="0"${hasToggle ? ' data-nested=""' : ""}>` +
+        `<rect x="${num(x)}" y="${num(y)}" width="${num(p.width)}" height="${num(p.height)}" rx="${num(rx)}"/>` +
+        `<title>${escapeHtml(n.name)}</title>${texts}${toggle}</g>`,
     );
   }
-  const name = options.model.name;
-  const data = {
-    name,
-    nodes: nodes.map(({ id, kind, name, details }) => ({ id, kind, name, details })),
-  };
-  const w = num(Math.max(placed.width, 1));
-  const h = num(Math.max(placed.height, 1));
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-${options.csp === undefined ? "" : `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(options.csp)}">\n`}<title>${escapeHtml(name)} · pipeweave</title>
-<style>${PAGE_CSS}${options.css ?? ""}</style>
-</head>
-<body>
-<header><h1>${escapeHtml(name)}</h1><span class="legend"><span class="key input">input</span><span class="key function">function</span><span class="key output">output</span></span>${options.header ?? ""}<button id="fit" type="button">fit</button></header>
-<main>
-<svg id="graph" viewBox="0 0 ${w} ${h}" data-width="${w}" data-height="${h}">
-<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>
-<g id="viewport">${parts.join("\n")}</g>
-</svg>
-<aside id="details" hidden></aside>
-</main>${options.footer ?? ""}
-<script type="application/json" id="pipeweave-data">${jsonForScript(data)}</script>
-<script>${PAGE_SCRIPT}</script>${options.script === undefined ? "" : `\n<script>${options.script}</script>`}
-</body>
-</html>
-`;
+  return parts;
 }
 
 function clip(s: string): string {

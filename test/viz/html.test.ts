@@ -17,11 +17,15 @@ const total = pipefunc(
 );
 const pipeline = new Pipeline([double, total], { name: "sweep", profile: true });
 
-/** The JSON the page embeds for its details panel. */
-function embedded(html: string): {
+interface EmbeddedNode {
+  id: string;
+  kind: string;
   name: string;
-  nodes: { id: string; kind: string; name: string; details: Record<string, unknown> }[];
-} {
+  details: Record<string, unknown>;
+}
+
+/** The JSON the page embeds for its details panel. */
+function embedded(html: string): { name: string; nodes: EmbeddedNode[]; inner: EmbeddedNode[] } {
   const m = html.match(/<script type="application\/json" id="pipeweave-data">([^<]*)<\/script>/);
   if (!m?.[1]) throw new Error("no embedded data");
   return JSON.parse(m[1]);
@@ -129,5 +133,99 @@ describe("pipeline.toHtml()", () => {
     expect(html.match(/<g class="node (input|output)"/g)).toHaveLength(20);
     expect(html.match(/<path class="edge"/g)).toHaveLength(10 + 190 * 2 + 10);
     expect(html).not.toMatch(/NaN/);
+  });
+
+  describe("a nested function", () => {
+    const inc = pipefunc(
+      { output: "z", mapspec: "y[i], k[i] -> z[i]" },
+      ({ y, k = 1 }: { y: number; k?: number }) => y + k,
+    );
+    const nested = new Pipeline([double, inc, total], { name: "nested" }).nest(["y", "z"], "yz");
+
+    it("gets a focusable toggle and a hidden panel with its inner graph", () => {
+      const html = nested.toHtml();
+      // The outer graph is unchanged: yz and sum, inputs x, k, offset, results z and sum.
+      expect(html.match(/<g class="node function" data-id="f\d+"/g)).toHaveLength(2);
+      expect(html.match(/<g class="node input"/g)).toHaveLength(3);
+      expect(html.match(/<g class="node output"/g)).toHaveLength(2);
+      expect(html.match(/<path class="edge"/g)).toHaveLength(6);
+      // Each node group keeps its rect as first child.
+      expect(html.match(/<g class="node [a-z]+" [^>]*>(?!<rect)/g)).toBeNull();
+      const toggles = html.match(
+        /<g class="toggle" role="button" tabindex="0" aria-expanded="false" aria-controls="nested-(f\d+)"/g,
+      );
+      expect(toggles).toHaveLength(1);
+      const yz = embedded(html).nodes.find((n) => n.name === "yz");
+      expect(html).toContain(
+        `<g class="node function" data-id="${yz?.id}" tabindex="0" data-nested="">`,
+      );
+      expect(toggles?.[0]).toContain(`aria-controls="nested-${yz?.id}"`);
+      const panel = html.match(/<g class="nested-panel" id="nested-(f\d+)"[\s\S]*?<\/g><\/g>\n?/);
+      expect(panel?.[1]).toBe(yz?.id);
+      // Inside: double and inc, the group's inputs x and k, and x→double, y→inc, k→inc.
+      expect(panel?.[0].match(/<g class="inner-node function"/g)).toHaveLength(2);
+      expect(panel?.[0].match(/<g class="inner-node input"/g)).toHaveLength(2);
+      expect(panel?.[0].match(/<path class="inner-edge"/g)).toHaveLength(3);
+      expect(panel?.[0]).toContain("y[i], k[i] -&#62; z[i]");
+    });
+
+    it("embeds its inner functions' details apart from the outer nodes", () => {
+      const data = embedded(nested.toHtml());
+      expect(data.nodes.map((n) => n.name).sort()).toEqual(
+        ["x", "k", "offset", "yz", "sum", "z", "sum"].sort(),
+      );
+      expect(data.nodes.find((n) => n.name === "yz")?.details.nested).toEqual(["y", "z"]);
+      const yz = data.nodes.find((n) => n.name === "yz");
+      expect(data.inner.map((n) => `${n.kind}:${n.name}`).sort()).toEqual(
+        ["input:x", "input:k", "function:y", "function:z"].sort(),
+      );
+      for (const n of data.inner) expect(n.id.startsWith(`${yz?.id}-`)).toBe(true);
+      const z = data.inner.find((n) => n.kind === "function" && n.name === "z");
+      expect(z?.details).toMatchObject({
+        kind: "function",
+        parent: "yz",
+        inputs: ["y", "k"],
+        outputs: ["z"],
+        defaults: { k: "1" },
+        mapspec: "y[i], k[i] -> z[i]",
+        cache: false,
+      });
+      const y = data.inner.find((n) => n.kind === "function" && n.name === "y");
+      // Cached as a whole by the outer pipeline, never inside it.
+      expect(y?.details).toMatchObject({ mapspec: "x[i] -> y[i]", cache: false });
+    });
+
+    it("nests panels: a nested function inside a nested function gets its own toggle", () => {
+      const twice = pipefunc(
+        { output: "w", mapspec: "z[i] -> w[i]" },
+        ({ z }: { z: number }) => 2 * z,
+      );
+      const inner = new Pipeline([double, inc, twice]).nest(["y", "z"], "inner");
+      const outer = inner.nest(["z", "w"], "outer");
+      const html = outer.toHtml();
+      expect(html.match(/<g class="toggle"/g)).toHaveLength(2);
+      const ids = [...html.matchAll(/<g class="nested-panel" id="nested-([^"]+)"/g)].map(
+        (m) => m[1],
+      );
+      expect(ids).toHaveLength(2);
+      // The inner panel belongs to a node inside the outer one.
+      expect(ids[1]?.startsWith(`${ids[0]}-`)).toBe(true);
+      expect(html).toContain(
+        `<g class="inner-node function" data-id="${ids[1]}" tabindex="0" data-nested="">`,
+      );
+    });
+
+    it("escapes hostile names of nested and inner functions", () => {
+      const evil = "<img src=x onerror=alert(1)>";
+      const f = pipefunc({ output: "a", name: evil }, ({ v }: { v: number }) => v);
+      const g = pipefunc({ output: "b", name: `</script>${evil}` }, ({ a }: { a: number }) => a);
+      const html = new Pipeline([f, g]).nest(["a", "b"], `"><svg onload=alert(2)>`).toHtml();
+      expect(html).not.toContain("<img");
+      expect(html).not.toContain("<svg onload");
+      expect(html.match(/<\/script/gi)).toHaveLength(2);
+      const data = embedded(html);
+      expect(data.inner.map((n) => n.name)).toContain(`</script>${evil}`);
+      expect(data.nodes.find((n) => n.kind === "function")?.name).toBe(`"><svg onload=alert(2)>`);
+    });
   });
 });
