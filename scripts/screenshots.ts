@@ -1,0 +1,112 @@
+/**
+ * The screenshots in docs/, taken in headless Chromium at 1280×800: run with
+ * `npx tsx scripts/screenshots.ts` (all of them) or `npx tsx scripts/screenshots.ts graph`.
+ * Each screenshot is one function in `SHOTS`; add one there to add a screenshot.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Page } from "playwright-core";
+import { type NdArray, Pipeline, pipefunc } from "../src/index.ts";
+import { launchChromium, type TestBrowser } from "../test/browser/chromium.ts";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Takes one screenshot with `browser`; `scratch` is a folder for files it needs to write. */
+type Shot = (browser: TestBrowser, scratch: string) => Promise<Buffer>;
+
+/** A pipeline with what the HTML view draws: mapped functions, a nested one, defaults, bound values. */
+function spectraPipeline() {
+  const simulate = pipefunc(
+    { output: "signal", mapspec: "seed[i], noise[j] -> signal[i, j]", defaults: { length: 1024 } },
+    ({ seed, noise, length }: { seed: number; noise: number; length: number }) =>
+      Array.from({ length }, (_, t) => Math.sin(seed * t) + noise * Math.cos(7 * t)),
+  );
+  const detrend = pipefunc(
+    { output: "flat", mapspec: "signal[i, j] -> flat[i, j]" },
+    ({ signal }: { signal: number[] }) => {
+      const mean = signal.reduce((a, b) => a + b, 0) / signal.length;
+      return signal.map((v) => v - mean);
+    },
+  );
+  const taper = pipefunc(
+    { output: "windowed", name: "window", mapspec: "flat[i, j] -> windowed[i, j]" },
+    ({ flat, kind = "hann" }: { flat: number[]; kind?: string }) =>
+      flat.map((v, t) => (kind === "hann" ? v * Math.sin((Math.PI * t) / flat.length) ** 2 : v)),
+  );
+  const spectrum = pipefunc(
+    { output: "power", mapspec: "windowed[i, j] -> power[i, j]", cache: true },
+    ({ windowed }: { windowed: number[] }) => windowed.map((v) => v * v),
+  );
+  const peak = pipefunc(
+    { output: "peak", mapspec: "power[i, j] -> peak[i, j]", bound: { sampleRate: 48_000 } },
+    ({ power, sampleRate }: { power: number[]; sampleRate: number }) =>
+      (power.indexOf(Math.max(...power)) * sampleRate) / power.length,
+  );
+  const summary = pipefunc(
+    { output: "report" },
+    ({ peak, seed }: { peak: NdArray<number>; seed: NdArray<number> }) => ({
+      peaks: peak.values().length,
+      seeds: seed.values().length,
+    }),
+  );
+  const noiseFloor = pipefunc(
+    { output: "floor", mapspec: "power[i, :] -> floor[i]" },
+    ({ power }: { power: NdArray<number[]> }) => Math.min(...power.values().flat()),
+  );
+  return new Pipeline([simulate, detrend, taper, spectrum, peak, noiseFloor, summary], {
+    name: "spectra",
+  }).nest(["flat", "windowed", "power"], "preprocess");
+}
+
+/** The HTML view: the nested function opened, an inner function selected. */
+const graph: Shot = async (browser, scratch) => {
+  const file = join(scratch, "graph.html");
+  writeFileSync(file, spectraPipeline().toHtml());
+  const { page, errors } = await browser.page();
+  await page.goto(pathToFileURL(file).href);
+  await node(page, "node", "preprocess").locator(".toggle").click();
+  await node(page, "inner-node", "window").click();
+  if (errors.length > 0) throw new Error(`The page reported errors: ${errors.join("; ")}`);
+  const png = await page.screenshot({ type: "png" });
+  await page.close();
+  return png;
+};
+
+/** The function node (`node`, or `inner-node` inside a panel) titled `name`. */
+function node(page: Page, cls: string, name: string) {
+  return page
+    .locator(`g.${cls}.function`)
+    .filter({ has: page.locator(`title:text-is("${name}")`) });
+}
+
+/** Every screenshot, by its name on the command line and the file it writes. */
+const SHOTS: Readonly<Record<string, { file: string; take: Shot }>> = {
+  graph: { file: "docs/graph.png", take: graph },
+};
+
+async function main(names: readonly string[]): Promise<void> {
+  const unknown = names.filter((n) => !Object.hasOwn(SHOTS, n));
+  if (unknown.length > 0) {
+    throw new Error(
+      `Unknown screenshot ${unknown.map((n) => `"${n}"`).join(", ")}. Choose from ${Object.keys(SHOTS).join(", ")}.`,
+    );
+  }
+  const scratch = mkdtempSync(join(tmpdir(), "pipeweave-screenshots-"));
+  const browser = await launchChromium();
+  try {
+    for (const name of names.length > 0 ? names : Object.keys(SHOTS)) {
+      const shot = SHOTS[name]!;
+      const out = join(root, shot.file);
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, await shot.take(browser, scratch));
+      console.log(`wrote ${shot.file}`);
+    }
+  } finally {
+    await browser.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+await main(process.argv.slice(2));
