@@ -72,12 +72,12 @@ describe.runIf(available)("the dashboard in Chromium", () => {
       expect(await page.locator("path.edge").count()).toBe(3);
       const y = page.locator('g.node.function:has(title:text-is("y"))');
       // The page's first state shows the run going, with part of its elements done.
-      await page.waitForFunction('document.body.getAttribute("data-updates") !== null');
+      await page.locator("body[data-updates]").waitFor();
       // Elements wait at the gate until the page shows the run going with none done.
       expect(await page.locator("#run-state").textContent()).toBe("running");
       expect(await y.getAttribute("data-done")).toBe("0");
       // Every count the page draws from now on.
-      // Every count the page draws from now on (in page code: this project has no DOM types).
+      // Every count the page draws from now on (page code as text: the project compiles without DOM types).
       await page.evaluate(`{
         const node = [...document.querySelectorAll("g.node.function")]
           .find((g) => g.querySelector("title").textContent === "y");
@@ -86,11 +86,7 @@ describe.runIf(available)("the dashboard in Chromium", () => {
           .observe(node, { attributes: true, attributeFilter: ["data-done"] });
       }`);
       open();
-      await page.waitForFunction(
-        'document.getElementById("run-state").textContent === "done"',
-        undefined,
-        { timeout: 30_000 },
-      );
+      await page.locator('#run-state[data-state="done"]').waitFor({ timeout: 30_000 });
       await run;
       // The same document (no reload: window.seen survived) now shows every element settled.
       expect(await y.getAttribute("data-done")).toBe("79");
@@ -133,7 +129,7 @@ describe.runIf(available)("the dashboard in Chromium", () => {
     const { page, errors } = await browser.page();
     try {
       await page.goto(dashboard.url);
-      await page.waitForFunction('document.getElementById("run-state").textContent === "stale"');
+      await page.locator('#run-state[data-state="stale"]').waitFor();
       expect(await page.locator("#run-figures").textContent()).toContain("resume");
       expect(errors).toEqual([]);
     } finally {
