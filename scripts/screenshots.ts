@@ -74,6 +74,69 @@ const graph: Shot = async (browser, scratch) => {
   return png;
 };
 
+/** The live dashboard of a sweep, caught mid-run: one function done, one going, errors listed. */
+const dashboard: Shot = async (browser) => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const simulate = pipefunc(
+    { output: "signal", mapspec: "seed[i], noise[j] -> signal[i, j]", version: "1" },
+    async ({ seed, noise }: { seed: number; noise: number }) => {
+      await sleep(4);
+      return seed + noise;
+    },
+  );
+  const fit = pipefunc(
+    { output: "model", mapspec: "signal[i, j] -> model[i, j]", version: "1" },
+    async ({ signal }: { signal: number }) => {
+      await sleep(150);
+      if (signal % 17 === 3) throw new RangeError(`fit diverged for signal ${signal}`);
+      return signal / 2;
+    },
+  );
+  const score = pipefunc(
+    { output: "score", mapspec: "model[i, :] -> score[i]" },
+    ({ model }: { model: NdArray<number> }) => model.size,
+  );
+  const pipeline = new Pipeline([simulate, fit, score], { name: "fits" });
+  let url = "";
+  const controller = new AbortController();
+  const run = pipeline
+    .map(
+      {
+        seed: Array.from({ length: 12 }, (_, i) => i),
+        noise: Array.from({ length: 20 }, (_, j) => j * 5),
+      },
+      {
+        errors: "continue",
+        concurrency: 8,
+        progress: false,
+        signal: controller.signal,
+        dashboard: {
+          onReady: (d) => {
+            url = d.url;
+          },
+        },
+      },
+    )
+    .catch(() => undefined);
+  while (url === "") await sleep(10);
+  const { page, errors } = await browser.page();
+  await page.goto(url);
+  // Caught when about half of the fits are done.
+  const model = node(page, "node", "model");
+  for (;;) {
+    const done = Number(await model.getAttribute("data-done"));
+    if (done >= 110) break;
+    await sleep(50);
+  }
+  await model.click();
+  if (errors.length > 0) throw new Error(`The page reported errors: ${errors.join("; ")}`);
+  const png = await page.screenshot({ type: "png" });
+  await page.close();
+  controller.abort();
+  await run;
+  return png;
+};
+
 /** The function node (`node`, or `inner-node` inside a panel) titled `name`. */
 function node(page: Page, cls: string, name: string) {
   return page
@@ -84,6 +147,7 @@ function node(page: Page, cls: string, name: string) {
 /** Every screenshot, by its name on the command line and the file it writes. */
 const SHOTS: Readonly<Record<string, { file: string; take: Shot }>> = {
   graph: { file: "docs/graph.png", take: graph },
+  dashboard: { file: "docs/dashboard.png", take: dashboard },
 };
 
 async function main(names: readonly string[]): Promise<void> {

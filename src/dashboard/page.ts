@@ -37,7 +37,7 @@ const LIVE_CSS = `
 .node .bar-done{fill:#2da44e;stroke:none}
 .node .bar-failed{fill:#cf222e;stroke:none}
 .node .bar-buffer{fill:#bf8700;stroke:none}
-.node text.live{font:11px ui-monospace,monospace;fill:#57606a;font-weight:400}
+.node text.live{font:11px ui-monospace,monospace;fill:#57606a;font-weight:400;paint-order:stroke;stroke:#fafafa;stroke-width:4px}
 .node.state-running rect.box{stroke:#0969da;stroke-width:2}
 .node.state-done rect.box{stroke:#1a7f37}
 .node.state-failed rect.box{stroke:#cf222e;stroke-width:2}
@@ -140,7 +140,8 @@ const LIVE_SCRIPT = `
       live.g.setAttribute("data-done", f.done);
       live.g.setAttribute("data-failed", f.failed);
       live.g.setAttribute("data-total", f.total);
-      live.label.textContent = f.done + " / " + f.total + (f.failed ? " · " + f.failed + " failed" : "") + " · " + time(f.elapsedMs);
+      live.label.textContent = f.done + " / " + f.total + (f.failed ? " · " + f.failed + " failed" : "") + " · " + time(f.elapsedMs) +
+        (typeof f.etaMs === "number" ? " · ETA " + time(f.etaMs) : "");
     });
     var text = done + " / " + total + " elements";
     if (failed) text += " · " + failed + " failed";

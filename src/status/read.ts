@@ -271,6 +271,7 @@ function functionProblem(value: unknown): boolean {
     typeof f.done !== "number" ||
     typeof f.failed !== "number" ||
     typeof f.total !== "number" ||
-    typeof f.elapsedMs !== "number"
+    typeof f.elapsedMs !== "number" ||
+    (f.etaMs !== undefined && f.etaMs !== null && typeof f.etaMs !== "number")
   );
 }

@@ -27,6 +27,12 @@ export interface FunctionStatus {
   readonly total: number;
   /** Time since it started, or its duration once it ended, in milliseconds. */
   readonly elapsedMs: number;
+  /**
+   * Estimated time until its elements are all settled, at its own pace so far, in
+   * milliseconds; null unless it is running and has computed elements (absent in status
+   * files of older versions).
+   */
+  readonly etaMs?: number | null;
 }
 
 /** A worker process that ran elements of a sweep (an executor such as `redis()`). */

@@ -87,6 +87,8 @@ interface Entry {
   isTotalKnown: boolean;
   startedAt: number;
   endedAt: number;
+  /** Elements this process computed for it (the pace of its ETA). */
+  computed: number;
 }
 
 /**
@@ -116,6 +118,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       isTotalKnown: f.total !== undefined,
       startedAt: 0,
       endedAt: 0,
+      computed: 0,
     }),
   );
   const byName = new Map(entries.map((e) => [e.name, e]));
@@ -131,15 +134,25 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
   let isDirty = false;
   let hasWarned = false;
 
+  // A running function's own pace: elements it computed over the time since it started.
+  const functionEta = (e: Entry, now: number): number | null => {
+    if (state !== "running" || e.state !== "running" || e.computed === 0) return null;
+    const remaining = Math.max(0, e.total - e.done - e.failed);
+    return Math.round((remaining * Math.max(1, now - e.startedAt)) / e.computed);
+  };
+
+  // The running function at its own pace, those still pending at the run's pace so far.
   const eta = (now: number): number | null => {
     if (state !== "running" || computed === 0) return null;
-    let remaining = 0;
+    let total = 0;
     for (const e of entries) {
       if (e.state === "done" || e.state === "failed") continue;
       if (!e.isTotalKnown) return null;
-      remaining += Math.max(0, e.total - e.done - e.failed);
+      const own = functionEta(e, now);
+      const remaining = Math.max(0, e.total - e.done - e.failed);
+      total += own ?? (remaining * Math.max(1, now - started)) / computed;
     }
-    return Math.round((remaining * Math.max(1, now - started)) / computed);
+    return Math.round(total);
   };
 
   const snapshot = (now: number): RunStatus => ({
@@ -161,6 +174,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       failed: e.failed,
       total: e.total,
       elapsedMs: e.state === "pending" ? 0 : (e.endedAt || now) - e.startedAt,
+      etaMs: functionEta(e, now),
     })),
     ...(workers.size === 0 ? {} : { workers: [...workers.values()].map((w) => ({ ...w })) }),
     ...(error === undefined ? {} : { error }),
@@ -213,6 +227,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       e.done += done - failed;
       e.failed += failed;
       computed += done;
+      e.computed += done;
       isDirty = true;
       // An event loop kept busy between events still gets its heartbeat.
       if (Date.now() - lastWrite >= HEARTBEAT_MS) write();

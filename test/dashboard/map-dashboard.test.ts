@@ -18,7 +18,7 @@ function slowPipeline(name: string) {
   const square = pipefunc(
     { output: "y", mapspec: "x[i] -> y[i]" },
     async ({ x }: { x: number }) => {
-      await sleep(10);
+      await sleep(25);
       if (x === 3) throw new Error(`no square of ${x}`);
       return x * x;
     },
@@ -80,6 +80,14 @@ describe("map(..., { dashboard })", () => {
     // The counts rose while the page listened: more than one distinct count was sent.
     const counts = new Set(states.map((s) => s.status.functions[0]!.done));
     expect(counts.size).toBeGreaterThan(1);
+    // While y ran with elements done, it had an ETA at its own pace; n, pending, had none.
+    const going = states.find(
+      (s) => s.status.functions[0]!.state === "running" && s.status.functions[0]!.done > 0,
+    );
+    expect(going?.status.functions[0]?.etaMs).toBeGreaterThanOrEqual(0);
+    expect(going?.status.functions[1]?.etaMs).toBeNull();
+    expect(going?.status.etaMs).toBeGreaterThanOrEqual(going?.status.functions[0]?.etaMs ?? 0);
+    expect(last.functions[0]?.etaMs).toBeNull();
     // n is masked (its input holds a failed element): counted failed, but no error of its own.
     expect(last.functions.find((f) => f.name === "n")).toMatchObject({ done: 0, failed: 1 });
     expect(last.failedElements).toBe(1);
