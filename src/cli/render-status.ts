@@ -72,7 +72,8 @@ export function renderStatus(status: RunStatus, style: Style, now: number = Date
   }
   const label = Math.max(...lines.map(([k]) => k.length));
   const head = lines.map(([k, v]) => `${k.padEnd(label)}  ${v}`.trimEnd());
-  if (status.functions.length === 0) return head.join("\n");
+  const failures = failureLines(status, style);
+  if (status.functions.length === 0) return [...head, ...failures].join("\n");
   const rows = status.functions.map((f) => [
     f.name,
     f.state,
@@ -98,7 +99,24 @@ export function renderStatus(status: RunStatus, style: Style, now: number = Date
     },
     style.dim,
   );
-  return [...head, "", ...table].join("\n");
+  return [...head, "", ...table, ...failures].join("\n");
+}
+
+/** The latest failed elements shown by `status`, newest first. */
+const SHOWN_FAILURES = 5;
+
+/** The latest failed elements, newest first, one line each (none when none failed). */
+function failureLines(status: RunStatus, style: Style): string[] {
+  const errors = status.errors ?? [];
+  if (errors.length === 0) return [];
+  const total = status.failedElements ?? errors.length;
+  const shown = errors.slice(-SHOWN_FAILURES).reverse();
+  const lines = shown.map((e) => {
+    const message = e.message.split("\n")[0] ?? "";
+    return `  ${style.red(`${e.name}[${e.index.join(", ")}]`)} ${message}`;
+  });
+  const more = total > shown.length ? ` (latest ${shown.length} of ${total})` : "";
+  return ["", `Failed elements${more}:`, ...lines];
 }
 
 /** Every run, one line each: folder (relative to `cwd` when under it), pipeline, state, progress, age. */

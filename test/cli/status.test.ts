@@ -185,4 +185,27 @@ describe("pipeweave status of a run on worker processes", () => {
     expect(result.stderr).toMatch(/status\.json/);
     expect(result.stderr).toMatch(/workers\[0\] is not a worker/);
   });
+
+  it("status lists the latest failed elements with their index", async () => {
+    const folder = join(scratch, "failed-elements");
+    const mapped = await cli([
+      "map",
+      "pipelines.ts#failing",
+      "--inputs",
+      INPUTS,
+      "--run-folder",
+      folder,
+      "--errors",
+      "continue",
+    ]);
+    expect(mapped.code, show(mapped)).toBe(0);
+    const result = await cli(["status", folder]);
+    expect(result.code, show(result)).toBe(0);
+    expect(result.stdout).toMatch(/^Failed elements:\n {2}y\[2\] x must not be 3$/m);
+    const json = JSON.parse((await cli(["status", folder, "--json"])).stdout);
+    expect(json.failedElements).toBe(1);
+    expect(json.errors).toEqual([
+      { name: "y", index: [2], message: "x must not be 3", at: expect.any(String) },
+    ]);
+  });
 });
