@@ -199,14 +199,22 @@ export const PAGE_SCRIPT = `
     var d = n.details;
     var rows = [["kind", d.kind]];
     if (d.parent !== undefined) rows.push(["inside", d.parent]);
+    if (d.kind === "stage") {
+      rows.push(["stage", d.stage], ["workers", d.workers], ["buffer", d.buffer], ["retries", d.retries],
+        ["timeout", d.timeoutMs === null ? "none" : d.timeoutMs + " ms"], ["ordered", d.ordered ? "yes" : "no"],
+        ["threads", d.threads ? "yes" : "no"]);
+    }
     if (d.kind === "function") {
-      rows.push(["inputs", show(d.inputs)], ["outputs", show(d.outputs)], ["defaults", show(d.defaults)],
-        ["bound", show(d.bound)], ["mapspec", show(d.mapspec)], ["axes", show(d.axes)],
-        ["cache", d.cache ? "on" : "off"]);
+      // A graph read from a run folder knows no defaults, bound values or cache setting.
+      rows.push(["inputs", show(d.inputs)], ["outputs", show(d.outputs)]);
+      if (d.defaults !== undefined) rows.push(["defaults", show(d.defaults)]);
+      if (d.bound !== undefined) rows.push(["bound", show(d.bound)]);
+      rows.push(["mapspec", show(d.mapspec)], ["axes", show(d.axes)]);
+      if (d.cache !== undefined) rows.push(["cache", d.cache ? "on" : "off"]);
       if (d.scope !== undefined) rows.push(["scope", d.scope]);
       if (d.nested) rows.push(["nested functions", show(d.nested)]);
       if (d.profile) rows.push(["profile", show(d.profile)]);
-      else if (d.parent === undefined) rows.push(["profile", "no figures (profile the pipeline and run it)"]);
+      else if (d.parent === undefined && d.cache !== undefined) rows.push(["profile", "no figures (profile the pipeline and run it)"]);
     }
     rows.forEach(function (r) { dl.appendChild(el("dt", r[0])); dl.appendChild(el("dd", String(r[1]))); });
     panel.appendChild(dl);
