@@ -112,6 +112,12 @@ export {
   defineHandler,
   type HandlerReference,
 } from "./stream/define-handler.ts";
+export {
+  type StageStats,
+  type StreamErrorStats,
+  StreamMonitor,
+  type StreamStats,
+} from "./stream/monitor.ts";
 export { Err, isErr, isOk, Ok, type Result, unwrap, unwrapOr } from "./stream/result.ts";
 export { SKIP, type Skip } from "./stream/skip.ts";
 export {

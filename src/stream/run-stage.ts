@@ -1,5 +1,6 @@
 import { TimedAttempts } from "./attempt-timeout.ts";
 import { type Channel, DONE, EMPTY } from "./channel.ts";
+import type { StageTally } from "./monitor.ts";
 import { Err, isErr, isOkWrapper } from "./result.ts";
 import { SKIP } from "./skip.ts";
 import type { AttemptContext, Handler, Stage } from "./stage.ts";
@@ -26,7 +27,8 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
 
 /**
  * Starts a stage's workers between `input` and `output`, and closes `output` once they have
- * all finished.
+ * all finished. With a `tally` (the run is monitored) the workers run counting loops; without
+ * one, loops that count nothing.
  *
  * @returns A promise resolved when every worker has stopped.
  */
@@ -36,6 +38,7 @@ export function runStage(
   input: Channel<unknown>,
   output: Channel<unknown>,
   control: RunControl,
+  tally?: StageTally,
 ): Promise<void> {
   const { workers, ordered } = stage.options;
   const threaded = stage.options.threads ? startThreads(stage, name, control) : undefined;
@@ -44,7 +47,15 @@ export function runStage(
   const loops: Promise<void>[] = [];
   for (let w = 0; w < workers; w++) {
     const call = workerCall(work, name, w, control);
-    loops.push(emit ? orderedLoop(call, input, emit) : loop(call, input, output));
+    loops.push(
+      tally
+        ? emit
+          ? countedOrderedLoop(call, input, emit, tally)
+          : countedLoop(call, input, output, tally)
+        : emit
+          ? orderedLoop(call, input, emit)
+          : loop(call, input, output),
+    );
   }
   // The output closes after the threads have ended, so a finished run leaves none behind.
   return Promise.all(loops)
@@ -75,6 +86,36 @@ async function loop(call: Call, input: Channel<unknown>, output: Channel<unknown
   }
 }
 
+/**
+ * {@link loop}, counting for a monitor. A worker is busy from taking an item until the next
+ * stage has accepted what came of it.
+ */
+async function countedLoop(
+  call: Call,
+  input: Channel<unknown>,
+  output: Channel<unknown>,
+  tally: StageTally,
+): Promise<void> {
+  for (;;) {
+    let item = input.tryTake();
+    if (item === EMPTY) item = await input.take();
+    if (item === DONE) return;
+    tally.in++;
+    tally.busy++;
+    let out: unknown;
+    if (isErr(item)) {
+      tally.passed++;
+      out = item;
+    } else {
+      out = call(item);
+      if (isThenable(out)) out = await out;
+      tally.settle(out);
+    }
+    if (out !== SKIP && !output.tryPut(out)) await output.put(out);
+    tally.busy--;
+  }
+}
+
 interface OrderedEmitter {
   /** The next sequence number, taken with an item. */
   ticket(): number;
@@ -94,6 +135,35 @@ async function orderedLoop(call: Call, input: Channel<unknown>, emit: OrderedEmi
     if (isThenable(out)) out = await out;
     const waiting = emit.emit(ticket, out);
     if (waiting) await waiting;
+  }
+}
+
+/** {@link orderedLoop}, counting for a monitor, as {@link countedLoop} does. */
+async function countedOrderedLoop(
+  call: Call,
+  input: Channel<unknown>,
+  emit: OrderedEmitter,
+  tally: StageTally,
+) {
+  for (;;) {
+    let item = input.tryTake();
+    if (item === EMPTY) item = await input.take();
+    if (item === DONE) return;
+    const ticket = emit.ticket();
+    tally.in++;
+    tally.busy++;
+    let out: unknown;
+    if (isErr(item)) {
+      tally.passed++;
+      out = item;
+    } else {
+      out = call(item);
+      if (isThenable(out)) out = await out;
+      tally.settle(out);
+    }
+    const waiting = emit.emit(ticket, out);
+    if (waiting) await waiting;
+    tally.busy--;
   }
 }
 

@@ -1,6 +1,7 @@
 import { isWorkerImport, suspendedRun } from "../_internal/declarations.ts";
 import { AbortError } from "../errors.ts";
 import { Channel, DONE, EMPTY } from "./channel.ts";
+import { type RunWatch, type StreamMonitor, watch } from "./monitor.ts";
 import { type Err, isErr } from "./result.ts";
 import { type RunControl, runStage } from "./run-stage.ts";
 import { type AnyStage, isStage, type Stage } from "./stage.ts";
@@ -22,6 +23,11 @@ const NO_SOURCE = "has no source: stream<T>() made it to nest in another stream.
 export interface StreamRunOptions {
   /** Stops every stage and the source promptly; the run rejects with an `AbortError`. */
   readonly signal?: AbortSignal;
+  /**
+   * Counts this run's items per stage, live, for {@link StreamMonitor.stats}. Without one the
+   * stream counts nothing. A monitor watches one run at a time. @defaultValue none
+   */
+  readonly monitor?: StreamMonitor;
 }
 
 /** What {@link Stream.run} resolves to. */
@@ -123,9 +129,10 @@ export class Stream<T, In = never> implements AsyncIterable<T | Err> {
   /**
    * Drains the stream.
    *
-   * @param options - `signal` to stop it.
+   * @param options - `signal` to stop it, `monitor` to watch it.
    * @returns `{ ok: true, count }`, or `{ ok: false, count, errors }` listing every failed item.
    * @throws AbortError when the signal aborts; the source's own error when it throws.
+   * @throws TypeError when `monitor` is watching another run that is still going.
    */
   async run(options: StreamRunOptions = {}): Promise<StreamSummary> {
     let count = 0;
@@ -143,9 +150,10 @@ export class Stream<T, In = never> implements AsyncIterable<T | Err> {
   /**
    * Collects every output, `Err`s included, in arrival order.
    *
-   * @param options - `signal` to stop it.
+   * @param options - `signal` to stop it, `monitor` to watch it.
    * @returns The outputs.
    * @throws AbortError when the signal aborts; the source's own error when it throws.
+   * @throws TypeError when `monitor` is watching another run that is still going.
    */
   async toArray(options: StreamRunOptions = {}): Promise<(T | Err)[]> {
     const out: (T | Err)[] = [];
@@ -165,8 +173,9 @@ export class Stream<T, In = never> implements AsyncIterable<T | Err> {
   /**
    * Starts the stream and iterates its outputs, with options.
    *
-   * @param options - `signal` to stop it.
+   * @param options - `signal` to stop it, `monitor` to watch it.
    * @returns An async iterator; `return()` (a `break`) cancels the stages and the source.
+   * @throws TypeError when `monitor` is watching another run that is still going.
    */
   iterate(options: StreamRunOptions = {}): AsyncIterableIterator<T | Err> {
     if (this.#source === undefined) {
@@ -177,7 +186,7 @@ export class Stream<T, In = never> implements AsyncIterable<T | Err> {
     }
     // A worker importing the module that declared a handler must not start the stream again.
     if (isWorkerImport()) return suspendedIterator();
-    return start<T>(this.#source, this.#stages, options.signal);
+    return start<T>(this.#source, this.#stages, options.signal, options.monitor);
   }
 }
 
@@ -277,12 +286,25 @@ function start<T>(
   source: StreamSource<unknown>,
   stages: readonly AnyStage[],
   signal: AbortSignal | undefined,
+  monitor: StreamMonitor | undefined,
 ): AsyncIterableIterator<T | Err> {
   const controller = new AbortController();
   const cancelHooks: (() => void)[] = [];
   let failure: { readonly error: unknown } | undefined;
   let finished = false;
   const channels: Channel<unknown>[] = stages.map((s) => new Channel(s.options.buffer));
+  const names = stages.map((s, k) => s.options.name ?? `stage ${k + 1}`);
+  // Before anything starts: a monitor busy with another run refuses this one.
+  const watched: RunWatch | undefined = monitor
+    ? watch(
+        monitor,
+        stages.map((s, k) => ({
+          name: names[k]!,
+          workers: s.options.workers,
+          input: channels[k]!,
+        })),
+      )
+    : undefined;
   // The consumer takes straight from the last stage's workers, and the worker stays busy
   // with its item until the consumer asks for the next one: nothing hides between them.
   const last = new Channel<unknown>(0, true);
@@ -298,34 +320,62 @@ function start<T>(
     signal: controller.signal,
     fail: (error) => {
       failure ??= { error };
+      watched?.finish("failed", failure.error);
       cancel(error);
     },
     onCancel: (hook) => cancelHooks.push(hook),
   };
-  const onAbort = () => cancel(signal!.reason);
+  const aborted = () => new AbortError("stream", signal!.reason, "its stages were stopped.");
+  const onAbort = () => {
+    watched?.finish("aborted", aborted());
+    cancel(signal!.reason);
+  };
   const cleanup = () => {
     finished = true;
     signal?.removeEventListener("abort", onAbort);
   };
 
-  const pumpDone = pump(source, channels[0]!, control);
+  const pumpDone = pump(source, channels[0]!, control, watched);
   stages.forEach((stage, k) => {
-    const name = stage.options.name ?? `stage ${k + 1}`;
-    void runStage(stage as Stage<unknown, unknown>, name, channels[k]!, channels[k + 1]!, control);
+    const tally = watched?.stages[k];
+    void runStage(
+      stage as Stage<unknown, unknown>,
+      names[k]!,
+      channels[k]!,
+      channels[k + 1]!,
+      control,
+      tally,
+    );
   });
   if (signal) {
-    if (signal.aborted) cancel(signal.reason);
+    if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
   }
 
   const end = (): IteratorResult<T | Err> => {
     cleanup();
-    if (signal?.aborted) throw new AbortError("stream", signal.reason, "its stages were stopped.");
-    if (failure) throw failure.error;
+    // The monitor ends as the run does, whatever ended it first.
+    if (signal?.aborted) {
+      const error = aborted();
+      watched?.finish("aborted", error, true);
+      throw error;
+    }
+    if (failure) {
+      watched?.finish("failed", failure.error, true);
+      throw failure.error;
+    }
+    watched?.finish("done");
     return { done: true, value: undefined };
   };
-  const step = (item: unknown): IteratorResult<T | Err> =>
-    item === DONE ? end() : { done: false, value: item as T | Err };
+  // Two versions of the per-item step, chosen once, so an unmonitored run counts nothing.
+  const step = watched
+    ? (item: unknown): IteratorResult<T | Err> => {
+        if (item === DONE) return end();
+        watched.output++;
+        return { done: false, value: item as T | Err };
+      }
+    : (item: unknown): IteratorResult<T | Err> =>
+        item === DONE ? end() : { done: false, value: item as T | Err };
   const iterator: AsyncIterableIterator<T | Err> = {
     next() {
       if (finished) return Promise.resolve({ done: true, value: undefined });
@@ -340,6 +390,8 @@ function start<T>(
     async return() {
       if (!finished) {
         cleanup();
+        // The consumer stopped early: the run ends well, as far as it went.
+        watched?.finish("done");
         cancel();
         await pumpDone;
       }
@@ -361,6 +413,7 @@ async function pump(
   source: StreamSource<unknown>,
   first: Channel<unknown>,
   control: RunControl,
+  watched: RunWatch | undefined,
 ): Promise<void> {
   const sync = typeof (source as Iterable<unknown>)[Symbol.iterator] === "function";
   let it: Iterator<unknown> | AsyncIterator<unknown> | undefined;
@@ -379,6 +432,8 @@ async function pump(
     it = sync
       ? (source as Iterable<unknown>)[Symbol.iterator]()
       : (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    // Counting wraps the iterator, so the loop below stays the same with or without it.
+    if (watched) it = watched.countSource(it);
     for (;;) {
       const room = first.room();
       if (room) await room;
