@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Page } from "playwright-core";
-import { type NdArray, Pipeline, pipefunc } from "../src/index.ts";
+import { type NdArray, Pipeline, pipefunc, pool, stream } from "../src/index.ts";
 import { launchChromium, type TestBrowser } from "../test/browser/chromium.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -137,6 +137,53 @@ const dashboard: Shot = async (browser) => {
   return png;
 };
 
+/** A stream's dashboard mid-run: a fast stage, a slow one with its buffer full, failures. */
+const streamDashboard: Shot = async (browser) => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let url = "";
+  const controller = new AbortController();
+  const run = stream(Array.from({ length: 400 }, (_, i) => `line ${i}`))
+    .pipe(
+      pool({ name: "parse", workers: 2, buffer: 8 }, async (line: string) => {
+        await sleep(2);
+        return Number(line.slice(5));
+      }),
+      pool({ name: "enrich", workers: 4, buffer: 16, retries: 2 }, async (n: number) => {
+        await sleep(40);
+        if (n % 23 === 5) throw new Error(`lookup timed out for record ${n}`);
+        return { n, square: n * n };
+      }),
+      pool({ name: "store", buffer: 4 }, async (row: { n: number }) => {
+        await sleep(5);
+        return row.n;
+      }),
+    )
+    .run({
+      signal: controller.signal,
+      dashboard: {
+        onReady: (d) => {
+          url = d.url;
+        },
+      },
+    })
+    .catch(() => undefined);
+  while (url === "") await sleep(10);
+  const { page, errors } = await browser.page();
+  await page.goto(url);
+  const enrich = node(page, "node", "enrich");
+  for (;;) {
+    if (Number(await enrich.getAttribute("data-in")) >= 120) break;
+    await sleep(50);
+  }
+  await enrich.click();
+  if (errors.length > 0) throw new Error(`The page reported errors: ${errors.join("; ")}`);
+  const png = await page.screenshot({ type: "png" });
+  await page.close();
+  controller.abort();
+  await run;
+  return png;
+};
+
 /** The function node (`node`, or `inner-node` inside a panel) titled `name`. */
 function node(page: Page, cls: string, name: string) {
   return page
@@ -148,6 +195,7 @@ function node(page: Page, cls: string, name: string) {
 const SHOTS: Readonly<Record<string, { file: string; take: Shot }>> = {
   graph: { file: "docs/graph.png", take: graph },
   dashboard: { file: "docs/dashboard.png", take: dashboard },
+  stream: { file: "docs/stream-dashboard.png", take: streamDashboard },
 };
 
 async function main(names: readonly string[]): Promise<void> {

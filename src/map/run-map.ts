@@ -4,7 +4,6 @@ import { own, setOwn } from "../_internal/own.ts";
 import type { NodeCache } from "../cache/node-cache.ts";
 import { CACHE_MISS } from "../cache/store.ts";
 import { isCacheUnavailable } from "../cache/unavailable.ts";
-import { startMapDashboard } from "../dashboard/map.ts";
 import type { DashboardOptions, ServedDashboard } from "../dashboard/server.ts";
 import {
   AbortError,
@@ -232,6 +231,8 @@ export async function runMap(
   try {
     if (options.dashboard && status) {
       const settings = options.dashboard === true ? {} : options.dashboard;
+      // Loaded on first use: a sweep without a dashboard never loads the server or the page.
+      const { startMapDashboard } = await import("../dashboard/map.ts");
       dashboard = await startMapDashboard(pipeline, status, settings);
     }
     for (const node of planned) await run.runNode(node, errorsMode);

@@ -1,7 +1,8 @@
 import { isWorkerImport, suspendedRun } from "../_internal/declarations.ts";
+import type { DashboardOptions } from "../dashboard/server.ts";
 import { AbortError } from "../errors.ts";
 import { Channel, DONE, EMPTY } from "./channel.ts";
-import { type RunWatch, type StreamMonitor, watch } from "./monitor.ts";
+import { type RunWatch, StreamMonitor, watch } from "./monitor.ts";
 import { type Err, isErr } from "./result.ts";
 import { type RunControl, runStage } from "./run-stage.ts";
 import { type AnyStage, isStage, type Stage } from "./stage.ts";
@@ -28,6 +29,15 @@ export interface StreamRunOptions {
    * stream counts nothing. A monitor watches one run at a time. @defaultValue none
    */
   readonly monitor?: StreamMonitor;
+  /**
+   * Serve a live dashboard of the run on 127.0.0.1 (a free port, the URL with its token printed
+   * on stderr, or given to `onReady`): each stage's items in, out and failed, its buffer's fill
+   * and the latest failed items. It counts through `monitor` (one is made when none is given),
+   * and keeps showing the final state after the run while the process lives, without keeping
+   * the process alive.
+   * @defaultValue false
+   */
+  readonly dashboard?: boolean | DashboardOptions;
 }
 
 /** What {@link Stream.run} resolves to. */
@@ -186,7 +196,9 @@ export class Stream<T, In = never> implements AsyncIterable<T | Err> {
     }
     // A worker importing the module that declared a handler must not start the stream again.
     if (isWorkerImport()) return suspendedIterator();
-    return start<T>(this.#source, this.#stages, options.signal, options.monitor);
+    const source = this.#source;
+    if (options.dashboard) return withDashboard<T>(source, this.#stages, options);
+    return start<T>(source, this.#stages, options.signal, options.monitor);
   }
 }
 
@@ -279,6 +291,24 @@ export function stream(...args: readonly unknown[]): Stream<unknown, unknown> {
     }
   }
   return new Stream(source as StreamSource<unknown>, []);
+}
+
+/** The run of {@link start}, once its dashboard listens; the dashboard is let go when it ends. */
+async function* withDashboard<T>(
+  source: StreamSource<unknown>,
+  stages: readonly AnyStage[],
+  options: StreamRunOptions,
+): AsyncIterableIterator<T | Err> {
+  const monitor = options.monitor ?? new StreamMonitor();
+  // Loaded on first use: a stream without a dashboard never loads the server or the page.
+  const { startStreamDashboard } = await import("../dashboard/stream.ts");
+  const settings = typeof options.dashboard === "object" ? options.dashboard : {};
+  const dashboard = await startStreamDashboard(stages, monitor, settings);
+  try {
+    yield* start<T>(source, stages, options.signal, monitor);
+  } finally {
+    dashboard.release();
+  }
 }
 
 /** Starts the source pump and every stage; returns the iterator over the last channel. */

@@ -1,6 +1,7 @@
 /**
  * The live dashboard in headless Chromium: the graph drawn, progress rising to done without a
- * reload, the latest errors listed, a stale run shown as stale, and no console error.
+ * reload, the latest errors listed, a stale run shown as stale, a stream's stages with their
+ * counts and buffer fill, and no console error.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,7 +13,9 @@ import {
   type NdArray,
   Pipeline,
   pipefunc,
+  pool,
   serveDashboard,
+  stream,
 } from "../../src/index.ts";
 import { chromiumAvailable, launchChromium, type TestBrowser } from "./chromium.ts";
 
@@ -147,6 +150,60 @@ describe.runIf(available)("the dashboard in Chromium", () => {
       const response = await page.goto(dashboard.url.replace(/token=.*/, "token=guess"));
       expect(response?.status()).toBe(403);
       expect(await page.locator("svg").count()).toBe(0);
+    } finally {
+      await page.close();
+      await dashboard.close();
+    }
+  });
+
+  it("shows a stream's stages: items in, out and failed, and a buffer filling behind a slow stage", async () => {
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    let ready: (d: Dashboard) => void = () => {};
+    const started = new Promise<Dashboard>((r) => {
+      ready = r;
+    });
+    const run = stream(Array.from({ length: 30 }, (_, i) => i))
+      .pipe(
+        pool({ name: "parse", workers: 2 }, (x: number) => x),
+        pool({ name: "store", buffer: 6 }, async (x: number) => {
+          await gate;
+          if (x === 4) throw new Error("disk full at 4");
+          return x;
+        }),
+      )
+      .run({ dashboard: { onReady: (d) => ready(d) } });
+    const dashboard = await started;
+    const { page, errors } = await browser.page();
+    try {
+      await page.goto(dashboard.url);
+      expect(await page.locator("g.node.function").count()).toBe(2);
+      expect(await page.locator("g.node.input").count()).toBe(1);
+      expect(await page.locator("g.node.output").count()).toBe(1);
+      const store = page.locator('g.node.function:has(title:text-is("store"))');
+      // The store waits at the gate: its buffer fills to its capacity and the page shows it.
+      await page.locator('g.node.function[data-buffered="6"]').waitFor();
+      expect(Number(await store.locator("rect.bar-buffer").getAttribute("width"))).toBeGreaterThan(
+        0,
+      );
+      expect(await store.locator("text.live").textContent()).toContain("buffer 6/6");
+      open();
+      await page.locator('#run-state[data-state="done"]').waitFor({ timeout: 30_000 });
+      expect((await run).count).toBe(30);
+      expect(await store.getAttribute("data-in")).toBe("30");
+      expect(await store.getAttribute("data-out")).toBe("29");
+      expect(await store.getAttribute("data-failed")).toBe("1");
+      expect(await store.locator("text.live").textContent()).toBe(
+        "in 30 · out 29 · failed 1 · buffer 0/6",
+      );
+      expect(await page.locator("#error-list li").first().textContent()).toBe(
+        "store (attempts 1): disk full at 4",
+      );
+      await store.click();
+      await expect.poll(() => page.locator("#details").textContent()).toContain("buffer6");
+      expect(errors).toEqual([]);
     } finally {
       await page.close();
       await dashboard.close();
