@@ -118,20 +118,8 @@ const dashboard: Shot = async (browser) => {
       },
     )
     .catch(() => undefined);
-  while (url === "") await sleep(10);
-  const { page, errors } = await browser.page();
-  await page.goto(url);
   // Caught when about half of the fits are done.
-  const model = node(page, "node", "model");
-  for (;;) {
-    const done = Number(await model.getAttribute("data-done"));
-    if (done >= 110) break;
-    await sleep(50);
-  }
-  await model.click();
-  if (errors.length > 0) throw new Error(`The page reported errors: ${errors.join("; ")}`);
-  const png = await page.screenshot({ type: "png" });
-  await page.close();
+  const png = await shootLive(browser, () => url, "model", "data-done", 110);
   controller.abort();
   await run;
   return png;
@@ -167,22 +155,35 @@ const streamDashboard: Shot = async (browser) => {
       },
     })
     .catch(() => undefined);
-  while (url === "") await sleep(10);
-  const { page, errors } = await browser.page();
-  await page.goto(url);
-  const enrich = node(page, "node", "enrich");
-  for (;;) {
-    if (Number(await enrich.getAttribute("data-in")) >= 120) break;
-    await sleep(50);
-  }
-  await enrich.click();
-  if (errors.length > 0) throw new Error(`The page reported errors: ${errors.join("; ")}`);
-  const png = await page.screenshot({ type: "png" });
-  await page.close();
+  const png = await shootLive(browser, () => url, "enrich", "data-in", 120);
   controller.abort();
   await run;
   return png;
 };
+
+/**
+ * Opens a live dashboard once `url()` gives its address, waits until the function node `name`
+ * has `attribute` at `atLeast` or more, selects it and takes the screenshot.
+ */
+async function shootLive(
+  browser: TestBrowser,
+  url: () => string,
+  name: string,
+  attribute: string,
+  atLeast: number,
+): Promise<Buffer> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  while (url() === "") await sleep(10);
+  const { page, errors } = await browser.page();
+  await page.goto(url());
+  const target = node(page, "node", name);
+  while (Number(await target.getAttribute(attribute)) < atLeast) await sleep(50);
+  await target.click();
+  if (errors.length > 0) throw new Error(`The page reported errors: ${errors.join("; ")}`);
+  const png = await page.screenshot({ type: "png" });
+  await page.close();
+  return png;
+}
 
 /** The function node (`node`, or `inner-node` inside a panel) titled `name`. */
 function node(page: Page, cls: string, name: string) {
