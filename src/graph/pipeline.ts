@@ -13,10 +13,14 @@ import {
   UnknownOutputError,
   UnusedInputError,
 } from "../errors.ts";
-import { addMapspecAxis } from "../map/add-axis.ts";
-import { sweepLayout } from "../map/layout.ts";
-import type { MapResults } from "../map/results.ts";
-import { type MapInputs, type MapOptions, runMap } from "../map/run-map.ts";
+import {
+  addMapspecAxis,
+  type MapInputs,
+  type MapOptions,
+  type MapResults,
+  runMap,
+  sweepLayout,
+} from "../map/index.ts";
 import { Profiler, type ProfileStats, printProfilingStats } from "../profile/profiler.ts";
 import { openRegistryStore, type Registry, type RegistryOptions } from "../registry/registry.ts";
 import { toAscii } from "../viz/ascii.ts";

@@ -1,0 +1,8 @@
+/**
+ * What the rest of pipeweave (the graph's `Pipeline.map`, `mapspecAxes`, `addMapspecAxis`)
+ * uses of the sweep engine: its entry points, not its internals.
+ */
+export { addMapspecAxis } from "./add-axis.ts";
+export { sweepLayout } from "./layout.ts";
+export type { MapResults } from "./results.ts";
+export { type MapInputs, type MapOptions, runMap } from "./run-map.ts";
