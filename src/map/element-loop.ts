@@ -2,7 +2,7 @@ import { setOwn } from "../_internal/own.ts";
 import type { NodeCache } from "../cache/node-cache.ts";
 import { CACHE_MISS } from "../cache/store.ts";
 import { isCacheUnavailable } from "../cache/unavailable.ts";
-import { AbortError, ExecutorError, NodeExecutionError, ValidationError } from "../errors.ts";
+import { ExecutorError, NodeExecutionError, ValidationError } from "../errors.ts";
 import { invokerOf, NO_VALUE } from "../executor/invoke.ts";
 import { ThreadExecutor } from "../executor/threads.ts";
 import { type Chunk, type ChunkItem, deserializeError, type Executor } from "../executor/types.ts";
@@ -161,7 +161,7 @@ export class ElementLoop {
     const ndim = shape.length;
     const coords = from < this.#size ? unravelIndex(shape, from) : [];
     const values = new Array<unknown>(sources.length);
-    const signal = this.#run.options.signal;
+    const signal = this.#run.signal;
     const resumed = this.#run.folder?.resumed === true;
     let lastCheck = performance.now();
     const sliceEnd = lastCheck + SLICE_MS;
@@ -174,7 +174,7 @@ export class ElementLoop {
           coords[d] = 0;
         }
       }
-      if (signal?.aborted || this.#stopped !== undefined) return -1;
+      if (signal.aborted || this.#stopped !== undefined) return -1;
       // Synchronous functions would otherwise hold the event loop for the whole map: no abort
       // could land and no async write (zarr) could reach the disk until the end.
       if (--countdown <= 0) {
@@ -333,7 +333,7 @@ export class ElementLoop {
         validate: this.#run.validate,
         shape: this.#shape,
       };
-      const p = executor.submit(chunk, this.#run.options.signal).then(
+      const p = executor.submit(chunk, this.#run.signal).then(
         (results) => {
           if (listener) reportWorkers(listener, this.#f.name, results);
           for (const r of results) {
@@ -363,7 +363,7 @@ export class ElementLoop {
           // the chunk is recorded as failed, and the pool carries on with the next chunk.
           for (const item of chunkItems) {
             byIndex.delete(item.index);
-            if (this.#run.options.signal?.aborted) continue;
+            if (this.#run.signal.aborted) continue;
             this.#fail(item.index, item.values, error);
           }
           this.#report();
@@ -384,7 +384,7 @@ export class ElementLoop {
       items = [];
       return inflight.size < window;
     });
-    if (items.length > 0 && this.#stopped === undefined && !this.#run.options.signal?.aborted) {
+    if (items.length > 0 && this.#stopped === undefined && !this.#run.signal.aborted) {
       submit(items);
     }
     await Promise.all(inflight);
@@ -459,9 +459,6 @@ export class ElementLoop {
 
   throwIfStopped(): void {
     if (this.#stopped !== undefined) throw this.#stopped;
-    const signal = this.#run.options.signal;
-    if (signal?.aborted) {
-      throw new AbortError(`map of pipeline "${this.#run.pipeline.name}"`, signal.reason);
-    }
+    if (this.#run.signal.aborted) throw this.#run.stopError();
   }
 }

@@ -14,9 +14,9 @@ import { NdArray } from "./ndarray.ts";
 import { progressBars } from "./progress.ts";
 import { createMapResults, type MapResults, RESERVED_RESULT_NAMES } from "./results.ts";
 import { type OutputRecord, openRunFolder } from "./run-folder.ts";
+import { runScheduled } from "./scheduler.ts";
 import type { StorageKind } from "./storage/types.ts";
 import { isSweep } from "./sweep.ts";
-
 import { SweepRun } from "./sweep-run.ts";
 /** Where a function's elements run: in this thread, on worker threads, or your executor. */
 export type ExecutorChoice = "inline" | "threads" | Executor;
@@ -204,7 +204,7 @@ export async function runMap(
       const { startMapDashboard } = await import("../dashboard/map.ts");
       dashboard = await startMapDashboard(pipeline, status, settings);
     }
-    for (const node of planned) await run.runNode(node, errorsMode);
+    await runScheduled(run, planned, errorsMode);
     folder?.setStatus("done");
     status?.finish("done");
   } catch (error) {
@@ -213,6 +213,7 @@ export async function runMap(
     status?.finish(end, error);
     throw error;
   } finally {
+    run.dispose();
     bars?.stop();
     dashboard?.release();
     await run.closeExecutors();

@@ -53,6 +53,7 @@ export class SweepRun {
   readonly #executors = new Map<string, Executor>();
   readonly #graphDefaults = new Map<string, unknown>();
   readonly #active = new Map<AnyPipeFunc, readonly RunListener[]>();
+  readonly #halt = new AbortController();
   folder: RunFolder | undefined;
   outputRecords: Readonly<Record<string, OutputRecord>> = {};
   listener: ProgressListener | undefined;
@@ -74,7 +75,40 @@ export class SweepRun {
     for (const n of nodes) {
       for (const [k, v] of Object.entries(n.func.defaults)) this.#graphDefaults.set(k, v);
     }
+    const user = options.signal;
+    if (user?.aborted) this.#halt.abort(user.reason);
+    else user?.addEventListener("abort", this.#onUserAbort, { once: true });
   }
+
+  /**
+   * Aborted when the caller's signal aborts, or when one function failed and the others
+   * running beside it must stop (its reason is then that failure).
+   */
+  get signal(): AbortSignal {
+    return this.#halt.signal;
+  }
+
+  /** Stops every function still running: `error` ended the map. */
+  halt(error: unknown): void {
+    if (!this.#halt.signal.aborted) this.#halt.abort(error);
+  }
+
+  /** The error a stopped function ends with: AbortError when the caller aborted. */
+  stopError(): unknown {
+    const user = this.options.signal;
+    if (user?.aborted)
+      return new AbortError(`map of pipeline "${this.pipeline.name}"`, user.reason);
+    return this.#halt.signal.reason;
+  }
+
+  /** Lets go of the caller's signal once the map has ended. */
+  dispose(): void {
+    this.options.signal?.removeEventListener("abort", this.#onUserAbort);
+  }
+
+  readonly #onUserAbort = (): void => {
+    this.#halt.abort(this.options.signal?.reason);
+  };
 
   /** The listeners told about `f`'s calls. */
   listenersOf(f: AnyPipeFunc): readonly RunListener[] {
@@ -517,9 +551,7 @@ export class SweepRun {
   }
 
   #checkSignal(): void {
-    const signal = this.options.signal;
-    if (signal?.aborted)
-      throw new AbortError(`map of pipeline "${this.pipeline.name}"`, signal.reason);
+    if (this.#halt.signal.aborted) throw this.stopError();
   }
 
   /** Every output's final value (NdArray for mapped outputs) with its store. */

@@ -322,7 +322,14 @@ describe("map: validation and listeners per element", () => {
       onNodeError: (c: NodeCall) => seen.push(`${c.node.name}[${c.index}] failed`),
     });
     await p.map({ x: [1, -1, 3] }, { ...quiet, errors: "continue" });
-    expect(seen).toEqual(['y[0]={"y":2}', "y[1] failed", 'y[2]={"y":6}', 't[]={"t":3}']);
+    // t reads x, not y: it runs beside y, so its call may come first.
+    expect(seen.filter((s) => s.startsWith("y"))).toEqual([
+      'y[0]={"y":2}',
+      "y[1] failed",
+      'y[2]={"y":6}',
+    ]);
+    expect(seen).toContain('t[]={"t":3}');
+    expect(seen).toHaveLength(4);
     const stats = p.profilingStats();
     expect(stats.y).toMatchObject({ calls: 3, errors: 1, remoteCalls: 0 });
     expect(stats.t).toMatchObject({ calls: 1 });
