@@ -2,6 +2,10 @@
  * Cache keys: a stable text form of a node's identity and of its argument values. Equal
  * values give equal keys whatever the key order of objects, Maps or Sets; values without a
  * stable form (functions, symbols, class instances) are refused with the argument's path.
+ * Typed arrays, DataViews, ArrayBuffers and long arrays of numbers enter it as a hash of
+ * their bytes ({@link numbersForm}). An array is keyed by its elements (a hole apart from
+ * undefined): named properties set on an array are not part of its key, so a function that
+ * reads them needs a `cacheKey`.
  */
 import { createHash } from "node:crypto";
 import { CacheKeyError, InvalidOptionError } from "../errors.ts";
@@ -10,6 +14,7 @@ import { PARTIAL_TARGET, type PartialTarget } from "../graph/named-partial.ts";
 import { sourceText } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { NdArray } from "../map/ndarray.ts";
+import { bytesDigest, numbersForm } from "./numeric-key.ts";
 
 /** Longer stable forms are hashed, so keys stay short whatever the arguments' size. */
 const MAX_PLAIN = 200;
@@ -27,6 +32,9 @@ class Unhashable extends Error {
     this.path = path.join("");
   }
 }
+
+/** The form of an array's hole: no other value's form is this text. */
+const HOLE = "h";
 
 /**
  * Where the walk is, as segments (`.x`, `[3]`), pushed and popped as it goes: building a
@@ -92,10 +100,19 @@ function functionForm(fn: Function, path: Path): string {
 
 function objectForm(value: object, path: Path, seen: Set<object>, bySource: boolean): string {
   if (Array.isArray(value)) {
+    // Long arrays of numbers only: their bytes hashed in one pass, not a text per number.
+    const numbers = numbersForm(value);
+    if (numbers !== undefined) return numbers;
     let out = "[";
     for (let i = 0; i < value.length; i++) {
       path.push(`[${i}]`);
-      out += (i > 0 ? "," : "") + stableForm(value[i], path, seen, bySource);
+      const item: unknown = value[i];
+      // A hole is not undefined to the function: forEach, filter, `in` and Object.keys skip it.
+      const form =
+        item === undefined && !Object.hasOwn(value, i)
+          ? HOLE
+          : stableForm(item, path, seen, bySource);
+      out += (i > 0 ? "," : "") + form;
       path.pop();
     }
     return `${out}]`;
@@ -134,12 +151,13 @@ function objectForm(value: object, path: Path, seen: Set<object>, bySource: bool
     return `S{${items.sort().join(",")}}`;
   }
   if (ArrayBuffer.isView(value)) {
-    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    return `${value.constructor.name}(${digest(bytes.toString("latin1"))})`;
+    // Only the bytes the view shows, so a subarray keys like a copy of its elements. The
+    // constructor's name keeps a Float64Array apart from a Float32Array, a DataView or a
+    // number[] (whose form starts with "[") of the same numbers.
+    const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    return `${value.constructor.name}(${bytesDigest(bytes)})`;
   }
-  if (value instanceof ArrayBuffer) {
-    return `ArrayBuffer(${digest(Buffer.from(value).toString("latin1"))})`;
-  }
+  if (value instanceof ArrayBuffer) return `ArrayBuffer(${bytesDigest(new Uint8Array(value))})`;
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === "function") {
     return `J${value.constructor.name}${stableForm(toJSON.call(value), path, seen, bySource)}`;
