@@ -1,31 +1,51 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as zarr from "zarrita";
 import { RunFolderMismatchError, StorageValueError } from "../../errors.ts";
 import { corruptStoreError, isNotFound, openStoreMeta, writeFileAtomicSync } from "./file.ts";
 import { MemoryStore } from "./memory.ts";
 import type { OutputStore, StoreOptions } from "./types.ts";
+import {
+  ChunkGrid,
+  chooseChunkShape,
+  decodePresence,
+  describes,
+  type ElementCodec,
+  elementCodec,
+  emptyBits,
+  encodePresence,
+  hasBit,
+  PRESENCE_FOLDER,
+  SUPPORTED_DATA_TYPES,
+  setBit,
+} from "./zarr-chunks.ts";
 
 /** The data types pipeweave creates, from the first value stored. */
 type CreatedDataType = "float64" | "bool" | "int64";
-
-/** A zarrita array over the store's folder. */
-type ZarrArray = zarr.Array<zarr.DataType, AtomicFileSystemStore>;
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
 /**
- * zarrita's file system store, except that every write lands atomically (temporary file then
- * rename). Its file operations are synchronous on purpose, as in the file store: each costs
- * tens of microseconds, where an async one pays several round trips through libuv's thread
- * pool per element (measured 10-15x slower) and opens files without bound when a sweep sets
- * thousands of elements at once. zarrita awaits a synchronous store just the same.
+ * Completed elements reach the disk at least this often: a `set` that finds the last write of
+ * partial chunks older than this writes them all (a "checkpoint"), so a crash loses at most
+ * this much finished work plus the elements in flight, however long a chunk takes to fill.
  */
-class AtomicFileSystemStore implements zarr.SyncMutable {
+const CHECKPOINT_MS = 100;
+
+/** A checkpoint waits at least this many times as long as the last one took, to stay cheap. */
+const CHECKPOINT_SPACING = 10;
+
+/** Most sets between two reads of the clock for the checkpoint. */
+const MAX_STRIDE = 64;
+
+/** The array's metadata file, in its folder. */
+const METADATA = "zarr.json";
+
+/** A store over one folder's files, for zarrita to read `zarr.json` with. */
+class FolderReader implements zarr.SyncReadable {
   readonly #root: string;
-  readonly #folders = new Set<string>();
 
   constructor(root: string) {
     this.#root = root;
@@ -33,137 +53,328 @@ class AtomicFileSystemStore implements zarr.SyncMutable {
 
   get(key: zarr.AbsolutePath): Uint8Array | undefined {
     try {
-      return readFileSync(this.#path(key));
+      return readFileSync(join(this.#root, key.slice(1)));
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
     }
   }
-
-  set(key: zarr.AbsolutePath, value: Uint8Array): void {
-    const path = this.#path(key);
-    const folder = dirname(path);
-    if (!this.#folders.has(folder)) {
-      mkdirSync(folder, { recursive: true });
-      this.#folders.add(folder);
-    }
-    writeFileAtomicSync(path, value);
-  }
-
-  #path(key: zarr.AbsolutePath): string {
-    return join(this.#root, key.slice(1));
-  }
 }
 
-/** A store persisting each element as one chunk of a Zarr v3 array; see {@link openZarrStore}. */
+/**
+ * A store writing an output as a chunked Zarr v3 array; see {@link openZarrStore}.
+ *
+ * Every element is kept in memory (the MemoryStore half) and counted as settled once it is set
+ * or masked. A chunk is encoded from memory and written when all its elements inside the array
+ * are settled, and partial chunks when `flush` is called or a checkpoint is due. File
+ * operations are synchronous on purpose: each costs tens of microseconds, and a chunk write
+ * happens once per thousand elements or so, where awaiting it would cost the sweep's hot path a
+ * promise per element.
+ */
 class ZarrStore extends MemoryStore {
   override readonly kind = "zarr";
   readonly #folder: string;
-  readonly #store: AtomicFileSystemStore;
-  readonly #pending = new Set<Promise<void>>();
+  readonly #folders = new Set<string>();
+  #grid: ChunkGrid;
+  /** 1 once an element is set or masked (this run, or found stored when opened). */
+  #settled: Uint8Array;
+  /** Per chunk: elements inside the array not yet settled; the chunk is written at 0. */
+  #remaining: Uint32Array;
+  /** Per chunk: 1 when a chunk file may exist on disk. */
+  #onDisk: Uint8Array;
+  /** Chunks whose elements in memory differ from the disk's. */
+  readonly #dirty = new Set<number>();
+  #nextCheckpoint = performance.now() + CHECKPOINT_MS;
+  #lastClock = 0;
+  #stride = 1;
+  #countdown = 1;
   #dataType: zarr.DataType | undefined;
-  #array: Promise<ZarrArray> | undefined;
+  /** The JS type of the data type's values, checked on every set. */
+  #scalarType: "number" | "bigint" | "boolean" | undefined;
+  #codec: ElementCodec | undefined;
   #failure: { readonly error: unknown } | undefined;
 
   constructor(options: StoreOptions & { readonly folder: string }) {
     super(options);
     this.#folder = options.folder;
-    this.#store = new AtomicFileSystemStore(options.folder);
+    this.#grid = new ChunkGrid(this.shape, chooseChunkShape(this.shape));
+    this.#settled = new Uint8Array(this.size);
+    this.#remaining = new Uint32Array(0);
+    this.#onDisk = new Uint8Array(0);
+    this.#useGrid(this.#grid);
   }
 
   /**
-   * Opens the folder's array when it has one, and loads every chunk written so far.
+   * Opens the folder's array when it has one, and loads every element its chunks hold.
    *
-   * @throws RunFolderMismatchError when the array's shape or chunking is not this store's.
+   * @throws RunFolderMismatchError when the array's shape is not this store's, or it uses a
+   *   data type, codec or chunk key encoding pipeweave does not write.
+   * @throws RunFolderCorruptError when `zarr.json`, a chunk or a presence record is corrupt.
    */
   async restore(): Promise<void> {
-    // The array is created by the first set, so a folder without zarr.json has no elements.
-    if (!existsSync(join(this.#folder, "zarr.json"))) return;
-    const array: ZarrArray = await zarr.open.v3(this.#store, { kind: "array" });
-    const differences: string[] = [];
-    if (array.shape.join() !== this.shape.join() || array.shape.length !== this.shape.length) {
-      differences.push(
-        `output "${this.output}" is stored with shape [${array.shape.join(", ")}], this run ` +
-          `has [${this.shape.join(", ")}]`,
-      );
-    } else if (array.chunks.some((length) => length !== 1)) {
-      differences.push(
-        `output "${this.output}" is stored with chunk shape [${array.chunks.join(", ")}]; ` +
-          "pipeweave writes one element per chunk",
+    const metadataPath = join(this.#folder, METADATA);
+    let text: Buffer;
+    try {
+      text = readFileSync(metadataPath);
+    } catch (error) {
+      // The array is created by the first set, so a folder without zarr.json has no elements.
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    let metadata: Record<string, unknown>;
+    let array: zarr.Array<zarr.DataType, FolderReader>;
+    try {
+      metadata = JSON.parse(text.toString("utf8")) as Record<string, unknown>;
+      array = await zarr.open.v3(new FolderReader(this.#folder), { kind: "array" });
+    } catch (cause) {
+      throw corruptStoreError(
+        this.#folder,
+        metadataPath,
+        `the metadata of output "${this.output}" is not a Zarr v3 array (${String(cause)})`,
+        cause,
       );
     }
+    const differences = this.#differences(metadata, array);
     if (differences.length > 0) throw new RunFolderMismatchError(this.#folder, differences);
     this.#dataType = array.dtype;
-    this.#array = Promise.resolve(array);
-    const chunks = listChunks(join(this.#folder, "c"), this.shape.length);
-    const strides = rowMajorStrides(this.shape);
-    await Promise.all(
-      chunks.map(async (coords) => {
-        const { data } = await array.getChunk(coords).catch((cause: unknown) => {
-          throw corruptStoreError(
-            this.#folder,
-            this.#chunkPath(coords),
-            `chunk of output "${this.output}" cannot be decoded (${String(cause)})`,
-            cause,
-          );
-        });
-        // A truncated chunk decodes to no element at all; it must not count as stored.
-        if ((data as { readonly length: number }).length !== 1) {
-          throw corruptStoreError(
-            this.#folder,
-            this.#chunkPath(coords),
-            `chunk of output "${this.output}" holds ${(data as { readonly length: number }).length} ` +
-              `elements of ${array.dtype}, expected 1 (a truncated or foreign file)`,
-          );
-        }
-        let index = 0;
-        for (let axis = 0; axis < coords.length; axis++) {
-          index += coords[axis]! * strides[axis]!;
-        }
-        super.set(index, data instanceof zarr.BoolArray ? data.get(0) : firstOf(data));
-      }),
-    );
+    this.#scalarType = scalarTypeOf(array.dtype);
+    this.#codec = elementCodec(array.dtype, !isBigEndian(metadata), array.fillValue);
+    // Chunks keep the shape they were written with (one element each, before chunking).
+    if (array.chunks.join() !== this.#grid.chunks.join()) {
+      this.#useGrid(new ChunkGrid(this.shape, array.chunks));
+    }
+    for (const coords of listChunks(join(this.#folder, "c"), this.shape.length)) {
+      const chunk = this.#grid.indexOf(coords);
+      if (chunk >= 0) this.#restoreChunk(chunk, coords);
+    }
   }
 
   /**
-   * Stores a number, bigint or boolean in memory and writes it as its own chunk.
+   * Stores a number, bigint or boolean in memory; writes its chunk once every element of the
+   * chunk is settled, or partial chunks when a checkpoint is due.
    *
    * @param index - Linear (row-major) index of the element.
    * @param value - A number (float64), bigint (int64) or boolean (bool), of the same type as
    *   the first value stored.
-   * @returns A promise resolved once the chunk is renamed into place.
+   * @returns Nothing when no write failed; a rejected promise when one did (reported again by
+   *   the next `flush`).
    * @throws StorageValueError (synchronously) when the value is not a numeric or boolean
    *   scalar, or not of the output's data type.
    */
-  override set(index: number, value: unknown): Promise<void> {
+  override set(index: number, value: unknown): Promise<void> | undefined {
     this.checkIndex(index);
     this.#checkValue(index, value);
     super.set(index, value);
-    const write = this.#write(index, value);
-    const settled: Promise<void> = write.then(
-      () => {
-        this.#pending.delete(settled);
-      },
-      (error: unknown) => {
-        this.#pending.delete(settled);
-        this.#failure ??= { error };
-      },
-    );
-    this.#pending.add(settled);
-    return write;
+    const chunk = this.#grid.chunkOf(index);
+    this.#dirty.add(chunk);
+    let failed: { readonly error: unknown } | undefined;
+    if (this.#settle(index, chunk)) failed = this.#attempt(() => this.#writeChunk(chunk));
+    else if (--this.#countdown <= 0) {
+      // Fast elements read the clock every few dozen sets, slow ones at each.
+      const now = performance.now();
+      this.#stride = now - this.#lastClock < 0.25 ? Math.min(this.#stride * 2, MAX_STRIDE) : 1;
+      this.#countdown = this.#stride;
+      this.#lastClock = now;
+      if (now >= this.#nextCheckpoint) failed = this.#attempt(() => this.#checkpoint(now));
+    }
+    return failed ? Promise.reject(failed.error) : undefined;
   }
 
   /**
-   * Waits for every pending chunk write.
+   * Masks an element; a resumed run computes it again. Its chunk is written when this settles
+   * the chunk's last element and the chunk holds something the disk does not.
    *
-   * @returns A promise resolved when all writes started so far are on disk.
+   * @param index - Linear (row-major) index of the element.
+   */
+  override setMissing(index: number): void {
+    this.checkIndex(index);
+    const wasStored = super.has(index);
+    super.setMissing(index);
+    const chunk = this.#grid.chunkOf(index);
+    // A masked element looks on disk exactly like one never computed: only one that was
+    // stored there changes the chunk.
+    if (wasStored) this.#dirty.add(chunk);
+    if (this.#settle(index, chunk) && this.#dirty.has(chunk)) {
+      this.#attempt(() => this.#writeChunk(chunk));
+    }
+  }
+
+  /**
+   * Writes every chunk that holds elements the disk does not have yet, complete or not.
+   *
+   * @returns A promise resolved when they are on disk.
    * @throws The first error of a write since the last flush (even one `set` already reported).
    */
   override async flush(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all(this.#pending);
+    for (const chunk of [...this.#dirty]) this.#attempt(() => this.#writeChunk(chunk));
     const failure = this.#failure;
     this.#failure = undefined;
     if (failure) throw failure.error;
+  }
+
+  #useGrid(grid: ChunkGrid): void {
+    this.#grid = grid;
+    this.#remaining = new Uint32Array(grid.count);
+    if (grid.chunkSize === 1) this.#remaining.fill(1);
+    else
+      for (let chunk = 0; chunk < grid.count; chunk++)
+        this.#remaining[chunk] = grid.capacity(chunk);
+    this.#onDisk = new Uint8Array(grid.count);
+  }
+
+  /** Marks an element settled; true when that settles the last element of its chunk. */
+  #settle(index: number, chunk: number): boolean {
+    if (this.#settled[index] === 1) return this.#remaining[chunk] === 0;
+    this.#settled[index] = 1;
+    return --this.#remaining[chunk]! === 0;
+  }
+
+  /** Runs a write; a failure is kept for `flush` (the first since the last one) and returned. */
+  #attempt(write: () => void): { readonly error: unknown } | undefined {
+    try {
+      write();
+      return undefined;
+    } catch (error) {
+      this.#failure ??= { error };
+      return { error };
+    }
+  }
+
+  /** Writes every dirty chunk, then schedules the next checkpoint. */
+  #checkpoint(started: number): void {
+    try {
+      for (const chunk of [...this.#dirty]) this.#writeChunk(chunk);
+    } finally {
+      const now = performance.now();
+      this.#nextCheckpoint = now + Math.max(CHECKPOINT_MS, CHECKPOINT_SPACING * (now - started));
+    }
+  }
+
+  /**
+   * Encodes a chunk from memory and writes it, then its presence record (chunks of more than
+   * one element); a chunk with no element stored is removed, record first.
+   */
+  #writeChunk(chunk: number): void {
+    // Taken off first: a failed write is reported, not retried by every later flush.
+    this.#dirty.delete(chunk);
+    const grid = this.#grid;
+    const codec = this.#codec!;
+    const bytes = new Uint8Array(grid.chunkSize * codec.bytes);
+    const view = new DataView(bytes.buffer);
+    // Elements outside the array (edge chunks) and missing ones hold the fill value.
+    for (let offset = 0; offset < grid.chunkSize; offset++) {
+      codec.write(view, offset * codec.bytes, codec.fill);
+    }
+    const bits = emptyBits(grid.chunkSize);
+    let stored = 0;
+    grid.forEachElement(chunk, (index, offset) => {
+      if (!super.has(index)) return;
+      codec.write(view, offset * codec.bytes, super.get(index));
+      setBit(bits, offset);
+      stored++;
+    });
+    const coords = grid.coordsOf(chunk);
+    const path = this.#chunkPath(coords);
+    const record = grid.chunkSize > 1 ? this.#recordPath(coords) : undefined;
+    if (stored === 0) {
+      if (this.#onDisk[chunk] === 1) {
+        if (record) rmSync(record, { force: true });
+        rmSync(path, { force: true });
+        this.#onDisk[chunk] = 0;
+      }
+      return;
+    }
+    this.#ensureFolder(dirname(path));
+    writeFileAtomicSync(path, bytes);
+    this.#onDisk[chunk] = 1;
+    if (record) {
+      this.#ensureFolder(dirname(record));
+      writeFileAtomicSync(record, encodePresence(bytes, grid.chunkSize, bits));
+    }
+  }
+
+  /** Loads the elements a chunk file holds, when its presence record vouches for them. */
+  #restoreChunk(chunk: number, coords: readonly number[]): void {
+    const grid = this.#grid;
+    const codec = this.#codec!;
+    const path = this.#chunkPath(coords);
+    const bytes = readFileSync(path);
+    this.#onDisk[chunk] = 1;
+    // Writes are atomic, so a chunk of another length was not written by pipeweave whole.
+    if (bytes.length !== grid.chunkSize * codec.bytes) {
+      throw corruptStoreError(
+        this.#folder,
+        path,
+        `chunk of output "${this.output}" holds ${bytes.length} bytes, expected ` +
+          `${grid.chunkSize * codec.bytes} (${grid.chunkSize} elements of ${this.#dataType}; ` +
+          "a truncated or foreign file)",
+      );
+    }
+    let bits: Uint8Array | undefined;
+    if (grid.chunkSize > 1) {
+      const recordPath = this.#recordPath(coords);
+      let recordBytes: Buffer;
+      try {
+        recordBytes = readFileSync(recordPath);
+      } catch (error) {
+        // Killed between the chunk's rename and its record's: computed again.
+        if (isNotFound(error)) return;
+        throw error;
+      }
+      const record = decodePresence(recordBytes, grid.chunkSize);
+      if (typeof record === "string") {
+        throw corruptStoreError(
+          this.#folder,
+          recordPath,
+          `presence record of output "${this.output}" is unreadable: ${record}`,
+        );
+      }
+      // The record of the chunk's previous version (killed between the renames): computed again.
+      if (!describes(record, bytes)) return;
+      bits = record.bits;
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    grid.forEachElement(chunk, (index, offset) => {
+      if (bits && !hasBit(bits, offset)) return;
+      super.set(index, codec.read(view, offset * codec.bytes));
+      this.#settle(index, chunk);
+    });
+  }
+
+  /** What in the folder's array pipeweave cannot resume, in words. */
+  #differences(metadata: Record<string, unknown>, array: zarr.Array<zarr.DataType>): string[] {
+    const output = `output "${this.output}"`;
+    if (array.shape.length !== this.shape.length || array.shape.join() !== this.shape.join()) {
+      return [
+        `${output} is stored with shape [${array.shape.join(", ")}], this run has ` +
+          `[${this.shape.join(", ")}]`,
+      ];
+    }
+    const differences: string[] = [];
+    if (!(SUPPORTED_DATA_TYPES as readonly string[]).includes(array.dtype)) {
+      differences.push(
+        `${output} is stored as ${array.dtype}; pipeweave reads and writes ` +
+          `${SUPPORTED_DATA_TYPES.join(", ")}`,
+      );
+    }
+    const codecs = metadata.codecs as readonly { name?: unknown }[] | undefined;
+    if (!Array.isArray(codecs) || codecs.length !== 1 || codecs[0]?.name !== "bytes") {
+      differences.push(
+        `${output} is stored with codecs ${JSON.stringify(codecs)}; pipeweave writes the ` +
+          'single codec "bytes"',
+      );
+    }
+    const keys = metadata.chunk_key_encoding as
+      | { name?: unknown; configuration?: { separator?: unknown } }
+      | undefined;
+    const separator = keys?.configuration?.separator ?? "/";
+    if (keys !== undefined && (keys.name !== "default" || separator !== "/")) {
+      differences.push(
+        `${output} is stored with chunk_key_encoding ${JSON.stringify(keys)}; pipeweave ` +
+          'writes "default" with separator "/"',
+      );
+    }
+    return differences;
   }
 
   #checkValue(index: number, value: unknown): void {
@@ -178,13 +389,10 @@ class ZarrStore extends MemoryStore {
       );
     }
     if (this.#dataType === undefined) {
-      const created: CreatedDataType =
-        type === "number" ? "float64" : type === "bigint" ? "int64" : "bool";
-      this.#dataType = created;
-      this.#array = this.#create(created);
+      this.#create(type === "number" ? "float64" : type === "bigint" ? "int64" : "bool");
       return;
     }
-    const expected = scalarTypeOf(this.#dataType);
+    const expected = this.#scalarType;
     if (type !== expected) {
       throw new StorageValueError(
         this.output,
@@ -208,62 +416,81 @@ class ZarrStore extends MemoryStore {
     }
   }
 
+  /**
+   * Writes the array's `zarr.json`: Zarr v3 core metadata (regular chunk grid, default chunk
+   * keys `c/<i>/<j>…`, the single `bytes` codec, little endian) with the dims as
+   * `dimension_names`, as zarr-python, xarray and tensorstore read it.
+   */
+  #create(dtype: CreatedDataType): void {
+    const fillValue = dtype === "float64" ? Number.NaN : dtype === "bool" ? false : 0;
+    const metadata = {
+      zarr_format: 3,
+      node_type: "array",
+      shape: this.shape,
+      data_type: dtype,
+      chunk_grid: { name: "regular", configuration: { chunk_shape: this.#grid.chunks } },
+      chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
+      codecs: [{ name: "bytes", configuration: { endian: "little" } }],
+      fill_value: dtype === "float64" ? "NaN" : fillValue,
+      dimension_names: this.dims,
+      attributes: {},
+    };
+    writeFileAtomicSync(join(this.#folder, METADATA), `${JSON.stringify(metadata, null, 2)}\n`);
+    this.#dataType = dtype;
+    this.#scalarType = scalarTypeOf(dtype);
+    this.#codec = elementCodec(dtype, true, fillValue);
+  }
+
   #chunkPath(coords: readonly number[]): string {
     return join(this.#folder, "c", ...coords.map(String));
   }
 
-  #create(dtype: CreatedDataType): Promise<ZarrArray> {
-    return zarr.create(this.#store, {
-      shape: [...this.shape],
-      chunkShape: this.shape.map(() => 1),
-      dtype,
-      codecs: [{ name: "bytes", configuration: { endian: "little" } }],
-      fillValue: dtype === "float64" ? Number.NaN : dtype === "bool" ? false : 0,
-      dimensionNames: [...this.dims],
-      attributes: {},
-    });
+  #recordPath(coords: readonly number[]): string {
+    return join(this.#folder, PRESENCE_FOLDER, coords.join("."));
   }
 
-  async #write(index: number, value: unknown): Promise<void> {
-    const array = await this.#array!;
-    let selection: zarr.Slice[] | null = null;
-    if (this.shape.length > 0) {
-      selection = new Array<zarr.Slice>(this.shape.length);
-      let rest = index;
-      for (let axis = this.shape.length - 1; axis >= 0; axis--) {
-        const length = this.shape[axis]!;
-        const coord = rest % length;
-        rest = (rest - coord) / length;
-        selection[axis] = zarr.slice(coord, coord + 1);
-      }
-    }
-    await zarr.set(array, selection, value as zarr.Scalar<zarr.DataType>);
+  #ensureFolder(folder: string): void {
+    if (this.#folders.has(folder)) return;
+    mkdirSync(folder, { recursive: true });
+    this.#folders.add(folder);
   }
 }
 
 /**
  * Opens (creating it when missing) a store that writes an output as a Zarr v3 array in
- * `folder`, readable by zarrita, Python's zarr and xarray: `zarr.json` is the array's
- * metadata, `c/<i>/<j>…` (`c` for 0-D) one chunk per element, and pipeweave's own
- * `meta.json` (`{ kind: "zarr", shape, dims, output }`) sits beside them, which zarr ignores.
+ * `folder`, readable by zarrita, Python's zarr, xarray and tensorstore: `zarr.json` is the
+ * array's metadata (regular chunk grid, `bytes` codec, the dims as `dimension_names`),
+ * `c/<i>/<j>…` (`c` for 0-D) its chunks, and pipeweave's own files sit where zarr readers never
+ * look: `meta.json` (`{ kind: "zarr", shape, dims, output }`) and `.present/<i>.<j>…`, one
+ * presence record per chunk saying which of its elements hold a value.
+ *
+ * Outputs of fewer than 256 elements store one element per chunk (no records); larger ones
+ * take whole trailing axes per chunk up to at least 1,024 elements (a 300 x 300 output is
+ * chunked [4, 300]: 75 chunks). A chunk is written when each of its elements is set or masked;
+ * partial chunks are written by `flush` and at least every 100 ms while elements keep coming,
+ * so a crash loses at most that much finished work plus the elements in flight. Each file is
+ * written to a temporary file and renamed into place, and a chunk counts only with a record
+ * that matches its bytes, so a crash never leaves an element read wrong: at worst it is
+ * computed again. Opening an existing folder loads every element its chunks hold, with the
+ * chunk shape its `zarr.json` gives (folders written one element per chunk resume as such).
  *
  * The array is created on the first `set`, its data type taken from that value: a number makes
  * it float64 (fill value NaN), a bigint int64 (fill value 0), a boolean bool (fill value
- * false); `dimension_names` are the dims. Each chunk is written to a temporary file and renamed
- * into place, so a crash never leaves half an element. Opening an existing folder loads every
- * chunk written so far, so `has()` tells a resumed run which elements are done.
+ * false). Missing elements hold the fill value in the chunks, so Python sees NaN where an
+ * element failed; pipeweave tells them from a returned NaN by the presence records.
  *
  * @param options - The output's name, shape, dims and the store's `folder`.
  * @returns The store, holding every element already in the folder.
  * @throws TypeError when the shape or dims are invalid.
- * @throws RunFolderMismatchError when the folder holds a store of another kind, shape, dims or
- *   chunking.
+ * @throws RunFolderMismatchError when the folder holds a store of another kind, shape or dims,
+ *   or an array of a data type, codec or chunk key encoding pipeweave does not write.
+ * @throws RunFolderCorruptError when `zarr.json`, a chunk or a presence record is corrupt.
  * @throws StorageValueError (from `set`) when a value is not a number, bigint or boolean, or
  *   not of the type of the first value stored.
  * @example
  * ```ts
  * const store = await openZarrStore({ output: "c", shape: [3, 3], dims: ["i", "j"], folder });
- * await store.set(4, 0.5); // writes folder/c/1/1
+ * store.set(4, 0.5); // one element per chunk under 256 elements: writes folder/c/1/1
  * ```
  */
 export async function openZarrStore(
@@ -307,18 +534,10 @@ function listChunks(folder: string, rank: number): number[][] {
   return found;
 }
 
-function rowMajorStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let step = 1;
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    strides[axis] = step;
-    step *= shape[axis]!;
-  }
-  return strides;
-}
-
-function firstOf(data: unknown): unknown {
-  return (data as ArrayLike<unknown>)[0];
+/** True when the array's `bytes` codec is big endian. */
+function isBigEndian(metadata: Record<string, unknown>): boolean {
+  const codecs = metadata.codecs as readonly { configuration?: { endian?: unknown } }[];
+  return codecs[0]?.configuration?.endian === "big";
 }
 
 /** The JS type a zarr data type holds, or undefined when pipeweave cannot write it. */
