@@ -16,8 +16,8 @@ import { internalProblem } from "./internal-axes.ts";
 import type { NodeLayout } from "./layout.ts";
 import { MISSING } from "./missing.ts";
 import { NdArray, product, unravelIndex } from "./ndarray.ts";
+import type { Readiness } from "./readiness.ts";
 import type { OutputStore } from "./storage/types.ts";
-
 import type { SweepRun } from "./sweep-run.ts";
 
 /** Elements finished between two progress reports, at most. */
@@ -30,6 +30,14 @@ export type ParamSource =
       readonly kind: "element";
       readonly data: readonly unknown[];
       /** For each axis of the input: its position among the output's axes, and its stride. */
+      readonly positions: readonly number[];
+      readonly strides: readonly number[];
+    }
+  | {
+      /** An element of an output its function is still computing: read once it is settled. */
+      readonly kind: "live";
+      readonly store: OutputStore;
+      readonly ready: Readiness;
       readonly positions: readonly number[];
       readonly strides: readonly number[];
     }
@@ -93,6 +101,10 @@ export class ElementLoop {
   #stopped: unknown;
   /** Set when a visit stopped because its time slice ran out (see SLICE_MS). */
   #sliceEnded = false;
+  /** Set when a visit stopped at an element whose input is not settled yet: resolves when it is. */
+  #gate: Promise<void> | undefined;
+  /** This function's own elements, as functions reading them as they settle see them. */
+  #ready: Readiness | undefined;
   #done = 0;
   #failed = 0;
   /** With a cache: elements it answered, and the keys of the others, to save their results. */
@@ -111,8 +123,10 @@ export class ElementLoop {
     shape: readonly number[],
     stores: readonly OutputStore[],
     errors: "raise" | "continue",
+    ready?: Readiness,
   ) {
     this.#run = run;
+    this.#ready = ready;
     this.#f = node.func;
     this.#sources = sources;
     this.#shape = shape;
@@ -138,7 +152,11 @@ export class ElementLoop {
   /** Elements already stored (a resumed run). */
   alreadyDone(): number {
     let n = 0;
-    for (let e = 0; e < this.#size; e++) if (this.#isStored(e)) n++;
+    for (let e = 0; e < this.#size; e++) {
+      if (!this.#isStored(e)) continue;
+      n++;
+      this.#ready?.settle(e);
+    }
     return n;
   }
 
@@ -200,6 +218,16 @@ export class ElementLoop {
           const pos = s.positions;
           for (let k = 0; k < pos.length; k++) at += coords[pos[k]!]! * s.strides[k]!;
           v = s.data[at];
+        } else if (s.kind === "live") {
+          let at = 0;
+          const pos = s.positions;
+          for (let k = 0; k < pos.length; k++) at += coords[pos[k]!]! * s.strides[k]!;
+          if (!s.ready.isSettled(at)) {
+            // Resumed from this element once its input is there.
+            this.#gate = s.ready.wait(at);
+            return e;
+          }
+          v = s.store.get(at);
         } else {
           const selection: Record<string, number> = {};
           for (const [dim, position] of s.fixed) setOwn(selection, dim, coords[position]!);
@@ -215,17 +243,25 @@ export class ElementLoop {
 
   /**
    * Visits every element not yet stored; when `visit` pauses (its window of async work is
-   * full), waits for one promise of `inflight` to settle and carries on.
+   * full), waits for one promise of `inflight` to settle and carries on. At an element whose
+   * input is still being computed, calls `beforeWait` and waits for that input.
    */
   async #visitPausing(
     inflight: ReadonlySet<Promise<void>>,
     visit: (e: number, values: unknown[], masked: boolean) => boolean,
+    beforeWait?: () => void,
   ): Promise<void> {
     let next = 0;
     while (next >= 0) {
       next = this.#forEachElement(next, visit);
       if (next < 0) break;
-      if (this.#sliceEnded) {
+      const gate = this.#gate;
+      if (gate) {
+        this.#gate = undefined;
+        // Work gathered so far goes out before the wait (a part-filled chunk).
+        beforeWait?.();
+        await gate;
+      } else if (this.#sliceEnded) {
         this.#sliceEnded = false;
         await yieldToEventLoop();
       } else await Promise.race(inflight);
@@ -371,19 +407,27 @@ export class ElementLoop {
       );
       track(inflight, p);
     };
-    await this.#visitPausing(inflight, (e, values, masked) => {
-      if (masked) {
-        this.#mask(e);
-        return true;
-      }
-      const copy = values.slice();
-      byIndex.set(e, copy);
-      items.push({ index: e, values: copy });
-      if (items.length < size) return true;
-      submit(items);
-      items = [];
-      return inflight.size < window;
-    });
+    await this.#visitPausing(
+      inflight,
+      (e, values, masked) => {
+        if (masked) {
+          this.#mask(e);
+          return true;
+        }
+        const copy = values.slice();
+        byIndex.set(e, copy);
+        items.push({ index: e, values: copy });
+        if (items.length < size) return true;
+        submit(items);
+        items = [];
+        return inflight.size < window;
+      },
+      () => {
+        if (items.length === 0) return;
+        submit(items);
+        items = [];
+      },
+    );
     if (items.length > 0 && this.#stopped === undefined && !this.#run.signal.aborted) {
       submit(items);
     }
@@ -418,12 +462,14 @@ export class ElementLoop {
         if (w) this.#pending.push(w);
       }
     }
+    this.#ready?.settle(e);
     this.#done++;
     if (this.#done + this.#failed >= PROGRESS_BATCH) this.#report();
   }
 
   #mask(e: number): void {
     for (const s of this.#stores) s.setMissing(e);
+    this.#ready?.settle(e);
     this.#failed++;
   }
 

@@ -33,6 +33,7 @@ import { BlockStore, stackInternal } from "./internal-axes.ts";
 import type { NodeLayout } from "./layout.ts";
 import { MISSING } from "./missing.ts";
 import { NdArray, product } from "./ndarray.ts";
+import { Readiness } from "./readiness.ts";
 import { type OutputRecord, outputFolder, type RunFolder } from "./run-folder.ts";
 import type { ExecutorChoice, MapContext, MapOptions, MappablePipeline } from "./run-map.ts";
 import { maxElements } from "./storage/memory.ts";
@@ -54,6 +55,8 @@ export class SweepRun {
   readonly #graphDefaults = new Map<string, unknown>();
   readonly #active = new Map<AnyPipeFunc, readonly RunListener[]>();
   readonly #halt = new AbortController();
+  /** Outputs of mapped functions that are running, readable element by element as they settle. */
+  readonly #live = new Map<string, { readonly store: OutputStore; readonly ready: Readiness }>();
   folder: RunFolder | undefined;
   outputRecords: Readonly<Record<string, OutputRecord>> = {};
   listener: ProgressListener | undefined;
@@ -256,6 +259,18 @@ export class SweepRun {
     const outDims = node.elementDims;
     return node.func.call.params.map((p, i): ParamSource => {
       const g = p.graph;
+      // An output its function is still computing, read element by element as it settles.
+      const live = this.values.has(g) ? undefined : this.#live.get(g);
+      const liveAxes = node.paramAxes[i];
+      if (live && liveAxes && liveAxes.length > 0 && liveAxes.every((a) => a !== null)) {
+        return {
+          kind: "live",
+          store: live.store,
+          ready: live.ready,
+          positions: liveAxes.map((a) => outDims.indexOf(a!)),
+          strides: stridesOf(live.store.shape),
+        };
+      }
       const supplied = this.values.has(g)
         ? { found: true, value: this.values.get(g) }
         : this.#supplied(g);
@@ -279,17 +294,11 @@ export class SweepRun {
       }
       const array = value as NdArray<unknown>;
       if (axes.every((a) => a !== null)) {
-        const strides: number[] = [];
-        let s = 1;
-        for (let k = array.ndim - 1; k >= 0; k--) {
-          strides[k] = s;
-          s *= array.shape[k]!;
-        }
         return {
           kind: "element",
           data: array.data,
           positions: axes.map((a) => outDims.indexOf(a!)),
-          strides,
+          strides: stridesOf(array.shape),
         };
       }
       const fixed: [string, number][] = [];
@@ -362,7 +371,17 @@ export class SweepRun {
   }
 
   /** Runs every element of one function. */
-  async runNode(node: NodeLayout, errors: "raise" | "continue"): Promise<void> {
+  /**
+   * Runs one function.
+   *
+   * @param started - Called once a mapped function's elements can be read as they settle
+   *   (its stores exist): functions reading it element by element may start then.
+   */
+  async runNode(
+    node: NodeLayout,
+    errors: "raise" | "continue",
+    started?: () => void,
+  ): Promise<void> {
     const f = node.func;
     const sources = this.#sources(node);
     this.#checkSignal();
@@ -377,8 +396,16 @@ export class SweepRun {
     if (executor?.remote && !referenceOf(this.pipeline)) {
       throw new UndeclaredPipelineError(this.pipeline.name, executor.name);
     }
-    const loop = new ElementLoop(this, node, sources, shape, stores, errors);
+    // Outputs with internal axes are stacked when the function ends: nothing to read before.
+    const ready = node.internalDims.length === 0 ? new Readiness(size, this.signal) : undefined;
+    const loop = new ElementLoop(this, node, sources, shape, stores, errors, ready);
     this.listener?.onNodeStart?.(f.name, size, loop.alreadyDone());
+    if (ready) {
+      f.outputs.forEach((o, k) => {
+        this.#live.set(o, { store: stores[k]!, ready });
+      });
+      started?.();
+    }
     // Slow elements are reported as they finish, not only once a batch of them is full.
     const ticker = this.listener ? setInterval(() => loop.report(), PROGRESS_MS) : undefined;
     ticker?.unref();
@@ -601,4 +628,15 @@ function toGenerated(
     ? Array.from(value as unknown as ArrayLike<unknown>)
     : value;
   return NdArray.fromNested(list as unknown[], dims);
+}
+
+/** Row-major strides of `shape`. */
+function stridesOf(shape: readonly number[]): number[] {
+  const strides: number[] = [];
+  let s = 1;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    strides[k] = s;
+    s *= shape[k]!;
+  }
+  return strides;
 }

@@ -1,10 +1,12 @@
 /**
- * `map` runs functions that do not depend on each other at the same time: each starts once
- * the functions it reads from have finished. A failure stops the others and is what map throws.
+ * `map` runs functions that do not depend on each other at the same time, and the elements of
+ * a function reading another element by element as soon as those elements are done. A failure
+ * stops the others and is what map throws.
  */
 import { describe, expect, it } from "vitest";
 import {
   AbortError,
+  isMissing,
   type NdArray,
   NodeExecutionError,
   Pipeline,
@@ -29,19 +31,26 @@ function recorder() {
 }
 
 describe("map's scheduling of functions", () => {
-  it("runs two independent functions at the same time, and their reader after both", async () => {
-    const r = recorder();
+  it("runs two independent functions at the same time, and each element of their reader once its inputs are done", async () => {
+    const ends = new Map<string, number>();
+    const starts = new Map<string, number>();
+    const timed = async <T>(key: string, ms: number, value: T): Promise<T> => {
+      starts.set(key, performance.now());
+      await sleep(ms);
+      ends.set(key, performance.now());
+      return value;
+    };
     const left = pipefunc(
       { output: "a", mapspec: "x[i] -> a[i]", version: "t" },
-      ({ x }: { x: number }) => r.span("a", 60, x + 1),
+      ({ x }: { x: number }) => timed(`a${x}`, 20 * x, x + 1),
     );
     const right = pipefunc(
       { output: "b", mapspec: "x[i] -> b[i]", version: "t" },
-      ({ x }: { x: number }) => r.span("b", 60, x * 10),
+      ({ x }: { x: number }) => timed(`b${x}`, 20 * x, x * 10),
     );
     const join = pipefunc(
       { output: "c", mapspec: "a[i], b[i] -> c[i]", version: "t" },
-      ({ a, b }: { a: number; b: number }) => r.span("c", 1, a + b),
+      ({ a, b }: { a: number; b: number }) => timed(`c${b / 10}`, 1, a + b),
     );
     const results = await new Pipeline([left, right, join]).map(
       { x: [1, 2, 3, 4] },
@@ -49,10 +58,37 @@ describe("map's scheduling of functions", () => {
     );
     expect(results.c.array.values()).toEqual([12, 23, 34, 45]);
     // b started before a finished: they overlapped instead of running one after the other.
-    expect(r.first("b")).toBeLessThan(r.last("a"));
-    expect(r.first("a")).toBeLessThan(r.last("b"));
-    // c read both, so it started after both had ended.
-    expect(r.first("c")).toBeGreaterThanOrEqual(Math.max(r.last("a"), r.last("b")));
+    expect(starts.get("b1")!).toBeLessThan(ends.get("a4")!);
+    for (const x of [1, 2, 3, 4]) {
+      // Each element of c waited for the elements it reads, and no longer.
+      expect(starts.get(`c${x}`)!).toBeGreaterThanOrEqual(ends.get(`a${x}`)!);
+      expect(starts.get(`c${x}`)!).toBeGreaterThanOrEqual(ends.get(`b${x}`)!);
+    }
+    // c's first element ran while a and b were still computing their last.
+    expect(starts.get("c1")!).toBeLessThan(ends.get("a4")!);
+  });
+
+  it("lets a reduction wait for the whole function it reduces", async () => {
+    const ends: number[] = [];
+    let reducedAt = 0;
+    const square = pipefunc(
+      { output: "y", mapspec: "x[i] -> y[i]", version: "t" },
+      async ({ x }: { x: number }) => {
+        await sleep(5 * x);
+        ends.push(performance.now());
+        return x * x;
+      },
+    );
+    const total = pipefunc(
+      { output: "t", mapspec: "y[:] -> t", version: "t" },
+      ({ y }: { y: NdArray<number> }) => {
+        reducedAt = performance.now();
+        return y.values().reduce((s, v) => s + v, 0);
+      },
+    );
+    const results = await new Pipeline([square, total]).map({ x: [1, 2, 3, 4, 5] });
+    expect(results.t.output).toBe(55);
+    expect(reducedAt).toBeGreaterThanOrEqual(Math.max(...ends));
   });
 
   it("overlaps independent functions called once (no mapspec) too", async () => {
@@ -152,5 +188,31 @@ describe("map's scheduling of functions", () => {
     const results = await new Pipeline([a, b, total]).map({ x: [0, 1, 2] }, { errors: "continue" });
     expect(results.a.array.hasMissing).toBe(true);
     expect(results.t.output).toBe(-3);
+  });
+
+  it("streams a failed element's mask down a chain under errors: 'continue'", async () => {
+    const y = pipefunc(
+      { output: "y", mapspec: "x[i] -> y[i]", version: "t" },
+      async ({ x }: { x: number }) => {
+        await sleep(2);
+        if (x % 5 === 2) throw new Error(`bad ${x}`);
+        return x * 2;
+      },
+    );
+    const z = pipefunc({ output: "z", mapspec: "y[i] -> z[i]" }, ({ y }: { y: number }) => y + 1);
+    const w = pipefunc(
+      { output: "w", mapspec: "z[i], x[i] -> w[i]" },
+      ({ z, x }: { z: number; x: number }) => z * x,
+    );
+    const xs = Array.from({ length: 30 }, (_, i) => i);
+    const results = await new Pipeline([y, z, w]).map(
+      { x: xs },
+      { errors: "continue", concurrency: 3 },
+    );
+    const expected = xs.map((x) => (x % 5 === 2 ? undefined : (2 * x + 1) * x));
+    expect(results.w.array.data.map((v) => (isMissing(v) ? undefined : v))).toEqual(expected);
+    expect(results.errors.map((e) => e.index)).toEqual(
+      xs.filter((x) => x % 5 === 2).map((x) => [x]),
+    );
   });
 });
