@@ -47,3 +47,39 @@ export function busyWork(ms: number): number {
   const elapsed = performance.now() - started;
   return Math.max(1, Math.round((probe * ms) / elapsed));
 }
+
+/** Two independent CPU-bound functions over `seed[i]`, then one reading both: `y`, `z` → `w`. */
+export const fork = definePipeline(
+  import.meta.url,
+  "bench-fork",
+  () =>
+    new Pipeline([
+      pipefunc({ output: "y", mapspec: "seed[i] -> y[i]" }, spin),
+      pipefunc(
+        { output: "z", mapspec: "seed[i] -> z[i]" },
+        ({ seed, work }: { seed: number; work: number }) => spin({ seed: seed + 1, work }),
+      ),
+      pipefunc(
+        { output: "w", mapspec: "y[i], z[i] -> w[i]" },
+        ({ y, z }: { y: number; z: number }) => y + z,
+      ),
+    ]),
+);
+
+/** A chain of three CPU-bound functions, each element reading one of the one before. */
+export const chain = definePipeline(
+  import.meta.url,
+  "bench-chain",
+  () =>
+    new Pipeline([
+      pipefunc({ output: "y", mapspec: "seed[i] -> y[i]" }, spin),
+      pipefunc(
+        { output: "z", mapspec: "y[i] -> z[i]" },
+        ({ y, work }: { y: number; work: number }) => spin({ seed: Math.round(y * 1000), work }),
+      ),
+      pipefunc(
+        { output: "v", mapspec: "z[i] -> v[i]" },
+        ({ z, work }: { z: number; work: number }) => spin({ seed: Math.round(z * 1000), work }),
+      ),
+    ]),
+);

@@ -15,7 +15,8 @@ export interface StoreOptions {
 
 /**
  * Elements of one output, row-major by linear index. Every store keeps the values in memory;
- * file and zarr also persist each element as it is set (atomically: temp file then rename),
+ * file persists each element as it is set, zarr each chunk once its elements are settled and
+ * partial chunks every 100 ms (atomically: temp file then rename),
  * and load what is already on disk when opened, so a resumed run knows what is done.
  */
 export interface OutputStore {
@@ -28,7 +29,10 @@ export interface OutputStore {
   has(index: number): boolean;
   /** The element's value, or MISSING when it was never set or was masked. */
   get(index: number): unknown;
-  /** Stores a value; resolves once it is durable (file, zarr). */
+  /**
+   * Stores a value; a promise when the write is asynchronous (it rejects if the write failed).
+   * Call {@link OutputStore.flush} for everything to be durable.
+   */
   set(index: number, value: unknown): void | Promise<void>;
   /** Masks an element in memory; nothing is persisted, so a resume computes it again. */
   setMissing(index: number): void;
