@@ -9,7 +9,9 @@ import { benchGraph } from "./graph.bench.ts";
 import { table } from "./harness.ts";
 import { benchMap } from "./map.bench.ts";
 import { benchRedis, reportRedis } from "./redis.bench.ts";
+import { benchSchedule } from "./schedule.bench.ts";
 import { benchStream } from "./stream.bench.ts";
+import { benchZarr } from "./zarr.bench.ts";
 
 const fmt = (v: number, digits = 3) => v.toFixed(digits);
 
@@ -107,6 +109,25 @@ async function main(): Promise<void> {
       "SPEC §12 quotes pipefunc at 28–29 µs/element (not runnable here: no PyPI)",
   );
 
+  const zarr = await benchZarr();
+  console.log(
+    `\nZarr run folder, ${zarr.elements.toLocaleString("en")} elements (300x300): ` +
+      `${Math.round(zarr.elementsPerSecond).toLocaleString("en")} elements/s ` +
+      `(memory storage: ${Math.round(zarr.memoryElementsPerSecond).toLocaleString("en")}/s), ` +
+      `${zarr.files.toLocaleString("en")} files for the output (target: at most one per 256 elements → ` +
+      `${zarr.files <= Math.ceil(zarr.elements / 256) ? "met" : "MISSED"}; before chunking: 90,002 files, ~6.5k elements/s)`,
+  );
+
+  const schedule = await benchSchedule();
+  console.log(
+    `\nScheduling on ${schedule.threads} threads (pool started beforehand): two independent ` +
+      `${schedule.forkElementMs} ms functions took ${fmt(schedule.forkMs, 0)} ms ` +
+      `(${fmt(schedule.forkRatio, 2)}x one function; 2x would be one after the other); ` +
+      `a 3-function chain of ${schedule.chainElements} ~1 ms elements each took ${fmt(schedule.chainMs, 0)} ms ` +
+      `against ${fmt(schedule.chainFloorMs, 0)} ms of work per thread: ${fmt(schedule.chainRatio, 2)}x ` +
+      `(target <= 1.2: ${schedule.chainRatio <= 1.2 ? "met" : "MISSED"})`,
+  );
+
   const cache = await benchCache();
   console.log(
     "\nCache: runSync of one cached node, every call a hit, against the same node uncached",
@@ -131,6 +152,18 @@ async function main(): Promise<void> {
       ]),
     ),
   );
+
+  const keyed = (prefix: string) => cache.find((c) => c.args.includes(prefix));
+  const f1k = keyed("Float64Array(1,000)");
+  const f1m = keyed("Float64Array(1,000,000)");
+  if (f1k && f1m) {
+    const cost = (c: typeof f1k) => c.lruHitUs - c.uncachedUs;
+    console.log(
+      `\ntargets: a cache hit with a 1,000-element Float64Array < 10 µs → ${fmt(cost(f1k), 1)} µs ` +
+        `(${cost(f1k) < 10 ? "met" : "MISSED"}); with 1M < 1 ms → ${fmt(cost(f1m) / 1000, 2)} ms ` +
+        `(${cost(f1m) < 1000 ? "met" : "MISSED"}: SHA-256 of 8 MB is ~5 ms here; see the README)`,
+    );
+  }
 
   const streams = await benchStream();
   const rate = (name: string) => streams.throughput.find((t) => t.name.startsWith(name))!;
@@ -179,6 +212,8 @@ async function main(): Promise<void> {
     cpus: os.availableParallelism(),
     graph,
     map,
+    zarr,
+    schedule,
     cache,
     streams,
     distributed,
