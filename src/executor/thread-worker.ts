@@ -1,7 +1,8 @@
 /**
  * Entry of each worker thread of the threads executor: imports the module that declared the
  * pipeline, finds the function by its first output (names may repeat; outputs do not) and
- * calls it for every item of the chunk.
+ * calls it for every item of the chunk. Threads live across maps (the shared pool), so what a
+ * thread imported stays cached for the next map of the same pipeline.
  */
 import { UnclonableValueError } from "../errors.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
@@ -11,7 +12,7 @@ import { callChunk } from "./call-chunk.ts";
 import { describeUnclonable, findUnclonable } from "./clone.ts";
 import { decode, packResults, type ThreadReply } from "./transfer.ts";
 import type { ChunkItem } from "./types.ts";
-import { prepareImport } from "./worker-runtime.ts";
+import { moduleFingerprint, prepareImport } from "./worker-runtime.ts";
 
 /** What the coordinator posts for one chunk. */
 export interface ThreadTask {
@@ -22,15 +23,41 @@ export interface ThreadTask {
   readonly validate: boolean;
   /** The function's output shape, to name an element's index in a ValidationError. */
   readonly shape: readonly number[] | undefined;
+  /**
+   * Fingerprint of the pipeline module's file as the coordinator first saw it, when it is a
+   * file: a thread that finds another file there does not run it.
+   */
+  readonly fingerprint?: string | undefined;
 }
 
-const functions = new Map<string, AnyPipeFunc>();
+/** A thread's answer when the module's file is not the one the coordinator loaded. */
+export interface StaleModule {
+  readonly stale: {
+    readonly module: string;
+    readonly coordinator: string;
+    readonly worker: string;
+  };
+}
 
-async function functionOf(task: ThreadTask): Promise<AnyPipeFunc> {
+/** What a thread answers for one chunk. */
+export type ThreadAnswer = ThreadReply | StaleModule;
+
+const functions = new Map<string, AnyPipeFunc>();
+/** Each module's file fingerprint when this thread first imported it. */
+const fingerprints = new Map<string, string | undefined>();
+
+async function functionOf(task: ThreadTask): Promise<AnyPipeFunc | StaleModule> {
   const key = `${task.pipeline.module}#${task.pipeline.name}#${task.output}`;
   let f = functions.get(key);
   if (!f) {
-    await prepareImport(task.pipeline.module);
+    const { module } = task.pipeline;
+    // Read before the import, so it describes what the import loads (cached after that).
+    if (!fingerprints.has(module)) fingerprints.set(module, moduleFingerprint(module));
+    const found = fingerprints.get(module);
+    if (task.fingerprint !== undefined && found !== undefined && found !== task.fingerprint) {
+      return { stale: { module, coordinator: task.fingerprint, worker: found } };
+    }
+    await prepareImport(module);
     const pipeline = await resolveReference(task.pipeline);
     f = pipeline.functions.find((fn) => fn.outputs[0] === task.output);
     if (!f) {
@@ -46,8 +73,9 @@ async function functionOf(task: ThreadTask): Promise<AnyPipeFunc> {
 }
 
 /** Runs one chunk. */
-export default async function runTask(task: ThreadTask): Promise<ThreadReply> {
+export default async function runTask(task: ThreadTask): Promise<ThreadAnswer> {
   const f = await functionOf(task);
+  if ("stale" in f) return f;
   const items = task.items.map((item) => ({ index: item.index, values: item.values.map(decode) }));
   const results = await callChunk(f, items, task.validate, task.shape);
   return packResults(

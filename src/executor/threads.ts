@@ -1,12 +1,24 @@
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
-import { InvalidOptionError, UnclonableValueError, UndeclaredPipelineError } from "../errors.ts";
+import {
+  ExecutorError,
+  InvalidOptionError,
+  UnclonableValueError,
+  UndeclaredPipelineError,
+} from "../errors.ts";
 import { describeUnclonable, isCloneable, isDataCloneError } from "./clone.ts";
 import { serializeError } from "./error-data.ts";
-import type { ThreadTask } from "./thread-worker.ts";
-import { encode, type ThreadReply, unpackResults } from "./transfer.ts";
+import {
+  closeSharedPools,
+  configureSharedPools,
+  type SharedPoolHandle,
+  type SharedPoolSettings,
+  sharedPool,
+} from "./thread-pool.ts";
+import type { StaleModule, ThreadAnswer, ThreadTask } from "./thread-worker.ts";
+import { encode, unpackResults } from "./transfer.ts";
 import type { Chunk, ChunkItem, Executor, ItemResult } from "./types.ts";
-import { workerExecArgv, workerFile } from "./worker-runtime.ts";
+import { moduleFingerprint, workerExecArgv, workerFile } from "./worker-runtime.ts";
 
 /**
  * Memory and stack limits of each worker thread: Node's `Worker` `resourceLimits`. A thread
@@ -26,16 +38,35 @@ export interface ThreadResourceLimits {
 
 /** Options of the {@link ThreadExecutor}. */
 export interface ThreadExecutorOptions {
-  /** Worker threads in the pool. @defaultValue `os.availableParallelism()` */
+  /**
+   * Threads this executor runs chunks on at once. With the shared pool, the pool grows to the
+   * largest number any executor asked for, starting threads as chunks need them.
+   *
+   * @defaultValue `os.availableParallelism()`
+   */
   readonly threads?: number;
   /**
    * Heap and stack limits of each thread, so one element that allocates without bound fails
-   * alone instead of taking the process's memory.
+   * alone instead of taking the process's memory. Executors with other limits use another
+   * pool.
    *
    * @defaultValue Node's limits (a thread's heap is sized like the main thread's)
    */
   readonly resourceLimits?: ThreadResourceLimits;
+  /**
+   * Whose threads run the chunks. `"shared"`: the process's pool for this configuration,
+   * started by the first chunk, kept warm between maps (a thread keeps the modules it
+   * imported), its threads ended after idling (see {@link ThreadExecutor.configureShared});
+   * `close()` releases this executor only. `"own"`: threads of this executor alone, started
+   * now and ended by `close()`, for work that must not share a thread with other maps.
+   *
+   * @defaultValue `"shared"`
+   */
+  readonly pool?: "shared" | "own";
 }
+
+/** Settings of the process's shared thread pools: see {@link ThreadExecutor.configureShared}. */
+export type SharedThreadsOptions = SharedPoolSettings;
 
 const LIMITS: readonly (keyof ThreadResourceLimits)[] = [
   "maxOldGenerationSizeMb",
@@ -69,10 +100,53 @@ function checkLimits(limits: unknown): ThreadResourceLimits | undefined {
   return limits as ThreadResourceLimits;
 }
 
+const POOLS = ["shared", "own"] as const;
+
+function checkThreads(threads: unknown): number {
+  if (threads === undefined) return availableParallelism();
+  if (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1) {
+    throw new InvalidOptionError(
+      "threads",
+      `Expected \`threads\` to be an integer from 1 up, got \`${String(threads)}\` (${typeof threads}).`,
+    );
+  }
+  return threads;
+}
+
+function checkPool(pool: unknown): "shared" | "own" {
+  if (pool === undefined) return "shared";
+  if (!(POOLS as readonly unknown[]).includes(pool)) {
+    throw new InvalidOptionError(
+      "pool",
+      `Expected \`pool\` to be one of "shared", "own", got \`${String(pool)}\` (${typeof pool}).`,
+    );
+  }
+  return pool as "shared" | "own";
+}
+
 /**
- * Runs chunks on a pool of worker threads (piscina). Each worker imports the module that
- * declared the pipeline with `definePipeline`, so functions run with their own closures and
- * imports. A worker that dies rejects only its chunk; piscina starts a replacement.
+ * Each pipeline module's fingerprint when this process first sent it to a thread (what its
+ * threads must load), by URL. A module imported again under another URL (`?v=2`) is another
+ * module.
+ */
+const fingerprints = new Map<string, string | undefined>();
+
+function fingerprintOf(module: string): string | undefined {
+  if (!fingerprints.has(module)) fingerprints.set(module, moduleFingerprint(module));
+  return fingerprints.get(module);
+}
+
+/**
+ * Runs chunks on worker threads (piscina). Each worker imports the module that declared the
+ * pipeline with `definePipeline`, so functions run with their own closures and imports. A
+ * worker that dies rejects only its chunk; the pool starts a replacement.
+ *
+ * By default the threads are the process's shared pool, started by the first chunk and kept
+ * warm between maps: a second `map` on threads (this executor or another, `executor:
+ * "threads"` included) starts at once, and a thread that imported a pipeline's module keeps
+ * it. Threads idle for 30 s end ({@link ThreadExecutor.configureShared}); idle threads never
+ * keep the process alive, so closing is optional. `pool: "own"` gives the executor threads of
+ * its own instead.
  *
  * Arguments and results cross by structured clone. One that cannot (a function, a symbol, a
  * socket) fails its own element with an `UnclonableValueError`; what a function throws comes
@@ -81,38 +155,78 @@ function checkLimits(limits: unknown): ThreadResourceLimits | undefined {
  * @example
  * ```ts
  * const threads = new ThreadExecutor({ threads: 4, resourceLimits: { maxOldGenerationSizeMb: 512 } });
- * try {
- *   await pipeline.map(inputs, { executor: threads });
- * } finally {
- *   await threads.close();
- * }
+ * await pipeline.map(inputs, { executor: threads });
+ * await pipeline.map(others, { executor: threads }); // same threads, modules already loaded
  * ```
  */
 export class ThreadExecutor implements Executor {
   readonly name = "threads";
   readonly remote = true;
-  readonly #pool: Piscina<ThreadTask, ThreadReply>;
+  /** Chunks of this executor running at once: its `threads`. */
+  readonly #threads: number;
   readonly #limits: ThreadResourceLimits | undefined;
+  readonly #own: Piscina<ThreadTask, ThreadAnswer> | undefined;
+  readonly #shared: SharedPoolHandle | undefined;
+  /** One per chunk given to the pool and not yet answered, to end them on close. */
+  readonly #pending = new Set<AbortController>();
+  /** Chunks waiting for one of this executor's `threads` to be free. */
+  readonly #waiting: (() => void)[] = [];
+  #running = 0;
+  #isClosed = false;
 
   /**
-   * @param options - Pool size and per-thread resource limits.
-   * @throws InvalidOptionError when a resource limit is not a positive number.
+   * Sets how the shared pools treat idle threads. Threads running now finish their chunks
+   * first; the next chunk starts threads with the new settings.
+   *
+   * @param options - The idle timeout.
+   * @throws InvalidOptionError when `idleTimeoutMs` is not a number from 0 up.
+   * @example
+   * ```ts
+   * ThreadExecutor.configureShared({ idleTimeoutMs: 5_000 });
+   * ```
    */
-  constructor(options: ThreadExecutorOptions = {}) {
-    const threads = options.threads ?? availableParallelism();
-    this.#limits = checkLimits(options.resourceLimits);
-    this.#pool = new Piscina({
-      filename: workerFile(import.meta.url, "thread-worker"),
-      minThreads: threads,
-      maxThreads: threads,
-      execArgv: workerExecArgv(),
-      ...(this.#limits ? { resourceLimits: { ...this.#limits } } : {}),
-    });
+  static configureShared(options: SharedThreadsOptions): void {
+    configureSharedPools(options);
   }
 
-  /** Number of threads in the pool. */
+  /**
+   * Ends the shared pools' threads once the chunks they were given are done (to free their
+   * memory, or to start the next map cold); the next chunk starts new threads.
+   *
+   * @returns A promise resolved when the threads have exited.
+   */
+  static closeShared(): Promise<void> {
+    return closeSharedPools();
+  }
+
+  /**
+   * @param options - Threads, per-thread resource limits and whose pool.
+   * @throws InvalidOptionError when `threads` is not an integer from 1 up, `pool` is not
+   *   `"shared"` or `"own"`, or a resource limit is not a positive number.
+   */
+  constructor(options: ThreadExecutorOptions = {}) {
+    this.#threads = checkThreads(options.threads);
+    this.#limits = checkLimits(options.resourceLimits);
+    const filename = workerFile(import.meta.url, "thread-worker");
+    const config = {
+      filename,
+      execArgv: workerExecArgv(filename),
+      ...(this.#limits ? { resourceLimits: { ...this.#limits } } : {}),
+    };
+    if (checkPool(options.pool) === "shared") {
+      this.#shared = sharedPool(config);
+    } else {
+      this.#own = new Piscina({
+        ...config,
+        minThreads: this.#threads,
+        maxThreads: this.#threads,
+      });
+    }
+  }
+
+  /** Number of threads this executor runs chunks on at once. */
   get threads(): number {
-    return this.#pool.maxThreads;
+    return this.#threads;
   }
 
   async submit(chunk: Chunk, signal?: AbortSignal): Promise<ItemResult[]> {
@@ -124,17 +238,45 @@ export class ThreadExecutor implements Executor {
       items: chunk.items.map((item) => ({ index: item.index, values: item.values.map(encode) })),
       validate: chunk.validate === true,
       shape: chunk.shape,
+      fingerprint: fingerprintOf(chunk.pipeline.module),
     };
-    let reply: ThreadReply;
+    let answer: ThreadAnswer;
     try {
-      reply = await this.#pool.run(task, signal ? { signal } : {});
+      answer = await this.#run(task, signal);
     } catch (error) {
       // Posting the task failed before any of it ran: fail the elements whose arguments
       // cannot cross and send the others again.
       if (isDataCloneError(error)) return this.#resubmit(chunk, task, error, signal);
       throw this.#explain(error, chunk);
     }
-    return unpackResults(reply);
+    if ("stale" in answer) throw staleModule(answer.stale, chunk);
+    return unpackResults(answer);
+  }
+
+  /** Runs a task once one of this executor's threads is free, ended by close(). */
+  async #run(task: ThreadTask, signal: AbortSignal | undefined): Promise<ThreadAnswer> {
+    // A finishing chunk hands its place straight to the next waiting one, so no chunk that
+    // arrives meanwhile takes it and one more than `threads` runs.
+    if (this.#running < this.#threads) this.#running++;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    const controller = new AbortController();
+    const forward = () => controller.abort(signal!.reason);
+    try {
+      if (this.#isClosed) throw closedError();
+      if (signal?.aborted) forward();
+      else signal?.addEventListener("abort", forward, { once: true });
+      this.#pending.add(controller);
+      const options = { signal: controller.signal };
+      return await (this.#shared
+        ? this.#shared.run<ThreadAnswer>(this.#threads, task, options)
+        : this.#own!.run(task, options));
+    } finally {
+      signal?.removeEventListener("abort", forward);
+      this.#pending.delete(controller);
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
+    }
   }
 
   async #resubmit(
@@ -180,7 +322,35 @@ export class ThreadExecutor implements Executor {
     return Object.assign(explained, { code: "ERR_WORKER_OUT_OF_MEMORY" });
   }
 
+  /**
+   * Stops this executor: chunks it still has running end (their threads with them), and
+   * later chunks are refused. A shared pool's other threads stay for other executors, ended
+   * after idling; an own pool's threads end now.
+   */
   async close(): Promise<void> {
-    await this.#pool.destroy();
+    this.#isClosed = true;
+    // Each ended chunk hands its place to a waiting one, which is refused in turn.
+    for (const controller of this.#pending) controller.abort(closedError());
+    await this.#own?.destroy();
   }
+}
+
+function closedError(): ExecutorError {
+  return new ExecutorError(
+    "threads",
+    "This ThreadExecutor was closed, so it runs no more chunks. Create a new one: with the " +
+      "shared pool (the default) it starts on the threads already running.",
+  );
+}
+
+/** The error for a thread that found another file where the pipeline module was. */
+function staleModule(stale: StaleModule["stale"], chunk: Chunk): ExecutorError {
+  return new ExecutorError(
+    "threads",
+    `A thread started for "${chunk.node}" found ${stale.module} changed on disk since this ` +
+      "process first sent it to a thread, so it would run other code than the pipeline this " +
+      "process defined. Restart the process, or import the changed module under a new URL " +
+      "(import(`./module.ts?v=2`)) and map the pipeline it declares.",
+    { hashes: { coordinator: stale.coordinator, worker: stale.worker } },
+  );
 }

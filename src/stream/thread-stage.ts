@@ -33,11 +33,12 @@ export function startThreads(
   const work = stage.work;
   const { timeoutMs } = stage.options;
   const threads = stage.options.workers * (work.kind === "fork" ? work.handlers.length : 1);
+  const filename = workerFile(import.meta.url, "handler-worker");
   const pool = new Piscina<HandlerTask, Uint8Array>({
-    filename: workerFile(import.meta.url, "handler-worker"),
+    filename,
     minThreads: threads,
     maxThreads: threads,
-    execArgv: workerExecArgv(),
+    execArgv: workerExecArgv(filename),
     workerData: { started: new SharedArrayBuffer(4) } satisfies HandlerWorkerData,
   });
   let closed: Promise<void> | undefined;
