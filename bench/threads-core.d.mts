@@ -1,0 +1,37 @@
+/** Types of threads-core.mjs (plain JavaScript, so the built package runs it without tsx). */
+
+/** The figures of one worker count. */
+export interface ThreadsRow {
+  readonly threads: number;
+  /** `map` on threads with the shared pool closed before: the call starts it, ms. */
+  readonly coldMs: number;
+  /** The same `map` on the pool that call left, ms. */
+  readonly warmMs: number;
+  /** `pool({ workers: threads, threads: true })` over the same work, ms. */
+  readonly streamMs: number;
+  /** How long after a call on the warm pool its first element started, ms. */
+  readonly warmFirstElementMs: number;
+  readonly speedupCold: number;
+  readonly speedupWarm: number;
+  readonly speedupStream: number;
+}
+
+/** The thread benchmark's figures. */
+export interface ThreadsResult {
+  readonly elements: number;
+  readonly elementMs: number;
+  readonly cores: number;
+  /** `map` inline, ms. */
+  readonly inlineMapMs: number;
+  /** The stream with one worker on the main thread, ms. */
+  readonly inlineStreamMs: number;
+  readonly rows: readonly ThreadsRow[];
+}
+
+export declare function measureThreads(
+  pipeweave: typeof import("../src/index.ts"),
+  from: string,
+  workerCounts?: readonly number[],
+): Promise<ThreadsResult>;
+
+export declare function formatThreads(result: ThreadsResult): string;

@@ -1,0 +1,112 @@
+/**
+ * Thread pool figures (SPEC §12, scale): 2,048 CPU-bound elements of about 2 ms each, inline
+ * and on N worker threads, as speed-ups over inline:
+ * - `map` on threads with the pool started by the call (the shared pool closed first);
+ * - `map` on the warm pool that call left, and how long its first element waited;
+ * - a stream stage `pool({ workers: N, threads: true })` (its threads start with each run).
+ *
+ * Plain JavaScript taking the pipeweave module as a parameter, so it runs from the sources
+ * (bench/threads.bench.ts, under tsx) and against the built package without tsx:
+ *
+ *   npm run build && node bench/threads-core.mjs 2 4 8 16
+ *
+ * (worker counts as arguments; 2 when none). Give it a machine with at least as many cores
+ * as the largest count, otherwise the figures measure the cores, not pipeweave.
+ */
+import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
+
+const ELEMENTS = 2048;
+const ELEMENT_MS = 2;
+const quiet = { progress: false };
+
+const ms = async (action) => {
+  const started = performance.now();
+  await action();
+  return performance.now() - started;
+};
+
+/**
+ * Measures the figures for each worker count.
+ *
+ * @param pipeweave - The pipeweave module (sources or built package).
+ * @param from - How threads-pipelines.mjs imports that same module (a URL or "pipeweave").
+ * @param workerCounts - Threads (map) and workers (stream) to measure.
+ * @returns The figures, one row per worker count.
+ */
+export async function measureThreads(pipeweave, from, workerCounts = [2]) {
+  const { pool, stream, ThreadExecutor } = pipeweave;
+  const pipelines = await import(`./threads-pipelines.mjs?pipeweave=${encodeURIComponent(from)}`);
+  const { busy, busyWork, spinItem, stamp } = pipelines;
+  const work = busyWork(ELEMENT_MS);
+  const seed = Array.from({ length: ELEMENTS }, (_, i) => i);
+  const items = seed.map((s) => ({ seed: s, work }));
+  const inlineMapMs = await ms(() => busy.map({ seed, work }, quiet));
+  const inlineStreamMs = await ms(() =>
+    stream(items)
+      .pipe(pool({ workers: 1 }, spinItem))
+      .run(),
+  );
+  const rows = [];
+  for (const threads of workerCounts) {
+    const onThreads = { ...quiet, executor: "threads", threads };
+    await ThreadExecutor.closeShared();
+    const coldMs = await ms(() => busy.map({ seed, work }, onThreads));
+    // The first element of a map on the warm pool: how long after the call it started.
+    const calledAt = performance.timeOrigin + performance.now();
+    const stamps = await stamp.map({ x: Array.from({ length: threads }, (_, i) => i) }, onThreads);
+    const firstElementMs = Math.min(...stamps.at.array.data) - calledAt;
+    const warmMs = await ms(() => busy.map({ seed, work }, onThreads));
+    const streamMs = await ms(() =>
+      stream(items)
+        .pipe(pool({ workers: threads, threads: true }, spinItem))
+        .run(),
+    );
+    rows.push({
+      threads,
+      coldMs,
+      warmMs,
+      streamMs,
+      warmFirstElementMs: firstElementMs,
+      speedupCold: inlineMapMs / coldMs,
+      speedupWarm: inlineMapMs / warmMs,
+      speedupStream: inlineStreamMs / streamMs,
+    });
+  }
+  await ThreadExecutor.closeShared();
+  return {
+    elements: ELEMENTS,
+    elementMs: ELEMENT_MS,
+    cores: availableParallelism(),
+    inlineMapMs,
+    inlineStreamMs,
+    rows,
+  };
+}
+
+/** The figures as a text table. */
+export function formatThreads(result) {
+  const f = (x, digits = 0) => x.toFixed(digits);
+  const lines = [
+    `${result.elements} elements of ~${result.elementMs} ms on ${result.cores} cores; ` +
+      `inline map ${f(result.inlineMapMs)} ms, inline stream ${f(result.inlineStreamMs)} ms`,
+    "threads | map, pool started by the call | map, warm pool | first element (warm) | stream, threads: true",
+  ];
+  for (const r of result.rows) {
+    lines.push(
+      `${String(r.threads).padStart(7)} | ${f(r.speedupCold, 2)}x (${f(r.coldMs)} ms)` +
+        ` | ${f(r.speedupWarm, 2)}x (${f(r.warmMs)} ms) | ${f(r.warmFirstElementMs, 1)} ms` +
+        ` | ${f(r.speedupStream, 2)}x (${f(r.streamMs)} ms)`,
+    );
+  }
+  return lines.join("\n");
+}
+
+// Run as a script: against the built package (`npm run build` first).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const counts = process.argv.slice(2).map(Number);
+  const pipeweave = await import("pipeweave");
+  const result = await measureThreads(pipeweave, "pipeweave", counts.length > 0 ? counts : [2]);
+  console.log(formatThreads(result));
+  console.log(JSON.stringify(result));
+}
