@@ -1,5 +1,9 @@
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+import type * as CliProgress from "cli-progress";
 import type { ProgressListener } from "./events.ts";
+
+/** cli-progress, loaded when the first bars are drawn, so importing pipeweave does not pay for it. */
+let cliProgress: typeof CliProgress | undefined;
 
 /**
  * One progress bar per mapped function on stderr (cli-progress). Functions with a single
@@ -8,6 +12,7 @@ import type { ProgressListener } from "./events.ts";
 export function progressBars(stream: NodeJS.WriteStream = process.stderr): ProgressListener & {
   stop(): void;
 } {
+  cliProgress ??= createRequire(import.meta.url)("cli-progress") as typeof CliProgress;
   const multi = new cliProgress.MultiBar(
     {
       stream,
@@ -21,7 +26,7 @@ export function progressBars(stream: NodeJS.WriteStream = process.stderr): Progr
     },
     cliProgress.Presets.shades_classic,
   );
-  const bars = new Map<string, cliProgress.SingleBar>();
+  const bars = new Map<string, CliProgress.SingleBar>();
   const failed = new Map<string, number>();
   let width = 0;
   return {

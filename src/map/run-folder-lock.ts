@@ -1,9 +1,13 @@
 import { mkdirSync, readFileSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import lockfile from "proper-lockfile";
+import type * as ProperLockfile from "proper-lockfile";
 import { RunFolderLockedError } from "../errors.ts";
 import { writeFileAtomicSync } from "./storage/file.ts";
+
+/** proper-lockfile, loaded when the first run folder is locked (not at pipeweave's import). */
+let lockfile: typeof ProperLockfile | undefined;
 
 /**
  * The lock itself: a directory (proper-lockfile creates it with one atomic `mkdir` and keeps
@@ -56,6 +60,7 @@ export async function lockRunFolder(folder: string): Promise<RunFolderLock> {
   }
   let release: () => Promise<void>;
   try {
+    lockfile ??= createRequire(import.meta.url)("proper-lockfile") as typeof ProperLockfile;
     release = await lockfile.lock(folder, {
       lockfilePath: lockPath,
       realpath: false,

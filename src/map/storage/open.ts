@@ -2,7 +2,15 @@ import { basename } from "node:path";
 import { META_FILE, openFileStore, readStoreMeta } from "./file.ts";
 import { createMemoryStore } from "./memory.ts";
 import type { OutputStore, StorageKind, StoreOptions } from "./types.ts";
-import { openZarrStore } from "./zarr.ts";
+
+/**
+ * The zarr store, loaded on first use: zarrita is a good part of pipeweave's import time, and
+ * every worker thread imports pipeweave.
+ */
+async function openZarrStore(options: StoreOptions & { readonly folder: string }) {
+  const zarr = await import("./zarr.ts");
+  return zarr.openZarrStore(options);
+}
 
 const KINDS: readonly StorageKind[] = ["memory", "file", "zarr"];
 
