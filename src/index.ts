@@ -48,7 +48,11 @@ export {
   ValidationError,
 } from "./errors.ts";
 export { InlineExecutor } from "./executor/inline.ts";
-export { ThreadExecutor, type ThreadExecutorOptions } from "./executor/threads.ts";
+export {
+  type SharedThreadsOptions,
+  ThreadExecutor,
+  type ThreadExecutorOptions,
+} from "./executor/threads.ts";
 export type { Chunk, ChunkItem, Executor, ItemResult, SerializedError } from "./executor/types.ts";
 export type { NodeCall, RunListener } from "./graph/events.ts";
 export type { ExecutionOrder } from "./graph/graph.ts";
