@@ -11,6 +11,7 @@ import { benchMap } from "./map.bench.ts";
 import { benchRedis, reportRedis } from "./redis.bench.ts";
 import { benchSchedule } from "./schedule.bench.ts";
 import { benchStream } from "./stream.bench.ts";
+import { benchThreads, formatThreads } from "./threads.bench.ts";
 import { benchZarr } from "./zarr.bench.ts";
 
 const fmt = (v: number, digits = 3) => v.toFixed(digits);
@@ -108,6 +109,13 @@ async function main(): Promise<void> {
       `${fmt(map.speedup, 2)}x (${map.speedup >= 1.7 ? "met" : "MISSED"}); ` +
       "SPEC §12 quotes pipefunc at 28–29 µs/element (not runnable here: no PyPI)",
   );
+
+  const threads = await benchThreads([2]);
+  console.log(
+    "\nThread pools (issue 15): 2,048 CPU-bound ~2 ms elements, speed-up over one thread " +
+      "(16-core figures: node bench/threads-core.mjs 2 4 8 16 on the built package)",
+  );
+  console.log(formatThreads(threads));
 
   const zarr = await benchZarr();
   console.log(
@@ -212,6 +220,7 @@ async function main(): Promise<void> {
     cpus: os.availableParallelism(),
     graph,
     map,
+    threads,
     zarr,
     schedule,
     cache,
