@@ -89,6 +89,15 @@ export function unravelIndex(shape: readonly number[], linear: number): number[]
 
 const BRAND = Symbol.for("pipeweave.NdArray");
 
+/** Gives a new array numeric storage; set in NdArray's static block (private fields). */
+let attachNumbers: (
+  array: NdArray<number>,
+  numbers: Float64Array,
+  present: Uint8Array | undefined,
+) => void;
+/** Reads an array's numeric storage; set in NdArray's static block. */
+let numbersOf: (array: NdArray<unknown>) => Float64Array | undefined;
+
 /**
  * An N-dimensional, row-major array of sweep results with a name per axis. Elements that failed
  * (or depend on one that did) are the {@link MISSING} marker. Treat it as immutable: methods
@@ -126,7 +135,11 @@ export class NdArray<T> {
   readonly shape: readonly number[];
   /** Name of each axis, as in the mapspec (`c[i, j]` has dims `["i", "j"]`). */
   readonly dims: readonly string[];
-  /** Elements in row-major order (the last axis varies fastest), {@link MISSING} where masked. */
+  /**
+   * Elements in row-major order (the last axis varies fastest), {@link MISSING} where masked.
+   * For a numeric output of `map`, whose elements live in a Float64Array, this array is built
+   * on first read (8 bytes more per element); the methods read the Float64Array directly.
+   */
   readonly data: readonly (T | Missing)[];
   /** Number of elements: the product of `shape`, 1 for a 0-D array. */
   readonly size: number;
@@ -134,6 +147,32 @@ export class NdArray<T> {
   readonly ndim: number;
   readonly #strides: readonly number[];
   #hasMissing: boolean | undefined;
+  /** The elements of a numeric array (see {@link typedNdArray}); undefined: read `data`. */
+  #numbers: Float64Array | undefined;
+  /** With `#numbers`: 0 at each masked position; undefined when nothing is masked. */
+  #present: Uint8Array | undefined;
+  /** With `#numbers`: `data`, once read. */
+  #boxed: readonly (T | Missing)[] | undefined;
+
+  static {
+    attachNumbers = (array, numbers, present) => {
+      array.#numbers = numbers;
+      array.#present = present;
+      array.#hasMissing = present?.includes(0) === true;
+      // An own enumerable property like the field it replaces, so spreading, structured
+      // cloning, v8.serialize and deep equality still see `data` (and build it). A getter
+      // that never redefines the property, so it works on a frozen array too.
+      Object.defineProperty(array, "data", {
+        get(this: NdArray<number>) {
+          this.#boxed ??= this.#copy(0, this.size);
+          return this.#boxed;
+        },
+        enumerable: true,
+        configurable: true,
+      });
+    };
+    numbersOf = (array) => array.#numbers;
+  }
 
   /**
    * @param shape - Length of each axis: non-negative integers.
@@ -192,6 +231,9 @@ export class NdArray<T> {
     this.ndim = shape.length;
     this.#strides = strides;
     this.#hasMissing = undefined;
+    this.#numbers = undefined;
+    this.#present = undefined;
+    this.#boxed = undefined;
   }
 
   /**
@@ -304,7 +346,7 @@ export class NdArray<T> {
       }
       offset += i * strides[axis]!;
     }
-    return this.data[offset]!;
+    return this.#at(offset);
   }
 
   /**
@@ -313,12 +355,12 @@ export class NdArray<T> {
    * @returns Nested arrays `ndim` deep, {@link MISSING} where masked.
    */
   toNested(): Nested<T | Missing> {
-    const { data, shape, ndim } = this;
+    const { shape, ndim } = this;
     const strides = this.#strides;
-    if (ndim === 0) return data[0]!;
+    if (ndim === 0) return this.#at(0);
     const build = (axis: number, offset: number): Nested<T | Missing>[] => {
       const length = shape[axis]!;
-      if (axis === ndim - 1) return data.slice(offset, offset + length);
+      if (axis === ndim - 1) return this.#copy(offset, offset + length);
       const out = new Array<Nested<T | Missing>>(length);
       for (let i = 0; i < length; i++) out[i] = build(axis + 1, offset + i * strides[axis]!);
       return out;
@@ -336,7 +378,7 @@ export class NdArray<T> {
    * @throws RangeError when an index is outside its axis.
    */
   slice(selection: Readonly<Record<string, number>>): NdArray<T> {
-    const { shape, dims, data } = this;
+    const { shape, dims } = this;
     const strides = this.#strides;
     const fixed = new Array<boolean>(this.ndim).fill(false);
     let base = 0;
@@ -356,9 +398,18 @@ export class NdArray<T> {
     const size = product(keptShape);
     const out = new Array<T | Missing>(size);
     const counter = new Array<number>(kept.length).fill(0);
+    // Read in the loop, not through #at: a slice of numbers then stays an unboxed array.
+    const numbers = this.#numbers;
+    const present = this.#present;
+    const data = numbers === undefined ? this.data : undefined;
     let offset = base;
     for (let n = 0; n < size; n++) {
-      out[n] = data[offset]!;
+      out[n] =
+        data !== undefined
+          ? data[offset]!
+          : present !== undefined && present[offset] === 0
+            ? MISSING
+            : (numbers![offset] as T);
       // Odometer over the kept axes: bump the last, carry into the ones before it.
       for (let k = kept.length - 1; k >= 0; k--) {
         const axis = kept[k]!;
@@ -395,11 +446,11 @@ export class NdArray<T> {
    * @returns An array of the same shape and dims.
    */
   map<U>(fn: (value: T, index: readonly number[]) => U): NdArray<U> {
-    const { data, shape, size } = this;
+    const { shape, size } = this;
     const out = new Array<U | Missing>(size);
     const index = new Array<number>(this.ndim).fill(0);
     for (let n = 0; n < size; n++) {
-      const value = data[n]!;
+      const value = this.#at(n);
       out[n] = isMissing(value) ? MISSING : fn(value, index.slice());
       for (let axis = index.length - 1; axis >= 0; axis--) {
         if (++index[axis]! < shape[axis]!) break;
@@ -411,7 +462,9 @@ export class NdArray<T> {
 
   /** True at each row-major position whose element is {@link MISSING}; a new array each time. */
   get mask(): boolean[] {
-    return this.data.map((value) => isMissing(value));
+    const out = new Array<boolean>(this.size);
+    for (let n = 0; n < this.size; n++) out[n] = isMissing(this.#at(n));
+    return out;
   }
 
   /** True when at least one element is {@link MISSING}. */
@@ -426,12 +479,22 @@ export class NdArray<T> {
    * @returns A new array without {@link MISSING}.
    */
   values(): T[] {
-    return this.data.filter((value): value is T => !isMissing(value));
+    const numbers = this.#numbers;
+    if (numbers === undefined) return this.data.filter((value): value is T => !isMissing(value));
+    const present = this.#present;
+    if (present === undefined) return this.#copy(0, this.size) as T[];
+    const out: T[] = [];
+    for (let n = 0; n < numbers.length; n++) if (present[n] === 1) out.push(numbers[n] as T);
+    return out;
   }
 
   /** Iterate over `data` in row-major order, {@link MISSING} included. */
   [Symbol.iterator](): IterableIterator<T | Missing> {
-    return this.data[Symbol.iterator]();
+    const numbers = this.#numbers;
+    if (numbers === undefined) return this.data[Symbol.iterator]();
+    return this.#present === undefined
+      ? (numbers.values() as IterableIterator<T>)
+      : this.#elements();
   }
 
   /**
@@ -441,11 +504,11 @@ export class NdArray<T> {
    * @returns `{ shape, dims, data }`, plus `missing` when something is masked.
    */
   toJSON(): NdArrayJSON<T> {
-    const { data, size } = this;
+    const { size } = this;
     const out = new Array<T | null>(size);
     const missing: number[] = [];
     for (let n = 0; n < size; n++) {
-      const value = data[n]!;
+      const value = this.#at(n);
       if (isMissing(value)) {
         out[n] = null;
         missing.push(n);
@@ -455,6 +518,26 @@ export class NdArray<T> {
     }
     const json = { shape: [...this.shape], dims: [...this.dims], data: out };
     return missing.length > 0 ? { ...json, missing } : json;
+  }
+
+  /** The element at row-major position `n` (in range), from whichever storage holds it. */
+  #at(n: number): T | Missing {
+    const numbers = this.#numbers;
+    if (numbers === undefined) return this.data[n]!;
+    const present = this.#present;
+    return present !== undefined && present[n] === 0 ? MISSING : (numbers[n] as T);
+  }
+
+  /** The elements from `start` to `end` (in range) as a new array, MISSING where masked. */
+  #copy(start: number, end: number): (T | Missing)[] {
+    if (this.#numbers === undefined) return this.data.slice(start, end);
+    const out = new Array<T | Missing>(end - start);
+    for (let n = start; n < end; n++) out[n - start] = this.#at(n);
+    return out;
+  }
+
+  *#elements(): IterableIterator<T | Missing> {
+    for (let n = 0; n < this.size; n++) yield this.#at(n);
   }
 
   #axisOf(dim: string, action: string): number {
@@ -513,4 +596,43 @@ function notArrayError(
     `Expected an array at depth ${depth} (dim "${dims[depth]}") at position [${path.join(", ")}] ` +
       `of the nested array, got ${got}. Pass arrays nested ${dims.length} deep, one level per dim.`,
   );
+}
+
+/**
+ * An array of numbers held in a Float64Array, not copied: `data` is built from it on first
+ * read, and every method reads it directly. Internal: `map` publishes numeric outputs so.
+ *
+ * @param shape - Length of each axis.
+ * @param dims - Name of each axis.
+ * @param numbers - `product(shape)` numbers, row-major; the caller must not change them.
+ * @param present - 0 at each masked position, 1 elsewhere; undefined when none is masked.
+ * @returns The array.
+ * @throws TypeError as the NdArray constructor does.
+ */
+export function typedNdArray(
+  shape: readonly number[],
+  dims: readonly string[],
+  numbers: Float64Array,
+  present?: Uint8Array,
+): NdArray<number> {
+  if (present !== undefined && present.length !== numbers.length) {
+    throw new TypeError(
+      `Expected a presence array of ${numbers.length} entries, got ${present.length}.`,
+    );
+  }
+  // The constructor checks the shape against the length of `numbers` (an ArrayLike).
+  const array = new NdArray<number>(shape, dims, numbers as unknown as readonly number[]);
+  attachNumbers(array, numbers, present);
+  return array;
+}
+
+/**
+ * The Float64Array holding an array's elements when it is numeric (see {@link typedNdArray}),
+ * shared, not copied; undefined for an array whose elements are in `data`. Internal.
+ *
+ * @param array - Any NdArray.
+ * @returns Its numbers, or undefined.
+ */
+export function typedData(array: NdArray<unknown>): Float64Array | undefined {
+  return numbersOf(array);
 }

@@ -95,14 +95,15 @@ function toRows(values: ReadonlyMap<string, unknown>, output: string | undefined
     .map(([name, a]) => ({ name, a, at: a.dims.map((d) => main.dims.indexOf(d)) }));
   const rows: Row[] = [];
   const index = new Array<number>(main.ndim).fill(0);
-  for (let e = 0; e < main.size; e++) {
-    if (e > 0) {
+  let e = 0;
+  // The iterator, not `data`: a numeric output's elements are read from its Float64Array.
+  for (const value of main) {
+    if (e++ > 0) {
       for (let d = main.ndim - 1; d >= 0; d--) {
         if (++index[d]! < main.shape[d]!) break;
         index[d] = 0;
       }
     }
-    const value = main.data[e];
     if (value === MISSING) continue;
     const row: Row = {};
     main.dims.forEach((d, k) => {

@@ -36,7 +36,7 @@ import { NdArray, product } from "./ndarray.ts";
 import { Readiness } from "./readiness.ts";
 import { type OutputRecord, outputFolder, type RunFolder } from "./run-folder.ts";
 import type { ExecutorChoice, MapContext, MapOptions, MappablePipeline } from "./run-map.ts";
-import { maxElements } from "./storage/memory.ts";
+import { maxElements, storeToNdArray } from "./storage/memory.ts";
 import { createStore } from "./storage/open.ts";
 import type { OutputStore } from "./storage/types.ts";
 
@@ -532,7 +532,7 @@ export class SweepRun {
       this.#stores.set(o, store);
       if (store.shape.length === 0) this.values.set(o, store.get(0));
       else {
-        this.values.set(o, new NdArray(store.shape, node.outputDims, store.values()));
+        this.values.set(o, storeToNdArray(store, node.outputDims));
         node.outputDims.forEach((axis, d) => {
           this.axisLengths.set(axis, store.shape[d]!);
         });
@@ -547,7 +547,7 @@ export class SweepRun {
       if (node.internalDims.length > 0) {
         const array =
           store instanceof BlockStore
-            ? new NdArray(store.inner.shape, node.outputDims, store.inner.values())
+            ? storeToNdArray(store.inner, node.outputDims)
             : stackInternal(
                 store.values(),
                 shape,
@@ -572,7 +572,7 @@ export class SweepRun {
       // A 0-D output (`x[:] -> total`) is one value, as if the function had no mapspec.
       this.values.set(
         o,
-        shape.length === 0 ? store.get(0) : new NdArray(shape, node.outputDims, store.values()),
+        shape.length === 0 ? store.get(0) : storeToNdArray(store, node.outputDims),
       );
     });
   }

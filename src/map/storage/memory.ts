@@ -1,15 +1,24 @@
 import { getHeapStatistics } from "node:v8";
 import { ShapeTooLargeError } from "../../errors.ts";
 import { MISSING } from "../missing.ts";
+import { NdArray, typedNdArray } from "../ndarray.ts";
 import type { OutputStore, StorageKind, StoreOptions } from "./types.ts";
 
 /**
- * An output's elements held in one array, row-major by linear index. It is the memory store
- * itself and the in-memory half of the file and zarr stores, which extend it to persist each
- * element as it is set.
+ * An output's elements in memory, row-major by linear index. It is the memory store itself
+ * and the in-memory half of the file and zarr stores, which extend it to persist each element
+ * as it is set.
  *
- * Unset and masked elements hold {@link MISSING}; every method taking an index checks that it
- * is an integer inside the shape, so a wrong index fails loudly instead of reading `undefined`.
+ * While every value stored is a number, the elements live in a Float64Array (8 bytes each,
+ * exact for every number: -0, NaN and the infinities included) beside a Uint8Array saying
+ * which are present, so a masked element stays distinct from a returned NaN. The first value
+ * of any other type (a string, an object, a bigint, a boolean, undefined, {@link MISSING}
+ * itself) turns the store into one array of values, {@link MISSING} where absent, keeping
+ * every element stored before. {@link MemoryStore.toNdArray} hands the arrays to an
+ * {@link NdArray} without copying them; a later write copies them first.
+ *
+ * Every method taking an index checks that it is an integer inside the shape, so a wrong
+ * index fails loudly instead of reading `undefined`.
  */
 export class MemoryStore implements OutputStore {
   /** Which backend this is. */
@@ -22,7 +31,17 @@ export class MemoryStore implements OutputStore {
   readonly shape: readonly number[];
   /** Axis names, one per shape entry. */
   readonly dims: readonly string[];
-  readonly #values: unknown[];
+  /** Every element while all values stored are numbers; undefined once one is not. */
+  #numbers: Float64Array | undefined;
+  /**
+   * With `#numbers`: 1 where an element is stored, 0 where unset or masked; undefined when
+   * every element is stored and the arrays are shared (a complete output keeps no presence).
+   */
+  #present: Uint8Array | undefined;
+  /** Every element once a value other than a number was stored, {@link MISSING} where absent. */
+  #boxed: unknown[] | undefined;
+  /** The arrays are shared with an NdArray (see toNdArray): a write copies them first. */
+  #shared = false;
 
   /**
    * @param options - The output's name, shape and dims (`folder` is ignored).
@@ -34,7 +53,8 @@ export class MemoryStore implements OutputStore {
     this.size = checkShape(options);
     this.shape = Object.freeze([...options.shape]);
     this.dims = Object.freeze([...options.dims]);
-    this.#values = new Array<unknown>(this.size).fill(MISSING);
+    this.#numbers = new Float64Array(this.size);
+    this.#present = new Uint8Array(this.size);
   }
 
   /**
@@ -44,7 +64,10 @@ export class MemoryStore implements OutputStore {
    */
   has(index: number): boolean {
     this.checkIndex(index);
-    return this.#values[index] !== MISSING;
+    const boxed = this.#boxed;
+    if (boxed !== undefined) return boxed[index] !== MISSING;
+    const present = this.#present;
+    return present === undefined || present[index] === 1;
   }
 
   /**
@@ -54,20 +77,38 @@ export class MemoryStore implements OutputStore {
    */
   get(index: number): unknown {
     this.checkIndex(index);
-    return this.#values[index];
+    const boxed = this.#boxed;
+    if (boxed !== undefined) return boxed[index];
+    const present = this.#present;
+    return present === undefined || present[index] === 1 ? this.#numbers![index] : MISSING;
   }
 
   /**
    * Stores a value in memory, synchronously.
    *
    * @param index - Linear (row-major) index of the element.
-   * @param value - Any value; it is kept by reference, not copied.
+   * @param value - Any value; a number is kept in the store's Float64Array while every value
+   *   is one, anything else by reference, not copied.
    * @returns Nothing: the value is stored when this returns.
    * @throws RangeError when `index` is not an integer from 0 to `size - 1`.
    */
   set(index: number, value: unknown): void {
     this.checkIndex(index);
-    this.#values[index] = value;
+    const numbers = this.#numbers;
+    // The hot path of a numeric sweep: two typed-array writes, nothing allocated. Unshared,
+    // a numeric store always has its presence array.
+    if (numbers !== undefined && typeof value === "number" && !this.#shared) {
+      numbers[index] = value;
+      this.#present![index] = 1;
+      return;
+    }
+    if (numbers !== undefined && typeof value === "number") {
+      this.#unshare();
+      this.#numbers![index] = value;
+      this.#present![index] = 1;
+      return;
+    }
+    this.#box()[index] = value;
   }
 
   /**
@@ -78,12 +119,39 @@ export class MemoryStore implements OutputStore {
    */
   setMissing(index: number): void {
     this.checkIndex(index);
-    this.#values[index] = MISSING;
+    this.#unshare();
+    if (this.#boxed === undefined) this.#present![index] = 0;
+    else this.#boxed[index] = MISSING;
   }
 
   /** @returns A copy of every element, row-major, {@link MISSING} where absent. */
   values(): unknown[] {
-    return this.#values.slice();
+    if (this.#boxed !== undefined) return this.#boxed.slice();
+    return boxedCopy(this.#numbers!, this.#present);
+  }
+
+  /**
+   * The elements as an NdArray over `dims`, sharing the store's arrays instead of copying
+   * them: numbers stay in their Float64Array (the NdArray builds its `data` array only when
+   * it is read). The store copies its arrays before its next write, so the NdArray never
+   * changes.
+   *
+   * @param dims - Name of each axis of the array, one per entry of `shape`.
+   * @returns An NdArray of the store's shape, {@link MISSING} where absent.
+   * @throws TypeError when `dims` does not name each axis once.
+   */
+  toNdArray(dims: readonly string[]): NdArray<unknown> {
+    const boxed = this.#boxed;
+    let array: NdArray<unknown>;
+    if (boxed !== undefined) array = new NdArray(this.shape, dims, boxed);
+    else {
+      // A complete output drops its presence array: 1 byte an element less for the results.
+      const present = this.#present;
+      if (present !== undefined && !present.includes(0)) this.#present = undefined;
+      array = typedNdArray(this.shape, dims, this.#numbers!, this.#present);
+    }
+    this.#shared = true;
+    return array;
   }
 
   /** @returns A promise resolved at once: memory has nothing pending. */
@@ -106,6 +174,57 @@ export class MemoryStore implements OutputStore {
       );
     }
   }
+
+  /** Copies the arrays an NdArray shares, so a write leaves that NdArray as it was. */
+  #unshare(): void {
+    if (!this.#shared) return;
+    this.#shared = false;
+    if (this.#boxed !== undefined) {
+      this.#boxed = this.#boxed.slice();
+      return;
+    }
+    this.#numbers = this.#numbers!.slice();
+    this.#present = this.#present?.slice() ?? new Uint8Array(this.size).fill(1);
+  }
+
+  /** The store as one array of values it may write, converting the numbers stored so far. */
+  #box(): unknown[] {
+    if (this.#boxed !== undefined) {
+      this.#unshare();
+      return this.#boxed;
+    }
+    // A new array, so an NdArray sharing the numbers keeps them as they are.
+    this.#boxed = boxedCopy(this.#numbers!, this.#present);
+    this.#numbers = undefined;
+    this.#present = undefined;
+    this.#shared = false;
+    return this.#boxed;
+  }
+}
+
+/**
+ * Every element of `numbers` as an array of values, {@link MISSING} where `present` is 0
+ * (none when `present` is undefined).
+ */
+function boxedCopy(numbers: Float64Array, present: Uint8Array | undefined): unknown[] {
+  const out = new Array<unknown>(numbers.length);
+  if (present === undefined) for (let i = 0; i < numbers.length; i++) out[i] = numbers[i];
+  else for (let i = 0; i < numbers.length; i++) out[i] = present[i] === 1 ? numbers[i] : MISSING;
+  return out;
+}
+
+/**
+ * The elements of `store` as an NdArray over `dims`: shared with a memory, file or zarr store
+ * (see {@link MemoryStore.toNdArray}), copied from any other.
+ *
+ * @param store - A store of an output.
+ * @param dims - Name of each axis, one per entry of the store's shape.
+ * @returns An NdArray of the store's shape, {@link MISSING} where absent.
+ */
+export function storeToNdArray(store: OutputStore, dims: readonly string[]): NdArray<unknown> {
+  return store instanceof MemoryStore
+    ? store.toNdArray(dims)
+    : new NdArray(store.shape, dims, store.values());
 }
 
 /**
