@@ -28,7 +28,7 @@ export type ParamSource =
   | { readonly kind: "whole"; readonly value: unknown }
   | {
       readonly kind: "element";
-      readonly data: readonly unknown[];
+      readonly data: ArrayLike<unknown>;
       /** For each axis of the input: its position among the output's axes, and its stride. */
       readonly positions: readonly number[];
       readonly strides: readonly number[];

@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { own, setOwn } from "../_internal/own.ts";
 import { stackInternal } from "./internal-axes.ts";
 import { MISSING } from "./missing.ts";
-import { NdArray } from "./ndarray.ts";
 import { outputFolder, readRunRecord } from "./run-folder.ts";
+import { storeToNdArray } from "./storage/memory.ts";
 import { loadStore } from "./storage/open.ts";
 
 /** Where to load from. */
@@ -43,7 +43,7 @@ export async function loadOutputs(output: string, options: LoadOptions): Promise
     return stackInternal(store.values(), store.shape, info.dims, info.internalShape);
   }
   if (store.shape.length === 0) return store.has(0) ? store.get(0) : MISSING;
-  return new NdArray(store.shape, info.dims, store.values());
+  return storeToNdArray(store, info.dims);
 }
 
 /**

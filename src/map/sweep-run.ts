@@ -32,7 +32,7 @@ import type { ProgressListener } from "./events.ts";
 import { BlockStore, stackInternal } from "./internal-axes.ts";
 import type { NodeLayout } from "./layout.ts";
 import { MISSING } from "./missing.ts";
-import { NdArray, product } from "./ndarray.ts";
+import { NdArray, product, typedData } from "./ndarray.ts";
 import { Readiness } from "./readiness.ts";
 import { type OutputRecord, outputFolder, type RunFolder } from "./run-folder.ts";
 import type { ExecutorChoice, MapContext, MapOptions, MappablePipeline } from "./run-map.ts";
@@ -296,7 +296,8 @@ export class SweepRun {
       if (axes.every((a) => a !== null)) {
         return {
           kind: "element",
-          data: array.data,
+          // A numeric output without holes is read from its Float64Array: no boxed copy.
+          data: (!array.hasMissing && typedData(array)) || array.data,
           positions: axes.map((a) => outDims.indexOf(a!)),
           strides: stridesOf(array.shape),
         };
