@@ -8,6 +8,7 @@ import { benchCache } from "./cache.bench.ts";
 import { benchGraph } from "./graph.bench.ts";
 import { table } from "./harness.ts";
 import { benchMap } from "./map.bench.ts";
+import { benchMemory } from "./memory.bench.ts";
 import { benchRedis, reportRedis } from "./redis.bench.ts";
 import { benchSchedule } from "./schedule.bench.ts";
 import { benchStream } from "./stream.bench.ts";
@@ -108,6 +109,19 @@ async function main(): Promise<void> {
       `(${map.overheadUsPerElement < 1 ? "met" : "MISSED"}); threads >= 1.7x inline → ` +
       `${fmt(map.speedup, 2)}x (${map.speedup >= 1.7 ? "met" : "MISSED"}); ` +
       "SPEC §12 quotes pipefunc at 28–29 µs/element (not runnable here: no PyPI)",
+  );
+
+  const typedMemory = await benchMemory();
+  const mb = (bytes: number) => fmt(bytes / 2 ** 20, 1);
+  console.log(
+    `\nTyped memory (issue 15), memory storage, each sweep in a fresh child process:\n` +
+      `  1000x1000 float64 output (raw ${mb(typedMemory.raw1M)} MB): heap + buffers grow ${mb(typedMemory.heapAndBuffers1M)} MB ` +
+      `(target < 2x raw: ${typedMemory.heapAndBuffers1M < 2 * typedMemory.raw1M ? "met" : "MISSED"}); resident memory grows ` +
+      `${mb(typedMemory.rss1M)} MB in a fresh process, ${mb(typedMemory.rss1MYoungResident)} MB once V8's young generation ` +
+      `has been touched (${typedMemory.rss1MYoungResident < 2 * typedMemory.raw1M ? "met" : "MISSED"} after warm-up)\n` +
+      `  10M elements (raw ${mb(typedMemory.raw10M)} MB): resident memory grows ${mb(typedMemory.rss10M)} MB, peak ${mb(typedMemory.peakRss10M)} MB\n` +
+      `  map overhead at 1M elements: ${fmt(typedMemory.overheadUsPerElement1M)} µs/element ` +
+      `(target < 1: ${typedMemory.overheadUsPerElement1M < 1 ? "met" : "MISSED"})`,
   );
 
   const threads = await benchThreads([2]);
@@ -220,6 +234,7 @@ async function main(): Promise<void> {
     cpus: os.availableParallelism(),
     graph,
     map,
+    typedMemory,
     threads,
     zarr,
     schedule,
