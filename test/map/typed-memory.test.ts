@@ -1,24 +1,15 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { stableHash } from "../../src/cache/key.ts";
 import { isMissing, loadOutputs, MISSING, NdArray, Pipeline, pipefunc } from "../../src/index.ts";
 import { typedData, typedNdArray, unravelIndex } from "../../src/map/ndarray.ts";
 import { openFileStore } from "../../src/map/storage/file.ts";
 import { MemoryStore } from "../../src/map/storage/memory.ts";
+import { tempFolders } from "../temp-folders.ts";
 
-const folders: string[] = [];
-const tempFolder = () => {
-  const dir = mkdtempSync(join(tmpdir(), "pipeweave-typed-memory-"));
-  folders.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempFolder = tempFolders("pipeweave-typed-memory-");
 
 const quiet = { progress: false } as const;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);

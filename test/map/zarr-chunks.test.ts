@@ -1,19 +1,10 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import {
-  type Dirent,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { type Dirent, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import FileSystemStore from "@zarrita/storage/fs";
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as zarr from "zarrita";
 import {
   isMissing,
@@ -27,20 +18,13 @@ import {
 } from "../../src/index.ts";
 import { openZarrStore } from "../../src/map/storage/zarr.ts";
 import { chooseChunkShape } from "../../src/map/storage/zarr-chunks.ts";
+import { tempFolders } from "../temp-folders.ts";
 
 const execFileAsync = promisify(execFile);
 /** The SIGKILL child of the run folder reliability tests: `x[i] -> y[i]`, y = x + offset. */
 const child = join(import.meta.dirname, "..", "reliability", "fixtures", "run-folder-child.ts");
 
-const folders: string[] = [];
-const tempFolder = () => {
-  const dir = mkdtempSync(join(tmpdir(), "pipeweave-zarr-chunks-"));
-  folders.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempFolder = tempFolders("pipeweave-zarr-chunks-");
 
 const quiet = { progress: false } as const;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
