@@ -198,6 +198,7 @@ export async function runMap(
   );
   let dashboard: ServedDashboard | undefined;
   try {
+    run.followCallerSignal();
     if (options.dashboard && status) {
       const settings = options.dashboard === true ? {} : options.dashboard;
       // Loaded on first use: a sweep without a dashboard never loads the server or the page.

@@ -2,6 +2,7 @@
  * The state of one `map` call and how it runs one function: its arguments, stores, executor,
  * the single call of a function without mapspec, and publishing its results.
  */
+import { setMaxListeners } from "node:events";
 import { join } from "node:path";
 import { own, setOwn } from "../_internal/own.ts";
 import type { NodeCache } from "../cache/node-cache.ts";
@@ -78,7 +79,17 @@ export class SweepRun {
     for (const n of nodes) {
       for (const [k, v] of Object.entries(n.func.defaults)) this.#graphDefaults.set(k, v);
     }
-    const user = options.signal;
+    // Every chunk in flight and every running function listens to it: no fixed bound fits.
+    setMaxListeners(0, this.#halt.signal);
+    if (options.signal?.aborted) this.#halt.abort(options.signal.reason);
+  }
+
+  /**
+   * Follows the caller's signal from now until {@link SweepRun.dispose}: call it right before
+   * the functions run, in the `try` whose `finally` disposes.
+   */
+  followCallerSignal(): void {
+    const user = this.options.signal;
     if (user?.aborted) this.#halt.abort(user.reason);
     else user?.addEventListener("abort", this.#onUserAbort, { once: true });
   }

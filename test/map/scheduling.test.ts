@@ -3,9 +3,13 @@
  * a function reading another element by element as soon as those elements are done. A failure
  * stops the others and is what map throws.
  */
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import {
   AbortError,
+  type Chunk,
+  type Executor,
+  InlineExecutor,
   isMissing,
   type NdArray,
   NodeExecutionError,
@@ -214,5 +218,56 @@ describe("map's scheduling of functions", () => {
     expect(results.errors.map((e) => e.index)).toEqual(
       xs.filter((x) => x % 5 === 2).map((x) => [x]),
     );
+  });
+
+  it("lets many chunks in flight listen to the run's signal without a MaxListeners warning", async () => {
+    const inline = new InlineExecutor();
+    // Like the Redis executor: every chunk in flight listens for the abort.
+    const listening: Executor = {
+      name: "listening",
+      remote: false,
+      capacity: 16,
+      chunkSize: 1,
+      async submit(chunk: Chunk, signal?: AbortSignal) {
+        const onAbort = () => {};
+        signal?.addEventListener("abort", onAbort);
+        try {
+          await sleep(5);
+          return await inline.submit(chunk);
+        } finally {
+          signal?.removeEventListener("abort", onAbort);
+        }
+      },
+      close: () => inline.close(),
+    };
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const y = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => x + 1);
+      const r = await new Pipeline([y]).map(
+        { x: Array.from({ length: 100 }, (_, i) => i) },
+        { executor: listening },
+      );
+      expect(r.y.array.values()[99]).toBe(100);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+  });
+
+  it("leaves no listener on the caller's signal, whether the map ends, fails, or is refused before it runs", async () => {
+    const { signal } = new AbortController();
+    const y = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => {
+      if (x === 3) throw new Error("three");
+      return x;
+    });
+    const p = new Pipeline([y]);
+    await p.map({ x: [1, 2] }, { signal });
+    await expect(p.map({ x: [3] }, { signal })).rejects.toThrow("three");
+    // Refused before any function runs: an input nobody reads.
+    await expect(p.map({ x: [1], unused: 1 }, { signal })).rejects.toThrow();
+    expect(getEventListeners(signal, "abort")).toHaveLength(0);
   });
 });
