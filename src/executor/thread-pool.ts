@@ -5,7 +5,8 @@
  * for the idle timeout. Idle threads never keep the process alive (piscina unrefs them), so a
  * script ends after its last map without closing anything.
  */
-import { Piscina } from "piscina";
+import type { Piscina } from "piscina";
+import { piscina } from "../_internal/piscina.ts";
 import { InvalidOptionError } from "../errors.ts";
 
 /** What every thread of one pool shares. Two requests with equal configurations share a pool. */
@@ -78,7 +79,7 @@ class SharedPool {
     this.retire();
     this.#size = Math.max(this.#size, threads);
     const { filename, execArgv, resourceLimits } = this.#config;
-    const piscina = new Piscina({
+    const pool = new (piscina().Piscina)({
       filename,
       execArgv: [...execArgv],
       // No thread until a task needs one; each task that finds none free starts one, up to
@@ -91,10 +92,10 @@ class SharedPool {
     let end = () => {};
     const ended = new Promise<void>((resolve) => {
       end = () => {
-        piscina.destroy().then(resolve, resolve);
+        pool.destroy().then(resolve, resolve);
       };
     });
-    this.#current = { piscina, tasks: 0, isRetired: false, ended, end };
+    this.#current = { piscina: pool, tasks: 0, isRetired: false, ended, end };
     return this.#current;
   }
 

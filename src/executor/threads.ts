@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
-import { Piscina } from "piscina";
+import type { Piscina } from "piscina";
+import { piscina } from "../_internal/piscina.ts";
 import {
   ExecutorError,
   InvalidOptionError,
@@ -216,7 +217,7 @@ export class ThreadExecutor implements Executor {
     if (checkPool(options.pool) === "shared") {
       this.#shared = sharedPool(config);
     } else {
-      this.#own = new Piscina({
+      this.#own = new (piscina().Piscina)({
         ...config,
         minThreads: this.#threads,
         maxThreads: this.#threads,

@@ -1,4 +1,4 @@
-import { move } from "piscina";
+import { piscina } from "../_internal/piscina.ts";
 import { NdArray } from "../map/ndarray.ts";
 import { fromBytes, isCloneable, toBytes } from "./clone.ts";
 import { serializeError } from "./error-data.ts";
@@ -103,6 +103,6 @@ function moved(bytes: Buffer): Uint8Array {
   // `move` wraps it in a marker piscina unwraps when it posts the reply: the coordinator
   // receives the Uint8Array itself, which is what the type says.
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-    ? (move(bytes) as Uint8Array)
+    ? (piscina().move(bytes) as Uint8Array)
     : bytes;
 }

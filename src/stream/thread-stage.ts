@@ -1,6 +1,6 @@
 import { deserialize } from "node:v8";
 import { MessageChannel } from "node:worker_threads";
-import { Piscina } from "piscina";
+import { piscina } from "../_internal/piscina.ts";
 import { StageTimeoutError, UnclonableValueError } from "../errors.ts";
 import { describeKind, describeUnclonable, isDataCloneError } from "../executor/clone.ts";
 import { deserializeError } from "../executor/error-data.ts";
@@ -34,7 +34,7 @@ export function startThreads(
   const { timeoutMs } = stage.options;
   const threads = stage.options.workers * (work.kind === "fork" ? work.handlers.length : 1);
   const filename = workerFile(import.meta.url, "handler-worker");
-  const pool = new Piscina<HandlerTask, Uint8Array>({
+  const pool = new (piscina().Piscina)<HandlerTask, Uint8Array>({
     filename,
     minThreads: threads,
     maxThreads: threads,
