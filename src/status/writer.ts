@@ -141,18 +141,21 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
     return Math.round((remaining * Math.max(1, now - e.startedAt)) / e.computed);
   };
 
-  // The running function at its own pace, those still pending at the run's pace so far.
+  // Functions running side by side end together at the latest one's own pace; those still
+  // pending follow, at the run's pace so far.
   const eta = (now: number): number | null => {
     if (state !== "running" || computed === 0) return null;
-    let total = 0;
+    let running = 0;
+    let pending = 0;
     for (const e of entries) {
       if (e.state === "done" || e.state === "failed") continue;
       if (!e.isTotalKnown) return null;
       const own = functionEta(e, now);
       const remaining = Math.max(0, e.total - e.done - e.failed);
-      total += own ?? (remaining * Math.max(1, now - started)) / computed;
+      if (own !== null) running = Math.max(running, own);
+      else pending += (remaining * Math.max(1, now - started)) / computed;
     }
-    return Math.round(total);
+    return Math.round(running + pending);
   };
 
   const snapshot = (now: number): RunStatus => ({

@@ -141,4 +141,34 @@ describe("map(..., { dashboard })", () => {
     expect(state.status.error).toContain("two is bad");
     expect(state.status.errors?.[0]).toMatchObject({ name: "y", index: [2] });
   });
+
+  it("estimates the end of functions running side by side by the later one, not their sum", async () => {
+    const make = (output: string) =>
+      pipefunc(
+        { output, mapspec: `x[i] -> ${output}[i]`, version: "t" },
+        async ({ x }: { x: number }) => {
+          await sleep(25);
+          return x;
+        },
+      );
+    let ready: (d: Dashboard) => void = () => {};
+    const started = new Promise<Dashboard>((r) => {
+      ready = r;
+    });
+    const run = new Pipeline([make("a"), make("b")], { name: "side by side" }).map(
+      { x: xs },
+      { concurrency: 2, dashboard: { onReady: (d) => ready(d) } },
+    );
+    const d = await started;
+    const states = (await events(d.url, (s) => {
+      const f = (s as MapState).status.functions;
+      return f.every((g) => g.state === "running" && typeof g.etaMs === "number" && g.done > 0);
+    })) as MapState[];
+    await run;
+    const status = states.at(-1)!.status;
+    const [a, b] = status.functions;
+    expect(status.etaMs).toBe(Math.max(a!.etaMs!, b!.etaMs!));
+    expect(status.etaMs).toBeLessThan(a!.etaMs! + b!.etaMs!);
+    await d.close();
+  });
 });
