@@ -8,15 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Dashboard,
-  type NdArray,
-  Pipeline,
-  pipefunc,
-  pool,
-  serveDashboard,
-  stream,
-} from "../../src/index.ts";
+import { type NdArray, Pipeline, pipefunc, pool, serveDashboard, stream } from "../../src/index.ts";
+import { whenReady } from "../dashboard/http.ts";
 import { chromiumAvailable, launchChromium, type TestBrowser } from "./chromium.ts";
 
 const available = chromiumAvailable("the dashboard's browser tests");
@@ -53,17 +46,14 @@ function sweep(delay: number, gate: Promise<void> = Promise.resolve()) {
 
 describe.runIf(available)("the dashboard in Chromium", () => {
   it("draws the graph and shows progress rising to done without a reload", async () => {
-    let resolveReady: (d: Dashboard) => void = () => {};
-    const ready = new Promise<Dashboard>((r) => {
-      resolveReady = r;
-    });
+    const { options: onReady, ready } = whenReady();
     let open: () => void = () => {};
     const gate = new Promise<void>((r) => {
       open = r;
     });
     const run = sweep(20, gate).map(
       { x: Array.from({ length: 80 }, (_, i) => i) },
-      { errors: "continue", concurrency: 2, progress: false, dashboard: { onReady: resolveReady } },
+      { errors: "continue", concurrency: 2, progress: false, dashboard: onReady },
     );
     const dashboard = await ready;
     const { page, errors } = await browser.page();
@@ -161,10 +151,7 @@ describe.runIf(available)("the dashboard in Chromium", () => {
     const gate = new Promise<void>((r) => {
       open = r;
     });
-    let ready: (d: Dashboard) => void = () => {};
-    const started = new Promise<Dashboard>((r) => {
-      ready = r;
-    });
+    const { options: onReady, ready: started } = whenReady();
     const run = stream(Array.from({ length: 30 }, (_, i) => i))
       .pipe(
         pool({ name: "parse", workers: 2 }, (x: number) => x),
@@ -174,7 +161,7 @@ describe.runIf(available)("the dashboard in Chromium", () => {
           return x;
         }),
       )
-      .run({ dashboard: { onReady: (d) => ready(d) } });
+      .run({ dashboard: onReady });
     const dashboard = await started;
     const { page, errors } = await browser.page();
     try {

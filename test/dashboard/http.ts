@@ -1,5 +1,6 @@
 /** Raw HTTP for the dashboard tests: paths sent as written (fetch would normalise `..`). */
 import { request } from "node:http";
+import type { Dashboard } from "../../src/index.ts";
 
 export interface RawResponse {
   readonly status: number;
@@ -86,4 +87,19 @@ export function events(
     });
     req.end();
   });
+}
+
+/**
+ * Dashboard options whose `onReady` resolves `ready`: pass `options` to a run, then await the
+ * dashboard it serves.
+ */
+export function whenReady(): {
+  readonly options: { readonly onReady: (dashboard: Dashboard) => void };
+  readonly ready: Promise<Dashboard>;
+} {
+  let onReady: (dashboard: Dashboard) => void = () => {};
+  const ready = new Promise<Dashboard>((resolve) => {
+    onReady = resolve;
+  });
+  return { options: { onReady }, ready };
 }

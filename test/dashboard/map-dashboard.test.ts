@@ -10,7 +10,7 @@ import {
   pipefunc,
   type RunStatus,
 } from "../../src/index.ts";
-import { events, raw, routeOf } from "./http.ts";
+import { events, raw, routeOf, whenReady } from "./http.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -151,13 +151,10 @@ describe("map(..., { dashboard })", () => {
           return x;
         },
       );
-    let ready: (d: Dashboard) => void = () => {};
-    const started = new Promise<Dashboard>((r) => {
-      ready = r;
-    });
+    const { options: onReady, ready: started } = whenReady();
     const run = new Pipeline([make("a"), make("b")], { name: "side by side" }).map(
       { x: xs },
-      { concurrency: 2, dashboard: { onReady: (d) => ready(d) } },
+      { concurrency: 2, dashboard: onReady },
     );
     const d = await started;
     const states = (await events(d.url, (s) => {

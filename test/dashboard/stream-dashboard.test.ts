@@ -3,8 +3,8 @@
  * sent as the stream runs, and the final counts after it.
  */
 import { describe, expect, it } from "vitest";
-import { type Dashboard, pool, StreamMonitor, type StreamStats, stream } from "../../src/index.ts";
-import { events, raw } from "./http.ts";
+import { pool, StreamMonitor, type StreamStats, stream } from "../../src/index.ts";
+import { events, raw, whenReady } from "./http.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,11 +29,8 @@ function twoStages() {
 
 describe("stream.run({ dashboard })", () => {
   it("serves the stages as a graph and sends their counts and buffer fill as the stream runs", async () => {
-    let ready: (d: Dashboard) => void = () => {};
-    const started = new Promise<Dashboard>((r) => {
-      ready = r;
-    });
-    const run = twoStages().run({ dashboard: { onReady: (d) => ready(d) } });
+    const { options: onReady, ready: started } = whenReady();
+    const run = twoStages().run({ dashboard: onReady });
     const dashboard = await started;
     const page = await raw(dashboard.url, `/${new URL(dashboard.url).search}`);
     expect(page.status).toBe(200);
