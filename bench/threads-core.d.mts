@@ -7,13 +7,16 @@ export interface ThreadsRow {
   readonly coldMs: number;
   /** The same `map` on the pool that call left, ms. */
   readonly warmMs: number;
-  /** `pool({ workers: threads, threads: true })` over the same work, ms. */
+  /** `pool({ workers: threads, threads: true })` over the same work, on the warm pool, ms. */
   readonly streamMs: number;
+  /** The same stream with the shared pool closed before: the run starts it, ms. */
+  readonly streamColdMs: number;
   /** How long after a call on the warm pool its first element started, ms. */
   readonly warmFirstElementMs: number;
   readonly speedupCold: number;
   readonly speedupWarm: number;
   readonly speedupStream: number;
+  readonly speedupStreamCold: number;
 }
 
 /** The thread benchmark's figures. */

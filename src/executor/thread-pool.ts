@@ -5,9 +5,11 @@
  * for the idle timeout. Idle threads never keep the process alive (piscina unrefs them), so a
  * script ends after its last map without closing anything.
  */
+import type { TransferListItem } from "node:worker_threads";
 import type { Piscina } from "piscina";
 import { piscina } from "../_internal/piscina.ts";
 import { InvalidOptionError } from "../errors.ts";
+import { workerExecArgv, workerFile } from "./worker-runtime.ts";
 
 /** What every thread of one pool shares. Two requests with equal configurations share a pool. */
 export interface PoolConfig {
@@ -16,6 +18,21 @@ export interface PoolConfig {
   readonly execArgv: readonly string[];
   /** Node's `Worker` `resourceLimits`, in megabytes. */
   readonly resourceLimits?: Readonly<Record<string, number | undefined>>;
+}
+
+/**
+ * The configuration of pipeweave's threads: the one entry that runs map chunks and stream
+ * attempts alike, so map calls and stream runs share a pool.
+ *
+ * @param resourceLimits - Node's `Worker` `resourceLimits`, in megabytes, when any.
+ */
+export function poolConfig(resourceLimits?: PoolConfig["resourceLimits"]): PoolConfig {
+  const filename = workerFile(import.meta.url, "pool-worker");
+  return {
+    filename,
+    execArgv: workerExecArgv(filename),
+    ...(resourceLimits ? { resourceLimits: { ...resourceLimits } } : {}),
+  };
 }
 
 /** Settings of every shared pool. */
@@ -67,7 +84,11 @@ class SharedPool {
     const instance = this.#instance(threads);
     instance.tasks++;
     try {
-      return (await instance.piscina.run(task, options)) as R;
+      const { signal, transferList } = options;
+      return (await instance.piscina.run(task, {
+        ...(signal ? { signal } : {}),
+        ...(transferList ? { transferList: [...transferList] } : {}),
+      })) as R;
     } finally {
       instance.tasks--;
       if (instance.isRetired && instance.tasks === 0) instance.end();
@@ -114,6 +135,8 @@ class SharedPool {
 /** What a task may be posted with. */
 export interface RunOptions {
   readonly signal?: AbortSignal;
+  /** Objects moved to the thread with the task rather than copied (ports, buffers). */
+  readonly transferList?: readonly TransferListItem[] | undefined;
 }
 
 const keyOf = (config: PoolConfig) =>

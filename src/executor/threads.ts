@@ -12,6 +12,7 @@ import { serializeError } from "./error-data.ts";
 import {
   closeSharedPools,
   configureSharedPools,
+  poolConfig,
   type SharedPoolHandle,
   type SharedPoolSettings,
   sharedPool,
@@ -19,7 +20,7 @@ import {
 import type { StaleModule, ThreadAnswer, ThreadTask } from "./thread-worker.ts";
 import { encode, unpackResults } from "./transfer.ts";
 import type { Chunk, ChunkItem, Executor, ItemResult } from "./types.ts";
-import { moduleFingerprint, workerExecArgv, workerFile } from "./worker-runtime.ts";
+import { moduleFingerprint } from "./worker-runtime.ts";
 
 /**
  * Memory and stack limits of each worker thread: Node's `Worker` `resourceLimits`. A thread
@@ -208,17 +209,13 @@ export class ThreadExecutor implements Executor {
   constructor(options: ThreadExecutorOptions = {}) {
     this.#threads = checkThreads(options.threads);
     this.#limits = checkLimits(options.resourceLimits);
-    const filename = workerFile(import.meta.url, "thread-worker");
-    const config = {
-      filename,
-      execArgv: workerExecArgv(filename),
-      ...(this.#limits ? { resourceLimits: { ...this.#limits } } : {}),
-    };
+    const config = poolConfig(this.#limits ? { ...this.#limits } : undefined);
     if (checkPool(options.pool) === "shared") {
       this.#shared = sharedPool(config);
     } else {
       this.#own = new (piscina().Piscina)({
         ...config,
+        execArgv: [...config.execArgv],
         minThreads: this.#threads,
         maxThreads: this.#threads,
       });

@@ -1,7 +1,7 @@
 /**
- * Entry of each worker thread of a stream stage with `threads: true`: imports the module that
- * declared the handler, keeps one `WorkerState` per handler for the thread's life, and
- * handles one item per task. SKIP, `Err` and a throw travel back as tagged outcomes,
+ * What a thread of the shared pool runs for a stream stage with `threads: true`: imports the
+ * module that declared the handler (once per thread), keeps one `WorkerState` per handler for
+ * each run of the stage it serves, and handles one item per task. SKIP, `Err` and a throw travel back as tagged outcomes,
  * serialised here so that a result that cannot cross threads fails its item with an
  * `UnclonableValueError` instead of crashing the thread. Errors travel as plain data
  * (`serializeError`), so the stage sees the thrown value with its fields, as it would inline;
@@ -10,7 +10,6 @@
 
 import { serialize } from "node:v8";
 import type { MessagePort } from "node:worker_threads";
-import { workerData } from "piscina";
 import { UnclonableValueError } from "../errors.ts";
 import { describeKind, describeUnclonable } from "../executor/clone.ts";
 import { serializeError } from "../executor/error-data.ts";
@@ -22,10 +21,24 @@ import { SKIP } from "./skip.ts";
 import type { AttemptContext } from "./stage.ts";
 import { WorkerState } from "./worker-state.ts";
 
+/** Index, in a {@link StageRun}'s Int32 words, of the flag set once the run has ended. */
+export const ENDED = 1;
+/** Index of the count of threads that have served the run (each takes the next number). */
+const SERVED = 0;
+
+/** One run of one threaded stage, as the threads that serve it know it. */
+export interface StageRun {
+  /** Unique within the process that posts the tasks. */
+  readonly id: number;
+  /** Two Int32 words: the threads that have served the run so far, and 1 once it ended. */
+  readonly shared: SharedArrayBuffer;
+}
+
 /** What the stage posts for one attempt at one item. */
 export interface HandlerTask {
   readonly handler: HandlerReference;
   readonly stage: string;
+  readonly run: StageRun;
   readonly item: unknown;
   readonly attempt: number;
   /** Told when the handler starts, so a timeout counts the handler's time only. */
@@ -40,14 +53,33 @@ export type HandlerOutcome =
   | { readonly kind: "thrown"; readonly error: SerializedError }
   | { readonly kind: "undeclared"; readonly message: string };
 
-/** Shared by every thread of one stage. */
-export interface HandlerWorkerData {
-  /** One Int32 counting the threads started, so each takes the next worker number. */
-  readonly started: SharedArrayBuffer;
-}
+/** The handlers this thread has loaded, by module and name; they stay for the thread's life. */
+const handlers = new Map<string, AnyHandler>();
 
-const worker = Atomics.add(new Int32Array((workerData as HandlerWorkerData).started), 0, 1);
-const handlers = new Map<string, { readonly handler: AnyHandler; readonly state: WorkerState }>();
+/** What this thread keeps for one stage run it serves. */
+interface Served {
+  readonly words: Int32Array;
+  /** This thread's worker number in the run. */
+  readonly worker: number;
+  /** One state per handler (a fork stage runs several). */
+  readonly states: Map<string, WorkerState>;
+}
+const served = new Map<number, Served>();
+
+/**
+ * This thread's part in a stage run. A run it has not served yet takes the run's next worker
+ * number, and first lets go of the states of runs that have ended, so no state outlives its
+ * run by more than this thread's next new run (or the thread).
+ */
+function servedRun(run: StageRun): Served {
+  let entry = served.get(run.id);
+  if (entry) return entry;
+  for (const [id, old] of served) if (Atomics.load(old.words, ENDED) === 1) served.delete(id);
+  const words = new Int32Array(run.shared);
+  entry = { words, worker: Atomics.add(words, SERVED, 1), states: new Map() };
+  served.set(run.id, entry);
+  return entry;
+}
 // A running attempt cannot be interrupted from outside a thread: a timeout or a cancelled
 // stream ends the whole thread instead. So the signal a threaded handler sees never aborts.
 const signal = new AbortController().signal;
@@ -74,10 +106,10 @@ export default async function runAttempt(task: HandlerTask): Promise<Uint8Array>
 
 async function attempt(task: HandlerTask): Promise<HandlerOutcome> {
   const key = `${task.handler.module}#${task.handler.name}`;
-  let entry = handlers.get(key);
-  if (!entry) {
+  let handler = handlers.get(key);
+  if (!handler) {
     await prepareImport(task.handler.module);
-    const handler = await resolveHandler(task.handler);
+    handler = await resolveHandler(task.handler);
     if (!handler) {
       return {
         kind: "undeclared",
@@ -87,15 +119,20 @@ async function attempt(task: HandlerTask): Promise<HandlerOutcome> {
           "defineHandler(import.meta.url, name, handler) there, outside any condition.",
       };
     }
-    entry = { handler, state: new WorkerState(task.stage, worker) };
-    handlers.set(key, entry);
+    handlers.set(key, handler);
+  }
+  const run = servedRun(task.run);
+  let state = run.states.get(key);
+  if (!state) {
+    state = new WorkerState(task.stage, run.worker);
+    run.states.set(key, state);
   }
   if (task.started) {
     task.started.postMessage(0);
     task.started.close();
   }
   const context: AttemptContext = { signal, attempt: task.attempt };
-  const value = await entry.handler(task.item as never, entry.state, context);
+  const value = await handler(task.item as never, state, context);
   if (value === SKIP) return { kind: "skip" };
   if (isOkWrapper(value)) return { kind: "value", value: value.value };
   if (isErr(value)) return { kind: "err", error: serializeError(value.error) };

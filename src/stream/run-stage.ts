@@ -15,6 +15,8 @@ export interface RunControl {
   readonly fail: (error: unknown) => void;
   /** Hooks run on cancel, to release waits that channels do not own. */
   readonly onCancel: (hook: () => void) => void;
+  /** Threads the run's threaded stages use at once, all together (see `threadsOf`). */
+  readonly threads: number;
 }
 
 /** The same function, turned into the worker's call of one handler. */
@@ -57,22 +59,17 @@ export function runStage(
           : loop(call, input, output),
     );
   }
-  // The output closes after the threads have ended, so a finished run leaves none behind.
-  return Promise.all(loops)
-    .then(
-      () => threaded?.close(),
-      (error: unknown) => {
-        control.fail(error);
-        return threaded?.close();
-      },
-    )
-    .then(
-      () => output.close(),
-      (error: unknown) => {
-        control.fail(error);
-        output.close();
-      },
-    );
+  return Promise.all(loops).then(
+    () => {
+      threaded?.close();
+      output.close();
+    },
+    (error: unknown) => {
+      control.fail(error);
+      threaded?.close();
+      output.close();
+    },
+  );
 }
 
 async function loop(call: Call, input: Channel<unknown>, output: Channel<unknown>): Promise<void> {

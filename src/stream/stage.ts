@@ -45,11 +45,13 @@ export interface PoolOptions {
    */
   readonly ordered?: boolean;
   /**
-   * Run the handler in worker threads, one per worker, started with each run and ended with
-   * it. The handler must be declared with `defineHandler` so each thread can import it; items
-   * and results cross threads by structured clone, and each thread keeps its own
-   * `WorkerState`. Retries and `timeoutMs` work as usual; a timed-out attempt ends its thread
-   * (a fresh one takes its place), so inside a thread `context.signal` never aborts.
+   * Run the handler on worker threads, `workers` attempts at once, on the process's shared
+   * pool (the one `map` uses: started on first use, kept warm between runs, idle threads ended
+   * after `ThreadExecutor.configureShared`'s timeout). The handler must be declared with
+   * `defineHandler` so each thread can import it; items and results cross threads by
+   * structured clone, and each thread keeps its own `WorkerState` for the run. Retries and
+   * `timeoutMs` work as usual; a timed-out attempt ends its thread (a fresh one takes its
+   * place), so inside a thread `context.signal` never aborts.
    * @defaultValue false
    */
   readonly threads?: boolean;

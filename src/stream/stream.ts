@@ -6,6 +6,7 @@ import { type RunWatch, StreamMonitor, watch } from "./monitor.ts";
 import { type Err, isErr } from "./result.ts";
 import { type RunControl, runStage } from "./run-stage.ts";
 import { type AnyStage, isStage, type Stage } from "./stage.ts";
+import { threadsOf } from "./thread-stage.ts";
 
 /** What a stream reads from: an iterable, an async iterable (Node streams too) or a stream. */
 export type StreamSource<T> = Iterable<T> | AsyncIterable<T>;
@@ -354,6 +355,7 @@ function start<T>(
       cancel(error);
     },
     onCancel: (hook) => cancelHooks.push(hook),
+    threads: stages.reduce((sum, stage) => sum + threadsOf(stage as Stage<unknown, unknown>), 0),
   };
   const aborted = () => new AbortError("stream", signal!.reason, "its stages were stopped.");
   const onAbort = () => {

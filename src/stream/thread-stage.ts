@@ -1,29 +1,42 @@
 import { deserialize } from "node:v8";
-import { MessageChannel } from "node:worker_threads";
-import { piscina } from "../_internal/piscina.ts";
+import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { StageTimeoutError, UnclonableValueError } from "../errors.ts";
 import { describeKind, describeUnclonable, isDataCloneError } from "../executor/clone.ts";
 import { deserializeError } from "../executor/error-data.ts";
-import { workerExecArgv, workerFile } from "../executor/worker-runtime.ts";
+import { poolConfig, sharedPool } from "../executor/thread-pool.ts";
 import { handlerReference } from "./define-handler.ts";
-import type { HandlerOutcome, HandlerTask, HandlerWorkerData } from "./handler-worker.ts";
+import { ENDED, type HandlerOutcome, type HandlerTask, type StageRun } from "./handler-worker.ts";
 import { Err } from "./result.ts";
 import type { RunControl } from "./run-stage.ts";
 import { SKIP } from "./skip.ts";
 import type { Handler, Stage, StageKind } from "./stage.ts";
 
-/** A stage whose handlers call into a pool of threads, and the way to stop that pool. */
+/** A stage whose handlers call into the shared threads, and the way to say its run is over. */
 export interface ThreadedStage {
   readonly stage: Stage<unknown, unknown>;
-  /** Ends the threads; safe to call more than once. */
-  readonly close: () => Promise<void>;
+  /** Tells the threads that this run of the stage is over, so they drop its states. */
+  readonly close: () => void;
 }
 
+/** How many attempts a threaded stage runs at once: one per worker, times the handlers of a fork. */
+export function threadsOf(stage: Stage<unknown, unknown>): number {
+  if (!stage.options.threads) return 0;
+  const { work } = stage;
+  return stage.options.workers * (work.kind === "fork" ? work.handlers.length : 1);
+}
+
+/** Numbers each run of a threaded stage within this process. */
+let stageRuns = 0;
+
 /**
- * Starts one thread per worker of `stage` and returns the same stage with each handler
- * replaced by a call into those threads. Retries, order and Err handling stay on this thread,
- * unchanged. A timeout is timed here from the moment the thread starts the handler (thread
- * start-up and module loading do not count) and ends that thread.
+ * Returns `stage` with each handler replaced by a call into the process's shared thread pool
+ * (the one `map` uses): the next run, or a stream after a
+ * map, finds them started and their modules imported. Retries, order and Err handling stay on
+ * this thread, unchanged. A timeout is timed here from the moment the thread starts the
+ * handler (thread start-up and module loading do not count) and ends that thread; cancelling
+ * the run ends the threads running its items.
+ * The pool grows to what the whole run asks for at once (`control.threads`), so the run's
+ * threaded stages do not wait for each other's threads.
  */
 export function startThreads(
   stage: Stage<unknown, unknown>,
@@ -32,22 +45,21 @@ export function startThreads(
 ): ThreadedStage {
   const work = stage.work;
   const { timeoutMs } = stage.options;
-  const threads = stage.options.workers * (work.kind === "fork" ? work.handlers.length : 1);
-  const filename = workerFile(import.meta.url, "handler-worker");
-  const pool = new (piscina().Piscina)<HandlerTask, Uint8Array>({
-    filename,
-    minThreads: threads,
-    maxThreads: threads,
-    execArgv: workerExecArgv(filename),
-    workerData: { started: new SharedArrayBuffer(4) } satisfies HandlerWorkerData,
+  const pool = sharedPool(poolConfig());
+  const run: StageRun = { id: ++stageRuns, shared: new SharedArrayBuffer(8) };
+  // Aborting a running task ends its thread, the only way to stop a handler from outside it.
+  const running = new Set<AbortController>();
+  control.onCancel(() => {
+    for (const controller of running) controller.abort(control.signal.reason);
   });
-  let closed: Promise<void> | undefined;
-  const close = () => {
-    closed ??= pool.destroy();
-    return closed;
+  const { threads } = control;
+  const post = (task: HandlerTask, controller: AbortController, transferList?: MessagePort[]) => {
+    if (control.signal.aborted) controller.abort(control.signal.reason);
+    running.add(controller);
+    return pool
+      .run<Uint8Array>(threads, task, { signal: controller.signal, transferList })
+      .finally(() => running.delete(controller));
   };
-  // Cancelling ends the threads, which rejects every attempt still running.
-  control.onCancel(() => void close());
 
   const settle = (bytes: Uint8Array): unknown => {
     const outcome = deserialize(bytes) as HandlerOutcome;
@@ -73,8 +85,7 @@ export function startThreads(
     port1.once("message", () => {
       timer = setTimeout(() => controller.abort(new StageTimeoutError(name, ms, task.attempt)), ms);
     });
-    return pool
-      .run({ ...task, started: port2 }, { signal: controller.signal, transferList: [port2] })
+    return post({ ...task, started: port2 }, controller, [port2])
       .catch((error: unknown) => {
         throw controller.signal.aborted ? controller.signal.reason : error;
       })
@@ -87,8 +98,9 @@ export function startThreads(
     // Checked when the stage was made; a handler cannot lose its declaration.
     const ref = handlerReference(handler)!;
     return (item, _state, { attempt }) => {
-      const task: HandlerTask = { handler: ref, stage: name, item, attempt };
-      return (timeoutMs === undefined ? pool.run(task) : timed(task)).then(settle, (error) => {
+      const task: HandlerTask = { handler: ref, stage: name, run, item, attempt };
+      const answer = timeoutMs === undefined ? post(task, new AbortController()) : timed(task);
+      return answer.then(settle, (error) => {
         // The item could not be posted to a thread: it fails at once, naming what refused.
         if (!isDataCloneError(error)) throw error;
         const type = describeUnclonable(item) ?? describeKind(item);
@@ -102,6 +114,8 @@ export function startThreads(
       : { ...work, handlers: work.handlers.map(remote) };
   return {
     stage: { ...stage, options: { ...stage.options, timeoutMs: undefined }, work: threaded },
-    close,
+    close: () => {
+      Atomics.store(new Int32Array(run.shared), ENDED, 1);
+    },
   };
 }

@@ -3,6 +3,8 @@ import { setOwn } from "../_internal/own.ts";
 /**
  * State that lives as long as one worker of a stage: open a connection on the first item,
  * reuse it for the next ones. Each worker has its own; nothing is shared between workers.
+ * On threads (`threads: true`) the worker is the thread: each thread that takes the stage's
+ * items in a run has one state for that run.
  *
  * @example
  * ```ts

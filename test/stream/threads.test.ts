@@ -1,6 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { threadId } from "node:worker_threads";
-import { describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   defineHandler,
   fork,
@@ -9,10 +11,12 @@ import {
   pool,
   StageTimeoutError,
   stream,
+  ThreadExecutor,
   UnclonableValueError,
   UndeclaredHandlerError,
 } from "../../src/index.ts";
 import { caught } from "../caught.ts";
+import { type Where, where } from "../executor/fixtures/shared-pipelines.ts";
 import {
   declareLate,
   flaky,
@@ -25,6 +29,19 @@ import {
 } from "./fixtures/thread-handlers.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Each worker's counts of the items it had seen, in order. */
+function seenByWorker(rows: readonly { worker: number; seen: number }[]): Map<number, number[]> {
+  const byWorker = new Map<number, number[]>();
+  for (const { worker, seen } of rows)
+    byWorker.set(worker, [...(byWorker.get(worker) ?? []), seen]);
+  for (const seen of byWorker.values()) seen.sort((a, b) => a - b);
+  return byWorker;
+}
+
+// Every stage here asks for at most two threads at once, so the shared pool keeps the two
+// it started: a larger request would replace them with a larger pool.
+afterAll(() => ThreadExecutor.closeShared());
 
 describe("stream: threads", () => {
   it("runs the handler on worker threads with the same results as inline", async () => {
@@ -43,15 +60,15 @@ describe("stream: threads", () => {
     const out = await stream(range(30))
       .pipe(pool({ workers: 2, threads: true }, tally))
       .toArray();
-    const byWorker = new Map<number, number[]>();
-    for (const o of out) {
+    const rows = out.map((o) => {
       if (isErr(o)) throw o.error;
       expect(o.stage).toBe("tally");
-      byWorker.set(o.worker, [...(byWorker.get(o.worker) ?? []), o.seen]);
-    }
+      return o;
+    });
+    const byWorker = seenByWorker(rows);
     // Each thread counts 1, 2, 3, … over the items it saw; together they saw all 30.
     for (const seen of byWorker.values()) {
-      expect([...seen].sort((a, b) => a - b)).toEqual(range(seen.length).map((i) => i + 1));
+      expect(seen).toEqual(range(seen.length).map((i) => i + 1));
     }
     expect([...byWorker.values()].reduce((sum, s) => sum + s.length, 0)).toBe(30);
   }, 30_000);
@@ -136,23 +153,43 @@ describe("stream: threads", () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   }, 30_000);
 
-  it.runIf(existsSync("/proc/self/status"))(
-    "ends its threads before the run resolves, and on cancel",
-    async () => {
-      const threads = () =>
-        Number(/Threads:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
-      const before = threads();
-      await stream([1, 2, 3])
-        .pipe(pool({ workers: 2, threads: true }, wait))
-        .run();
-      expect(threads()).toBeLessThanOrEqual(before);
-      for await (const x of stream(range(50)).pipe(pool({ workers: 2, threads: true }, wait))) {
-        if (x === 2) break;
-      }
-      await vi.waitFor(() => expect(threads()).toBeLessThanOrEqual(before), { timeout: 5_000 });
-    },
-    30_000,
-  );
+  it("runs the next run on the threads the last one started, each run with fresh state", async () => {
+    const run = async () => {
+      const out = await stream(range(20))
+        .pipe(pool({ workers: 2, threads: true }, tally))
+        .toArray();
+      return out.map((o) => {
+        if (isErr(o)) throw o.error;
+        return o;
+      });
+    };
+    const first = await run();
+    const second = await run();
+    // Thread ids are never reused: a thread of the second run that the first did not have
+    // would be a new one.
+    const firstThreads = new Set(first.map((o) => o.thread));
+    for (const o of second) expect(firstThreads.has(o.thread)).toBe(true);
+    // Each thread's count starts again at 1 in the second run, and its worker numbers too.
+    for (const [worker, seen] of seenByWorker(second)) {
+      expect(seen).toEqual(range(seen.length).map((i) => i + 1));
+      expect(worker).toBeLessThan(new Set(second.map((o) => o.thread)).size);
+    }
+  }, 30_000);
+
+  it("runs on the threads a map on threads started", async () => {
+    const swept = await where.map(
+      { x: range(4), ms: 1 },
+      { executor: "threads", threads: 2, progress: false },
+    );
+    const mapThreads = new Set((swept.out.array.data as Where[]).map((row) => row.thread));
+    const out = await stream(range(8))
+      .pipe(pool({ workers: 2, threads: true }, square))
+      .toArray();
+    for (const o of out) {
+      if (isErr(o)) throw o.error;
+      expect(mapThreads.has(o.thread)).toBe(true);
+    }
+  }, 30_000);
 
   it("refuses an undeclared handler when the stage is made, saying how to declare it", () => {
     const error = caught(
@@ -174,4 +211,33 @@ describe("stream: threads", () => {
         .run(),
     ).rejects.toThrow(/does not declare a handler named "late"/);
   }, 30_000);
+});
+
+describe("stream: threads in a script of its own", () => {
+  interface Report {
+    readonly squares: number[];
+    readonly threads: number[];
+    readonly finishedAt: number;
+  }
+  let report: Report;
+  let exitedAt = 0;
+  beforeAll(async () => {
+    const child = join(import.meta.dirname, "fixtures", "exit-child.ts");
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", child], {
+      timeout: 25_000,
+      killSignal: "SIGKILL",
+    });
+    exitedAt = Date.now();
+    report = JSON.parse(stdout.trim()) as Report;
+  }, 60_000);
+
+  it("ends after its last run without closing anything", () => {
+    expect(report.squares).toEqual([1, 4, 9, 16, 25, 36, 1, 4, 9, 16, 25, 36]);
+    // Idle threads last 30 s; the process ends well before.
+    expect(exitedAt - report.finishedAt).toBeLessThan(5_000);
+  });
+
+  it("runs the map and both stream runs on the same two threads", () => {
+    expect(report.threads.length).toBeLessThanOrEqual(2);
+  });
 });
