@@ -24,6 +24,8 @@ export interface ThreadsResult {
   readonly elements: number;
   readonly elementMs: number;
   readonly cores: number;
+  /** Rounds measured; each time is their median. */
+  readonly rounds: number;
   /** `map` inline, ms. */
   readonly inlineMapMs: number;
   /** The stream with one worker on the main thread, ms. */
@@ -35,6 +37,7 @@ export declare function measureThreads(
   pipeweave: typeof import("../src/index.ts"),
   from: string,
   workerCounts?: readonly number[],
+  rounds?: number,
 ): Promise<ThreadsResult>;
 
 export declare function formatThreads(result: ThreadsResult): string;

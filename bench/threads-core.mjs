@@ -9,9 +9,9 @@
  * Plain JavaScript taking the pipeweave module as a parameter, so it runs from the sources
  * (bench/threads.bench.ts, under tsx) and against the built package without tsx:
  *
- *   npm run build && node bench/threads-core.mjs 2 4 8 16
+ *   npm run build && node bench/threads-core.mjs 2 4 8 16 [--rounds 3]
  *
- * (worker counts as arguments; 2 when none). Give it a machine with at least as many cores
+ * (worker counts as arguments, 2 when none; each time is the median of the rounds). Give it a machine with at least as many cores
  * as the largest count, otherwise the figures measure the cores, not pipeweave.
  */
 import { availableParallelism } from "node:os";
@@ -27,19 +27,65 @@ const ms = async (action) => {
   return performance.now() - started;
 };
 
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
 /**
- * Measures the figures for each worker count.
+ * Measures the figures for each worker count, `rounds` times over, and keeps the median of
+ * each time (the machines are shared and noisy).
  *
  * @param pipeweave - The pipeweave module (sources or built package).
  * @param from - How threads-pipelines.mjs imports that same module (a URL or "pipeweave").
  * @param workerCounts - Threads (map) and workers (stream) to measure.
+ * @param rounds - How many times to measure everything.
  * @returns The figures, one row per worker count.
  */
-export async function measureThreads(pipeweave, from, workerCounts = [2]) {
-  const { pool, stream, ThreadExecutor } = pipeweave;
+export async function measureThreads(pipeweave, from, workerCounts = [2], rounds = 1) {
   const pipelines = await import(`./threads-pipelines.mjs?pipeweave=${encodeURIComponent(from)}`);
-  const { busy, busyWork, spinItem, stamp } = pipelines;
-  const work = busyWork(ELEMENT_MS);
+  const work = pipelines.busyWork(ELEMENT_MS);
+  const measured = [];
+  for (let round = 0; round < rounds; round++) {
+    measured.push(await measureOnce(pipeweave, pipelines, work, workerCounts));
+  }
+  const of = (pick) => median(measured.map(pick));
+  const inlineMapMs = of((m) => m.inlineMapMs);
+  const inlineStreamMs = of((m) => m.inlineStreamMs);
+  const rows = workerCounts.map((threads, k) => {
+    const row = (field) => of((m) => m.rows[k][field]);
+    const [coldMs, warmMs, streamMs, streamColdMs] = ["cold", "warm", "stream", "streamCold"].map(
+      (name) => row(`${name}Ms`),
+    );
+    return {
+      threads,
+      coldMs,
+      warmMs,
+      streamMs,
+      streamColdMs,
+      warmFirstElementMs: row("warmFirstElementMs"),
+      speedupCold: inlineMapMs / coldMs,
+      speedupWarm: inlineMapMs / warmMs,
+      speedupStream: inlineStreamMs / streamMs,
+      speedupStreamCold: inlineStreamMs / streamColdMs,
+    };
+  });
+  return {
+    elements: ELEMENTS,
+    elementMs: ELEMENT_MS,
+    cores: availableParallelism(),
+    rounds,
+    inlineMapMs,
+    inlineStreamMs,
+    rows,
+  };
+}
+
+/** One round: each time once. */
+async function measureOnce(pipeweave, pipelines, work, workerCounts) {
+  const { pool, stream, ThreadExecutor } = pipeweave;
+  const { busy, spinItem, stamp } = pipelines;
   const seed = Array.from({ length: ELEMENTS }, (_, i) => i);
   const items = seed.map((s) => ({ seed: s, work }));
   const inlineMapMs = await ms(() => busy.map({ seed, work }, quiet));
@@ -56,7 +102,7 @@ export async function measureThreads(pipeweave, from, workerCounts = [2]) {
     // The first element of a map on the warm pool: how long after the call it started.
     const calledAt = performance.timeOrigin + performance.now();
     const stamps = await stamp.map({ x: Array.from({ length: threads }, (_, i) => i) }, onThreads);
-    const firstElementMs = Math.min(...stamps.at.array.data) - calledAt;
+    const warmFirstElementMs = Math.min(...stamps.at.array.data) - calledAt;
     const warmMs = await ms(() => busy.map({ seed, work }, onThreads));
     const streamRun = () =>
       stream(items)
@@ -65,35 +111,18 @@ export async function measureThreads(pipeweave, from, workerCounts = [2]) {
     const streamMs = await ms(streamRun);
     await ThreadExecutor.closeShared();
     const streamColdMs = await ms(streamRun);
-    rows.push({
-      threads,
-      coldMs,
-      warmMs,
-      streamMs,
-      streamColdMs,
-      warmFirstElementMs: firstElementMs,
-      speedupCold: inlineMapMs / coldMs,
-      speedupWarm: inlineMapMs / warmMs,
-      speedupStream: inlineStreamMs / streamMs,
-      speedupStreamCold: inlineStreamMs / streamColdMs,
-    });
+    rows.push({ coldMs, warmMs, streamMs, streamColdMs, warmFirstElementMs });
   }
   await ThreadExecutor.closeShared();
-  return {
-    elements: ELEMENTS,
-    elementMs: ELEMENT_MS,
-    cores: availableParallelism(),
-    inlineMapMs,
-    inlineStreamMs,
-    rows,
-  };
+  return { inlineMapMs, inlineStreamMs, rows };
 }
 
 /** The figures as a text table. */
 export function formatThreads(result) {
   const f = (x, digits = 0) => x.toFixed(digits);
   const lines = [
-    `${result.elements} elements of ~${result.elementMs} ms on ${result.cores} cores; ` +
+    `${result.elements} elements of ~${result.elementMs} ms on ${result.cores} cores, ` +
+      `median of ${result.rounds} round(s); ` +
       `inline map ${f(result.inlineMapMs)} ms, inline stream ${f(result.inlineStreamMs)} ms`,
     "threads | map, pool started by the call | map, warm pool | first element (warm) | stream, warm pool | stream, pool started by the run",
   ];
@@ -110,9 +139,17 @@ export function formatThreads(result) {
 
 // Run as a script: against the built package (`npm run build` first).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const counts = process.argv.slice(2).map(Number);
+  const args = process.argv.slice(2);
+  const at = args.indexOf("--rounds");
+  const rounds = at < 0 ? 1 : Number(args.splice(at, 2)[1]);
+  const counts = args.map(Number);
   const pipeweave = await import("pipeweave");
-  const result = await measureThreads(pipeweave, "pipeweave", counts.length > 0 ? counts : [2]);
+  const result = await measureThreads(
+    pipeweave,
+    "pipeweave",
+    counts.length > 0 ? counts : [2],
+    rounds,
+  );
   console.log(formatThreads(result));
   console.log(JSON.stringify(result));
 }

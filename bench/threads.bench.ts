@@ -30,12 +30,16 @@ export function benchThreads(workerCounts: readonly number[] = [2]): Promise<Thr
  * `node`.
  *
  * @param workerCounts - Threads (map) and workers (stream) to measure.
+ * @param rounds - Rounds to take the median of.
  */
-export function benchThreadsBuilt(workerCounts: readonly number[] = [2]): ThreadsResult {
+export function benchThreadsBuilt(
+  workerCounts: readonly number[] = [2],
+  rounds = 3,
+): ThreadsResult {
   execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
   const out = execFileSync(
     process.execPath,
-    ["bench/threads-core.mjs", ...workerCounts.map(String)],
+    ["bench/threads-core.mjs", ...workerCounts.map(String), "--rounds", String(rounds)],
     { cwd: root, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
   );
   return JSON.parse(out.trim().split("\n").at(-1)!) as ThreadsResult;

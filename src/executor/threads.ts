@@ -177,8 +177,9 @@ export class ThreadExecutor implements Executor {
   #isClosed = false;
 
   /**
-   * Sets how the shared pools treat idle threads. Threads running now finish their chunks
-   * first; the next chunk starts threads with the new settings.
+   * Sets how the shared pools (those of `map` and of `threads: true` stream stages) treat
+   * idle threads. Threads running now finish their tasks first; the next task starts threads
+   * with the new settings.
    *
    * @param options - The idle timeout.
    * @throws InvalidOptionError when `idleTimeoutMs` is not a number from 0 up.
@@ -192,8 +193,9 @@ export class ThreadExecutor implements Executor {
   }
 
   /**
-   * Ends the shared pools' threads once the chunks they were given are done (to free their
-   * memory, or to start the next map cold); the next chunk starts new threads.
+   * Ends the shared pools' threads once the tasks they were given (map chunks, stream items)
+   * are done, to free their memory or to start the next map or stream run cold; the next task
+   * starts new threads.
    *
    * @returns A promise resolved when the threads have exited.
    */
