@@ -20,6 +20,7 @@ import { type Where, where } from "../executor/fixtures/shared-pipelines.ts";
 import {
   declareLate,
   flaky,
+  hop,
   picky,
   square,
   tally,
@@ -174,6 +175,24 @@ describe("stream: threads", () => {
       expect(seen).toEqual(range(seen.length).map((i) => i + 1));
       expect(worker).toBeLessThan(new Set(second.map((o) => o.thread)).size);
     }
+  }, 30_000);
+
+  it("gives every threaded stage of a run its own threads at once", async () => {
+    const items = range(6).map(() => ({ ms: 40, threads: [] as number[] }));
+    const out = await stream(items)
+      .pipe(
+        pool({ threads: true, name: "first" }, hop),
+        pool({ threads: true, name: "second" }, hop),
+      )
+      .toArray();
+    const used = new Set(
+      out.flatMap((o) => {
+        if (isErr(o)) throw o.error;
+        return o.threads;
+      }),
+    );
+    // One worker each, side by side: a pool sized for one stage would run both on one thread.
+    expect(used.size).toBe(2);
   }, 30_000);
 
   it("runs on the threads a map on threads started", async () => {
