@@ -177,6 +177,27 @@ describe("stream: threads", () => {
     }
   }, 30_000);
 
+  it("keeps the states of runs at the same time apart, on the same threads", async () => {
+    const run = async () => {
+      const out = await stream(range(16))
+        .pipe(pool({ workers: 2, threads: true }, tally))
+        .toArray();
+      return out.map((o) => {
+        if (isErr(o)) throw o.error;
+        return o;
+      });
+    };
+    const [a, b] = await Promise.all([run(), run()]);
+    // Each run counts from 1 on every thread it used: one run's items never reach the
+    // other's states, although the two share the pool's two threads.
+    for (const rows of [a, b]) {
+      for (const seen of seenByWorker(rows).values()) {
+        expect(seen).toEqual(range(seen.length).map((i) => i + 1));
+      }
+    }
+    expect(new Set([...a, ...b].map((o) => o.thread)).size).toBeLessThanOrEqual(2);
+  }, 30_000);
+
   it("gives every threaded stage of a run its own threads at once", async () => {
     const items = range(6).map(() => ({ ms: 40, threads: [] as number[] }));
     const out = await stream(items)
