@@ -1,9 +1,9 @@
 /**
  * What a thread of the shared pool runs for a stream stage with `threads: true`: imports the
  * module that declared the handler (once per thread), keeps one `WorkerState` per handler for
- * each run of the stage it serves, and handles one item per task. SKIP, `Err` and a throw travel back as tagged outcomes,
- * serialised here so that a result that cannot cross threads fails its item with an
- * `UnclonableValueError` instead of crashing the thread. Errors travel as plain data
+ * each run of the stage it serves, and handles one item per task. SKIP, `Err` and a throw
+ * travel back as tagged outcomes, serialised here so that a result that cannot cross threads
+ * fails its item with an `UnclonableValueError` instead of crashing the thread. Errors travel as plain data
  * (`serializeError`), so the stage sees the thrown value with its fields, as it would inline;
  * a throw counts as a failed attempt.
  */
@@ -19,20 +19,8 @@ import { type AnyHandler, type HandlerReference, resolveHandler } from "./define
 import { isErr, isOkWrapper } from "./result.ts";
 import { SKIP } from "./skip.ts";
 import type { AttemptContext } from "./stage.ts";
+import { ENDED, SERVED, type StageRun } from "./stage-run.ts";
 import { WorkerState } from "./worker-state.ts";
-
-/** Index, in a {@link StageRun}'s Int32 words, of the flag set once the run has ended. */
-export const ENDED = 1;
-/** Index of the count of threads that have served the run (each takes the next number). */
-const SERVED = 0;
-
-/** One run of one threaded stage, as the threads that serve it know it. */
-export interface StageRun {
-  /** Unique within the process that posts the tasks. */
-  readonly id: number;
-  /** Two Int32 words: the threads that have served the run so far, and 1 once it ended. */
-  readonly shared: SharedArrayBuffer;
-}
 
 /** What the stage posts for one attempt at one item. */
 export interface HandlerTask {
@@ -80,6 +68,7 @@ function servedRun(run: StageRun): Served {
   served.set(run.id, entry);
   return entry;
 }
+
 // A running attempt cannot be interrupted from outside a thread: a timeout or a cancelled
 // stream ends the whole thread instead. So the signal a threaded handler sees never aborts.
 const signal = new AbortController().signal;

@@ -59,17 +59,12 @@ export function runStage(
           : loop(call, input, output),
     );
   }
-  return Promise.all(loops).then(
-    () => {
+  return Promise.all(loops)
+    .catch((error: unknown) => control.fail(error))
+    .then(() => {
       threaded?.close();
       output.close();
-    },
-    (error: unknown) => {
-      control.fail(error);
-      threaded?.close();
-      output.close();
-    },
-  );
+    });
 }
 
 async function loop(call: Call, input: Channel<unknown>, output: Channel<unknown>): Promise<void> {

@@ -5,11 +5,12 @@ import { describeKind, describeUnclonable, isDataCloneError } from "../executor/
 import { deserializeError } from "../executor/error-data.ts";
 import { poolConfig, sharedPool } from "../executor/thread-pool.ts";
 import { handlerReference } from "./define-handler.ts";
-import { ENDED, type HandlerOutcome, type HandlerTask, type StageRun } from "./handler-worker.ts";
+import type { HandlerOutcome, HandlerTask } from "./handler-worker.ts";
 import { Err } from "./result.ts";
 import type { RunControl } from "./run-stage.ts";
 import { SKIP } from "./skip.ts";
 import type { Handler, Stage, StageKind } from "./stage.ts";
+import { endStageRun, newStageRun } from "./stage-run.ts";
 
 /** A stage whose handlers call into the shared threads, and the way to say its run is over. */
 export interface ThreadedStage {
@@ -18,25 +19,21 @@ export interface ThreadedStage {
   readonly close: () => void;
 }
 
-/** How many attempts a threaded stage runs at once: one per worker, times the handlers of a fork. */
+/** How many attempts a threaded stage runs at once: a worker's, times a fork's handlers. */
 export function threadsOf(stage: Stage<unknown, unknown>): number {
   if (!stage.options.threads) return 0;
   const { work } = stage;
   return stage.options.workers * (work.kind === "fork" ? work.handlers.length : 1);
 }
 
-/** Numbers each run of a threaded stage within this process. */
-let stageRuns = 0;
-
 /**
  * Returns `stage` with each handler replaced by a call into the process's shared thread pool
- * (the one `map` uses): the next run, or a stream after a
- * map, finds them started and their modules imported. Retries, order and Err handling stay on
- * this thread, unchanged. A timeout is timed here from the moment the thread starts the
- * handler (thread start-up and module loading do not count) and ends that thread; cancelling
- * the run ends the threads running its items.
- * The pool grows to what the whole run asks for at once (`control.threads`), so the run's
- * threaded stages do not wait for each other's threads.
+ * (the one `map` uses), so the next run, or a stream after a map, finds the threads started
+ * and their modules imported. The pool grows to what the whole run asks for at once
+ * (`control.threads`): the run's threaded stages do not wait for each other's threads.
+ * Retries, order and Err handling stay on this thread, unchanged. A timeout is timed here
+ * from the moment the thread starts the handler (thread start-up and module loading do not
+ * count) and ends that thread; cancelling the run ends the threads running its items.
  */
 export function startThreads(
   stage: Stage<unknown, unknown>,
@@ -46,7 +43,7 @@ export function startThreads(
   const work = stage.work;
   const { timeoutMs } = stage.options;
   const pool = sharedPool(poolConfig());
-  const run: StageRun = { id: ++stageRuns, shared: new SharedArrayBuffer(8) };
+  const run = newStageRun();
   // Aborting a running task ends its thread, the only way to stop a handler from outside it.
   const running = new Set<AbortController>();
   control.onCancel(() => {
@@ -114,8 +111,6 @@ export function startThreads(
       : { ...work, handlers: work.handlers.map(remote) };
   return {
     stage: { ...stage, options: { ...stage.options, timeoutMs: undefined }, work: threaded },
-    close: () => {
-      Atomics.store(new Int32Array(run.shared), ENDED, 1);
-    },
+    close: () => endStageRun(run),
   };
 }
