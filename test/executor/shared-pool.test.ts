@@ -1,9 +1,7 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -17,6 +15,7 @@ import {
   ThreadExecutor,
 } from "../../src/index.ts";
 import { caught } from "../caught.ts";
+import { runScript } from "../script.ts";
 import { other } from "./fixtures/other-pipelines.ts";
 import { grid, moduleUrl, type Where, where } from "./fixtures/shared-pipelines.ts";
 
@@ -229,14 +228,10 @@ describe("threads: in a script of its own", () => {
   let started = 0;
   beforeAll(async () => {
     // Under Node's own module semantics: the test runner's ignores a URL's query.
-    const child = join(import.meta.dirname, "fixtures", "exit-child.ts");
     started = Date.now();
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", child], {
-      timeout: 25_000,
-      killSignal: "SIGKILL",
-    });
-    exitedAt = Date.now();
-    report = JSON.parse(stdout.trim()) as Report;
+    const child = await runScript(join(import.meta.dirname, "fixtures", "exit-child.ts"));
+    exitedAt = child.exitedAt;
+    report = JSON.parse(child.stdout.trim()) as Report;
   }, 60_000);
 
   it("ends after its last map without closing anything", () => {

@@ -1,6 +1,4 @@
-import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { threadId } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -17,6 +15,7 @@ import {
 } from "../../src/index.ts";
 import { caught } from "../caught.ts";
 import { type Where, where } from "../executor/fixtures/shared-pipelines.ts";
+import { runScript } from "../script.ts";
 import {
   declareLate,
   flaky,
@@ -30,6 +29,17 @@ import {
 } from "./fixtures/thread-handlers.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** The rows of a run of `tally` over `n` items on two threads; an Err fails the test. */
+async function tallied(n: number) {
+  const out = await stream(range(n))
+    .pipe(pool({ workers: 2, threads: true }, tally))
+    .toArray();
+  return out.map((o) => {
+    if (isErr(o)) throw o.error;
+    return o;
+  });
+}
 
 /** Each worker's counts of the items it had seen, in order. */
 function seenByWorker(rows: readonly { worker: number; seen: number }[]): Map<number, number[]> {
@@ -58,14 +68,8 @@ describe("stream: threads", () => {
   }, 30_000);
 
   it("keeps one WorkerState per thread for the whole run, named after the stage", async () => {
-    const out = await stream(range(30))
-      .pipe(pool({ workers: 2, threads: true }, tally))
-      .toArray();
-    const rows = out.map((o) => {
-      if (isErr(o)) throw o.error;
-      expect(o.stage).toBe("tally");
-      return o;
-    });
+    const rows = await tallied(30);
+    for (const row of rows) expect(row.stage).toBe("tally");
     const byWorker = seenByWorker(rows);
     // Each thread counts 1, 2, 3, … over the items it saw; together they saw all 30.
     for (const seen of byWorker.values()) {
@@ -155,17 +159,8 @@ describe("stream: threads", () => {
   }, 30_000);
 
   it("runs the next run on the threads the last one started, each run with fresh state", async () => {
-    const run = async () => {
-      const out = await stream(range(20))
-        .pipe(pool({ workers: 2, threads: true }, tally))
-        .toArray();
-      return out.map((o) => {
-        if (isErr(o)) throw o.error;
-        return o;
-      });
-    };
-    const first = await run();
-    const second = await run();
+    const first = await tallied(20);
+    const second = await tallied(20);
     // Thread ids are never reused: a thread of the second run that the first did not have
     // would be a new one.
     const firstThreads = new Set(first.map((o) => o.thread));
@@ -178,16 +173,7 @@ describe("stream: threads", () => {
   }, 30_000);
 
   it("keeps the states of runs at the same time apart, on the same threads", async () => {
-    const run = async () => {
-      const out = await stream(range(16))
-        .pipe(pool({ workers: 2, threads: true }, tally))
-        .toArray();
-      return out.map((o) => {
-        if (isErr(o)) throw o.error;
-        return o;
-      });
-    };
-    const [a, b] = await Promise.all([run(), run()]);
+    const [a, b] = await Promise.all([tallied(16), tallied(16)]);
     // Each run counts from 1 on every thread it used: one run's items never reach the
     // other's states, although the two share the pool's two threads.
     for (const rows of [a, b]) {
@@ -262,13 +248,9 @@ describe("stream: threads in a script of its own", () => {
   let report: Report;
   let exitedAt = 0;
   beforeAll(async () => {
-    const child = join(import.meta.dirname, "fixtures", "exit-child.ts");
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", child], {
-      timeout: 25_000,
-      killSignal: "SIGKILL",
-    });
-    exitedAt = Date.now();
-    report = JSON.parse(stdout.trim()) as Report;
+    const child = await runScript(join(import.meta.dirname, "fixtures", "exit-child.ts"));
+    exitedAt = child.exitedAt;
+    report = JSON.parse(child.stdout.trim()) as Report;
   }, 60_000);
 
   it("ends after its last run without closing anything", () => {
