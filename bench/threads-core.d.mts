@@ -17,6 +17,8 @@ export interface ThreadsRow {
   readonly speedupWarm: number;
   readonly speedupStream: number;
   readonly speedupStreamCold: number;
+  /** The stream on one thread over the stream on `threads`: how the stage scales. */
+  readonly scalingStream: number;
 }
 
 /** The thread benchmark's figures. */
@@ -30,6 +32,8 @@ export interface ThreadsResult {
   readonly inlineMapMs: number;
   /** The stream with one worker on the main thread, ms. */
   readonly inlineStreamMs: number;
+  /** The stream with one worker on a (warm) thread, ms. */
+  readonly oneThreadStreamMs: number;
   readonly rows: readonly ThreadsRow[];
 }
 

@@ -4,15 +4,17 @@
  * - `map` on threads with the pool started by the call (the shared pool closed first);
  * - `map` on the warm pool that call left, and how long its first element waited;
  * - a stream stage `pool({ workers: N, threads: true })`, on the shared pool the maps left
- *   warm, and with the pool started by the run (the shared pool closed first).
+ *   warm, and with the pool started by the run (the shared pool closed first), over one
+ *   inline worker and (how the stage scales) over the same stage with one thread.
  *
  * Plain JavaScript taking the pipeweave module as a parameter, so it runs from the sources
  * (bench/threads.bench.ts, under tsx) and against the built package without tsx:
  *
  *   npm run build && node bench/threads-core.mjs 2 4 8 16 [--rounds 3]
  *
- * (worker counts as arguments, 2 when none; each time is the median of the rounds). Give it a machine with at least as many cores
- * as the largest count, otherwise the figures measure the cores, not pipeweave.
+ * (worker counts as arguments, 2 when none; each time is the median of the rounds). Give it
+ * a machine with at least as many cores as the largest count, otherwise the figures measure
+ * the cores, not pipeweave.
  */
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
@@ -53,6 +55,7 @@ export async function measureThreads(pipeweave, from, workerCounts = [2], rounds
   const of = (pick) => median(measured.map(pick));
   const inlineMapMs = of((m) => m.inlineMapMs);
   const inlineStreamMs = of((m) => m.inlineStreamMs);
+  const oneThreadStreamMs = of((m) => m.oneThreadStreamMs);
   const rows = workerCounts.map((threads, k) => {
     const row = (field) => of((m) => m.rows[k][field]);
     const [coldMs, warmMs, streamMs, streamColdMs] = ["cold", "warm", "stream", "streamCold"].map(
@@ -69,6 +72,7 @@ export async function measureThreads(pipeweave, from, workerCounts = [2], rounds
       speedupWarm: inlineMapMs / warmMs,
       speedupStream: inlineStreamMs / streamMs,
       speedupStreamCold: inlineStreamMs / streamColdMs,
+      scalingStream: oneThreadStreamMs / streamMs,
     };
   });
   return {
@@ -78,6 +82,7 @@ export async function measureThreads(pipeweave, from, workerCounts = [2], rounds
     rounds,
     inlineMapMs,
     inlineStreamMs,
+    oneThreadStreamMs,
     rows,
   };
 }
@@ -94,6 +99,16 @@ async function measureOnce(pipeweave, pipelines, work, workerCounts) {
       .pipe(pool({ workers: 1 }, spinItem))
       .run(),
   );
+  // The same stage on one thread (warm): what more workers on threads are compared with to
+  // show how the stage scales, apart from what crossing to a thread costs.
+  const oneThread = () =>
+    stream(items)
+      .pipe(pool({ workers: 1, threads: true }, spinItem))
+      .run();
+  await stream(items.slice(0, 4))
+    .pipe(pool({ workers: 1, threads: true }, spinItem))
+    .run();
+  const oneThreadStreamMs = await ms(oneThread);
   const rows = [];
   for (const threads of workerCounts) {
     const onThreads = { ...quiet, executor: "threads", threads };
@@ -114,7 +129,7 @@ async function measureOnce(pipeweave, pipelines, work, workerCounts) {
     rows.push({ coldMs, warmMs, streamMs, streamColdMs, warmFirstElementMs });
   }
   await ThreadExecutor.closeShared();
-  return { inlineMapMs, inlineStreamMs, rows };
+  return { inlineMapMs, inlineStreamMs, oneThreadStreamMs, rows };
 }
 
 /** The figures as a text table. */
@@ -123,15 +138,17 @@ export function formatThreads(result) {
   const lines = [
     `${result.elements} elements of ~${result.elementMs} ms on ${result.cores} cores, ` +
       `median of ${result.rounds} round(s); ` +
-      `inline map ${f(result.inlineMapMs)} ms, inline stream ${f(result.inlineStreamMs)} ms`,
-    "threads | map, pool started by the call | map, warm pool | first element (warm) | stream, warm pool | stream, pool started by the run",
+      `inline map ${f(result.inlineMapMs)} ms, inline stream ${f(result.inlineStreamMs)} ms, ` +
+      `stream on one thread ${f(result.oneThreadStreamMs)} ms`,
+    "threads | map, pool started by the call | map, warm pool | first element (warm) | stream, warm pool | stream, pool started by the run | stream over one thread",
   ];
   for (const r of result.rows) {
     lines.push(
       `${String(r.threads).padStart(7)} | ${f(r.speedupCold, 2)}x (${f(r.coldMs)} ms)` +
         ` | ${f(r.speedupWarm, 2)}x (${f(r.warmMs)} ms) | ${f(r.warmFirstElementMs, 1)} ms` +
         ` | ${f(r.speedupStream, 2)}x (${f(r.streamMs)} ms)` +
-        ` | ${f(r.speedupStreamCold, 2)}x (${f(r.streamColdMs)} ms)`,
+        ` | ${f(r.speedupStreamCold, 2)}x (${f(r.streamColdMs)} ms)` +
+        ` | ${f(r.scalingStream, 2)}x`,
     );
   }
   return lines.join("\n");
