@@ -79,6 +79,31 @@ async function loop(call: Call, input: Channel<unknown>, output: Channel<unknown
 }
 
 /**
+ * One item through a counting worker: counts it in and the worker busy, then what came of it
+ * (an Err passed by, or the handler's outcome once settled). The caller counts the worker
+ * free once the next stage has the result.
+ *
+ * @returns The result, or a promise of it for an async handler.
+ */
+function countedCall(call: Call, item: unknown, tally: StageTally): unknown {
+  tally.in++;
+  tally.busy++;
+  if (isErr(item)) {
+    tally.passed++;
+    return item;
+  }
+  const out = call(item);
+  if (!isThenable(out)) {
+    tally.settle(out);
+    return out;
+  }
+  return out.then((value) => {
+    tally.settle(value);
+    return value;
+  });
+}
+
+/**
  * {@link loop}, counting for a monitor. A worker is busy from taking an item until the next
  * stage has accepted what came of it.
  */
@@ -92,17 +117,8 @@ async function countedLoop(
     let item = input.tryTake();
     if (item === EMPTY) item = await input.take();
     if (item === DONE) return;
-    tally.in++;
-    tally.busy++;
-    let out: unknown;
-    if (isErr(item)) {
-      tally.passed++;
-      out = item;
-    } else {
-      out = call(item);
-      if (isThenable(out)) out = await out;
-      tally.settle(out);
-    }
+    let out = countedCall(call, item, tally);
+    if (isThenable(out)) out = await out;
     if (out !== SKIP && !output.tryPut(out)) await output.put(out);
     tally.busy--;
   }
@@ -142,17 +158,8 @@ async function countedOrderedLoop(
     if (item === EMPTY) item = await input.take();
     if (item === DONE) return;
     const ticket = emit.ticket();
-    tally.in++;
-    tally.busy++;
-    let out: unknown;
-    if (isErr(item)) {
-      tally.passed++;
-      out = item;
-    } else {
-      out = call(item);
-      if (isThenable(out)) out = await out;
-      tally.settle(out);
-    }
+    let out = countedCall(call, item, tally);
+    if (isThenable(out)) out = await out;
     const waiting = emit.emit(ticket, out);
     if (waiting) await waiting;
     tally.busy--;
