@@ -24,10 +24,19 @@ const KIND = "pipeline";
  * @param moduleUrl - `import.meta.url` of the calling module.
  * @param name - A name unique within that module.
  * @param factory - Builds the pipeline; called once per process or thread.
+ * Worker processes (Redis) build the pipeline in their own process, with their own values
+ * of the module's constants: declare what the functions read in the pipeline's (or their
+ * own) `captures`, so a worker holding other values is refused.
+ *
  * @returns The pipeline the factory built.
  * @example
  * ```ts
- * export const pipeline = definePipeline(import.meta.url, "sweep", () => new Pipeline([f, g]));
+ * const K = 2;
+ * export const pipeline = definePipeline(
+ *   import.meta.url,
+ *   "sweep",
+ *   () => new Pipeline([f, g], { captures: { K } }),
+ * );
  * await pipeline.map(inputs, { executor: "threads" });
  * ```
  */

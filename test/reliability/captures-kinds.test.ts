@@ -8,7 +8,11 @@ import { captureKinds } from "../../src/graph/captures.ts";
 /** Makes a function from its source text, so the table shows exactly what is analysed. */
 const make = (source: string): Function => new Function(`return (${source});`)();
 
-type Kinds = { data?: string[]; code?: string[]; written?: string[] };
+type Kinds = {
+  readonly data?: readonly string[];
+  readonly code?: readonly string[];
+  readonly written?: readonly string[];
+};
 
 const kindsOf = (source: string): Kinds => {
   const k = captureKinds(make(source));

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  type MapResults,
   type NdArray,
   type PipeFunc,
   Pipeline,
@@ -53,7 +54,7 @@ async function both(
   fns: readonly PipeFunc<object, object>[],
   inputs: Record<string, unknown>,
   options: { readonly internalShapes?: Record<string, number> } = {},
-) {
+): Promise<readonly MapResults<Record<string, unknown>>[]> {
   const plain = await new Pipeline(fns).map(inputs, {
     ...quiet,
     ...options,
@@ -64,7 +65,7 @@ async function both(
     ...options,
     runFolder: runFolder(),
   });
-  return [plain, cached] as const;
+  return [plain, cached] as MapResults<Record<string, unknown>>[];
 }
 
 describe("pipefunc's map tests, translated: helpers and counters need no declaring", () => {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
+  type Chunk,
   type Executor,
   ExecutorError,
   type ItemResult,
@@ -30,7 +31,7 @@ function outOfProcess(): Executor & { submit: ReturnType<typeof vi.fn> } {
     name: "elsewhere",
     remote: true,
     isOutOfProcess: true,
-    submit: vi.fn(async (chunk) =>
+    submit: vi.fn(async (chunk: Chunk) =>
       chunk.items.map((item): ItemResult => ({ index: item.index, ok: true, value: 0 })),
     ),
     close: async () => {},
