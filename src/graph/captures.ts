@@ -134,10 +134,10 @@ export function calledNames(f: AnyPipeFunc): readonly string[] {
 }
 
 /**
- * `f` with the values of a pipeline-level `captures` that it reads (as data or as code: a
- * declared helper is hashed by its source)
- * added to its own `captures`, so they enter its identity as if it declared them; `f` itself
- * when it reads none of them or declares them already (its own declaration wins).
+ * `f` with the values of a pipeline-level `captures` that it uses (as data, or as code: a
+ * declared helper is hashed by its source) added to its own `captures`, so they enter its
+ * identity as if it declared them; `f` itself when it uses none of them or declares them
+ * already (its own declaration wins).
  *
  * @param f - A function of the pipeline.
  * @param captures - The pipeline's `captures`.
