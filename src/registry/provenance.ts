@@ -54,7 +54,7 @@ export interface RegistrySession {
  * The digest of a value a node read or returned; undefined when it has none: no stable form
  * (a class instance, a function) and no exact v8 form either.
  */
-export function valueDigest(value: unknown): string | undefined {
+function valueDigest(value: unknown): string | undefined {
   const stable = stableHash(value);
   if (stable !== undefined) return stable;
   if (unstorable(value, "value") !== undefined) return undefined;
@@ -70,7 +70,7 @@ export function valueDigest(value: unknown): string | undefined {
  * without (a connection, a client) by its name only, so that a new connection object on each
  * run does not make every reader recompute forever. Any other value by {@link valueDigest}.
  */
-export function inputDigest(
+function inputDigest(
   name: string,
   value: unknown,
   constants: Readonly<Record<string, unknown>>,
