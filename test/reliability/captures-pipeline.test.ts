@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   InvalidOptionError,
+  Node,
   Pipeline,
   PipelineDefinitionError,
   pipefunc,
@@ -152,6 +153,27 @@ describe("pipeline-level captures", () => {
     expect(() => first.concat(new Pipeline([shifted], { captures: { K: 3, SCALE } }))).toThrow(
       /captures "K" to different values/,
     );
+  });
+
+  it("identifies a registry's outputs by the declared values: another value recomputes", async () => {
+    const path = join(dir, "registry");
+    let runs = 0;
+    const features = new Node({
+      func: (x: number) => {
+        runs++;
+        return x * K;
+      },
+      inputs: ["x"],
+      outputs: ["features"],
+      name: "features",
+    });
+    const make = () => new Pipeline([features], { registry: { path }, captures: { K } });
+    expect(await make().run("features", { x: 2 })).toBe(4);
+    expect(await make().run("features", { x: 2 })).toBe(4);
+    expect(runs).toBe(1);
+    K = 5;
+    expect(await make().run("features", { x: 2 })).toBe(10);
+    expect(runs).toBe(2);
   });
 
   it("refuses captures that are not an object of values by name, naming the pipeline", () => {
