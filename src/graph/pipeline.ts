@@ -8,6 +8,7 @@ import type { CacheOptions } from "../cache/options.ts";
 import type { CacheStats } from "../cache/store.ts";
 import {
   AmbiguousOutputError,
+  InvalidOptionError,
   PipelineDefinitionError,
   RegistryConflictError,
   UnknownOutputError,
@@ -34,7 +35,7 @@ import { toAscii } from "../viz/ascii.ts";
 import { toDot } from "../viz/dot.ts";
 import { toHtml } from "../viz/html.ts";
 import { toMermaid } from "../viz/mermaid.ts";
-import { checkCaptures } from "./captures.ts";
+import { checkCaptures, withPipelineCaptures } from "./captures.ts";
 import { compile, type Runner } from "./compile.ts";
 import { createEnv } from "./engine.ts";
 import type { RunListener } from "./events.ts";
@@ -77,6 +78,15 @@ export interface PipelineOptions {
   readonly profile?: boolean;
   /** Check declared Standard Schemas at run time. @defaultValue false */
   readonly validate?: boolean;
+  /**
+   * Values that functions read from outside themselves, by the name they read them as,
+   * declared once for every function: `captures: { K, SCALE }`. Each function that reads one
+   * of these names (as data, or calls it) gets it added to its own `captures` (pipefunc's
+   * option; a function's own declaration of a name wins), so the value enters its identity
+   * for caches, run folders and Redis workers, as if the function declared it.
+   * @defaultValue none
+   */
+  readonly captures?: Readonly<Record<string, unknown>>;
   /** Accept inputs that no function reads. @defaultValue false */
   readonly allowUnused?: boolean;
   /**
@@ -201,13 +211,19 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    *   its name with a function's output.
    * @throws {@link MapSpecError} when mapspecs give one name different axes.
    * @throws {@link UndeclaredCaptureError} when a cached function, or one whose outputs a
-   *   registry keeps, reads values from outside itself that neither its `captures` nor its
-   *   `version` declares.
-   * @throws {@link InvalidOptionError} when such a function declares a captured value that
-   *   cannot be hashed.
+   *   registry keeps, reads data from outside itself that neither its `captures`, the
+   *   pipeline's `captures` nor its `version` declares.
+   * @throws {@link InvalidOptionError} when `captures` is not an object of values by name, or
+   *   such a function declares a captured value that cannot be hashed.
    */
   constructor(functions: Fns & CheckConnections<Fns>, options: PipelineOptions = {}) {
-    this.#graph = new Graph(functions as readonly AnyPipeFunc[], options.order ?? "auto");
+    const captures = pipelineCaptures(options);
+    this.#graph = new Graph(
+      captures
+        ? (functions as readonly AnyPipeFunc[]).map((f) => withPipelineCaptures(f, captures))
+        : (functions as readonly AnyPipeFunc[]),
+      options.order ?? "auto",
+    );
     this.#options = options;
     const clash = Object.keys(options.constants ?? {}).filter((n) => this.#graph.producer.has(n));
     if (clash.length > 0) {
@@ -622,8 +638,8 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   }
 
   /**
-   * A new pipeline with `other`'s functions after these (linepipe's `+`). Configs and
-   * constants merge; a key both define with different values is an error, never overwritten.
+   * A new pipeline with `other`'s functions after these (linepipe's `+`). Configs, constants
+   * and captures merge; a key both define with different values is an error, never overwritten.
    *
    * @throws {@link PipelineDefinitionError} for duplicate outputs or conflicting options.
    */
@@ -631,7 +647,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     const a = this.#options;
     const b = other.options;
     const problems: string[] = [];
-    const merge = (kind: "config" | "constants") => {
+    const merge = (kind: "config" | "constants" | "captures") => {
       const out = { ...a[kind] };
       for (const [k, v] of Object.entries(b[kind] ?? {})) {
         if (Object.hasOwn(out, k) && !isDeepStrictEqual(out[k], v)) {
@@ -648,6 +664,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       ...a,
       config: merge("config"),
       constants: merge("constants"),
+      ...(a.captures || b.captures ? { captures: merge("captures") } : {}),
     };
     if (problems.length > 0) throw new PipelineDefinitionError(problems);
     return new Pipeline([...this.#graph.functions, ...other.functions] as never, options) as never;
@@ -888,6 +905,23 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   #derive(functions: readonly AnyPipeFunc[]): Pipeline<readonly UntypedPipeFunc[]> {
     return new Pipeline(functions as never, this.#options) as never;
   }
+}
+
+/** The pipeline's `captures`, checked; undefined when it declares none. */
+function pipelineCaptures(options: PipelineOptions): Readonly<Record<string, unknown>> | undefined {
+  const captures: unknown = options.captures;
+  if (captures === undefined) return undefined;
+  if (typeof captures !== "object" || captures === null || Array.isArray(captures)) {
+    throw new InvalidOptionError(
+      "captures",
+      `Pipeline "${options.name ?? "pipeline"}" has \`captures\` ` +
+        `${Array.isArray(captures) ? "an array" : `${String(captures)} (${typeof captures})`}; ` +
+        "expected an object of the captured values by name, such as captures: { K, SCALE }.",
+    );
+  }
+  return Object.keys(captures).length > 0
+    ? (captures as Readonly<Record<string, unknown>>)
+    : undefined;
 }
 
 function hint(names: readonly string[]): string {
