@@ -32,10 +32,10 @@
  * temporary file and renamed, so each is whole or absent. A reader trusts a chunk only when a
  * version of its record hashes to the chunk's bytes: the new one, or the previous one when a
  * crash came between the two renames (the elements of the chunk still on disk are read, as
- * they were before the write). So no crash leaves a chunk that its record does not vouch for,
- * and one that is (a chunk with no record, copied from another position, output or run,
- * rewritten by another tool, or with bits set by hand) was not written there by this run:
- * reading results refuses it, resuming computes its elements again.
+ * they were before the write). So no crash leaves a chunk its record does not vouch for: such
+ * a chunk (with no record, copied from another position, output or run, rewritten by another
+ * tool, or with bits set by hand) was not written there by this run, and reading results
+ * refuses it while resuming computes its elements again.
  */
 import { createHash } from "node:crypto";
 
