@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serialize } from "node:v8";
@@ -54,6 +54,12 @@ export interface RunRecord {
   readonly status: "running" | "done" | "failed" | "aborted";
   readonly createdAt: string;
   readonly updatedAt: string;
+  /**
+   * A random id given when the run is created and kept by every resume: each stored element
+   * is bound to it, so one copied from another run is never read as this run's. Absent from
+   * folders written before it (a resume gives them one).
+   */
+  readonly id?: string;
 }
 
 const VERSION: string = (
@@ -176,6 +182,7 @@ function runRecordProblem(value: unknown): string | undefined {
       !Array.isArray((f as FunctionRecord).outputs),
   );
   if (malformed >= 0) return `pipeline.functions[${malformed}] is not a function record`;
+  if (record.id !== undefined && typeof record.id !== "string") return 'its "id" is not a string';
   for (const field of ["inputs", "outputs"] as const) {
     const v = record[field];
     if (typeof v !== "object" || v === null || Array.isArray(v)) {
@@ -208,6 +215,8 @@ export interface RunFolder {
   readonly path: string;
   /** True when a previous run's results are reused. */
   readonly resumed: boolean;
+  /** The run's id (run.json's `id`), which its stored elements are bound to. */
+  readonly id: string;
   setStatus(status: RunRecord["status"]): void;
   /** Releases the folder's lock; the run is over. */
   close(): Promise<void>;
@@ -253,6 +262,7 @@ function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFold
   const runJson = join(path, "run.json");
   let resumed = false;
   let createdAt = now;
+  let id: string = randomUUID();
   if (existsSync(runJson)) {
     if (request.overwrite) {
       rmSync(join(path, "outputs"), { recursive: true, force: true });
@@ -264,6 +274,7 @@ function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFold
       if (differences.length > 0) throw new RunFolderMismatchError(path, differences);
       resumed = true;
       createdAt = previous.createdAt;
+      id = previous.id ?? id;
     }
   }
   mkdirSync(join(path, "inputs"), { recursive: true });
@@ -279,12 +290,13 @@ function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFold
       }
     }
   }
-  let current: RunRecord = { ...record, createdAt };
+  let current: RunRecord = { ...record, createdAt, id };
   const save = () => writeJson(runJson, current);
   save();
   return {
     path,
     resumed,
+    id,
     setStatus(status) {
       current = { ...current, status, updatedAt: new Date().toISOString() };
       save();
