@@ -34,8 +34,13 @@ const BARE: InspectOptions = {
   sorted: false,
 };
 
+/** A typed array's constructor: a view or a copy of its elements from another of its kind. */
+export type TypedArrayKind = new (
+  ...args: [ArrayBufferLike, number, number] | [ArrayBufferView]
+) => ArrayBufferView & { readonly length: number };
+
 /** Typed array constructors by their intrinsic name (what `Symbol.toStringTag` reads). */
-const TYPED: Readonly<Record<string, new (b: ArrayBufferLike, o: number, n: number) => object>> = {
+const TYPED: Readonly<Record<string, TypedArrayKind>> = {
   Int8Array,
   Uint8Array,
   Uint8ClampedArray,
@@ -47,13 +52,22 @@ const TYPED: Readonly<Record<string, new (b: ArrayBufferLike, o: number, n: numb
   Float64Array,
   BigInt64Array,
   BigUint64Array,
-};
+} as unknown as Record<string, TypedArrayKind>;
 
 /** `%TypedArray%.prototype[Symbol.toStringTag]`: the intrinsic kind, whatever the subclass. */
-const typedKind = Object.getOwnPropertyDescriptor(
+const typedName = Object.getOwnPropertyDescriptor(
   Object.getPrototypeOf(Int8Array.prototype) as object,
   Symbol.toStringTag,
 )!.get!;
+
+/**
+ * The built-in constructor of a typed array's kind, whatever its class (a Buffer's is
+ * Uint8Array); undefined for a DataView.
+ */
+export function typedArrayKind(view: ArrayBufferView): TypedArrayKind | undefined {
+  const name = typedName.call(view) as string | undefined;
+  return name === undefined ? undefined : TYPED[name];
+}
 
 /** Whether `key` names an element of an array (an index), not a property of its own. */
 function isIndex(key: string): boolean {
@@ -82,7 +96,7 @@ function surelyBare(value: unknown[] | ArrayBufferView): boolean {
   // A new view of the same bytes has no properties of its own: deep equality compares the
   // bytes (a memcmp) and the enumerable own properties, so it is equal only when `value`
   // has none either.
-  const Kind = TYPED[typedKind.call(value) as string];
+  const Kind = typedArrayKind(value);
   if (Kind === undefined) return false;
   const bare = new Kind(value.buffer, value.byteOffset, (value as Int8Array).length);
   const proto = Object.getPrototypeOf(value) as object;
