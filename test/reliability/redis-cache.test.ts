@@ -1,15 +1,19 @@
 /**
- * Issue 21, point 8: a Redis cache server killed in the middle of a map rejects the map once
- * with a RedisConnectionError (no unhandled rejection, no crash).
+ * Issue 21, points 8 and 9: a Redis cache server killed in the middle of a map rejects the
+ * map once with a RedisConnectionError (no unhandled rejection, no crash); a corrupt Redis
+ * entry, or one copied from another key, is a miss with a warning, recomputed and rewritten.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { serialize } from "node:v8";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type CacheStore, Pipeline, pipefunc, RedisConnectionError } from "../../src/index.ts";
 import { createRedisStore } from "../../src/redis/index.ts";
+import { redisAvailable, redisUrl } from "../redis-available.ts";
 
 const hasRedisServer = spawnSync("redis-server", ["--version"]).status === 0;
 if (!hasRedisServer) {
@@ -140,5 +144,97 @@ describe.runIf(hasRedisServer)("redis cache: the server killed in the middle of 
       }
     },
     30_000,
+  );
+});
+
+const available = await redisAvailable("the Redis corrupt-entry tests");
+
+describe.runIf(available)("redis cache: a corrupt entry is a miss", () => {
+  const prefix = `pipeweave-test-corrupt:${process.pid}:${Date.now()}:`;
+  const client = new Redis(redisUrl);
+  let warnings: (Error & { code?: string })[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  beforeEach(() => {
+    warnings = [];
+    process.on("warning", onWarning);
+  });
+  afterEach(() => {
+    process.off("warning", onWarning);
+  });
+  const pipelines: Pipeline[] = [];
+  afterAll(async () => {
+    const keys = await client.keys(`${prefix}*`);
+    if (keys.length > 0) await client.del(...keys);
+    await Promise.all(pipelines.map((p) => p.closeCache()));
+    await client.quit();
+  });
+
+  function counted(sub: string) {
+    const calls = { n: 0 };
+    const f = pipefunc(
+      { output: "y", cache: true, name: "grow", version: 1 },
+      async ({ x }: { x: number }) => {
+        calls.n++;
+        return { x, squares: [x * x] };
+      },
+    );
+    const pipeline = () => {
+      const p = new Pipeline([f], {
+        cache: { type: "redis", connection: redisUrl, prefix: `${prefix}${sub}:` },
+      });
+      pipelines.push(p as unknown as Pipeline);
+      return p;
+    };
+    return { calls, pipeline };
+  }
+  const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+  const corruptions: [string, (key: string, other: string) => Promise<unknown>][] = [
+    ["garbage bytes", (key) => client.set(key, Buffer.from("not a v8 value \u0000\u00ff"))],
+    [
+      "a truncated entry",
+      async (key) => client.set(key, (await client.getBuffer(key))!.subarray(0, 9)),
+    ],
+    [
+      "a v8 value that is not an entry",
+      (key) => client.set(key, serialize({ x: 3, squares: [0] })),
+    ],
+    [
+      "the entry of another key, copied",
+      async (key, other) => client.set(key, (await client.getBuffer(other))!),
+    ],
+  ];
+
+  it.each(corruptions)(
+    "%s: recomputed with a warning naming the entry, and rewritten",
+    async (label, corrupt) => {
+      const { calls, pipeline } = counted(label.replaceAll(" ", "-"));
+      const first = pipeline();
+      expect(await first.run("y", { x: 3 })).toEqual({ x: 3, squares: [9] });
+      const [key] = await client.keys(`${prefix}${label.replaceAll(" ", "-")}:*`);
+      expect(await first.run("y", { x: 4 })).toEqual({ x: 4, squares: [16] });
+      const other = (await client.keys(`${prefix}${label.replaceAll(" ", "-")}:*`)).find(
+        (k) => k !== key,
+      )!;
+      await corrupt(key!, other);
+
+      const p = pipeline();
+      expect(await p.run("y", { x: 3 })).toEqual({ x: 3, squares: [9] });
+      expect(calls.n).toBe(3);
+      expect(await p.cacheStats()).toMatchObject({ hits: 0, misses: 1, size: 2 });
+      await settled();
+      const seen = warnings.filter((w) => w.code === "PIPEWEAVE_CACHE_CORRUPT");
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.message).toContain(key!);
+      expect(seen[0]!.message).toMatch(/treated as a miss/);
+
+      // Rewritten: a fresh pipeline reads it back without calling the function or warning.
+      const again = pipeline();
+      expect(await again.run("y", { x: 3 })).toEqual({ x: 3, squares: [9] });
+      expect(await again.run("y", { x: 4 })).toEqual({ x: 4, squares: [16] });
+      expect(calls.n).toBe(3);
+      await settled();
+      expect(warnings.filter((w) => w.code === "PIPEWEAVE_CACHE_CORRUPT")).toHaveLength(1);
+    },
   );
 });
