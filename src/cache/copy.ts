@@ -97,16 +97,21 @@ function copyObject(value: object, copies: Copies): unknown {
   }
   if (ArrayBuffer.isView(value)) {
     const Kind = typedArrayKind(value);
-    // A typed array made from one of its kind copies its elements in one pass.
+    // A typed array made from one of its kind copies its elements in one pass. A kind this
+    // Node version has that pipeweave does not know (Float16Array) is refused below.
     const out =
-      Kind === undefined
-        ? new DataView(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength))
-        : new Kind(value);
-    // A Buffer stays a Buffer (Node's Buffer is a Uint8Array with Buffer.prototype).
-    if (Object.getPrototypeOf(out) !== proto) Object.setPrototypeOf(out, proto);
-    made(copies, value, out);
-    copyProperties(value, extraKeys(value), out, copies);
-    return out;
+      Kind !== undefined
+        ? new Kind(value)
+        : value instanceof DataView
+          ? new DataView(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength))
+          : undefined;
+    if (out !== undefined) {
+      // A Buffer stays a Buffer (Node's Buffer is a Uint8Array with Buffer.prototype).
+      if (Object.getPrototypeOf(out) !== proto) Object.setPrototypeOf(out, proto);
+      made(copies, value, out);
+      copyProperties(value, extraKeys(value), out, copies);
+      return out;
+    }
   }
   const out = builtinCopy(value, proto, copies);
   if (out === undefined) {
