@@ -74,7 +74,7 @@ export class NodeCache {
         error instanceof UncopyableValue
           ? `${error.path === "" ? "it" : `\`${error.path}\``} is ${error.what}, which the ` +
             "cache cannot copy (a hit must never share a mutable object with its caller)"
-          : `${(error as Error).message.replace(/\.$/, "")}`;
+          : (error as Error).message.replace(/\.$/, "");
       throw new CacheValueError(f.name, this.store.type, reason, error);
     };
     try {
