@@ -33,6 +33,7 @@ export type ErrorCode =
   | "E_ABORTED"
   | "E_STAGE_TIMEOUT"
   | "E_CACHE_KEY"
+  | "E_CACHE_VALUE"
   | "E_RUN_FOLDER_LOCKED"
   | "E_RUN_FOLDER_CORRUPT"
   | "E_SHAPE_TOO_LARGE"
@@ -731,6 +732,32 @@ export class CacheKeyError extends PipeweaveError {
     this.node = node;
     this.argument = argument;
     this.path = path;
+  }
+}
+
+/** The result of a cached node cannot be kept by its cache store. */
+export class CacheValueError extends PipeweaveError {
+  /** The node's name. */
+  readonly node: string;
+  /** The store ("lru", "disk" …). */
+  readonly store: string;
+
+  /**
+   * @param node - The node's name.
+   * @param store - The store's type.
+   * @param reason - Why ("`.model` is an instance of Model, which it cannot copy").
+   * @param cause - The store's error.
+   */
+  constructor(node: string, store: string, reason: string, cause?: unknown) {
+    super(
+      "E_CACHE_VALUE",
+      `The result of "${node}" could not be stored in the ${store} cache: ${reason}. Return ` +
+        "plain data (objects, arrays, typed arrays, Maps, Sets, Dates), or drop cache: true.",
+      { cause },
+    );
+    this.name = "CacheValueError";
+    this.node = node;
+    this.store = store;
   }
 }
 

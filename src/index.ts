@@ -14,6 +14,7 @@ export {
   AmbiguousOutputError,
   AsyncInSyncRunError,
   CacheKeyError,
+  CacheValueError,
   CycleError,
   DashboardError,
   DuplicateInputError,

@@ -1,3 +1,4 @@
+import { copyValue } from "./copy.ts";
 import { CACHE_MISS, type CacheStore } from "./store.ts";
 
 interface Entry {
@@ -10,6 +11,7 @@ interface Entry {
  * pipefunc's hybrid policy: when full, evicts the entry with the lowest score, where the score
  * weighs how often an entry was used against how long it took to compute (each normalised by
  * the largest in the cache). Cheap, rarely used results go first; costly or popular ones stay.
+ * Like the lru store, it keeps a copy of each result and returns a new copy on each hit.
  */
 export class HybridStore implements CacheStore {
   readonly type = "hybrid";
@@ -33,12 +35,14 @@ export class HybridStore implements CacheStore {
     const entry = this.#entries.get(key);
     if (!entry) return CACHE_MISS;
     entry.accesses++;
-    return entry.value;
+    return copyValue(entry.value);
   }
 
+  /** @throws UncopyableValue for a result that holds a class instance. */
   set(key: string, value: unknown, computeMs: number): void {
+    const copy = copyValue(value);
     if (!this.#entries.has(key) && this.#entries.size >= this.#maxSize) this.#evict();
-    this.#entries.set(key, { value, accesses: 1, computeMs });
+    this.#entries.set(key, { value: copy, accesses: 1, computeMs });
   }
 
   /** Removes the lowest-scoring entry; a linear scan, as eviction happens once per miss. */

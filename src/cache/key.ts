@@ -4,8 +4,9 @@
  * stable form (functions, symbols, class instances) are refused with the argument's path.
  * Typed arrays, DataViews, ArrayBuffers and long arrays of numbers enter it as a hash of
  * their bytes ({@link numbersForm}). An array is keyed by its elements (a hole apart from
- * undefined): named properties set on an array are not part of its key, so a function that
- * reads them needs a `cacheKey`.
+ * undefined) and by the properties set on it besides them (`Object.assign([1, 2], { meta })`,
+ * a RegExp match's `index`); so are typed arrays, Maps, Sets, Dates and RegExps. Like a plain
+ * object's, only enumerable string-keyed properties count.
  */
 import { createHash } from "node:crypto";
 import { CacheKeyError, InvalidOptionError } from "../errors.ts";
@@ -14,6 +15,7 @@ import { PARTIAL_TARGET, type PartialTarget } from "../graph/named-partial.ts";
 import { sourceText } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { NdArray } from "../map/ndarray.ts";
+import { extraKeys } from "./extra-keys.ts";
 import { bytesDigest, numbersForm } from "./numeric-key.ts";
 
 /** Longer stable forms are hashed, so keys stay short whatever the arguments' size. */
@@ -101,41 +103,60 @@ function functionForm(fn: Function, path: Path): string {
 function objectForm(value: object, path: Path, seen: Set<object>, bySource: boolean): string {
   if (Array.isArray(value)) {
     // Long arrays of numbers only: their bytes hashed in one pass, not a text per number.
-    const numbers = numbersForm(value);
-    if (numbers !== undefined) return numbers;
-    let out = "[";
-    for (let i = 0; i < value.length; i++) {
-      path.push(`[${i}]`);
-      const item: unknown = value[i];
-      // A hole is not undefined to the function: forEach, filter, `in` and Object.keys skip it.
-      const form =
-        item === undefined && !Object.hasOwn(value, i)
-          ? HOLE
-          : stableForm(item, path, seen, bySource);
-      out += (i > 0 ? "," : "") + form;
-      path.pop();
+    let out = numbersForm(value);
+    if (out === undefined) {
+      out = "[";
+      for (let i = 0; i < value.length; i++) {
+        path.push(`[${i}]`);
+        const item: unknown = value[i];
+        // A hole is not undefined to the function: forEach, filter, `in` and Object.keys skip it.
+        const form =
+          item === undefined && !Object.hasOwn(value, i)
+            ? HOLE
+            : stableForm(item, path, seen, bySource);
+        out += (i > 0 ? "," : "") + form;
+        path.pop();
+      }
+      out += "]";
     }
-    return `${out}]`;
+    return out + extrasForm(value, extraKeys(value), path, seen, bySource);
   }
   const proto = Object.getPrototypeOf(value);
-  if (proto === Object.prototype || proto === null) {
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record).sort();
-    let out = "{";
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      path.push(`.${k}`);
-      out += `${i > 0 ? "," : ""}${JSON.stringify(k)}:${stableForm(record[k], path, seen, bySource)}`;
-      path.pop();
-    }
-    return `${out}}`;
-  }
+  if (proto === Object.prototype)
+    return recordForm(value, Object.keys(value), path, seen, bySource);
+  // Without a prototype, `toString`, `hasOwnProperty` and `in` answer otherwise.
+  if (proto === null) return `N${recordForm(value, Object.keys(value), path, seen, bySource)}`;
   if (value instanceof NdArray) {
     return `A${JSON.stringify(value.shape)}${JSON.stringify(value.dims)}${stableForm(value.data, path, seen, bySource)}`;
   }
+  const form = builtinForm(value, path, seen, bySource);
+  if (form !== undefined) {
+    // Their properties have no index among them, so Object.keys lists only those.
+    const keys = ArrayBuffer.isView(value) ? extraKeys(value) : Object.keys(value);
+    return form + extrasForm(value, keys, path, seen, bySource);
+  }
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === "function") {
+    return `J${value.constructor.name}${stableForm(toJSON.call(value), path, seen, bySource)}`;
+  }
+  throw new Unhashable(path, describe(value));
+}
+
+/** The form of a Date, RegExp, Map, Set or binary value without its own properties. */
+function builtinForm(
+  value: object,
+  path: Path,
+  seen: Set<object>,
+  bySource: boolean,
+): string | undefined {
   if (value instanceof Date)
     return `D${Number.isNaN(value.getTime()) ? "NaN" : value.toISOString()}`;
-  if (value instanceof RegExp) return `R${String(value)}`;
+  // Where a global or sticky RegExp's next match starts is part of what exec() returns.
+  if (value instanceof RegExp) {
+    const next =
+      value.lastIndex === 0 ? "" : `@${stableForm(value.lastIndex, path, seen, bySource)}`;
+    return `R${String(value)}${next}`;
+  }
   if (value instanceof Map) {
     path.push("<entry>");
     const entries = [...value].map(
@@ -158,11 +179,45 @@ function objectForm(value: object, path: Path, seen: Set<object>, bySource: bool
     return `${value.constructor.name}(${bytesDigest(bytes)})`;
   }
   if (value instanceof ArrayBuffer) return `ArrayBuffer(${bytesDigest(new Uint8Array(value))})`;
-  const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === "function") {
-    return `J${value.constructor.name}${stableForm(toJSON.call(value), path, seen, bySource)}`;
+  return undefined;
+}
+
+/**
+ * `{"key":form,…}` of `keys` of `record`, sorted (in place) so insertion order does not
+ * count.
+ */
+function recordForm(
+  record: object,
+  keys: string[],
+  path: Path,
+  seen: Set<object>,
+  bySource: boolean,
+): string {
+  const sorted = keys.length > 1 ? keys.sort() : keys;
+  let out = "{";
+  for (let i = 0; i < sorted.length; i++) {
+    const k = sorted[i]!;
+    path.push(`.${k}`);
+    const form = stableForm((record as Record<string, unknown>)[k], path, seen, bySource);
+    out += `${i > 0 ? "," : ""}${JSON.stringify(k)}:${form}`;
+    path.pop();
   }
-  throw new Unhashable(path, describe(value));
+  return `${out}}`;
+}
+
+/**
+ * The properties an array, typed array, Map, Set, Date or RegExp has besides its contents:
+ * nothing when it has none, so the keys of such values stay as they were; `+{…}` after the
+ * contents' form otherwise, which no form continues with.
+ */
+function extrasForm(
+  value: object,
+  keys: string[],
+  path: Path,
+  seen: Set<object>,
+  bySource: boolean,
+): string {
+  return keys.length === 0 ? "" : `+${recordForm(value, keys, path, seen, bySource)}`;
 }
 
 /**

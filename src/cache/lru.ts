@@ -1,9 +1,11 @@
 import { LRUCache } from "lru-cache";
+import { copyValue } from "./copy.ts";
 import { CACHE_MISS, type CacheStore } from "./store.ts";
 
 /**
- * Keeps the `maxSize` most recently used results in memory (through `lru-cache`). Values are
- * kept by reference: mutating a returned result changes the cached one.
+ * Keeps the `maxSize` most recently used results in memory (through `lru-cache`). It keeps a
+ * copy of each result and returns a new copy on each hit ({@link copyValue}), so mutating a
+ * result, computed or returned by a hit, never changes what the next hit returns.
  */
 export class LruStore implements CacheStore {
   readonly type = "lru";
@@ -17,11 +19,12 @@ export class LruStore implements CacheStore {
 
   get(key: string): unknown {
     const box = this.#cache.get(key);
-    return box === undefined ? CACHE_MISS : box.value;
+    return box === undefined ? CACHE_MISS : copyValue(box.value);
   }
 
+  /** @throws UncopyableValue for a result that holds a class instance. */
   set(key: string, value: unknown): void {
-    this.#cache.set(key, { value });
+    this.#cache.set(key, { value: copyValue(value) });
   }
 
   size(): number {

@@ -1,7 +1,9 @@
 import { setOwn } from "../_internal/own.ts";
+import { CacheValueError } from "../errors.ts";
 import { NO_VALUE } from "../executor/invoke.ts";
 import { isThenable } from "../graph/engine.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
+import { UncopyableValue } from "./copy.ts";
 import { callKey, identityOf } from "./key.ts";
 import { type CacheOptions, createStore } from "./options.ts";
 import { CACHE_MISS, type CacheStats, type CacheStore } from "./store.ts";
@@ -59,16 +61,21 @@ export class NodeCache {
     return found;
   }
 
-  /** Stores a computed value; a failure names the node. */
+  /**
+   * Stores a computed value.
+   *
+   * @throws {@link CacheValueError} naming the node when the store cannot keep the value.
+   */
   save(f: AnyPipeFunc, key: string, value: unknown, computeMs: number): void | Promise<void> {
     const fail = (error: unknown): never => {
       // Redis being away is not about the value; the error says so itself.
       if (isCacheUnavailable(error)) throw error;
-      throw new TypeError(
-        `The result of "${f.name}" could not be stored in the ${this.store.type} cache ` +
-          `(${(error as Error).message}). Return a structured-cloneable value, or drop cache: true.`,
-        { cause: error },
-      );
+      const reason =
+        error instanceof UncopyableValue
+          ? `${error.path === "" ? "it" : `\`${error.path}\``} is ${error.what}, which the ` +
+            "cache cannot copy (a hit must never share a mutable object with its caller)"
+          : (error as Error).message.replace(/\.$/, "");
+      throw new CacheValueError(f.name, this.store.type, reason, error);
     };
     try {
       const pending = this.store.set(key, value, computeMs);

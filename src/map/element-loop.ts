@@ -441,7 +441,15 @@ export class ElementLoop {
       if (key !== undefined) {
         this.#keys.delete(e);
         const saved = this.#cache.save(f, key, result, 0);
-        if (saved) this.#pending.push(saved);
+        // Handled now, not when the loop settles: with Redis lost, every save in flight
+        // fails, and one failure stops the map (whatever `errors` says) with that error.
+        if (saved) {
+          this.#pending.push(
+            saved.catch((error: unknown) => {
+              this.#stopped ??= error;
+            }),
+          );
+        }
       }
     }
     if (!this.#split && this.#check === undefined) {

@@ -7,9 +7,32 @@ import {
   type RedisCacheClient,
   type RedisCacheOptions,
 } from "../cache/redis-options.ts";
-import { CACHE_MISS, type CacheStore } from "../cache/store.ts";
+import { CACHE_CORRUPT_WARNING, CACHE_MISS, type CacheStore } from "../cache/store.ts";
 import { RedisConnectionError } from "../errors.ts";
 import { addressOf, redactUrl } from "./address.ts";
+
+/** Names the layout of an entry; a value without it is not one of ours. */
+const FORMAT = "pipeweave-cache/1";
+
+/**
+ * What a Redis entry holds: the key beside the value, so an entry is only ever read as the
+ * one it was written for (a value copied from another key is a miss, not its value).
+ */
+interface Entry {
+  readonly format: typeof FORMAT;
+  readonly key: string;
+  readonly value: unknown;
+}
+
+function isEntry(entry: unknown): entry is Entry {
+  return (
+    typeof entry === "object" &&
+    entry !== null &&
+    (entry as Entry).format === FORMAT &&
+    typeof (entry as Entry).key === "string" &&
+    Object.hasOwn(entry, "value")
+  );
+}
 
 /** Longest pause between reconnection attempts while Redis is away. */
 const MAX_RETRY_DELAY_MS = 2000;
@@ -17,7 +40,9 @@ const CONNECTION_CLOSED = "Connection is closed.";
 
 /**
  * Results in Redis (through `ioredis`), shared by every process and machine that uses the
- * same server and prefix. Values are stored with `v8.serialize`.
+ * same server and prefix. Values are stored with `v8.serialize`, beside their key and a format
+ * tag; an entry that does not read back as this key's is a miss with a
+ * `PIPEWEAVE_CACHE_CORRUPT` warning, then recomputed and rewritten.
  *
  * Redis being down is never a hang or a wall of client logs: a connection pipeweave opens
  * connects on first use, gives up on a connect or a command after `timeoutMs`, retries the
@@ -110,13 +135,42 @@ class RedisStore implements CacheStore {
   }
 
   async get(key: string): Promise<unknown> {
-    const bytes = await this.#command(() => this.#client.getBuffer(this.#key(key)));
-    return bytes === null ? CACHE_MISS : deserialize(bytes);
+    const name = this.#key(key);
+    const bytes = await this.#command(() => this.#client.getBuffer(name));
+    if (bytes === null) return CACHE_MISS;
+    let entry: unknown;
+    try {
+      entry = deserialize(bytes);
+    } catch (error) {
+      return this.#corrupt(name, `it does not deserialize (${(error as Error).message})`);
+    }
+    if (!isEntry(entry)) return this.#corrupt(name, "it is not a pipeweave cache entry");
+    // Only a value copied or renamed by hand holds another key's entry; never return it.
+    if (entry.key !== key) return this.#corrupt(name, "it holds the entry of another key");
+    return entry.value;
+  }
+
+  /**
+   * A corrupt entry (garbage, truncated, written by something else, or another key's) is a
+   * miss, as on disk: the result is recomputed and the entry rewritten. The warning names the
+   * Redis key, with a code users can filter on; the entry is removed, so a failing recompute
+   * does not warn again on every run (removing an entry another process has just rewritten
+   * costs that process one miss, never a wrong value).
+   */
+  async #corrupt(name: string, reason: string): Promise<typeof CACHE_MISS> {
+    process.emitWarning(
+      `The Redis cache entry "${name}" at ${this.#url} is corrupt: ${reason}. It is treated ` +
+        "as a miss: the result is recomputed and the entry rewritten.",
+      { type: "PipeweaveWarning", code: CACHE_CORRUPT_WARNING },
+    );
+    await this.#command(() => this.#client.unlink(name));
+    return CACHE_MISS;
   }
 
   async set(key: string, value: unknown): Promise<void> {
     // Serialized outside #command: a value v8 cannot serialize is the function's problem.
-    const bytes = serialize(value);
+    const entry: Entry = { format: FORMAT, key, value };
+    const bytes = serialize(entry);
     await this.#command(() =>
       this.#ttl === undefined
         ? this.#client.set(this.#key(key), bytes)

@@ -11,11 +11,13 @@ function reorder(value: unknown): unknown {
   if (value instanceof Map) return new Map([...value].reverse().map(([k, v]) => [k, reorder(v)]));
   if (value instanceof Set) return new Set([...value].reverse());
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(
+    const reordered = Object.fromEntries(
       Object.entries(value)
         .reverse()
         .map(([k, v]) => [k, reorder(v)]),
     );
+    // fast-check makes some objects without a prototype, which keys apart from plain ones.
+    return Object.setPrototypeOf(reordered, Object.getPrototypeOf(value));
   }
   return value;
 }
