@@ -10,10 +10,17 @@
  * objects): plain objects, arrays (holes and properties besides the elements included), typed
  * arrays, DataViews, ArrayBuffers, Maps, Sets, Dates, RegExps and NdArrays, with shared and
  * cyclic references kept as they are. Primitives are immutable and functions are code: both
- * are returned as they are. An instance of any other class cannot be copied faithfully (its
- * private fields and internal state are out of reach, and a plain object in its place would
- * be a silent wrong result), so it is refused.
+ * are returned as they are.
+ *
+ * An instance of a class written in JavaScript (a fitted model, a result record) is copied as
+ * Python's `deepcopy` copies one: a new object with the same prototype (so its methods and
+ * `instanceof` hold) and copies of its own properties, the constructor not called. What a
+ * copy cannot reach is refused rather than lost: an instance of a class that declares private
+ * members (`#weights`), or of a native class (a socket, a subclass of Map or Promise), whose
+ * state lives where no copy can see it; a plain object in its place would be a silent wrong
+ * result.
  */
+import { type AnyNode, parse } from "acorn";
 import { setOwn } from "../_internal/own.ts";
 import { NdArray } from "../map/ndarray.ts";
 import { extraKeys, typedArrayKind } from "./extra-keys.ts";
@@ -114,13 +121,93 @@ function copyObject(value: object, copies: Copies): unknown {
     }
   }
   const out = builtinCopy(value, proto, copies);
-  if (out === undefined) {
-    const name = (proto as { constructor?: { name?: string } }).constructor?.name;
-    throw new UncopyableValue(`an instance of ${name || "a class"}`);
-  }
+  if (out === undefined) return copyInstance(value, proto, copies);
   // NdArray's own fields are its state, copied by its constructor.
   if (!(value instanceof NdArray)) copyProperties(value, Object.keys(value), out, copies);
   return out;
+}
+
+/**
+ * A copy of an instance of a class written in JavaScript: the same prototype, every own
+ * property (enumerable or not) with its attributes, data copied, and the same frozen, sealed
+ * or non-extensible state.
+ *
+ * @throws {@link UncopyableValue} for an instance of a native class or of one that declares
+ *   private members.
+ */
+function copyInstance(value: object, proto: object, copies: Copies): object {
+  const refusal = instanceRefusal(proto);
+  if (refusal !== undefined) throw new UncopyableValue(refusal);
+  const out = made(copies, value, Object.create(proto) as object);
+  for (const key of Reflect.ownKeys(value)) {
+    const d = Object.getOwnPropertyDescriptor(value, key) as PropertyDescriptor;
+    if ("value" in d) {
+      d.value = copyChild(d.value, copies, typeof key === "string" ? key : String(key));
+    }
+    Object.defineProperty(out, key, d);
+  }
+  if (Object.isFrozen(value)) Object.freeze(out);
+  else if (Object.isSealed(value)) Object.seal(out);
+  else if (!Object.isExtensible(value)) Object.preventExtensions(out);
+  return out;
+}
+
+/** Why instances of a prototype cannot be copied, per prototype; undefined when they can. */
+const refusals = new WeakMap<object, string | null>();
+
+/**
+ * Walks the prototype chain up to `Object.prototype`: every class on it must be written in
+ * JavaScript (a native one keeps its state in internal slots) and declare no private member
+ * (read from its source with acorn, once per class).
+ */
+function instanceRefusal(proto: object): string | undefined {
+  const known = refusals.get(proto);
+  if (known !== undefined) return known ?? undefined;
+  let refusal: string | null = null;
+  const top = (proto as { constructor?: unknown }).constructor;
+  const name = typeof top === "function" && top.name !== "" ? top.name : "a class";
+  for (let p: object | null = proto; p !== null && p !== Object.prototype; ) {
+    const ctor = Object.hasOwn(p, "constructor")
+      ? (p as { constructor: unknown }).constructor
+      : undefined;
+    if (typeof ctor === "function") {
+      const source = Function.prototype.toString.call(ctor);
+      if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
+        refusal = `an instance of ${name} (built on the native ${ctor.name}, whose state no copy can reach)`;
+        break;
+      }
+      if (declaresPrivateMembers(source)) {
+        refusal = `an instance of ${name} (class ${ctor.name || name} declares private members, #…, that no copy can reach)`;
+        break;
+      }
+    }
+    p = Object.getPrototypeOf(p) as object | null;
+  }
+  refusals.set(proto, refusal);
+  return refusal ?? undefined;
+}
+
+/** Whether a class's source declares a private member; a source acorn cannot read counts as yes. */
+function declaresPrivateMembers(source: string): boolean {
+  if (!source.includes("#")) return false;
+  let program: AnyNode;
+  try {
+    program = parse(`(${source})`, { ecmaVersion: "latest", sourceType: "module" }) as AnyNode;
+  } catch {
+    return true;
+  }
+  const stack: unknown[] = [program];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node !== "object" || node === null) continue;
+    if (Array.isArray(node)) {
+      stack.push(...node);
+      continue;
+    }
+    if ((node as { type?: unknown }).type === "PrivateIdentifier") return true;
+    for (const child of Object.values(node)) if (typeof child === "object") stack.push(child);
+  }
+  return false;
 }
 
 /** A copy of a Map, Set, Date, RegExp, ArrayBuffer or NdArray, without its own properties. */

@@ -117,7 +117,44 @@ describe("memory caches: a hit shares no mutable object with the caller", () => 
   });
 
   it.each(memory)(
-    "%s: refuses a result holding a class instance, naming the node and where it sits",
+    "%s: copies an instance of a class as deepcopy does: its prototype, methods and own fields kept, shared with no caller",
+    async (_, cache) => {
+      class Base {
+        constructor(readonly weights: number[]) {}
+        predict(x: number): number {
+          return this.weights.reduce((a, w) => a * x + w, 0);
+        }
+      }
+      class Model extends Base {}
+      const f = pipefunc(
+        { output: "fit", cache: true, name: "train", version: 1 },
+        ({ x }: { x: number }) => Object.freeze(new Model([x, 1])),
+      );
+      const p = new Pipeline([f], { cache });
+      const computed = await p.run("fit", { x: 2 });
+      computed.weights.push(7);
+      const hit = await p.run("fit", { x: 2 });
+      expect(hit).toBeInstanceOf(Model);
+      expect(hit.weights).toEqual([2, 1]);
+      expect(hit.predict(3)).toBe(7);
+      expect(Object.isFrozen(hit)).toBe(true);
+      hit.weights[0] = -1;
+      const again = await p.run("fit", { x: 2 });
+      expect(again.weights).toEqual([2, 1]);
+      expect(again).not.toBe(hit);
+      expect(await p.cacheStats()).toMatchObject({ hits: 2, misses: 1 });
+    },
+  );
+
+  it.each([
+    ["a native class's subclass", () => new (class Registry extends Map {})(), /native Map/],
+    ["a promise", () => Promise.resolve(1), /native Promise/],
+  ])("refuses %s, whose state no copy can reach", (_, make, why) => {
+    expect(() => copyValue({ v: make() })).toThrow(why);
+  });
+
+  it.each(memory)(
+    "%s: refuses a result holding an instance with private members, naming the node and where it sits",
     async (_, cache) => {
       class Model {
         #weights = [1];
@@ -142,7 +179,8 @@ describe("memory caches: a hit shares no mutable object with the caller", () => 
       expect((cause as Error).message).toMatch(
         new RegExp(
           `The result of "train" could not be stored in the ${cache.type} cache: \`\\.models\\[0\\]\` ` +
-            "is an instance of Model, which the cache cannot copy .*drop cache: true",
+            "is an instance of Model \\(class Model declares private members, #…, that no copy " +
+            "can reach\\), which the cache cannot copy .*drop cache: true",
         ),
       );
     },
