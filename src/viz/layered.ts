@@ -45,12 +45,17 @@ export function layeredLayout(
     if (from === to) return [];
     const points: Point[] = [];
     const end = g.viaEnd[e]!;
+    // The last point kept (the source's centre at first), as the edge may pass thousands of
+    // dummies of a shared trunk: only the points kept are allocated.
+    let ax = x[from]!;
+    let ay = y[from]!;
     for (let v = g.viaStart[e]!; v < end; v++) {
-      const p = { x: x[v]!, y: y[v]! };
-      // A dummy in line with the points around it adds nothing to the drawing but bytes.
-      const before = points.length > 0 ? points[points.length - 1]! : box(from);
       const next = v + 1 < end ? v + 1 : to;
-      if (!isBetween(before, p, { x: x[next]!, y: y[next]! })) points.push(p);
+      // A dummy in line with the points around it adds nothing to the drawing but bytes.
+      if (isBetween(ax, ay, x[v]!, y[v]!, x[next]!, y[next]!)) continue;
+      ax = x[v]!;
+      ay = y[v]!;
+      points.push({ x: ax, y: ay });
     }
     const first = points[0] ?? box(to);
     const last = points[points.length - 1] ?? box(from);
@@ -63,10 +68,10 @@ export function layeredLayout(
   };
 }
 
-/** Whether `p` lies on the segment from `a` to `b`, to half a pixel. */
-function isBetween(a: Point, p: Point, b: Point): boolean {
-  const cross = (p.x - a.x) * (b.y - a.y) - (p.y - a.y) * (b.x - a.x);
-  return Math.abs(cross) <= 0.5 * Math.hypot(b.x - a.x, b.y - a.y);
+/** Whether point p lies on the segment from a to b, to half a pixel. */
+function isBetween(ax: number, ay: number, px: number, py: number, bx: number, by: number) {
+  const cross = (px - ax) * (by - ay) - (py - ay) * (bx - ax);
+  return Math.abs(cross) <= 0.5 * Math.hypot(bx - ax, by - ay);
 }
 
 /**
