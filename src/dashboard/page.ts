@@ -42,7 +42,7 @@ export function dashboardPage(model: GraphModel, kind: DashboardState["kind"]): 
         "progress and errors without it. The run itself is not affected.",
       { type: "PipeweaveWarning", code: DASHBOARD_GRAPH_WARNING },
     );
-    const note = `<span id="graph-note">graph not drawn: ${escapeHtml(reason)}</span>`;
+    const note = `<span id="graph-note">graph not drawn: ${escapeHtml(reason.split("\n")[0]!)}</span>`;
     return graphPage({ model: { name: model.name, functions: [] }, ...live(note) });
   }
 }
