@@ -205,10 +205,11 @@ const PANEL_GAP = 28;
 let dagre: Dagre | undefined;
 
 /**
- * Graphs of more nodes than this are laid out by {@link layeredLayout}: dagre's time grows
- * faster than linearly (about 2 s for 800 functions, 9 s for 2,000) and it recurses as deep as
- * the longest chain (a chain of 1,900 functions overflows the stack). Below it, dagre draws
- * edge labels in their own space and is well within a second.
+ * Graphs (or inner graphs) of more nodes than this are laid out by {@link layeredLayout}:
+ * dagre's time grows faster than linearly (about 2 s for 800 functions, 10 to 27 s for 2,000)
+ * and it recurses as deep as the longest chain (1,600 functions pass, 1,900 overflow the
+ * stack). Up to it, dagre draws edge labels in their own space in a few hundred milliseconds,
+ * and no chain is long enough to come near the stack's limit.
  */
 export const DAGRE_MAX_NODES = 300;
 
