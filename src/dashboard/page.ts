@@ -11,19 +11,40 @@ export type DashboardState =
   | { readonly kind: "map"; readonly status: unknown; readonly problem?: string }
   | { readonly kind: "stream"; readonly stats: unknown };
 
-/** The dashboard page drawing `model` and following the events of kind `kind`. */
+/**
+ * The `code` of the warning (`process.emitWarning`) raised when the dashboard cannot draw its
+ * graph and serves the run's progress without it.
+ */
+export const DASHBOARD_GRAPH_WARNING = "PIPEWEAVE_DASHBOARD_GRAPH";
+
+/**
+ * The dashboard page drawing `model` and following the events of kind `kind`. A graph that
+ * cannot be drawn costs the page its drawing, never the run it watches: the page then shows the
+ * run's figures and errors without the graph, and a warning says why.
+ */
 export function dashboardPage(model: GraphModel, kind: DashboardState["kind"]): string {
-  return graphPage({
-    model,
+  const live = (note: string) => ({
     header:
       `<span id="run-state" class="pill" data-state="connecting">connecting</span>` +
-      `<span id="run-figures"></span>`,
+      `<span id="run-figures"></span>${note}`,
     footer:
       `<section id="errors" data-kind="${escapeHtml(kind)}" hidden><h2>Latest errors</h2>` +
       `<ol id="error-list"></ol></section>`,
     css: LIVE_CSS,
     script: LIVE_SCRIPT,
   });
+  try {
+    return graphPage({ model, ...live("") });
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    process.emitWarning(
+      `The dashboard cannot draw the graph of "${model.name}" (${reason}); it shows the run's ` +
+        "progress and errors without it. The run itself is not affected.",
+      { type: "PipeweaveWarning", code: DASHBOARD_GRAPH_WARNING },
+    );
+    const note = `<span id="graph-note">graph not drawn: ${escapeHtml(reason.split("\n")[0]!)}</span>`;
+    return graphPage({ model: { name: model.name, functions: [] }, ...live(note) });
+  }
 }
 
 const LIVE_CSS = `
@@ -33,6 +54,7 @@ const LIVE_CSS = `
 .pill[data-state=failed],.pill[data-state=aborted]{background:#ffebe9;color:#cf222e}
 .pill[data-state=stale]{background:#fff8c5;color:#9a6700}
 #run-figures{color:#57606a;font-variant-numeric:tabular-nums}
+#graph-note{color:#9a6700}
 .node .bar-track{fill:#eaeef2;stroke:none}
 .node .bar-done{fill:#2da44e;stroke:none}
 .node .bar-failed{fill:#cf222e;stroke:none}

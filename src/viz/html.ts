@@ -8,6 +8,7 @@ import {
   modelOfPipeline,
 } from "./html-model.ts";
 import { PAGE_CSS, PAGE_SCRIPT } from "./html-page.ts";
+import { layeredLayout } from "./layered.ts";
 import { layoutOf } from "./view.ts";
 
 /** One drawn node, as embedded in the page for its details panel. */
@@ -203,34 +204,80 @@ const PANEL_GAP = 28;
 /** dagre, loaded on first use so importing pipeweave does not pay for it. */
 let dagre: Dagre | undefined;
 
+/**
+ * Graphs (or inner graphs) of more nodes than this are laid out by {@link layeredLayout}:
+ * dagre's time grows faster than linearly (about 2 s for 800 functions, 10 to 27 s for 2,000)
+ * and it recurses as deep as the longest chain (1,600 functions pass, 1,900 overflow the
+ * stack). Up to it, dagre draws edge labels in their own space in a few hundred milliseconds,
+ * and no chain is long enough to come near the stack's limit.
+ */
+export const DAGRE_MAX_NODES = 300;
+
+/** Spacing of both layouts, in pixels. */
+const SPACING = { nodeGap: 24, edgeGap: 8, layerGap: 48, margin: 16 } as const;
+
 function place(
   nodes: readonly HtmlNode[],
   edges: readonly HtmlEdge[],
   toggled: ReadonlySet<string>,
 ): Placed {
-  dagre ??= createRequire(import.meta.url)("@dagrejs/dagre") as Dagre;
-  const graph = new dagre.graphlib.Graph({ multigraph: true });
-  graph.setGraph({
-    rankdir: "TB",
-    nodesep: 24,
-    ranksep: 48,
-    edgesep: 8,
-    ranker: "tight-tree",
-    marginx: 16,
-    marginy: 16,
-  });
-  graph.setDefaultEdgeLabel(() => ({}));
-  for (const n of nodes) {
+  const sizes = nodes.map((n) => {
     // The title is centred, so the toggle in its corner takes room on both sides of it.
     const extra = toggled.has(n.id) ? 2 * (TOGGLE + 6) : 0;
     const width = Math.max(
       ...n.lines.map((l, j) => Math.min(l.length, MAX_CHARS) * CHAR_WIDTH + (j === 0 ? extra : 0)),
     );
-    graph.setNode(n.id, {
-      width: width + 2 * PAD_X,
-      height: n.lines.length * LINE_HEIGHT + 2 * PAD_Y,
-    });
-  }
+    return { width: width + 2 * PAD_X, height: n.lines.length * LINE_HEIGHT + 2 * PAD_Y };
+  });
+  return nodes.length > DAGRE_MAX_NODES
+    ? placeLayered(nodes, edges, sizes)
+    : placeWithDagre(nodes, edges, sizes);
+}
+
+/** A big graph: pipeweave's own layered layout, its edges drawn without labels. */
+function placeLayered(
+  nodes: readonly HtmlNode[],
+  edges: readonly HtmlEdge[],
+  sizes: readonly { width: number; height: number }[],
+): Placed {
+  const index = new Map(nodes.map((n, i) => [n.id, i]));
+  const laid = layeredLayout(
+    sizes,
+    edges.map((e) => ({ from: index.get(e.from)!, to: index.get(e.to)! })),
+    SPACING,
+  );
+  const placedNodes = new Map<string, Box>();
+  nodes.forEach((n, i) => {
+    placedNodes.set(n.id, { ...laid.nodes[i]!, ...sizes[i]! });
+  });
+  return {
+    width: laid.width,
+    height: laid.height,
+    nodes: placedNodes,
+    edges: laid.edges.map((points) => ({ points })),
+  };
+}
+
+function placeWithDagre(
+  nodes: readonly HtmlNode[],
+  edges: readonly HtmlEdge[],
+  sizes: readonly { width: number; height: number }[],
+): Placed {
+  dagre ??= createRequire(import.meta.url)("@dagrejs/dagre") as Dagre;
+  const graph = new dagre.graphlib.Graph({ multigraph: true });
+  graph.setGraph({
+    rankdir: "TB",
+    nodesep: SPACING.nodeGap,
+    ranksep: SPACING.layerGap,
+    edgesep: SPACING.edgeGap,
+    ranker: "tight-tree",
+    marginx: SPACING.margin,
+    marginy: SPACING.margin,
+  });
+  graph.setDefaultEdgeLabel(() => ({}));
+  nodes.forEach((n, i) => {
+    graph.setNode(n.id, { ...sizes[i]! });
+  });
   edges.forEach((e, i) => {
     const label = clip(e.label);
     graph.setEdge(

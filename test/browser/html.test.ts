@@ -11,6 +11,7 @@ import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { oscillator } from "../../examples/oscillator.ts";
 import { type AnyPipeFunc, Pipeline, pipefunc } from "../../src/index.ts";
+import { randomPipeline } from "../reliability/fixtures/big-graphs.ts";
 import { chromiumAvailable, launchChromium, type TestBrowser } from "./chromium.ts";
 
 const double = pipefunc(
@@ -373,6 +374,36 @@ describe.skipIf(!available)("pipeline.toHtml() in Chromium", () => {
         `${(html.length / 1024).toFixed(0)} KiB; opened in Chromium in ${loaded.toFixed(0)} ms`,
     );
     expect(functions).toBe(p.functions.length);
+  });
+  it("opens a random 2,000-function graph without an error, every node drawn inside the view", async () => {
+    const p = randomPipeline(2000, 21);
+    const counts = expectedCounts(p);
+    const html = p.toHtml();
+    const start = performance.now();
+    const { page } = await open(html, "random-2000");
+    const drawn = await drawnCounts(page);
+    const opened = performance.now() - start;
+    expect(drawn).toEqual(counts);
+    // Each box has a size, and the first view (fit) holds them all.
+    const outside = await page.locator("svg#graph").evaluate((svg) => {
+      const [vx, vy, vw, vh] = svg.getAttribute("viewBox")!.split(" ").map(Number) as number[];
+      const boxes = Array.from(svg.querySelectorAll("g.node > rect:first-child"), (r) =>
+        (r as unknown as { getBBox(): Rect }).getBBox(),
+      );
+      return boxes.filter(
+        (b) =>
+          !(b.width > 0 && b.height > 0) ||
+          b.x < vx! ||
+          b.y < vy! ||
+          b.x + b.width > vx! + vw! ||
+          b.y + b.height > vy! + vh!,
+      ).length;
+    });
+    expect(outside).toBe(0);
+    console.log(
+      `random DAG of 2,000 functions: ${(html.length / 1024).toFixed(0)} KiB, ` +
+        `opened in Chromium with every node drawn in ${opened.toFixed(0)} ms`,
+    );
   });
 });
 
