@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { clip } from "../_internal/bounded-text.ts";
+import { thrownMessage } from "../_internal/thrown-message.ts";
 import type { ProgressListener } from "../map/events.ts";
 import type { NodeLayout } from "../map/layout.ts";
 import { writeFileAtomicSync } from "../map/storage/file.ts";
@@ -248,10 +249,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       latestErrors.push({
         name: node,
         index: index.slice(),
-        message: clip(
-          reason instanceof Error ? reason.message : String(reason),
-          ELEMENT_ERROR_CHARS,
-        ),
+        message: clip(thrownMessage(reason), ELEMENT_ERROR_CHARS),
         at: new Date().toISOString(),
       });
       isDirty = true;
@@ -279,7 +277,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
             e.endedAt ||= now;
           }
         }
-        error = clip(reason instanceof Error ? reason.message : String(reason), ERROR_CHARS);
+        error = clip(thrownMessage(reason), ERROR_CHARS);
       }
       state = end;
       write();
