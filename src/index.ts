@@ -35,6 +35,8 @@ export {
   RunFolderExistsError,
   RunFolderLockedError,
   RunFolderMismatchError,
+  RunFolderNotEmptyError,
+  RunFolderWriteError,
   ShapeMismatchError,
   ShapeTooLargeError,
   StageTimeoutError,

@@ -95,7 +95,8 @@ export function openFileStore(options: StoreOptions & { readonly folder: string 
  *
  * @param path - The file to write.
  * @param data - Its new content.
- * @throws The file system's error; the temporary file is removed first.
+ * @throws The file system's error, its `path` set to `path` when it names no file; the
+ *   temporary file is removed first.
  */
 export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
   const temporary = temporaryPath(path);
@@ -104,6 +105,8 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
+    // A failed write (ENOSPC) names no file: name the one being written.
+    if (error instanceof Error && !("path" in error)) Object.assign(error, { path });
     throw error;
   }
 }
