@@ -13,9 +13,7 @@ class FakeDb {
   readonly written: number[][] = [];
 }
 
-let loads = 0;
 function loadData(db: FakeDb): number[] {
-  loads++;
   return [...db.rows];
 }
 function rolling(df: number[], window: number): number[] {
@@ -33,7 +31,7 @@ function writeDb(features: number[], db: FakeDb): void {
 
 const registryPath = mkdtempSync(join(tmpdir(), "pipeweave-linear-"));
 const db = new FakeDb();
-const build = () =>
+const build = (window: number) =>
   new Pipeline(
     [
       new Node({ func: loadData, inputs: ["db"], outputs: ["df"] }),
@@ -46,7 +44,7 @@ const build = () =>
       new Node({ func: writeDb, inputs: ["scaled", "db"], outputs: [], name: "writeDb" }),
     ],
     {
-      config: { window: 3 },
+      config: { window },
       constants: { db },
       order: "declared",
       registry: { path: registryPath },
@@ -55,7 +53,7 @@ const build = () =>
   );
 
 try {
-  const first = build();
+  const first = build(3);
   console.log(first.toAscii());
   const result = await first.runAll();
   console.log("scaled =", result.scaled.map((v) => v.toFixed(2)).join(" "));
@@ -65,11 +63,17 @@ try {
     );
   }
 
-  // A second pipeline over the same registry restores stored outputs instead of recomputing.
-  const second = build();
+  // A second pipeline over the same registry restores stored outputs instead of recomputing,
+  // as long as what produced them is unchanged; a new window recomputes what reads it.
+  const sources = (p: ReturnType<typeof build>) =>
+    p.history.map((h) => `${h.node}: ${h.source}`).join(", ");
+  const second = build(3);
   await second.run("scaled");
-  console.log(`loadData ran ${loads} time(s) across two pipelines`);
-  const registry = second.openRegistry();
+  console.log("window 3 again:", sources(second));
+  const third = build(5);
+  await third.run("scaled");
+  console.log("window 5:", sources(third));
+  const registry = third.openRegistry();
   console.log("registry:", registry.keys().sort().join(", "), registry.placement);
   registry.close();
 } finally {

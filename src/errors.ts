@@ -913,8 +913,9 @@ export class ShapeTooLargeError extends PipeweaveError {
 }
 
 /**
- * A cached function, or one whose results a run folder keeps, reads names from its enclosing
- * scope that pipeweave cannot see, so its key would not change when they do.
+ * A cached function, one whose results a run folder keeps, or one that runs in other
+ * processes, reads data from its enclosing scope that pipeweave cannot see, so its identity
+ * would not change when that data does.
  */
 export class UndeclaredCaptureError extends PipeweaveError {
   /** The node's name. */
@@ -926,17 +927,28 @@ export class UndeclaredCaptureError extends PipeweaveError {
    * @param node - The node's name.
    * @param names - The captured names.
    * @param why - What needs the identity ("it is cached", "its results go to a run folder").
+   * @param risk - What an undeclared value causes: `"stale"` results of an old value, or
+   *   results `"mixed"` from processes that read different values.
    */
-  constructor(node: string, names: readonly string[], why: string) {
+  constructor(
+    node: string,
+    names: readonly string[],
+    why: string,
+    risk: "stale" | "mixed" = "stale",
+  ) {
     const shown = names.slice(0, 8);
     const list = shown.map((n) => `"${n}"`).join(", ") + (names.length > 8 ? ", …" : "");
+    const value = names.length === 1 ? "that value" : "those values";
     super(
       "E_UNDECLARED_CAPTURE",
-      `Node "${node}" reads ${list} from outside the function, and ${why}, so a change to ` +
-        `${names.length === 1 ? "that value" : "those values"} would return stale results. ` +
-        `Declare ${names.length === 1 ? "it" : "them"} in the function's options (pipefunc or Node): ` +
-        `captures: { ${shown.join(", ")} } hashes the values into its identity, or ` +
-        'version: "2" names a version you change when they change.',
+      `Node "${node}" reads ${list} from outside the function, and ${why}, so ` +
+        (risk === "stale"
+          ? `a change to ${value} would return stale results. `
+          : `${value} could differ in the processes that run it and mix their results into one run. `) +
+        `Declare ${names.length === 1 ? "it" : "them"} in the function's options (pipefunc or Node) ` +
+        `or the pipeline's: captures: { ${shown.join(", ")} } hashes the values into its identity, or ` +
+        'version: "2" names a version you change when they change. (Names only called, such as ' +
+        "helpers, or only written, such as counters, need no declaring.)",
     );
     this.name = "UndeclaredCaptureError";
     this.node = node;

@@ -58,7 +58,7 @@ export {
 export type { Chunk, ChunkItem, Executor, ItemResult, SerializedError } from "./executor/types.ts";
 export type { NodeCall, RunListener } from "./graph/events.ts";
 export type { ExecutionOrder } from "./graph/graph.ts";
-export type { HistoryEntry } from "./graph/history.ts";
+export type { HistoryEntry, HistorySource } from "./graph/history.ts";
 export { namedPartial } from "./graph/named-partial.ts";
 export type { NodeInputs, NodeOptions, NodeOutputs } from "./graph/node.ts";
 export { Node } from "./graph/node.ts";

@@ -85,6 +85,15 @@ export interface Executor {
   /** True when functions run outside this thread (the pipeline must be declared). */
   readonly remote: boolean;
   /**
+   * True when functions run in other processes (Redis workers, SLURM tasks), which import
+   * the pipeline's module themselves and may hold other values of what a function reads
+   * from outside itself. `map` then refuses, before any work, a function that reads data it
+   * does not declare in `captures` (an `UndeclaredCaptureError`), so the declared values are
+   * in the definition hash workers compare. Worker threads share this process: false.
+   * @defaultValue false
+   */
+  readonly isOutOfProcess?: boolean;
+  /**
    * Chunks it runs at once (threads, worker processes); `map` keeps twice as many in flight
    * and sizes its default chunks for them.
    * @defaultValue 2

@@ -1,11 +1,20 @@
 /**
- * The names a function reads from outside itself (its free variables), found by parsing its
- * source text with acorn and resolving every identifier against the scopes it is written in.
+ * The names a function uses from outside itself (its free variables), found by parsing its
+ * source text with acorn and resolving every identifier against the scopes it is written in,
+ * each sorted by how it is used.
  *
  * Why: caches and run folders identify a function by its source text, which says nothing
  * about the values of the names it captures: `({ x }) => x * k` with `k = 2` and with `k = 3`
- * print the same. A cached function must therefore declare what it captures (the `captures`
- * or `version` option), and this analysis finds the names it would forget.
+ * print the same. A cached function must therefore declare the data it reads (the `captures`
+ * or `version` option), and this analysis finds the names it would forget. Not every free
+ * name is data, though (as in pipefunc, which hashes no free name at all):
+ * - **code**: a name only called (`sum(y)`, `new Model()`, `` tag`…` ``) or only the object of
+ *   a method call (`stats.mean(y)`, `seen.push(x)`): a helper, whose changes `version`
+ *   stands for;
+ * - **written**: a name only assigned or updated in a statement (`calls++`, `n += 1;`,
+ *   `ran = true`, `counters.f++`, `obj.x = v`): a side effect the result does not depend on;
+ * - **data**: every other use (`x * k`, `table[x]`, `cfg.scale`, `f(k)`, `...k`, `${k}`,
+ *   `calls++` whose value is used). A name used both ways is data.
  *
  * Transpiler artefacts, so the names reported are the ones the author wrote:
  * - vitest (vite-node) rewrites a use of an imported binding `k` to `__vite_ssr_import_0__.k`
@@ -19,6 +28,7 @@
  * The analysis runs once per function object (memoized), never per call.
  */
 import { type AnyNode, type Node, type Pattern, parse, type Statement } from "acorn";
+import { setOwn } from "../_internal/own.ts";
 import { UndeclaredCaptureError } from "../errors.ts";
 import { PARTIAL_TARGET, type PartialTarget } from "./named-partial.ts";
 import type { AnyPipeFunc } from "./types.ts";
@@ -28,32 +38,80 @@ const IMPORT_BINDING = /^__(?:vite_ssr_import|vi_import)_\d+__$/;
 /** Names transpilers inject that hold no user value. */
 const INJECTED = /^__vite_ssr_\w+__$|^__vi_\w+__$|^__name$/;
 
-const analyses = new WeakMap<Function, readonly string[] | null>();
+/** How a free name is used, as bits: a name may be used several ways. */
+const DATA = 1;
+const CODE = 2;
+const WRITTEN = 4;
+
+/** A function's free names (globals excluded), each list in order of first use. */
+export interface CaptureKinds {
+  /** Every free name, whatever its use. */
+  readonly all: readonly string[];
+  /** Names whose values the function reads: what `captures` must declare. */
+  readonly data: readonly string[];
+  /** Names only called or used as the object of a method call: helpers, never declared. */
+  readonly code: readonly string[];
+  /** Names only written (counters, flags, fields set): side effects, never declared. */
+  readonly written: readonly string[];
+}
+
+const analyses = new WeakMap<Function, CaptureKinds | null>();
 
 /**
- * The names `fn` reads from enclosing scopes, other than globals (names present on
- * `globalThis`) and `arguments`, in order of first use. A namedPartial is analysed through to
- * the function it wraps.
+ * The names `fn` uses from enclosing scopes, other than globals (names present on
+ * `globalThis`) and `arguments`, sorted by use (see the module's comment). A namedPartial is
+ * analysed through to the function it wraps.
  *
  * @param fn - Any function.
- * @returns The captured names, or undefined when the source cannot be analysed (a native or
+ * @returns The names by kind, or undefined when the source cannot be analysed (a native or
  *   bound function, a class, a source that does not parse).
  */
-export function capturedNames(fn: Function): readonly string[] | undefined {
+export function captureKinds(fn: Function): CaptureKinds | undefined {
   const target = (fn as { [PARTIAL_TARGET]?: PartialTarget })[PARTIAL_TARGET];
-  if (target) return capturedNames(target.fn);
-  let names = analyses.get(fn);
-  if (names === undefined) {
-    const free = freeNames(fn);
-    names = free === undefined ? null : free.filter((n) => !(n in globalThis));
-    analyses.set(fn, names);
+  if (target) return captureKinds(target.fn);
+  let kinds = analyses.get(fn);
+  if (kinds === undefined) {
+    kinds = classify(freeNames(fn));
+    analyses.set(fn, kinds);
   }
-  return names ?? undefined;
+  return kinds ?? undefined;
 }
 
 /**
- * The names `f` captures that neither its `captures` nor a `version` accounts for. A nested
- * function answers for its inner functions (less what its own `captures` declares).
+ * Every name `fn` uses from enclosing scopes, whatever the use, in order of first use; see
+ * {@link captureKinds}.
+ */
+export function capturedNames(fn: Function): readonly string[] | undefined {
+  return captureKinds(fn)?.all;
+}
+
+function classify(uses: ReadonlyMap<string, number> | undefined): CaptureKinds | null {
+  if (uses === undefined) return null;
+  const kinds = {
+    all: [] as string[],
+    data: [] as string[],
+    code: [] as string[],
+    written: [] as string[],
+  };
+  for (const [name, use] of uses) {
+    if (name in globalThis) continue;
+    kinds.all.push(name);
+    if (use & DATA) kinds.data.push(name);
+    else if (use & CODE) kinds.code.push(name);
+    else kinds.written.push(name);
+  }
+  return kinds;
+}
+
+/** The names of `kind` that `f` uses: a nested function's are its inner functions'. */
+function namesOf(f: AnyPipeFunc, kind: "data" | "code"): readonly string[] {
+  if (f.call.parts) return [...new Set(f.call.parts.flatMap((p) => namesOf(p, kind)))];
+  return captureKinds(f.call.fn)?.[kind] ?? [];
+}
+
+/**
+ * The names `f` reads as data that neither its `captures` nor a `version` accounts for. A
+ * nested function answers for its inner functions (less what its own `captures` declares).
  *
  * @param f - A pipe function.
  * @returns The undeclared names; empty when there are none or the source cannot be analysed.
@@ -63,24 +121,64 @@ export function undeclaredCaptures(f: AnyPipeFunc): readonly string[] {
   const declared = f.captures ?? {};
   const names = f.call.parts
     ? [...new Set(f.call.parts.flatMap(undeclaredCaptures))]
-    : (capturedNames(f.call.fn) ?? []);
+    : namesOf(f, "data");
   return names.filter((n) => !Object.hasOwn(declared, n));
 }
 
 /**
- * Checks that `f` declares every value it captures, before its identity is used.
+ * The names `f` uses as code (helpers it calls, objects whose methods it calls), for the
+ * record: they are not part of its identity, which `version` stands for.
+ */
+export function calledNames(f: AnyPipeFunc): readonly string[] {
+  return namesOf(f, "code");
+}
+
+/**
+ * `f` with the values of a pipeline-level `captures` that it uses (as data, or as code: a
+ * declared helper is hashed by its source) added to its own `captures`, so they enter its
+ * identity as if it declared them; `f` itself when it uses none of them or declares them
+ * already (its own declaration wins).
+ *
+ * @param f - A function of the pipeline.
+ * @param captures - The pipeline's `captures`.
+ */
+export function withPipelineCaptures(
+  f: AnyPipeFunc,
+  captures: Readonly<Record<string, unknown>>,
+): AnyPipeFunc {
+  const own = f.captures ?? {};
+  const read = [...namesOf(f, "data"), ...namesOf(f, "code")].filter(
+    (n) => Object.hasOwn(captures, n) && !Object.hasOwn(own, n),
+  );
+  if (read.length === 0) return f;
+  const merged: Record<string, unknown> = { ...own };
+  for (const n of read) setOwn(merged, n, captures[n]);
+  return f.with({ captures: merged });
+}
+
+/**
+ * Checks that `f` declares every value it reads as data, before its identity is used.
  *
  * @param f - A pipe function whose identity is about to key stored results.
  * @param why - What needs the identity ("it is cached").
+ * @param risk - What an undeclared value would cause: stale results, or results of processes
+ *   that read other values mixed into one run.
  * @throws {@link UndeclaredCaptureError} naming the node and the undeclared names.
  */
-export function checkCaptures(f: AnyPipeFunc, why: string): void {
+export function checkCaptures(
+  f: AnyPipeFunc,
+  why: string,
+  risk: "stale" | "mixed" = "stale",
+): void {
   const names = undeclaredCaptures(f);
-  if (names.length > 0) throw new UndeclaredCaptureError(f.name, names, why);
+  if (names.length > 0) throw new UndeclaredCaptureError(f.name, names, why, risk);
 }
 
-/** The free names of `fn`'s source, globals included; undefined when it cannot be parsed. */
-function freeNames(fn: Function): string[] | undefined {
+/**
+ * The free names of `fn`'s source, globals included, with how each is used; undefined when
+ * it cannot be parsed.
+ */
+function freeNames(fn: Function): Map<string, number> | undefined {
   let source: string;
   try {
     source = Function.prototype.toString.call(fn);
@@ -92,7 +190,10 @@ function freeNames(fn: Function): string[] | undefined {
   if (!node) return undefined;
   const walker = new FreeNameWalker();
   walker.visit(node, new Scope(undefined));
-  return [...walker.found].filter((n) => n !== "arguments" && !INJECTED.test(n));
+  for (const n of walker.found.keys()) {
+    if (n === "arguments" || INJECTED.test(n)) walker.found.delete(n);
+  }
+  return walker.found;
 }
 
 type FunctionNode = Extract<
@@ -165,24 +266,34 @@ class Scope {
 }
 
 /**
- * Walks a function's AST with the scopes it opens, collecting every identifier read or
- * written that no enclosing scope of the function declares. Declarations are hoisted into
- * their scope before its statements are walked, as JavaScript does (`var` and function
- * declarations to the function, `let`/`const`/`class` to the block).
+ * Walks a function's AST with the scopes it opens, recording every identifier read or
+ * written that no enclosing scope of the function declares, with how it is used (see
+ * {@link captureKinds}). Declarations are hoisted into their scope before its statements are
+ * walked, as JavaScript does (`var` and function declarations to the function,
+ * `let`/`const`/`class` to the block).
  */
 class FreeNameWalker {
-  readonly found = new Set<string>();
+  /** Each free name with its uses (DATA, CODE, WRITTEN bits), in order of first use. */
+  readonly found = new Map<string, number>();
+
+  #add(name: string, use: number): void {
+    this.found.set(name, (this.found.get(name) ?? 0) | use);
+  }
+
+  #use(name: string, scope: Scope, use: number): void {
+    if (!scope.has(name)) this.#add(name, use);
+  }
 
   visit(node: AnyNode | null | undefined, scope: Scope): void {
     if (!node) return;
     switch (node.type) {
       case "Identifier":
-        if (!scope.has(node.name)) this.found.add(node.name);
+        this.#use(node.name, scope, DATA);
         return;
       case "MemberExpression": {
         const imported = importedName(node, scope);
         if (imported !== undefined) {
-          this.found.add(imported);
+          this.#add(imported, DATA);
           return;
         }
         this.visit(node.object, scope);
@@ -190,6 +301,18 @@ class FreeNameWalker {
         if (node.computed) this.visit(node.property, scope);
         return;
       }
+      case "CallExpression":
+      case "NewExpression":
+        this.#callee(node.callee, scope);
+        for (const a of node.arguments) this.visit(a, scope);
+        return;
+      case "TaggedTemplateExpression":
+        this.#callee(node.tag, scope);
+        this.visit(node.quasi, scope);
+        return;
+      case "ExpressionStatement":
+        this.#effect(node.expression, scope);
+        return;
       case "Property":
       case "MethodDefinition":
       case "PropertyDefinition":
@@ -219,7 +342,8 @@ class FreeNameWalker {
       case "ClassExpression": {
         const inner = new Scope(scope);
         if (node.id) inner.names.add(node.id.name);
-        this.visit(node.superClass, inner);
+        // `extends Base` runs Base's code, as a call does.
+        if (node.superClass) this.#callee(node.superClass, inner);
         for (const member of node.body.body) this.visit(member, inner);
         return;
       }
@@ -246,10 +370,12 @@ class FreeNameWalker {
       }
       case "ForStatement": {
         const inner = new Scope(scope);
-        if (node.init?.type === "VariableDeclaration") declareDeclaration(node.init, inner);
-        this.visit(node.init, inner);
+        if (node.init?.type === "VariableDeclaration") {
+          declareDeclaration(node.init, inner);
+          this.visit(node.init, inner);
+        } else if (node.init) this.#effect(node.init, inner);
         this.visit(node.test, inner);
-        this.visit(node.update, inner);
+        if (node.update) this.#effect(node.update, inner);
         this.visit(node.body, inner);
         return;
       }
@@ -282,13 +408,90 @@ class FreeNameWalker {
         }
         return;
       case "AssignmentExpression":
-        // Writing a captured variable (a counter) depends on it as much as reading it.
-        this.#pattern(node.left, scope, false);
+        // `a = v` writes `a` whatever is done with its value (which is `v`); `a += v` whose
+        // value is used reads `a` (as a statement it goes through #effect).
+        if (node.operator === "=") this.#pattern(node.left, scope, false);
+        else this.visit(node.left, scope);
         this.visit(node.right, scope);
         return;
       default:
         this.#children(node, scope);
     }
+  }
+
+  /**
+   * A callee (or `extends` clause): a name called, or the variable at the root of a method's
+   * path (`stats.mean`, `np.linalg.norm`), is code. A computed step (`table[k].f`) reads the
+   * object as data.
+   */
+  #callee(node: AnyNode, scope: Scope): void {
+    // `(0, f)(x)`: how vitest calls an imported function, so `this` is not the module.
+    if (node.type === "SequenceExpression") {
+      const last = node.expressions.length - 1;
+      node.expressions.forEach((e, i) => {
+        if (i < last) this.visit(e, scope);
+        else this.#callee(e, scope);
+      });
+      return;
+    }
+    for (let n: AnyNode = node; ; n = n.object) {
+      if (n.type === "Identifier") {
+        this.#use(n.name, scope, CODE);
+        return;
+      }
+      if (n.type !== "MemberExpression" || n.computed) break;
+      const imported = importedName(n, scope);
+      if (imported !== undefined) {
+        this.#add(imported, CODE);
+        return;
+      }
+    }
+    this.visit(node, scope);
+  }
+
+  /**
+   * An expression whose value is discarded (a statement, a `for` clause): an update or a
+   * compound assignment there only writes its target, as `a = v` does anywhere.
+   */
+  #effect(node: AnyNode, scope: Scope): void {
+    switch (node.type) {
+      case "UpdateExpression":
+        this.#written(node.argument, scope);
+        return;
+      case "AssignmentExpression":
+        if (node.operator === "=") this.#pattern(node.left, scope, false);
+        else this.#written(node.left, scope);
+        this.visit(node.right, scope);
+        return;
+      case "UnaryExpression":
+        if (node.operator === "delete") this.#written(node.argument, scope);
+        else this.visit(node, scope);
+        return;
+      case "SequenceExpression":
+        for (const e of node.expressions) this.#effect(e, scope);
+        return;
+      default:
+        this.visit(node, scope);
+    }
+  }
+
+  /**
+   * An assignment target: the variable it names, or the one at the root of a member path
+   * (`counters.f`, `obj[k].x`), is written; computed keys on the way are read.
+   */
+  #written(node: AnyNode, scope: Scope): void {
+    let n = node;
+    while (n.type === "MemberExpression") {
+      const imported = importedName(n, scope);
+      if (imported !== undefined) {
+        this.#add(imported, WRITTEN);
+        return;
+      }
+      if (n.computed) this.visit(n.property, scope);
+      n = n.object;
+    }
+    if (n.type === "Identifier") this.#use(n.name, scope, WRITTEN);
+    else this.visit(n, scope);
   }
 
   #function(node: FunctionNode, scope: Scope): void {
@@ -310,13 +513,13 @@ class FreeNameWalker {
 
   /**
    * Walks a pattern. In a declaration (`isBinding`) its names are being declared, so only
-   * default values and computed keys are read; as an assignment target its names are
-   * variables written.
+   * default values and computed keys are read; as an assignment target its names, and the
+   * objects of its member targets, are written.
    */
   #pattern(node: Pattern | AnyNode, scope: Scope, isBinding: boolean): void {
     switch (node.type) {
       case "Identifier":
-        if (!isBinding) this.visit(node, scope);
+        if (!isBinding) this.#use(node.name, scope, WRITTEN);
         return;
       case "ObjectPattern":
         for (const prop of node.properties) {
@@ -337,8 +540,10 @@ class FreeNameWalker {
         this.#pattern(node.left, scope, isBinding);
         this.visit(node.right, scope);
         return;
+      case "MemberExpression":
+        this.#written(node, scope);
+        return;
       default:
-        // A member target (`obj.x = 1`) or an expression.
         this.visit(node as AnyNode, scope);
     }
   }

@@ -80,12 +80,13 @@ export interface PipeFuncOptions<A = Record<string, unknown>> {
    */
   readonly cacheKey?: (args: A) => unknown;
   /**
-   * A label you change whenever values the function reads from outside itself (module
-   * constants, helpers, closure variables) change. It enters the function's identity, so
-   * a cache or run folder never returns results computed with the old values. With a
-   * `version`, the function's captured names need not be listed in `captures`.
-   * @defaultValue none: a cached function, or one whose results a run folder keeps, must
-   *   declare what it captures in `captures`
+   * A label you change whenever what the function uses from outside itself (module
+   * constants, closure variables, and the helpers it calls, which are never hashed) changes.
+   * It enters the function's identity, so a cache or run folder never returns results
+   * computed with the old values. With a `version`, the data the function reads need not be
+   * listed in `captures`.
+   * @defaultValue none: a cached function, one whose results a run folder keeps, or one sent
+   *   to other processes, must declare the data it reads in `captures`
    */
   readonly version?: string | number;
   /**
@@ -93,9 +94,11 @@ export interface PipeFuncOptions<A = Record<string, unknown>> {
    * `({ x }) => x * k` declares `captures: { k }`. Their hash enters the function's identity
    * (as cache keys hash arguments; a function value by its source text), so another value
    * is another cache entry and a run folder written with the old one refuses to resume.
-   * A cached function (or one in a run folder) that reads a name it neither declares here
-   * nor covers with `version` is an `UndeclaredCaptureError`; globals (`Math`, `JSON`,
-   * `console`) need no declaring.
+   * A cached function (or one in a run folder, or sent to other processes) that reads data
+   * it neither declares here, nor in the pipeline's `captures`, nor covers with `version`
+   * is an `UndeclaredCaptureError`. Names only called (`sum(y)`, `stats.mean(y)`: code) or
+   * only written (`calls++`: side effects) and globals (`Math`, `JSON`, `console`) need no
+   * declaring.
    * @defaultValue none
    */
   readonly captures?: Readonly<Record<string, unknown>>;

@@ -8,6 +8,7 @@ import type { CacheOptions } from "../cache/options.ts";
 import type { CacheStats } from "../cache/store.ts";
 import {
   AmbiguousOutputError,
+  InvalidOptionError,
   PipelineDefinitionError,
   RegistryConflictError,
   UnknownOutputError,
@@ -22,12 +23,19 @@ import {
   sweepLayout,
 } from "../map/index.ts";
 import { Profiler, type ProfileStats, printProfilingStats } from "../profile/profiler.ts";
-import { openRegistryStore, type Registry, type RegistryOptions } from "../registry/registry.ts";
+import { type RestoreRequest, restorable, storedIdentity } from "../registry/provenance.ts";
+import {
+  GONE,
+  openRegistryStore,
+  type Registry,
+  type RegistryOptions,
+  type RegistryStore,
+} from "../registry/registry.ts";
 import { toAscii } from "../viz/ascii.ts";
 import { toDot } from "../viz/dot.ts";
 import { toHtml } from "../viz/html.ts";
 import { toMermaid } from "../viz/mermaid.ts";
-import { checkCaptures } from "./captures.ts";
+import { checkCaptures, withPipelineCaptures } from "./captures.ts";
 import { compile, type Runner } from "./compile.ts";
 import { createEnv } from "./engine.ts";
 import type { RunListener } from "./events.ts";
@@ -58,7 +66,11 @@ export interface PipelineOptions {
   readonly constants?: Readonly<Record<string, unknown>>;
   /** `"auto"` orders by dependencies; `"declared"` runs functions as listed. @defaultValue "auto" */
   readonly order?: ExecutionOrder;
-  /** Persist every output in a folder and restore it on later runs instead of recomputing. */
+  /**
+   * Persist every output in a folder and restore it on later runs instead of recomputing, as
+   * long as what produced it is unchanged: the function's identity (source, bound values,
+   * defaults, captures, version) and every config value, constant and input it read.
+   */
   readonly registry?: RegistryOptions;
   /** Record each executed function's inputs and outputs in `pipeline.history`. @defaultValue false */
   readonly history?: boolean;
@@ -66,6 +78,15 @@ export interface PipelineOptions {
   readonly profile?: boolean;
   /** Check declared Standard Schemas at run time. @defaultValue false */
   readonly validate?: boolean;
+  /**
+   * Values that functions read from outside themselves, by the name they read them as,
+   * declared once for every function: `captures: { K, SCALE }`. Each function that reads one
+   * of these names (as data, or calls it) gets it added to its own `captures` (pipefunc's
+   * option; a function's own declaration of a name wins), so the value enters its identity
+   * for caches, run folders and Redis workers, as if the function declared it.
+   * @defaultValue none
+   */
+  readonly captures?: Readonly<Record<string, unknown>>;
   /** Accept inputs that no function reads. @defaultValue false */
   readonly allowUnused?: boolean;
   /**
@@ -126,6 +147,8 @@ interface PlanEntry {
   readonly keys: readonly string[];
   readonly flatten: boolean;
   readonly unused: readonly string[];
+  /** Names the plan reads from `extra` (constants and registry entries). */
+  readonly reads: readonly string[];
   readonly build: (instrumented: boolean, isAsync: boolean) => Runner;
   readonly runners: (Runner | undefined)[];
 }
@@ -175,7 +198,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   readonly #listeners: RunListener[] = [];
   readonly #profiler: Profiler | undefined;
   readonly #history: HistoryRecorder | undefined;
-  readonly #registry: ReturnType<typeof openRegistryStore> | undefined;
+  readonly #registry: RegistryStore | undefined;
   readonly #hasExtra: boolean;
   readonly #cache: NodeCache | undefined;
 
@@ -187,11 +210,20 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * @throws {@link RegistryConflictError} when a constant is also a stored output, or shares
    *   its name with a function's output.
    * @throws {@link MapSpecError} when mapspecs give one name different axes.
-   * @throws {@link UndeclaredCaptureError} when a cached function reads values from outside
-   *   itself that neither its `captures` nor its `version` declares.
+   * @throws {@link UndeclaredCaptureError} when a cached function, or one whose outputs a
+   *   registry keeps, reads data from outside itself that neither its `captures`, the
+   *   pipeline's `captures` nor its `version` declares.
+   * @throws {@link InvalidOptionError} when `captures` is not an object of values by name, or
+   *   such a function declares a captured value that cannot be hashed.
    */
   constructor(functions: Fns & CheckConnections<Fns>, options: PipelineOptions = {}) {
-    this.#graph = new Graph(functions as readonly AnyPipeFunc[], options.order ?? "auto");
+    const captures = pipelineCaptures(options);
+    this.#graph = new Graph(
+      captures
+        ? (functions as readonly AnyPipeFunc[]).map((f) => withPipelineCaptures(f, captures))
+        : (functions as readonly AnyPipeFunc[]),
+      options.order ?? "auto",
+    );
     this.#options = options;
     const clash = Object.keys(options.constants ?? {}).filter((n) => this.#graph.producer.has(n));
     if (clash.length > 0) {
@@ -214,6 +246,14 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       this.#listeners.push(this.#history.listener);
     }
     if (options.registry) {
+      // A stored output is restored only while its function is the same: one that reads
+      // values it does not declare could change without its identity changing. Side-effect
+      // functions store nothing.
+      for (const f of this.#graph.functions) {
+        if (f.outputs.length === 0) continue;
+        checkCaptures(f, "its outputs are kept in the registry");
+        storedIdentity(f);
+      }
       this.#registry = openRegistryStore(options.registry, options.constants ?? {});
       this.#listeners.push(this.#registry.listener);
     }
@@ -365,8 +405,11 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     isAsync: boolean,
   ): unknown {
     const given = inputs ?? EMPTY;
-    const extra = this.#hasExtra ? this.#extraValues() : EMPTY;
-    const entry = this.#entry(target, given, extra);
+    let extra = this.#hasExtra ? (this.#options.constants ?? EMPTY) : EMPTY;
+    let restored: ReadonlyMap<AnyPipeFunc, Record<string, unknown>> | undefined;
+    let entry: PlanEntry;
+    if (this.#registry) ({ extra, entry, restored } = this.#restore(this.#registry, target, given));
+    else entry = this.#entry(target, given, extra);
     if (entry.unused.length > 0 && !(options?.allowUnused ?? this.#options.allowUnused)) {
       throw this.#unusedError(entry.unused);
     }
@@ -378,13 +421,65 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       runner = entry.build(instrumented, isAsync);
       entry.runners[slot] = runner;
     }
-    this.#history?.reset();
+    const history = this.#history;
+    history?.reset();
+    if (history && restored) for (const [f, outputs] of restored) history.restored(f.name, outputs);
     return runner(entry.flatten ? flattenScopes(given, this.#graph.names) : given, extra);
   }
 
-  #extraValues(): Readonly<Record<string, unknown>> {
+  /**
+   * The constants and the registry entries a run restores, and its plan. Entries are checked
+   * against what would produce them now (see registry/provenance.ts), and the ones the plan
+   * reads are read before it runs: one that another process deleted or rewrote since it was
+   * checked is then recomputed, with what depends on it.
+   *
+   * @returns The run's `extra` values, its plan, and (with `history`) the outputs restored
+   *   per function.
+   */
+  #restore(
+    store: RegistryStore,
+    target: Target,
+    given: Readonly<Record<string, unknown>>,
+  ): {
+    extra: Record<string, unknown>;
+    entry: PlanEntry;
+    restored: Map<AnyPipeFunc, Record<string, unknown>> | undefined;
+  } {
+    const graph = this.#graph;
     const constants = this.#options.constants ?? EMPTY;
-    return this.#registry ? this.#registry.values(constants) : constants;
+    const session = store.session();
+    const request: RestoreRequest = {
+      target: typeof target === "string" ? target : target.target,
+      given: hasScopes(given, graph.names) ? flattenScopes(given, graph.names) : given,
+      constants,
+      config: this.#options.config,
+    };
+    for (;;) {
+      const found = restorable(graph, request, session);
+      const extra: Record<string, unknown> = { ...constants };
+      for (const name of found.keys()) setOwn(extra, name, undefined);
+      const entry = this.#entry(target, given, extra);
+      const restored = this.#history ? new Map<AnyPipeFunc, Record<string, unknown>>() : undefined;
+      let gone: string | undefined;
+      for (const name of entry.reads) {
+        if (!found.has(name)) continue;
+        const value = session.load(name, found.get(name));
+        if (value === GONE) {
+          gone = name;
+          break;
+        }
+        setOwn(extra, name, value);
+        const producer = graph.producer.get(name);
+        if (!restored || producer === undefined) continue;
+        const f = graph.functions[producer]!;
+        const outputs = restored.get(f) ?? {};
+        setOwn(outputs, name, value);
+        restored.set(f, outputs);
+      }
+      if (gone === undefined) return { extra, entry, restored };
+      // Each pass forgets one more entry, so this ends.
+      session.forget(gone);
+    }
   }
 
   /** Finds (or builds) the plan for this target and key set, without allocating on a hit. */
@@ -440,10 +535,18 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     });
     const steps = plan.steps.map((s) => graph.functions[s.fn]!);
     const sequential = this.#options.order === "declared";
+    const reads = new Set<string>();
+    for (const step of plan.steps) {
+      for (const source of step.args) if (source.kind === "extra") reads.add(source.name);
+    }
+    const results =
+      plan.result.kind === "one" ? [plan.result.source] : plan.result.entries.map((e) => e[1]);
+    for (const source of results) if (source.kind === "extra") reads.add(source.name);
     return {
       keys,
       flatten,
       unused,
+      reads: [...reads],
       runners: [],
       build: (instrumented, isAsync) =>
         compile(plan, graph.functions, { async: isAsync, instrumented, sequential }, (values) =>
@@ -535,8 +638,8 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   }
 
   /**
-   * A new pipeline with `other`'s functions after these (linepipe's `+`). Configs and
-   * constants merge; a key both define with different values is an error, never overwritten.
+   * A new pipeline with `other`'s functions after these (linepipe's `+`). Configs, constants
+   * and captures merge; a key both define with different values is an error, never overwritten.
    *
    * @throws {@link PipelineDefinitionError} for duplicate outputs or conflicting options.
    */
@@ -544,7 +647,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     const a = this.#options;
     const b = other.options;
     const problems: string[] = [];
-    const merge = (kind: "config" | "constants") => {
+    const merge = (kind: "config" | "constants" | "captures") => {
       const out = { ...a[kind] };
       for (const [k, v] of Object.entries(b[kind] ?? {})) {
         if (Object.hasOwn(out, k) && !isDeepStrictEqual(out[k], v)) {
@@ -561,6 +664,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       ...a,
       config: merge("config"),
       constants: merge("constants"),
+      ...(a.captures || b.captures ? { captures: merge("captures") } : {}),
     };
     if (problems.length > 0) throw new PipelineDefinitionError(problems);
     return new Pipeline([...this.#graph.functions, ...other.functions] as never, options) as never;
@@ -801,6 +905,23 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   #derive(functions: readonly AnyPipeFunc[]): Pipeline<readonly UntypedPipeFunc[]> {
     return new Pipeline(functions as never, this.#options) as never;
   }
+}
+
+/** The pipeline's `captures`, checked; undefined when it declares none. */
+function pipelineCaptures(options: PipelineOptions): Readonly<Record<string, unknown>> | undefined {
+  const captures: unknown = options.captures;
+  if (captures === undefined) return undefined;
+  if (typeof captures !== "object" || captures === null || Array.isArray(captures)) {
+    throw new InvalidOptionError(
+      "captures",
+      `Pipeline "${options.name ?? "pipeline"}" has \`captures\` ` +
+        `${Array.isArray(captures) ? "an array" : `${String(captures)} (${typeof captures})`}; ` +
+        "expected an object of the captured values by name, such as captures: { K, SCALE }.",
+    );
+  }
+  return Object.keys(captures).length > 0
+    ? (captures as Readonly<Record<string, unknown>>)
+    : undefined;
 }
 
 function hint(names: readonly string[]): string {

@@ -21,13 +21,22 @@ const KIND = "pipeline";
  * takes the declaration and suspends that run (its promise never settles there), so nothing
  * starts again in the worker; top-level code before the run does execute once per worker.
  *
+ * Worker processes (Redis) build the pipeline with their own values of the module's
+ * constants: declare the data the functions read in the pipeline's (or their own)
+ * `captures`, so a worker holding other values is refused.
+ *
  * @param moduleUrl - `import.meta.url` of the calling module.
  * @param name - A name unique within that module.
  * @param factory - Builds the pipeline; called once per process or thread.
  * @returns The pipeline the factory built.
  * @example
  * ```ts
- * export const pipeline = definePipeline(import.meta.url, "sweep", () => new Pipeline([f, g]));
+ * const K = 2;
+ * export const pipeline = definePipeline(
+ *   import.meta.url,
+ *   "sweep",
+ *   () => new Pipeline([f, g], { captures: { K } }),
+ * );
  * await pipeline.map(inputs, { executor: "threads" });
  * ```
  */

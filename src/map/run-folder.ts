@@ -10,7 +10,7 @@ import {
   RunFolderMismatchError,
   RunFolderNotEmptyError,
 } from "../errors.ts";
-import { checkCaptures } from "../graph/captures.ts";
+import { calledNames, checkCaptures } from "../graph/captures.ts";
 import { sourceText } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import {
@@ -35,6 +35,12 @@ export interface FunctionRecord {
    * a changed body, default or captured value is a different run.
    */
   readonly code: string;
+  /**
+   * The names the function uses as code (helpers it calls, objects whose methods it calls),
+   * for the record: they are not in `code`, so change the function's `version` when one of
+   * them changes. Absent when there are none.
+   */
+  readonly calls?: readonly string[];
 }
 
 /** An output as recorded in run.json. */
@@ -87,14 +93,16 @@ export function valueHash(value: unknown): string {
 }
 
 /**
- * How a function is recorded: its names, its mapspec and a hash of its code.
+ * How a function is recorded: its names, its mapspec, a hash of its code and the helpers it
+ * calls.
  *
- * @throws {@link UndeclaredCaptureError} when the function reads values from outside itself
+ * @throws {@link UndeclaredCaptureError} when the function reads data from outside itself
  *   that neither its `captures` nor its `version` declares: a resume could not tell them apart.
  */
 export function functionRecord(f: AnyPipeFunc): FunctionRecord {
   checkCaptures(f, "its results are kept in the run folder");
-  return describeFunction(f);
+  const calls = calledNames(f);
+  return calls.length > 0 ? { ...describeFunction(f), calls } : describeFunction(f);
 }
 
 /**

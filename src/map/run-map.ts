@@ -4,12 +4,13 @@ import type { NodeCache } from "../cache/node-cache.ts";
 import type { DashboardOptions, ServedDashboard } from "../dashboard/server.ts";
 import { AbortError, InvalidOptionError, PipelineDefinitionError } from "../errors.ts";
 import type { Executor } from "../executor/types.ts";
+import { checkCaptures } from "../graph/captures.ts";
 import type { RunListener } from "../graph/events.ts";
 import { flattenScopes, hasScopes } from "../graph/scopes.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { createStatusWriter, plannedFunctions } from "../status/writer.ts";
 import { combineListeners, type ProgressListener } from "./events.ts";
-import { sweepLayout } from "./layout.ts";
+import { type NodeLayout, sweepLayout } from "./layout.ts";
 import { NdArray } from "./ndarray.ts";
 import { progressBars } from "./progress.ts";
 import { createMapResults, type MapResults, RESERVED_RESULT_NAMES } from "./results.ts";
@@ -18,7 +19,7 @@ import { asRunFolderError } from "./run-folder-files.ts";
 import { runScheduled } from "./scheduler.ts";
 import type { StorageKind } from "./storage/types.ts";
 import { isSweep } from "./sweep.ts";
-import { SweepRun } from "./sweep-run.ts";
+import { executorChoiceFor, SweepRun } from "./sweep-run.ts";
 /** Where a function's elements run: in this thread, on worker threads, or your executor. */
 export type ExecutorChoice = "inline" | "threads" | Executor;
 
@@ -161,6 +162,7 @@ export async function runMap(
       });
     }
   }
+  checkOutOfProcessCaptures(layout.nodes, inputs, options.executor);
   const folder = options.runFolder
     ? await openRunFolder(options.runFolder, {
         pipelineName: pipeline.name,
@@ -229,6 +231,31 @@ export async function runMap(
     await folder?.close();
   }
   return createMapResults(run.results(), run.snapshots, folder?.path, run.values);
+}
+
+/**
+ * Refuses, before any work, a function sent to other processes (an executor with
+ * `isOutOfProcess`) that reads data it does not declare: those processes import the module
+ * themselves and may hold other values, which the definition hash they compare would not see.
+ * Only elements of a mapped function go to an executor; one whose outputs are all given
+ * does not run.
+ *
+ * @throws {@link UndeclaredCaptureError} naming the function, the names and the executor.
+ */
+function checkOutOfProcessCaptures(
+  nodes: readonly NodeLayout[],
+  inputs: Readonly<Record<string, unknown>>,
+  choice: MapOptions["executor"],
+): void {
+  for (const node of nodes) {
+    if (!node.spec || node.spec.generates) continue;
+    const f = node.func;
+    if (f.outputs.length > 0 && f.outputs.every((o) => Object.hasOwn(inputs, o))) continue;
+    const executor = executorChoiceFor(choice, f);
+    if (typeof executor === "object" && executor.isOutOfProcess === true) {
+      checkCaptures(f, `it runs in other processes (executor "${executor.name}")`, "mixed");
+    }
+  }
 }
 
 const STORAGE_KINDS: readonly StorageKind[] = ["memory", "file", "zarr"];

@@ -355,16 +355,7 @@ export class SweepRun {
   }
 
   #executor(node: NodeLayout): Executor | undefined {
-    const choice = this.options.executor;
-    let pick: ExecutorChoice | undefined;
-    if (choice === undefined || choice === "inline" || choice === "threads") pick = choice;
-    else if (isExecutor(choice)) pick = choice;
-    else {
-      const perNode = choice as Readonly<Record<string, ExecutorChoice>>;
-      pick =
-        node.func.outputs.map((o) => own(perNode, o)).find((c) => c !== undefined) ??
-        own(perNode, node.func.name);
-    }
+    const pick = executorChoiceFor(this.options.executor, node.func);
     if (pick === undefined || pick === "inline") return undefined;
     if (pick === "threads") {
       let pool = this.#executors.get("threads");
@@ -603,6 +594,17 @@ export class SweepRun {
     }
     return out;
   }
+}
+
+/** The executor `map`'s `executor` option picks for `f`: one for all, or by output or name. */
+export function executorChoiceFor(
+  choice: MapOptions["executor"],
+  f: AnyPipeFunc,
+): ExecutorChoice | undefined {
+  if (choice === undefined || choice === "inline" || choice === "threads") return choice;
+  if (isExecutor(choice)) return choice;
+  const perNode = choice as Readonly<Record<string, ExecutorChoice>>;
+  return f.outputs.map((o) => own(perNode, o)).find((c) => c !== undefined) ?? own(perNode, f.name);
 }
 
 function isExecutor(value: unknown): value is Executor {

@@ -97,6 +97,7 @@ interface Session {
 class RedisChunkExecutor implements Executor {
   readonly name = "redis";
   readonly remote = true;
+  readonly isOutOfProcess = true;
   readonly capacity: number;
   readonly chunkSize: number | undefined;
   /** The queue jobs go to. */

@@ -91,11 +91,14 @@ export function parseRefusal(reason: unknown): Refusal | undefined {
 
 /**
  * A pipeline's definition hash: of each function's name, inputs, outputs, mapspec and code
- * (source text, bound values, defaults, declared version and captures), as run folders record
- * them. Coordinator and workers compute it alike, so a worker built from other code refuses.
+ * (source text, bound values, defaults, declared version and captures, the pipeline's
+ * `captures` included), as run folders record them. Coordinator and workers compute it alike,
+ * so a worker built from other code, or holding other declared values, refuses.
  *
- * Values a function reads from outside itself without declaring them (`captures`, `version`)
- * are not covered; nor is the code of modules it imports.
+ * `map` refuses a function that reads data it does not declare before queuing anything for
+ * workers (see `Executor.isOutOfProcess`), so every value a function reads is covered. The
+ * code of the helpers it calls and of the modules it imports is not: that is what `version`
+ * is for.
  */
 export function definitionHash(pipeline: {
   readonly name: string;

@@ -33,7 +33,8 @@ describe("examples", () => {
   it("linear.ts runs the node pipeline and restores from its registry", async () => {
     const out = await example("linear.ts");
     expect(out).toContain("scaled = 6.00 4.00 5.33 4.00 6.67 10.00 10.67 11.33");
-    expect(out).toContain("loadData ran 1 time(s) across two pipelines");
+    expect(out).toContain("window 3 again: double: registry");
+    expect(out).toContain("window 5: loadData: registry, rolling: computed, double: computed");
     expect(out).toMatch(/registry: db, df, features, scaled/);
     expect(out).toContain("out: (side effect)");
   });

@@ -35,8 +35,10 @@ function counted(path: string, constants: Record<string, unknown> = {}) {
     inputs: ["conn"],
     outputs: ["rows"],
     name: "load",
+    // `version` identifies the code for the registry: the counter is not data it computes from.
+    version: 1,
   });
-  const double = pipefunc({ output: "doubled" }, ({ rows }: { rows: number[] }) => {
+  const double = pipefunc({ output: "doubled", version: 1 }, ({ rows }: { rows: number[] }) => {
     calls.double++;
     return rows.map((r) => r * 2);
   });
@@ -110,10 +112,13 @@ describe("registry", () => {
     ["a nested class instance", () => ({ at: [new URL("https://example.org")] }), /URL instance/],
   ])("refuses %s, naming the node and the output", async (_label, make, reason) => {
     const path = folder();
-    const bad = pipefunc({ output: "handle", name: "connect" }, ({ x }: { x: number }) => {
-      void x;
-      return make();
-    });
+    const bad = pipefunc(
+      { output: "handle", name: "connect", version: 1 },
+      ({ x }: { x: number }) => {
+        void x;
+        return make();
+      },
+    );
     const p = new Pipeline([bad], { registry: { path } });
     const error = await p.run("handle", { x: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryValueError);
@@ -126,7 +131,9 @@ describe("registry", () => {
   it("stores Maps, Dates and typed arrays faithfully", async () => {
     const path = folder();
     const value = { m: new Map([["k", new Date(0)]]), t: new Float64Array([1.5]), s: new Set([1]) };
-    const p = new Pipeline([pipefunc({ output: "v" }, () => value)], { registry: { path } });
+    const p = new Pipeline([pipefunc({ output: "v", captures: { value } }, () => value)], {
+      registry: { path },
+    });
     await p.run("v");
     expect(p.openRegistry().get("v")).toEqual(value);
   });

@@ -460,16 +460,20 @@ const CASES: readonly Case[] = [
     "registry (stored, then restored instead of recomputed)",
     async (n) => {
       const path = tempFolder();
-      const node = (func: () => number) => new Node({ func, inputs: [], outputs: [n] });
-      await new Pipeline([node(() => 5)], { registry: { path } }).runAll();
-      const again = new Pipeline([node(() => Number.NaN)], { registry: { path } });
+      const make = () =>
+        new Pipeline([new Node({ func: () => 5, inputs: [], outputs: [n] })], {
+          registry: { path },
+          history: true,
+        });
+      await make().runAll();
+      const again = make();
       const value = await again.run(n, {});
       const registry = again.openRegistry();
       const placement = field(registry.placement, n);
       registry.close();
-      return [value, placement];
+      return [value, placement, again.history.map((h) => h.source)];
     },
-    [5, "disk"],
+    [5, "disk", ["registry"]],
   ],
   [
     "function name in profiling stats",

@@ -1,5 +1,13 @@
 import { describe, expectTypeOf, it } from "vitest";
-import { Node, type PipeFunc, type PipeFuncOptions, pipefunc } from "../../src/index.ts";
+import {
+  type Executor,
+  Node,
+  type PipeFunc,
+  type PipeFuncOptions,
+  Pipeline,
+  type PipelineOptions,
+  pipefunc,
+} from "../../src/index.ts";
 
 describe("captures and version types", () => {
   it("leave the inferred inputs and outputs alone", () => {
@@ -37,5 +45,20 @@ describe("captures and version types", () => {
     n.with({ version: 1, captures: { k } });
     // @ts-expect-error a Node's version is a string or number too
     new Node({ func: (x: number) => x, inputs: ["x"], outputs: ["y"], version: {} });
+  });
+});
+
+describe("pipeline-level captures and out-of-process executors", () => {
+  it("take a record of captured values on the pipeline, and an optional flag on executors", () => {
+    const K = 2;
+    const f = pipefunc({ output: "y" }, ({ x }: { x: number }) => x * K);
+    const pipeline = new Pipeline([f], { captures: { K } });
+    expectTypeOf(pipeline.run("y", { x: 1 })).resolves.toEqualTypeOf<number>();
+    expectTypeOf<PipelineOptions["captures"]>().toEqualTypeOf<
+      Readonly<Record<string, unknown>> | undefined
+    >();
+    // @ts-expect-error captures are a record of values by name, not a list
+    new Pipeline([f], { captures: ["K"] });
+    expectTypeOf<Executor["isOutOfProcess"]>().toEqualTypeOf<boolean | undefined>();
   });
 });
