@@ -249,7 +249,7 @@ async function waitForOwner(folder: string): Promise<LockOwner | undefined> {
 }
 
 /** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -152,7 +152,6 @@ function readOrDescribe(folder: string): RunStatus {
   try {
     return runStatus(folder);
   } catch (error) {
-    // A corrupt run.json or status.json says "corrupt": neither resume nor load would read it.
     let startedAt = new Date(0).toISOString();
     try {
       startedAt = statSync(folder).mtime.toISOString();
@@ -163,6 +162,7 @@ function readOrDescribe(folder: string): RunStatus {
       format: 1,
       runFolder: folder,
       pipeline: "",
+      // Corrupt: neither resume nor load would read it, whatever its status said.
       state: error instanceof RunFolderCorruptError ? "corrupt" : "failed",
       pid: 0,
       host: "",
