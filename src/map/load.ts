@@ -18,7 +18,9 @@ export interface LoadOptions {
  *
  * @param output - The output's name.
  * @throws TypeError when the folder is not a run folder or has no such output.
- * @throws {@link RunFolderCorruptError} when run.json or a stored element cannot be read.
+ * @throws {@link RunFolderCorruptError} when run.json or a stored element cannot be read, or
+ *   an element (zarr: a chunk) was not written there by this run: copied from another place,
+ *   output or run, or changed since. It is never read as a value.
  */
 export async function loadOutputs(output: string, options: LoadOptions): Promise<unknown> {
   const record = readRunRecord(options.runFolder);
@@ -37,7 +39,10 @@ export async function loadOutputs(output: string, options: LoadOptions): Promise
         'storage "file" or "zarr" to load it later.',
     );
   }
-  const store = await loadStore(outputFolder(options.runFolder, output));
+  const store = await loadStore(outputFolder(options.runFolder, output), {
+    output,
+    run: record.id,
+  });
   // An output with internal axes (`x[i] -> y[i, j]`) is stored as one array per element.
   if (store.shape.length < info.dims.length) {
     return stackInternal(store.values(), store.shape, info.dims, info.internalShape);

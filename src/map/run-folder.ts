@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { serialize } from "node:v8";
@@ -67,6 +67,12 @@ export interface RunRecord {
   readonly status: "running" | "done" | "failed" | "aborted";
   readonly createdAt: string;
   readonly updatedAt: string;
+  /**
+   * A random id given when the run is created and kept by every resume: each stored element
+   * is bound to it, so one copied from another run is never read as this run's. Absent from
+   * folders written before it (a resume gives them one).
+   */
+  readonly id?: string;
 }
 
 const VERSION: string = (
@@ -202,6 +208,7 @@ function runRecordProblem(value: unknown): string | undefined {
       !Array.isArray((f as FunctionRecord).outputs),
   );
   if (malformed >= 0) return `pipeline.functions[${malformed}] is not a function record`;
+  if (record.id !== undefined && typeof record.id !== "string") return 'its "id" is not a string';
   for (const field of ["inputs", "outputs"] as const) {
     const v = record[field];
     if (typeof v !== "object" || v === null || Array.isArray(v)) {
@@ -234,6 +241,8 @@ export interface RunFolder {
   readonly path: string;
   /** True when a previous run's results are reused. */
   readonly resumed: boolean;
+  /** The run's id (run.json's `id`), which its stored elements are bound to. */
+  readonly id: string;
   /**
    * Records the run's status in run.json.
    *
@@ -293,6 +302,7 @@ function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFold
   const runJson = join(path, "run.json");
   let resumed = false;
   let createdAt = now;
+  let id: string = randomUUID();
   if (!existsSync(runJson)) {
     const foreign = foreignEntries(path);
     if (foreign.length > 0) throw new RunFolderNotEmptyError(path, foreign);
@@ -310,9 +320,10 @@ function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFold
     if (differences.length > 0) throw new RunFolderMismatchError(path, differences);
     resumed = true;
     createdAt = previous.createdAt;
+    id = previous.id ?? id;
   }
   // run.json first: a folder holding anything of a run also holds its record.
-  let current: RunRecord = { ...record, createdAt };
+  let current: RunRecord = { ...record, createdAt, id };
   writeRunJson(runJson, current);
   mkdirSync(join(path, "inputs"), { recursive: true });
   mkdirSync(join(path, "outputs"), { recursive: true });
@@ -331,6 +342,7 @@ function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFold
   return {
     path,
     resumed,
+    id,
     setStatus(status) {
       current = { ...current, status, updatedAt: new Date().toISOString() };
       try {

@@ -331,7 +331,9 @@ export class SweepRun {
       output,
       shape,
       dims,
-      ...(this.folder ? { folder: outputFolder(this.folder.path, output) } : {}),
+      ...(this.folder
+        ? { folder: outputFolder(this.folder.path, output), run: this.folder.id }
+        : {}),
     });
     this.#stores.set(output, store);
     return store;
@@ -523,7 +525,7 @@ export class SweepRun {
       if (!dir || !existsSync(join(dir))) return false;
       let store: OutputStore;
       try {
-        store = await loadStore(dir);
+        store = await loadStore(dir, { output: o, run: this.folder?.id });
       } catch {
         return false;
       }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
@@ -9,11 +10,16 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { deserialize } from "node:v8";
+import { deserialize, serialize } from "node:v8";
 import FileSystemStore from "@zarrita/storage/fs";
 import { afterEach, describe, expect, it } from "vitest";
 import * as zarr from "zarrita";
-import { PipeweaveError, RunFolderMismatchError, StorageValueError } from "../../src/errors.ts";
+import {
+  PipeweaveError,
+  RunFolderCorruptError,
+  RunFolderMismatchError,
+  StorageValueError,
+} from "../../src/errors.ts";
 import { MISSING } from "../../src/map/missing.ts";
 import { openFileStore } from "../../src/map/storage/file.ts";
 import { createMemoryStore } from "../../src/map/storage/memory.ts";
@@ -181,7 +187,7 @@ describe.each<Exclude<StorageKind, "memory">>(["file", "zarr"])("%s store on dis
       output: "c",
     });
 
-    const loaded = await loadStore(folder);
+    const loaded = await loadStore(folder, { output: "c", run: undefined });
     expect(loaded.kind).toBe(kind);
     expect(loaded.shape).toEqual([2, 3]);
     expect(loaded.dims).toEqual(["i", "j"]);
@@ -193,8 +199,11 @@ describe.each<Exclude<StorageKind, "memory">>(["file", "zarr"])("%s store on dis
     const store = await open({ ...grid, folder });
     await Promise.all([0, 1, 2, 3, 4, 5].map((index) => store.set(index, index)));
     await store.flush();
+    // Dot-files other than zarr's presence records are temporaries.
     expect(
-      listFiles(folder).filter((name) => name.split("/").some((p) => p.startsWith("."))),
+      listFiles(folder).filter((name) =>
+        name.split("/").some((p) => p.startsWith(".") && p !== ".present"),
+      ),
     ).toEqual([]);
   });
 
@@ -233,17 +242,74 @@ describe("memory store", () => {
 });
 
 describe("file store", () => {
-  it("writes each element as <index>.v8 holding v8.serialize(value)", () => {
+  it("writes each element as <index>.v8: a header binding it to its place, then v8.serialize(value)", () => {
     const folder = join(tempFolder(), "nested", "rows");
-    const store = openFileStore({ output: "rows", shape: [3], dims: ["i"], folder });
-    expect(store.set(1, { label: "b", xs: [1, 2], when: new Date(0) })).toBeUndefined();
+    const store = openFileStore({ output: "rows", shape: [3], dims: ["i"], folder, run: "r1" });
+    const value = { label: "b", xs: [1, 2], when: new Date(0) };
+    expect(store.set(1, value)).toBeUndefined();
     expect(listFiles(folder)).toEqual(["1.v8", "meta.json"]);
-    expect(deserialize(readFileSync(join(folder, "1.v8")))).toEqual({
-      label: "b",
-      xs: [1, 2],
-      when: new Date(0),
-    });
+    const file = readFileSync(join(folder, "1.v8"));
+    // "PWEL", format version 1, three zero bytes.
+    expect([...file.subarray(0, 8)]).toEqual([0x50, 0x57, 0x45, 0x4c, 1, 0, 0, 0]);
+    const bytes = serialize(value);
+    const place = JSON.stringify(["PWEL", "r1", "rows"]);
+    expect(file.subarray(8, 40)).toEqual(
+      createHash("sha256").update(place).update("1\n").update(bytes).digest(),
+    );
+    expect(deserialize(file.subarray(40))).toEqual(value);
   });
+
+  it.each([
+    ["another run", { run: "r2" }],
+    ["another output", { output: "other" }],
+  ])("refuses an element written for %s, or leaves it unset with one warning", async (_, other) => {
+    const folder = join(tempFolder(), "rows");
+    const options = { output: "rows", shape: [3], dims: ["i"], folder, run: "r1" };
+    await openFileStore(options).set(1, "kept");
+    // Opened as the other store, it warns about element 1 (on the next tick).
+    await openFileStore({ ...options, ...other }).set(2, "foreign");
+    await new Promise((resolve) => setImmediate(resolve));
+    const file = join(folder, "2.v8");
+    const error = thrown(() => openFileStore({ ...options, untrusted: "refuse" }));
+    expect(error).toBeInstanceOf(RunFolderCorruptError);
+    expect(error).toMatchObject({ code: "E_RUN_FOLDER_CORRUPT", file });
+    expect((error as Error).message).toContain(
+      'element file of output "rows" was not written for element 2 of this output and run',
+    );
+    const warnings: (Error & { code?: string })[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const again = openFileStore(options);
+      expect(again.values()).toEqual([MISSING, "kept", MISSING]);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.map((w) => w.code)).toEqual(["PIPEWEAVE_STORE_UNTRUSTED"]);
+    expect(warnings[0]!.message).toContain(`output "rows" has 1 stored file`);
+    expect(warnings[0]!.message).toContain(file);
+  });
+
+  it.each([
+    ["a plain v8 value (no header)", serialize(1)],
+    ["3 bytes", Buffer.from([1, 2, 3])],
+  ])(
+    "reports an element file holding %s as a RunFolderCorruptError, whatever the policy",
+    async (_, bytes) => {
+      const folder = join(tempFolder(), "rows");
+      const options = { output: "rows", shape: [3], dims: ["i"], folder };
+      await openFileStore(options).set(0, 1);
+      writeFileSync(join(folder, "0.v8"), bytes);
+      for (const untrusted of ["refuse", "recompute"] as const) {
+        const error = thrown(() => openFileStore({ ...options, untrusted }));
+        expect(error).toBeInstanceOf(RunFolderCorruptError);
+        expect((error as Error).message).toContain(
+          'element file of output "rows" is not a pipeweave element file',
+        );
+      }
+    },
+  );
 
   it("restores any serializable value, undefined included", () => {
     const folder = join(tempFolder(), "rows");
@@ -349,14 +415,15 @@ describe("zarr store", () => {
     const folder = join(tempFolder(), "c");
     const store = await openZarrStore({ ...grid, folder });
     await store.set(0, 1);
-    // A file where the chunk's folder c/1 must go makes the write fail.
-    writeFileSync(join(folder, "c", "1"), "");
+    // A folder where the chunk c/0/0 must go makes its rename fail.
+    rmSync(join(folder, "c", "0", "0"));
+    mkdirSync(join(folder, "c", "0", "0", "x"), { recursive: true });
     await expect(store.set(3, 2)).rejects.toThrow();
     await expect(store.flush()).rejects.toThrow();
     await expect(store.flush()).resolves.toBeUndefined();
   });
 
-  it("writes Zarr v3 arrays that zarrita reads: float64 with NaN fill, bool, one chunk per element", async () => {
+  it("writes Zarr v3 arrays that zarrita reads: float64 with NaN fill, bool, one chunk under 256 elements", async () => {
     const root = tempFolder();
     const c = await openZarrStore({ ...grid, folder: join(root, "c") });
     await Promise.all([c.set(0, 1.5), c.set(2, -3), c.set(4, 0.25)]);
@@ -371,17 +438,11 @@ describe("zarr store", () => {
     await ok.set(3, true);
     await Promise.all([c.flush(), ok.flush()]);
 
-    expect(listFiles(join(root, "c"))).toEqual([
-      "c/0/0",
-      "c/0/2",
-      "c/1/1",
-      "meta.json",
-      "zarr.json",
-    ]);
+    expect(listFiles(join(root, "c"))).toEqual([".present/0.0", "c/0/0", "meta.json", "zarr.json"]);
     const floats = await zarr.open.v3(new FileSystemStore(join(root, "c")), { kind: "array" });
     expect(floats.shape).toEqual([2, 3]);
     expect(floats.dtype).toBe("float64");
-    expect(floats.chunks).toEqual([1, 1]);
+    expect(floats.chunks).toEqual([2, 3]);
     expect(floats.dimensionNames).toEqual(["i", "j"]);
     expect(floats.fillValue).toBeNaN();
     const grid2d = await zarr.get(floats);
@@ -402,7 +463,7 @@ describe("zarr store", () => {
       node_type: "array",
       data_type: "float64",
       fill_value: "NaN",
-      chunk_grid: { name: "regular", configuration: { chunk_shape: [1, 1] } },
+      chunk_grid: { name: "regular", configuration: { chunk_shape: [2, 3] } },
       codecs: [{ name: "bytes", configuration: { endian: "little" } }],
       dimension_names: ["i", "j"],
     });
@@ -410,17 +471,17 @@ describe("zarr store", () => {
     const bools = await zarr.open.v3(new FileSystemStore(join(root, "ok")), { kind: "array" });
     expect(bools.shape).toEqual([4]);
     expect(bools.dtype).toBe("bool");
-    expect(bools.chunks).toEqual([1]);
+    expect(bools.chunks).toEqual([4]);
     const flags = await zarr.get(bools);
     expect(flags.data).toBeInstanceOf(zarr.BoolArray);
     expect(Array.from(flags.data as zarr.BoolArray)).toEqual([false, true, false, true]);
   });
 
-  it("writes a 0-D array whose single chunk is c", async () => {
+  it("writes a 0-D array whose single chunk is c, its record .present/c", async () => {
     const folder = join(tempFolder(), "mean");
     const store = await openZarrStore({ ...scalar, folder });
     await store.set(0, 2.5);
-    expect(listFiles(folder)).toEqual(["c", "meta.json", "zarr.json"]);
+    expect(listFiles(folder)).toEqual([".present/c", "c", "meta.json", "zarr.json"]);
     const array = await zarr.open.v3(new FileSystemStore(folder), { kind: "array" });
     expect(array.shape).toEqual([]);
     expect(array.chunks).toEqual([]);
@@ -468,7 +529,7 @@ describe("createStore", () => {
 describe("loadStore", () => {
   it("throws an error naming the folder when it has no meta.json", async () => {
     const folder = tempFolder();
-    await expect(loadStore(folder)).rejects.toThrow(
+    await expect(loadStore(folder, { output: "c", run: undefined })).rejects.toThrow(
       `No output store in "${folder}": it has no meta.json.`,
     );
   });
@@ -476,7 +537,7 @@ describe("loadStore", () => {
   it("throws an error naming meta.json when it is not a store description", async () => {
     const folder = tempFolder();
     writeFileSync(join(folder, "meta.json"), '{"kind":"csv"}');
-    await expect(loadStore(folder)).rejects.toThrow(
+    await expect(loadStore(folder, { output: "c", run: undefined })).rejects.toThrow(
       /corrupt file ".*meta\.json": it does not describe a pipeweave store/,
     );
   });

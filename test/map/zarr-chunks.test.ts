@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { type Dirent, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import FileSystemStore from "@zarrita/storage/fs";
@@ -67,14 +67,31 @@ function failingPipeline(fails: (x: number) => boolean, calls: number[] = []) {
 
 const expectedY = (x: number) => (x % 5 === 0 ? Number.NaN : x / 2);
 
+/** Runs `work`; returns its result and the PIPEWEAVE_STORE_UNTRUSTED warnings it raised. */
+async function warningsDuring<T>(work: () => Promise<T>): Promise<[T, Error[]]> {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error & { code?: string }) => {
+    if (warning.code === "PIPEWEAVE_STORE_UNTRUSTED") warnings.push(warning);
+  };
+  process.on("warning", onWarning);
+  try {
+    const result = await work();
+    // emitWarning emits on the next tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    return [result, warnings];
+  } finally {
+    process.off("warning", onWarning);
+  }
+}
+
 describe("zarr chunk shape", () => {
   it.each([
     [[], []],
     [
       [2, 3],
-      [1, 1],
+      [2, 3],
     ],
-    [[255], [1]],
+    [[255], [255]],
     [[256], [256]],
     [[3000], [1024]],
     [
@@ -99,7 +116,7 @@ describe("zarr chunk shape", () => {
     ],
     [
       [0, 5000],
-      [1, 1],
+      [1, 5000],
     ],
   ])("gives shape %j chunks %j", (shape, chunks) => {
     expect(chooseChunkShape(shape)).toEqual(chunks);
@@ -194,44 +211,53 @@ describe("zarr run folders in chunks", () => {
   it.each([
     ["has no presence record", (record: string, _chunk: string) => rmSync(record)],
     [
-      "has the record of another version of the chunk",
+      "has bytes its record was not written for",
       (_record: string, chunk: string) => {
-        // Same length, other bytes: the chunk was rewritten and the kill came before its record.
+        // Same length, other bytes: no crash leaves this, as the record is renamed first.
         const bytes = readFileSync(chunk);
         bytes[0] = bytes[0]! ^ 0xff;
         writeFileSync(chunk, bytes);
       },
     ],
-  ])("recomputes a chunk that %s, and only that chunk", async (_, damage) => {
-    const folder = join(tempFolder(), "run");
-    const inputs = { a: range(40), b: range(40) };
-    await gridPipeline().map(inputs, { ...quiet, runFolder: folder, storage: "zarr" });
-    const output = join(folder, "outputs", "c");
-    // Chunks of [26, 40]: rows 0-25 in c/0/0, rows 26-39 in c/1/0 (overhanging by 12 rows).
-    expect(listFiles(output).filter((f) => f !== "meta.json" && f !== "zarr.json")).toEqual([
-      ".present/0.0",
-      ".present/1.0",
-      "c/0/0",
-      "c/1/0",
-    ]);
-    damage(join(output, ".present", "1.0"), join(output, "c", "1", "0"));
+  ])(
+    "refuses to load a chunk that %s; resume recomputes it, and only it, with a warning",
+    async (_, damage) => {
+      const folder = join(tempFolder(), "run");
+      const inputs = { a: range(40), b: range(40) };
+      await gridPipeline().map(inputs, { ...quiet, runFolder: folder, storage: "zarr" });
+      const output = join(folder, "outputs", "c");
+      // Chunks of [26, 40]: rows 0-25 in c/0/0, rows 26-39 in c/1/0 (overhanging by 12 rows).
+      expect(listFiles(output).filter((f) => f !== "meta.json" && f !== "zarr.json")).toEqual([
+        ".present/0.0",
+        ".present/1.0",
+        "c/0/0",
+        "c/1/0",
+      ]);
+      const chunk = join(output, "c", "1", "0");
+      damage(join(output, ".present", "1.0"), chunk);
 
-    const before = (await loadOutputs("c", { runFolder: folder })) as NdArray<number>;
-    expect(before.data.filter((v) => !isMissing(v))).toHaveLength(26 * 40);
-    const calls: number[] = [];
-    const resumed = await gridPipeline(calls).map(inputs, {
-      ...quiet,
-      runFolder: folder,
-      storage: "zarr",
-      resume: true,
-    });
-    expect(calls).toEqual(range(14 * 40).map((k) => (26 + Math.floor(k / 40)) * 1000 + (k % 40)));
-    expect(resumed.c.array.data).toEqual(
-      range(1600).map((k) => Math.floor(k / 40) * 1000 + (k % 40)),
-    );
-    const all = await loadAll({ runFolder: folder });
-    expect((all.c as NdArray<number>).data).toEqual(resumed.c.array.data);
-  });
+      const error = await loadOutputs("c", { runFolder: folder }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RunFolderCorruptError);
+      expect(error).toMatchObject({ code: "E_RUN_FOLDER_CORRUPT", file: chunk });
+      const calls: number[] = [];
+      const [resumed, warnings] = await warningsDuring(() =>
+        gridPipeline(calls).map(inputs, {
+          ...quiet,
+          runFolder: folder,
+          storage: "zarr",
+          resume: true,
+        }),
+      );
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.message).toContain(chunk);
+      expect(calls).toEqual(range(14 * 40).map((k) => (26 + Math.floor(k / 40)) * 1000 + (k % 40)));
+      expect(resumed.c.array.data).toEqual(
+        range(1600).map((k) => Math.floor(k / 40) * 1000 + (k % 40)),
+      );
+      const all = await loadAll({ runFolder: folder });
+      expect((all.c as NdArray<number>).data).toEqual(resumed.c.array.data);
+    },
+  );
 
   it.each([
     ["a truncated chunk", (output: string) => join(output, "c", "0")],
@@ -271,12 +297,13 @@ describe("zarr run folders in chunks", () => {
     },
   );
 
-  it("resumes a folder written one element per chunk, keeping that layout", async () => {
+  it("resumes a folder written one element per chunk without records, computing it again in that layout", async () => {
     const folder = join(tempFolder(), "run");
     const inputs = { a: range(20), b: range(20) };
     await gridPipeline().map(inputs, { ...quiet, runFolder: folder, storage: "zarr" });
     // Rewrite the output as pipeweave wrote every zarr output before chunking: zarrita's
-    // array of [1, 1] chunks, one file per element, no presence records.
+    // array of [1, 1] chunks, one file per element, no presence records. Nothing vouches for
+    // those chunks, so none is read.
     const output = join(folder, "outputs", "c");
     rmSync(join(output, "c"), { recursive: true });
     rmSync(join(output, ".present"), { recursive: true });
@@ -297,27 +324,33 @@ describe("zarr run folders in chunks", () => {
     }
     expect(listFiles(join(output, "c"))).toHaveLength(kept.length);
 
+    const error = await loadAll({ runFolder: folder }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunFolderCorruptError);
+    expect((error as Error).message).toContain("has no presence record");
+
     const calls: number[] = [];
-    const resumed = await gridPipeline(calls).map(inputs, {
-      ...quiet,
-      runFolder: folder,
-      storage: "zarr",
-      resume: true,
-    });
-    const value = (k: number) => Math.floor(k / 20) * 1000 + (k % 20);
-    expect(calls).toEqual(
-      range(400)
-        .filter((k) => k % 9 === 4)
-        .map(value),
+    const [resumed, warnings] = await warningsDuring(() =>
+      gridPipeline(calls).map(inputs, {
+        ...quiet,
+        runFolder: folder,
+        storage: "zarr",
+        resume: true,
+      }),
     );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toContain(`has ${kept.length} stored files`);
+    const value = (k: number) => Math.floor(k / 20) * 1000 + (k % 20);
+    expect(calls).toEqual(range(400).map(value));
     expect(resumed.c.array.data).toEqual(range(400).map(value));
-    // Still one element per chunk: the new elements landed as their own files.
+    // Still one element per chunk, each with its record now, and read back.
     expect(JSON.parse(readFileSync(join(output, "zarr.json"), "utf8")).chunk_grid).toEqual({
       name: "regular",
       configuration: { chunk_shape: [1, 1] },
     });
     expect(listFiles(join(output, "c"))).toHaveLength(400);
-    expect(existsSync(join(output, ".present"))).toBe(false);
+    expect(listFiles(join(output, ".present"))).toHaveLength(400);
+    const loaded = (await loadOutputs("c", { runFolder: folder })) as NdArray<number>;
+    expect(loaded.data).toEqual(range(400).map(value));
   });
 });
 
@@ -431,6 +464,43 @@ describe("zarr store in chunks", () => {
         },
       ),
       { numRuns: 25 },
+    );
+  });
+
+  it("reads a chunk's previous version when a crash came between its record's rename and its own, and no older one", async () => {
+    const folder = join(tempFolder(), "v");
+    const options = { output: "v", shape: [600], dims: ["i"], folder, run: "r" };
+    const chunk = join(folder, "c", "0");
+    const store = await openZarrStore(options);
+    const write = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) await store.set(i, i + 0.5);
+      await store.flush();
+      return readFileSync(chunk);
+    };
+    const first = await write(0, 10);
+    const second = await write(10, 20);
+    await write(20, 30);
+    const stored = (n: number) => range(600).map((i) => (i < n ? i + 0.5 : MISSING));
+
+    // The third version's record is in place, the second version's chunk still on disk.
+    writeFileSync(chunk, second);
+    const [reopened, warnings] = await warningsDuring(() =>
+      openZarrStore({ ...options, untrusted: "refuse" }),
+    );
+    expect(warnings).toEqual([]);
+    expect(reopened.values()).toEqual(stored(20));
+    // Written again from there, the new record names the version on disk as its previous.
+    for (let i = 20; i < 40; i++) await reopened.set(i, i + 0.5);
+    await reopened.flush();
+    expect((await openZarrStore({ ...options, untrusted: "refuse" })).values()).toEqual(stored(40));
+
+    // A version older than the record's previous was not left by a crash.
+    writeFileSync(chunk, first);
+    const error = await openZarrStore({ ...options, untrusted: "refuse" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunFolderCorruptError);
+    expect(error).toMatchObject({ file: chunk });
+    expect((error as Error).message).toContain(
+      'chunk of output "v" is not the chunk its presence record',
     );
   });
 

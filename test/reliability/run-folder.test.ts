@@ -246,11 +246,12 @@ describe("corrupt files are never read as data", () => {
   };
 
   it.each([
-    ["zarr", (f: string) => join(f, "outputs", "y", "c", "3")],
-    ["file", (f: string) => join(f, "outputs", "y", "3.v8")],
+    // Six elements are one zarr chunk.
+    ["zarr", (f: string) => join(f, "outputs", "y", "c", "0"), xs(6)],
+    ["file", (f: string) => join(f, "outputs", "y", "3.v8"), [3]],
   ] as const)(
     "a truncated %s element is a RunFolderCorruptError naming the file",
-    async (storage, fileOf) => {
+    async (storage, fileOf, held) => {
       const folder = await storedRun(storage);
       const file = fileOf(folder);
       writeFileSync(file, Buffer.from([1, 2, 3]));
@@ -264,11 +265,11 @@ describe("corrupt files are never read as data", () => {
         expect((error as RunFolderCorruptError).file).toBe(file);
         expect((error as Error).message).toContain(file);
       }
-      // Deleting the file, as the message says, recomputes just that element.
+      // Deleting the file, as the message says, recomputes just what it held.
       rmSync(file);
       const calls: number[] = [];
       await slowPipeline(0, calls).map({ x: xs(6) }, { runFolder: folder, storage, resume: true });
-      expect(calls).toEqual([3]);
+      expect(calls).toEqual(held);
     },
   );
 

@@ -1,8 +1,20 @@
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { createHash, randomBytes } from "node:crypto";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+  writevSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { deserialize, serialize } from "node:v8";
-import { RunFolderCorruptError, RunFolderMismatchError, StorageValueError } from "../../errors.ts";
+import { RunFolderMismatchError, StorageValueError } from "../../errors.ts";
+import { corruptStoreError, UntrustedFiles } from "./integrity.ts";
 import { MemoryStore } from "./memory.ts";
 import type { OutputStore, StoreOptions } from "./types.ts";
 
@@ -23,24 +35,46 @@ export interface StoreMeta {
 
 const ELEMENT = /^(\d+)\.v8$/;
 
+/** An element file starts with these bytes, "PWEL" and the format version. */
+const ELEMENT_MAGIC = Buffer.from([0x50, 0x57, 0x45, 0x4c, 1, 0, 0, 0]);
+
+/** Bytes before the serialized value: the magic and a SHA-256. */
+const ELEMENT_HEADER = ELEMENT_MAGIC.length + 32;
+
+/** What reading an element file gives when its run did not write it there. */
+const UNTRUSTED = Symbol("untrusted");
+
 /** A store persisting each element as `<index>.v8`; see {@link openFileStore}. */
 class FileStore extends MemoryStore {
   override readonly kind = "file";
   readonly #folder: string;
+  /** What every element's checksum starts with: this store's run and output. */
+  readonly #identity: string;
+  /** Elements whose file this run did not write: removed if the element fails again. */
+  readonly #untrusted = new Set<number>();
 
   constructor(options: StoreOptions & { readonly folder: string }) {
     super(options);
     this.#folder = options.folder;
+    this.#identity = JSON.stringify(["PWEL", options.run ?? "", options.output]);
     mkdirSync(this.#folder, { recursive: true });
     openStoreMeta(this.#folder, "file", options);
+    const untrusted = new UntrustedFiles(
+      this.#folder,
+      this.output,
+      options.untrusted ?? "recompute",
+    );
     for (const name of readdirSync(this.#folder)) {
       // Dot-files are temporaries of a write that never reached its rename: ignore them.
       const match = ELEMENT.exec(name);
       if (!match) continue;
       const index = Number(match[1]);
       if (index >= this.size) continue;
-      super.set(index, readElement(join(this.#folder, name), this.output));
+      const value = this.#read(join(this.#folder, name), index, untrusted);
+      if (value === UNTRUSTED) this.#untrusted.add(index);
+      else super.set(index, value);
     }
+    untrusted.warn();
   }
 
   override set(index: number, value: unknown): void {
@@ -57,25 +91,85 @@ class FileStore extends MemoryStore {
           "arrays) instead of functions, symbols or objects holding them.",
       );
     }
-    writeFileAtomicSync(join(this.#folder, `${index}.v8`), bytes);
+    const hash = this.#checksum(index, bytes);
+    writeFileAtomicSync(join(this.#folder, `${index}.v8`), [ELEMENT_MAGIC, hash, bytes]);
+    this.#untrusted.delete(index);
     super.set(index, value);
+  }
+
+  /**
+   * Masks an element in memory; a file of it that this run did not write is removed, so the
+   * folder reads as this run left it.
+   */
+  override setMissing(index: number): void {
+    super.setMissing(index);
+    if (this.#untrusted.delete(index)) rmSync(join(this.#folder, `${index}.v8`), { force: true });
+  }
+
+  /** SHA-256 of the element's place (run, output, index) and its serialized value. */
+  #checksum(index: number, bytes: Uint8Array): Buffer {
+    return createHash("sha256").update(this.#identity).update(`${index}\n`).update(bytes).digest();
+  }
+
+  /**
+   * The value an element file holds, or UNTRUSTED (reported to `untrusted`) when its
+   * checksum is not that of this element of this output and run.
+   *
+   * @throws {@link RunFolderCorruptError} when the file is not a whole element file.
+   */
+  #read(path: string, index: number, untrusted: UntrustedFiles): unknown {
+    const file = readFileSync(path);
+    const corrupt = (reason: string, cause?: unknown) =>
+      corruptStoreError(
+        this.#folder,
+        path,
+        `element file of output "${this.output}" ${reason}`,
+        cause,
+      );
+    if (file.length < ELEMENT_HEADER || !ELEMENT_MAGIC.equals(file.subarray(0, 8))) {
+      throw corrupt(
+        `is not a pipeweave element file (${file.length} bytes, expected a header of ` +
+          `${ELEMENT_HEADER} starting with "PWEL" and its format version 1)`,
+      );
+    }
+    const bytes = file.subarray(ELEMENT_HEADER);
+    if (!this.#checksum(index, bytes).equals(file.subarray(8, ELEMENT_HEADER))) {
+      untrusted.add(
+        path,
+        "element file",
+        `was not written for element ${index} of this output and run: it was copied from ` +
+          "another element, output or run, or its bytes changed since",
+      );
+      return UNTRUSTED;
+    }
+    try {
+      return deserialize(bytes);
+    } catch (cause) {
+      throw corrupt(`cannot be read (${describeError(cause)})`, cause);
+    }
   }
 }
 
 /**
  * Opens (creating it when missing) a store that writes each element of an output to its own
- * file `<folder>/<linearIndex>.v8` holding `v8.serialize(value)`, and describes itself in
- * `<folder>/meta.json` as `{ kind: "file", shape, dims, output }`.
+ * file `<folder>/<linearIndex>.v8`, and describes itself in `<folder>/meta.json` as
+ * `{ kind: "file", shape, dims, output }`. An element file holds `"PWEL"`, the format version
+ * (1) and three zero bytes, a SHA-256 of the element's place (the run's id, the output's name
+ * and the index) and value, then `v8.serialize(value)`: a file copied from another element,
+ * output or run, or changed since, is never read as the element (see `options.untrusted`).
  *
  * Every write goes to a dot-prefixed temporary file in the same folder and is renamed into
  * place, so a crash (even SIGKILL) never leaves a half-written element. Writes are
  * synchronous: when `set` returns, the element is on disk. Opening an existing folder loads
  * its elements, so `has()` tells a resumed run which ones are done.
  *
- * @param options - The output's name, shape, dims and the store's `folder`.
+ * @param options - The output's name, shape, dims, the store's `folder`, the run's id and what
+ *   to do with an element file not written for its place.
  * @returns The store, holding every element already in the folder.
  * @throws TypeError when the shape or dims are invalid.
  * @throws RunFolderMismatchError when the folder holds a store of another kind, shape or dims.
+ * @throws RunFolderCorruptError when an element file is not whole, or (`untrusted: "refuse"`)
+ *   was not written for its place.
  * @throws StorageValueError (from `set`) when a value cannot be serialized (functions,
  *   symbols).
  * @example
@@ -94,20 +188,39 @@ export function openFileStore(options: StoreOptions & { readonly folder: string 
  * concurrent writers never share one), which is then renamed over the target.
  *
  * @param path - The file to write.
- * @param data - Its new content.
+ * @param data - Its new content, or its parts in order (written without joining them).
  * @throws The file system's error, its `path` set to `path` when it names no file; the
  *   temporary file is removed first.
  */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+export function writeFileAtomicSync(
+  path: string,
+  data: string | Uint8Array | readonly Uint8Array[],
+): void {
   const temporary = temporaryPath(path);
   try {
-    writeFileSync(temporary, data);
+    if (typeof data === "string" || data instanceof Uint8Array) writeFileSync(temporary, data);
+    else writeParts(temporary, data);
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
     // A failed write (ENOSPC) names no file: name the one being written.
     if (error instanceof Error && !("path" in error)) Object.assign(error, { path });
     throw error;
+  }
+}
+
+/** Writes `parts` to a new file at `path` in one system call (more after a short write). */
+function writeParts(path: string, parts: readonly Uint8Array[]): void {
+  const fd = openSync(path, "w");
+  try {
+    let written = writevSync(fd, parts);
+    for (const part of parts) {
+      const done = Math.min(written, part.length);
+      written -= done;
+      for (let at = done; at < part.length; ) at += writeSync(fd, part, at);
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -207,38 +320,6 @@ export function openStoreMeta(folder: string, kind: StoreMeta["kind"], options: 
  */
 export function isNotFound(error: unknown): boolean {
   return error instanceof Error && "code" in error && error.code === "ENOENT";
-}
-
-function readElement(path: string, output: string): unknown {
-  try {
-    return deserialize(readFileSync(path));
-  } catch (cause) {
-    throw corruptStoreError(
-      dirname(path),
-      path,
-      `element file of output "${output}" cannot be read (${describeError(cause)})`,
-      cause,
-    );
-  }
-}
-
-/**
- * The error for a corrupt file of a store. A store's folder sits at
- * `<runFolder>/outputs/<output>`, so the run folder is two levels up.
- *
- * @param folder - The store's folder.
- * @param path - The corrupt file.
- * @param reason - What is wrong with it.
- * @param cause - The underlying error.
- * @returns A {@link RunFolderCorruptError} naming the run folder and the file.
- */
-export function corruptStoreError(
-  folder: string,
-  path: string,
-  reason: string,
-  cause?: unknown,
-): RunFolderCorruptError {
-  return new RunFolderCorruptError(resolve(folder, "..", ".."), path, reason, cause);
 }
 
 function isStoreMeta(value: unknown): value is StoreMeta {

@@ -1,4 +1,3 @@
-import { basename } from "node:path";
 import { META_FILE, openFileStore, readStoreMeta } from "./file.ts";
 import { createMemoryStore } from "./memory.ts";
 import type { OutputStore, StorageKind, StoreOptions } from "./types.ts";
@@ -57,16 +56,22 @@ export function createStore(
  * reading: call `get`, `has` and `values`.
  *
  * @param folder - One output's folder inside a run folder.
+ * @param place - The output's name and the run's id (run.json's `id`), which every stored
+ *   element must be bound to.
  * @returns The file or zarr store, holding every element on disk.
  * @throws Error when the folder has no `meta.json` (it is not a pipeweave store).
- * @throws {@link RunFolderCorruptError} when `meta.json`, an element file or a chunk is corrupt.
+ * @throws {@link RunFolderCorruptError} when `meta.json`, an element file or a chunk is corrupt,
+ *   or a stored element is not bound to this output, its place and this run.
  * @example
  * ```ts
- * const store = await loadStore("runs/demo/c");
+ * const store = await loadStore("runs/demo/outputs/c", { output: "c", run: record.id });
  * store.values(); // every element, MISSING where absent
  * ```
  */
-export async function loadStore(folder: string): Promise<OutputStore> {
+export async function loadStore(
+  folder: string,
+  place: { readonly output: string; readonly run: string | undefined },
+): Promise<OutputStore> {
   const meta = readStoreMeta(folder);
   if (meta === undefined) {
     throw new Error(
@@ -74,11 +79,13 @@ export async function loadStore(folder: string): Promise<OutputStore> {
         'inside a run folder written by map with storage "file" or "zarr".',
     );
   }
-  const options = {
-    output: meta.output ?? basename(folder),
+  const options: StoreOptions & { readonly folder: string } = {
+    output: place.output,
     shape: meta.shape,
     dims: meta.dims,
     folder,
+    untrusted: "refuse",
+    ...(place.run === undefined ? {} : { run: place.run }),
   };
   return meta.kind === "file" ? openFileStore(options) : openZarrStore(options);
 }

@@ -1,3 +1,5 @@
+import type { UntrustedPolicy } from "./integrity.ts";
+
 /** Which backend holds an output's elements. */
 export type StorageKind = "memory" | "file" | "zarr";
 
@@ -11,6 +13,21 @@ export interface StoreOptions {
   readonly dims: readonly string[];
   /** Folder of this output's store (file and zarr); unused by memory. */
   readonly folder?: string;
+  /**
+   * The id of the run the store belongs to (run.json's `id`). File and zarr bind each stored
+   * element (zarr: each chunk's presence record) to it, to the output's name and to the
+   * element's place, with a checksum of its bytes.
+   * @defaultValue `""`
+   */
+  readonly run?: string;
+  /**
+   * What opening a folder does with a stored element (zarr: a chunk) that is whole but not
+   * bound to this run, output and place, or whose checksum fails: `"recompute"` leaves it
+   * unset and emits one `PIPEWEAVE_STORE_UNTRUSTED` warning (a resumed run computes it
+   * again); `"refuse"` throws RunFolderCorruptError naming the file (reading results).
+   * @defaultValue `"recompute"`
+   */
+  readonly untrusted?: UntrustedPolicy;
 }
 
 /**

@@ -5,32 +5,44 @@
  *
  * Presence records. A chunk's bytes cannot say which of its elements were stored: a missing
  * element is written as the fill value (NaN for float64), and NaN is also a value an element may
- * legitimately return. So every chunk of more than one element has a record beside it, in one
- * flat dot-folder of the array's folder: `.present/<i>.<j>…` for chunk `c/<i>/<j>…`. Zarr readers
- * never look there: it is outside the array's chunk key space (`c/…`) and not a node name they
- * list. A record is binary:
+ * legitimately return. So every chunk has a record beside it, in one flat dot-folder of the
+ * array's folder: `.present/<i>.<j>…` for chunk `c/<i>/<j>…` (`.present/c` for the chunk `c`
+ * of a 0-D array). Zarr readers never look there: it is outside the array's chunk key space
+ * (`c/…`) and not a node name they list. A record is binary:
  *
  * | bytes | what |
  * | --- | --- |
  * | 0-3 | magic `PWPR` |
- * | 4 | format version, 1 |
- * | 5-7 | zero |
+ * | 4 | format version, 2 |
+ * | 5 | 1 when the record also describes the chunk's previous version, else 0 |
+ * | 6-7 | zero |
  * | 8-11 | elements per chunk (the chunk shape's product, overhang included), uint32 LE |
- * | 12-15 | byte length of the chunk file it describes, uint32 LE |
- * | 16-47 | SHA-256 of that chunk file's bytes |
- * | 48- | one bit per element of the chunk, row-major within the chunk: bit `k & 7` of byte `k >> 3` is set when element `k` holds a value |
+ * | 12-15 | byte length of a chunk file, uint32 LE |
+ * | 16-47 | hash of the chunk's new version |
+ * | 48-79 | hash of its previous version (zero when none) |
+ * | 80- | the previous version's presence bits (`B = ceil(elements / 8)` bytes, zero when none), then the new version's |
  *
- * The chunk is renamed into place first, then its record; both are written to a temporary file
- * and renamed, so each is whole or absent. A reader trusts a chunk only when its record exists
- * and the record's length and hash are those of the chunk's bytes: a crash between the two
- * renames leaves a chunk with no record, or with the record of its previous version, and the
- * hash tells them apart, so those elements count as not stored and are computed again, never
- * read with a stale presence. A chunk of one element needs no record: the file exists exactly
- * when its element was stored (the layout pipeweave wrote before chunking, still read as is).
+ * Presence bits: one per element of the chunk, row-major within the chunk; bit `k & 7` of byte
+ * `k >> 3` is set when element `k` holds a value. A version's hash is the SHA-256 of where the
+ * chunk belongs (the run's id, the output's name, data type, shape, chunk shape and the chunk's
+ * key, see {@link chunkIdentity}), its presence bits and the chunk file's bytes: a record
+ * vouches only for those bytes, at that place, with those bits.
+ *
+ * Writing a chunk renames its record into place first, then the chunk; both are written to a
+ * temporary file and renamed, so each is whole or absent. A reader trusts a chunk only when a
+ * version of its record hashes to the chunk's bytes: the new one, or the previous one when a
+ * crash came between the two renames (the elements of the chunk still on disk are read, as
+ * they were before the write). So no crash leaves a chunk its record does not vouch for: such
+ * a chunk (with no record, copied from another position, output or run, rewritten by another
+ * tool, or with bits set by hand) was not written there by this run, and reading results
+ * refuses it while resuming computes its elements again.
  */
 import { createHash } from "node:crypto";
 
-/** Outputs with fewer elements keep one element per chunk: at most this many files, no records. */
+/**
+ * Outputs with fewer elements are one chunk, written again at every `set` (the chunk is at most
+ * a few kilobytes), so each element is on disk as soon as it is stored.
+ */
 export const SMALL_OUTPUT = 256;
 
 /** Elements a chunk of a larger output holds at least (when the output has that many). */
@@ -40,11 +52,11 @@ export const CHUNK_ELEMENTS = 1024;
 export const PRESENCE_FOLDER = ".present";
 
 const MAGIC = [0x50, 0x57, 0x50, 0x52]; // "PWPR"
-const VERSION = 1;
-const HEADER = 48;
+const VERSION = 2;
+const HEADER = 80;
 
 /**
- * The chunk shape pipeweave gives a new array: one element per chunk for outputs under
+ * The chunk shape pipeweave gives a new array: the whole array for outputs under
  * {@link SMALL_OUTPUT} elements; otherwise whole trailing axes (the axes a row-major sweep fills
  * first, so chunks complete one after another) until a chunk holds {@link CHUNK_ELEMENTS}.
  *
@@ -52,10 +64,10 @@ const HEADER = 48;
  * @returns The chunk shape, one positive length per axis.
  */
 export function chooseChunkShape(shape: readonly number[]): number[] {
-  const chunk = shape.map(() => 1);
   let size = 1;
   for (const length of shape) size *= length;
-  if (size < SMALL_OUTPUT) return chunk;
+  if (size < SMALL_OUTPUT) return shape.map((length) => Math.max(length, 1));
+  const chunk = shape.map(() => 1);
   let elements = 1;
   for (let axis = shape.length - 1; axis >= 0; axis--) {
     const length = shape[axis]!;
@@ -327,14 +339,22 @@ export function elementCodec(
   }
 }
 
+/** One version of a chunk as a presence record describes it. */
+export interface ChunkVersion {
+  /** Its hash (see the module comment). */
+  readonly hash: Uint8Array;
+  /** Its presence bits. */
+  readonly bits: Uint8Array;
+}
+
 /** A decoded presence record. */
 export interface PresenceRecord {
   /** Byte length of the chunk file it describes. */
   readonly chunkBytes: number;
-  /** SHA-256 of that chunk file. */
-  readonly hash: Uint8Array;
-  /** One bit per element of the chunk (see the module comment). */
-  readonly bits: Uint8Array;
+  /** The version the record was written for. */
+  readonly current: ChunkVersion;
+  /** The version on disk when it was written, if any. */
+  readonly previous: ChunkVersion | undefined;
 }
 
 /**
@@ -365,22 +385,66 @@ export function setBit(bits: Uint8Array, offset: number): void {
 }
 
 /**
+ * What every chunk hash of an array starts with: the run, the output and the array's form.
+ *
+ * @param run - The run's id.
+ * @param output - The output's name.
+ * @param dtype - The array's data type.
+ * @param grid - Its chunk grid.
+ * @returns A prefix for {@link chunkIdentity}.
+ */
+export function arrayIdentity(run: string, output: string, dtype: string, grid: ChunkGrid): string {
+  return JSON.stringify(["PWPR", run, output, dtype, grid.shape, grid.chunks]);
+}
+
+/**
+ * @param array - The array's {@link arrayIdentity}.
+ * @param key - The chunk's key (`c/1/0`).
+ * @returns Where a chunk belongs, as its hashes bind it.
+ */
+export function chunkIdentity(array: string, key: string): string {
+  return `${array}${key}\n`;
+}
+
+/**
+ * @param identity - The chunk's {@link chunkIdentity}.
+ * @param bits - Its presence bits.
+ * @param chunk - Its bytes.
+ * @returns The hash of that version of the chunk.
+ */
+export function versionHash(identity: string, bits: Uint8Array, chunk: Uint8Array): Uint8Array {
+  return createHash("sha256").update(identity).update(bits).update(chunk).digest();
+}
+
+/**
  * Encodes the presence record of a chunk about to be written.
  *
- * @param chunk - The chunk file's bytes.
  * @param chunkSize - Elements per chunk.
- * @param bits - Its presence bitmap.
+ * @param chunkBytes - Byte length of the chunk file.
+ * @param current - The version about to be written.
+ * @param previous - The version on disk, if any.
  * @returns The record's bytes.
  */
-export function encodePresence(chunk: Uint8Array, chunkSize: number, bits: Uint8Array): Uint8Array {
-  const record = new Uint8Array(HEADER + bits.length);
+export function encodePresence(
+  chunkSize: number,
+  chunkBytes: number,
+  current: ChunkVersion,
+  previous: ChunkVersion | undefined,
+): Uint8Array {
+  const size = current.bits.length;
+  const record = new Uint8Array(HEADER + 2 * size);
   const view = new DataView(record.buffer);
   record.set(MAGIC, 0);
   record[4] = VERSION;
   view.setUint32(8, chunkSize, true);
-  view.setUint32(12, chunk.length, true);
-  record.set(sha256(chunk), 16);
-  record.set(bits, HEADER);
+  view.setUint32(12, chunkBytes, true);
+  record.set(current.hash, 16);
+  if (previous) {
+    record[5] = 1;
+    record.set(previous.hash, 48);
+    record.set(previous.bits, HEADER);
+  }
+  record.set(current.bits, HEADER + size);
   return record;
 }
 
@@ -389,38 +453,60 @@ export function encodePresence(chunk: Uint8Array, chunkSize: number, bits: Uint8
  *
  * @param record - The record file's bytes.
  * @param chunkSize - Elements per chunk of the array.
- * @returns The record, or a sentence saying why the bytes are not a record for this array.
+ * @returns The record; or why the bytes are not a record for this array, with `corrupt` true
+ *   when they are not a whole record of any format version.
  */
-export function decodePresence(record: Uint8Array, chunkSize: number): PresenceRecord | string {
-  const expected = HEADER + Math.ceil(chunkSize / 8);
-  if (record.length !== expected || MAGIC.some((b, k) => record[k] !== b)) {
-    return `it is not a presence record of ${chunkSize} elements (${record.length} bytes, expected ${expected} starting with "PWPR")`;
+export function decodePresence(
+  record: Uint8Array,
+  chunkSize: number,
+): PresenceRecord | { readonly problem: string; readonly corrupt: boolean } {
+  if (record.length < 8 || MAGIC.some((b, k) => record[k] !== b)) {
+    return { problem: `it is not a presence record (no "PWPR" header)`, corrupt: true };
   }
-  if (record[4] !== VERSION) return `its format version is ${record[4]}, expected ${VERSION}`;
+  // A record of another format version was not written by this pipeweave: not vouched for.
+  if (record[4] !== VERSION) {
+    return { problem: `its format version is ${record[4]}, expected ${VERSION}`, corrupt: false };
+  }
+  const size = Math.ceil(chunkSize / 8);
+  const expected = HEADER + 2 * size;
   const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
-  if (view.getUint32(8, true) !== chunkSize) {
-    return `it describes chunks of ${view.getUint32(8, true)} elements, the array's hold ${chunkSize}`;
+  if (record.length !== expected || view.getUint32(8, true) !== chunkSize) {
+    return {
+      problem: `it is not a presence record of ${chunkSize} elements (${record.length} bytes, expected ${expected})`,
+      corrupt: true,
+    };
   }
+  const bits = (offset: number) => record.subarray(offset, offset + size);
   return {
     chunkBytes: view.getUint32(12, true),
-    hash: record.subarray(16, HEADER),
-    bits: record.subarray(HEADER),
+    current: { hash: record.subarray(16, 48), bits: bits(HEADER + size) },
+    previous:
+      record[5] === 1 ? { hash: record.subarray(48, HEADER), bits: bits(HEADER) } : undefined,
   };
 }
 
 /**
  * @param record - A chunk's presence record.
+ * @param identity - The chunk's {@link chunkIdentity}.
  * @param chunk - The chunk file's bytes.
- * @returns True when the record was written for exactly these bytes.
+ * @returns The version of the record these bytes are, or undefined when neither.
  */
-export function describes(record: PresenceRecord, chunk: Uint8Array): boolean {
-  if (record.chunkBytes !== chunk.length) return false;
-  const hash = sha256(chunk);
-  return hash.every((b, k) => record.hash[k] === b);
+export function versionOf(
+  record: PresenceRecord,
+  identity: string,
+  chunk: Uint8Array,
+): ChunkVersion | undefined {
+  if (record.chunkBytes !== chunk.length) return undefined;
+  for (const version of [record.current, record.previous]) {
+    if (version && equalBytes(versionHash(identity, version.bits, chunk), version.hash)) {
+      return version;
+    }
+  }
+  return undefined;
 }
 
-function sha256(bytes: Uint8Array): Uint8Array {
-  return createHash("sha256").update(bytes).digest();
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, k) => x === b[k]);
 }
 
 function rowMajorStrides(shape: readonly number[]): number[] {

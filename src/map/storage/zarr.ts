@@ -2,22 +2,28 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { dirname, join } from "node:path";
 import * as zarr from "zarrita";
 import { RunFolderMismatchError, StorageValueError } from "../../errors.ts";
-import { corruptStoreError, isNotFound, openStoreMeta, writeFileAtomicSync } from "./file.ts";
+import { isNotFound, openStoreMeta, writeFileAtomicSync } from "./file.ts";
+import { corruptStoreError, UntrustedFiles, type UntrustedPolicy } from "./integrity.ts";
 import { MemoryStore } from "./memory.ts";
 import type { OutputStore, StoreOptions } from "./types.ts";
 import {
+  arrayIdentity,
   ChunkGrid,
+  type ChunkVersion,
   chooseChunkShape,
+  chunkIdentity,
   decodePresence,
-  describes,
   type ElementCodec,
   elementCodec,
   emptyBits,
   encodePresence,
   hasBit,
   PRESENCE_FOLDER,
+  SMALL_OUTPUT,
   SUPPORTED_DATA_TYPES,
   setBit,
+  versionHash,
+  versionOf,
 } from "./zarr-chunks.ts";
 
 /** The data types pipeweave creates, from the first value stored. */
@@ -66,7 +72,8 @@ class FolderReader implements zarr.SyncReadable {
  *
  * Every element is kept in memory (the MemoryStore half) and counted as settled once it is set
  * or masked. A chunk is encoded from memory and written when all its elements inside the array
- * are settled, and partial chunks when `flush` is called or a checkpoint is due. File
+ * are settled (a small output's one chunk at every set), and partial chunks when `flush` is
+ * called or a checkpoint is due. File
  * operations are synchronous on purpose: each costs tens of microseconds, and a chunk write
  * happens once per thousand elements or so, where awaiting it would cost the sweep's hot path a
  * promise per element.
@@ -75,6 +82,10 @@ class ZarrStore extends MemoryStore {
   override readonly kind = "zarr";
   readonly #folder: string;
   readonly #folders = new Set<string>();
+  readonly #run: string;
+  readonly #untrusted: UntrustedPolicy;
+  /** A small output's chunk is written at every set. */
+  readonly #writeThrough: boolean;
   #grid: ChunkGrid;
   /** 1 once an element is set or masked (this run, or found stored when opened). */
   #settled: Uint8Array;
@@ -82,6 +93,10 @@ class ZarrStore extends MemoryStore {
   #remaining: Uint32Array;
   /** Per chunk: 1 when a chunk file may exist on disk. */
   #onDisk: Uint8Array;
+  /** Per chunk: the version on disk, when this run wrote it or its record vouches for it. */
+  #versions: (ChunkVersion | undefined)[] = [];
+  /** Where the array belongs, which every chunk hash starts with; set with the data type. */
+  #identity = "";
   /** Chunks whose elements in memory differ from the disk's. */
   readonly #dirty = new Set<number>();
   #nextCheckpoint = performance.now() + CHECKPOINT_MS;
@@ -97,6 +112,9 @@ class ZarrStore extends MemoryStore {
   constructor(options: StoreOptions & { readonly folder: string }) {
     super(options);
     this.#folder = options.folder;
+    this.#run = options.run ?? "";
+    this.#untrusted = options.untrusted ?? "recompute";
+    this.#writeThrough = this.size < SMALL_OUTPUT;
     this.#grid = new ChunkGrid(this.shape, chooseChunkShape(this.shape));
     this.#settled = new Uint8Array(this.size);
     this.#remaining = new Uint32Array(0);
@@ -109,7 +127,8 @@ class ZarrStore extends MemoryStore {
    *
    * @throws RunFolderMismatchError when the array's shape is not this store's, or it uses a
    *   data type, codec or chunk key encoding pipeweave does not write.
-   * @throws RunFolderCorruptError when `zarr.json`, a chunk or a presence record is corrupt.
+   * @throws RunFolderCorruptError when `zarr.json`, a chunk or a presence record is corrupt,
+   *   or (`untrusted: "refuse"`) a chunk is not vouched for by its record.
    */
   async restore(): Promise<void> {
     const metadataPath = join(this.#folder, METADATA);
@@ -143,10 +162,13 @@ class ZarrStore extends MemoryStore {
     if (array.chunks.join() !== this.#grid.chunks.join()) {
       this.#useGrid(new ChunkGrid(this.shape, array.chunks));
     }
+    this.#identity = arrayIdentity(this.#run, this.output, array.dtype, this.#grid);
+    const untrusted = new UntrustedFiles(this.#folder, this.output, this.#untrusted);
     for (const coords of listChunks(join(this.#folder, "c"), this.shape.length)) {
       const chunk = this.#grid.indexOf(coords);
-      if (chunk >= 0) this.#restoreChunk(chunk, coords);
+      if (chunk >= 0) this.#restoreChunk(chunk, coords, untrusted);
     }
+    untrusted.warn();
   }
 
   /**
@@ -168,8 +190,9 @@ class ZarrStore extends MemoryStore {
     const chunk = this.#grid.chunkOf(index);
     this.#dirty.add(chunk);
     let failed: { readonly error: unknown } | undefined;
-    if (this.#settle(index, chunk)) failed = this.#attempt(() => this.#writeChunk(chunk));
-    else if (--this.#countdown <= 0) {
+    if (this.#settle(index, chunk) || this.#writeThrough) {
+      failed = this.#attempt(() => this.#writeChunk(chunk));
+    } else if (--this.#countdown <= 0) {
       // Fast elements read the clock every few dozen sets, slow ones at each.
       const now = performance.now();
       this.#stride = now - this.#lastClock < 0.25 ? Math.min(this.#stride * 2, MAX_STRIDE) : 1;
@@ -220,6 +243,7 @@ class ZarrStore extends MemoryStore {
       for (let chunk = 0; chunk < grid.count; chunk++)
         this.#remaining[chunk] = grid.capacity(chunk);
     this.#onDisk = new Uint8Array(grid.count);
+    this.#versions = new Array(grid.count);
   }
 
   /** Marks an element settled; true when that settles the last element of its chunk. */
@@ -251,8 +275,8 @@ class ZarrStore extends MemoryStore {
   }
 
   /**
-   * Encodes a chunk from memory and writes it, then its presence record (chunks of more than
-   * one element); a chunk with no element stored is removed, record first.
+   * Encodes a chunk from memory and writes its presence record, then the chunk (see
+   * zarr-chunks.ts); a chunk with no element stored is removed, then its record.
    */
   #writeChunk(chunk: number): void {
     // Taken off first: a failed write is reported, not retried by every later flush.
@@ -275,26 +299,35 @@ class ZarrStore extends MemoryStore {
     });
     const coords = grid.coordsOf(chunk);
     const path = this.#chunkPath(coords);
-    const record = grid.chunkSize > 1 ? this.#recordPath(coords) : undefined;
+    const record = this.#recordPath(coords);
     if (stored === 0) {
       if (this.#onDisk[chunk] === 1) {
-        if (record) rmSync(record, { force: true });
+        // The chunk first: a record without its chunk vouches for nothing.
         rmSync(path, { force: true });
+        rmSync(record, { force: true });
         this.#onDisk[chunk] = 0;
+        this.#versions[chunk] = undefined;
       }
       return;
     }
+    const identity = chunkIdentity(this.#identity, chunkKey(coords));
+    const version: ChunkVersion = { hash: versionHash(identity, bits, bytes), bits };
+    // The record first, naming the version on disk too: a crash before the chunk's rename
+    // leaves the old chunk, which the record still vouches for.
+    const presence = encodePresence(grid.chunkSize, bytes.length, version, this.#versions[chunk]);
+    this.#ensureFolder(dirname(record));
+    writeFileAtomicSync(record, presence);
     this.#ensureFolder(dirname(path));
     writeFileAtomicSync(path, bytes);
     this.#onDisk[chunk] = 1;
-    if (record) {
-      this.#ensureFolder(dirname(record));
-      writeFileAtomicSync(record, encodePresence(bytes, grid.chunkSize, bits));
-    }
+    this.#versions[chunk] = version;
   }
 
-  /** Loads the elements a chunk file holds, when its presence record vouches for them. */
-  #restoreChunk(chunk: number, coords: readonly number[]): void {
+  /**
+   * Loads the elements a chunk file holds, when a version of its presence record vouches for
+   * its bytes; reports it to `untrusted` otherwise.
+   */
+  #restoreChunk(chunk: number, coords: readonly number[], untrusted: UntrustedFiles): void {
     const grid = this.#grid;
     const codec = this.#codec!;
     const path = this.#chunkPath(coords);
@@ -310,32 +343,46 @@ class ZarrStore extends MemoryStore {
           "a truncated or foreign file)",
       );
     }
-    let bits: Uint8Array | undefined;
-    if (grid.chunkSize > 1) {
-      const recordPath = this.#recordPath(coords);
-      let recordBytes: Buffer;
-      try {
-        recordBytes = readFileSync(recordPath);
-      } catch (error) {
-        // Killed between the chunk's rename and its record's: computed again.
-        if (isNotFound(error)) return;
-        throw error;
-      }
-      const record = decodePresence(recordBytes, grid.chunkSize);
-      if (typeof record === "string") {
-        throw corruptStoreError(
-          this.#folder,
-          recordPath,
-          `presence record of output "${this.output}" is unreadable: ${record}`,
-        );
-      }
-      // The record of the chunk's previous version (killed between the renames): computed again.
-      if (!describes(record, bytes)) return;
-      bits = record.bits;
+    // Rewritten (or removed, when nothing of it is stored) once its elements are settled again.
+    const distrust = (reason: string) => {
+      untrusted.add(path, "chunk", reason);
+      this.#dirty.add(chunk);
+    };
+    const recordPath = this.#recordPath(coords);
+    let recordBytes: Buffer;
+    try {
+      recordBytes = readFileSync(recordPath);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      // pipeweave renames a chunk's record into place before the chunk.
+      distrust(`has no presence record "${recordPath}"`);
+      return;
     }
+    const record = decodePresence(recordBytes, grid.chunkSize);
+    if ("problem" in record) {
+      if (!record.corrupt) {
+        distrust(`has a presence record that ${record.problem}`);
+        return;
+      }
+      throw corruptStoreError(
+        this.#folder,
+        recordPath,
+        `presence record of output "${this.output}" is unreadable: ${record.problem}`,
+      );
+    }
+    const version = versionOf(record, chunkIdentity(this.#identity, chunkKey(coords)), bytes);
+    if (version === undefined) {
+      distrust(
+        `is not the chunk its presence record "${recordPath}" was written for: the two were ` +
+          "copied from another chunk, output or run, or the chunk's bytes or the record's " +
+          "presence bits changed since",
+      );
+      return;
+    }
+    this.#versions[chunk] = version;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     grid.forEachElement(chunk, (index, offset) => {
-      if (bits && !hasBit(bits, offset)) return;
+      if (!hasBit(version.bits, offset)) return;
       super.set(index, codec.read(view, offset * codec.bytes));
       this.#settle(index, chunk);
     });
@@ -436,6 +483,7 @@ class ZarrStore extends MemoryStore {
       attributes: {},
     };
     writeFileAtomicSync(join(this.#folder, METADATA), `${JSON.stringify(metadata, null, 2)}\n`);
+    this.#identity = arrayIdentity(this.#run, this.output, dtype, this.#grid);
     this.#dataType = dtype;
     this.#scalarType = scalarTypeOf(dtype);
     this.#codec = elementCodec(dtype, true, fillValue);
@@ -446,7 +494,7 @@ class ZarrStore extends MemoryStore {
   }
 
   #recordPath(coords: readonly number[]): string {
-    return join(this.#folder, PRESENCE_FOLDER, coords.join("."));
+    return join(this.#folder, PRESENCE_FOLDER, coords.length === 0 ? "c" : coords.join("."));
   }
 
   #ensureFolder(folder: string): void {
@@ -464,33 +512,38 @@ class ZarrStore extends MemoryStore {
  * look: `meta.json` (`{ kind: "zarr", shape, dims, output }`) and `.present/<i>.<j>…`, one
  * presence record per chunk saying which of its elements hold a value.
  *
- * Outputs of fewer than 256 elements store one element per chunk (no records); larger ones
+ * Outputs of fewer than 256 elements are one chunk, written again at every `set`; larger ones
  * take whole trailing axes per chunk up to at least 1,024 elements (a 300 x 300 output is
  * chunked [4, 300]: 75 chunks). A chunk is written when each of its elements is set or masked;
  * partial chunks are written by `flush` and at least every 100 ms while elements keep coming,
  * so a crash loses at most that much finished work plus the elements in flight. Each file is
  * written to a temporary file and renamed into place, and a chunk counts only with a record
- * that matches its bytes, so a crash never leaves an element read wrong: at worst it is
- * computed again. Opening an existing folder loads every element its chunks hold, with the
- * chunk shape its `zarr.json` gives (folders written one element per chunk resume as such).
+ * that vouches for its bytes at its place (the run's id `options.run`, the output's name, the
+ * chunk's key), so a crash never leaves an element read wrong: at worst it is computed again.
+ * A chunk its record does not vouch for (copied from another chunk, output or run, rewritten
+ * by another tool, or a record edited by hand) is never read (see `options.untrusted`).
+ * Opening an existing folder loads every element its chunks hold, with the chunk shape its
+ * `zarr.json` gives.
  *
  * The array is created on the first `set`, its data type taken from that value: a number makes
  * it float64 (fill value NaN), a bigint int64 (fill value 0), a boolean bool (fill value
  * false). Missing elements hold the fill value in the chunks, so Python sees NaN where an
  * element failed; pipeweave tells them from a returned NaN by the presence records.
  *
- * @param options - The output's name, shape, dims and the store's `folder`.
+ * @param options - The output's name, shape, dims, the store's `folder`, the run's id and what
+ *   to do with a chunk its record does not vouch for.
  * @returns The store, holding every element already in the folder.
  * @throws TypeError when the shape or dims are invalid.
  * @throws RunFolderMismatchError when the folder holds a store of another kind, shape or dims,
  *   or an array of a data type, codec or chunk key encoding pipeweave does not write.
- * @throws RunFolderCorruptError when `zarr.json`, a chunk or a presence record is corrupt.
+ * @throws RunFolderCorruptError when `zarr.json`, a chunk or a presence record is corrupt, or
+ *   (`untrusted: "refuse"`) a chunk is not vouched for by its record.
  * @throws StorageValueError (from `set`) when a value is not a number, bigint or boolean, or
  *   not of the type of the first value stored.
  * @example
  * ```ts
  * const store = await openZarrStore({ output: "c", shape: [3, 3], dims: ["i", "j"], folder });
- * store.set(4, 0.5); // one element per chunk under 256 elements: writes folder/c/1/1
+ * store.set(4, 0.5); // one chunk under 256 elements: writes folder/.present/0.0, folder/c/0/0
  * ```
  */
 export async function openZarrStore(
@@ -501,6 +554,11 @@ export async function openZarrStore(
   openStoreMeta(options.folder, "zarr", options);
   await store.restore();
   return store;
+}
+
+/** A chunk's key in the array: `c/<i>/<j>…`, `c` for a 0-D array. */
+function chunkKey(coords: readonly number[]): string {
+  return coords.length === 0 ? "c" : `c/${coords.join("/")}`;
 }
 
 /** Coordinates of every chunk file under `folder` (the array's `c`), dot-files skipped. */
