@@ -34,7 +34,7 @@ const OLD_RUN_TEMPORARY = /^run\.json\.\d+\.tmp$/;
 const ELEMENT = /^\d+\.v8$/;
 /** A chunk coordinate under zarr's `c/`, and a presence record's name under `.present/`. */
 const CHUNK_KEY = /^\d+$/;
-const RECORD = /^\d/;
+const RECORD = /^(c|\d+(\.\d+)*)$/;
 
 /** A temporary of run.json, status.json or the lock's owner file, left by an interrupted write. */
 function isRunTemporary(name: string): boolean {

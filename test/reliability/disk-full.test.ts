@@ -3,9 +3,10 @@
  * leaves no temporary file, records that it failed, and resumes once there is space.
  *
  * Real conditions where this machine allows them (we run as root, in CI too): a small tmpfs
- * mounted for the test, grown to free space, or remounted read-only. Where mounting is
- * refused, the same checks run with a fault injected into `fs.writeFileSync` (every write of
- * a run folder goes through it), which stands for the disk filling up after N files.
+ * mounted for the test, grown to free space, or remounted read-only. The same checks also run
+ * with a fault injected into `fs.writeFileSync` and `fs.openSync` (every new file of a run
+ * folder goes through one of them), which stands for the disk filling up after N files, so
+ * the code path is tested where mounting is refused.
  */
 import { execFileSync } from "node:child_process";
 import fs, { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -61,23 +62,33 @@ const CAN_MOUNT = (() => {
 })();
 
 /**
- * Makes `fs.writeFileSync` fail with `code` for files under `folder` after `after` writes
- * there, as a disk filling up does: the file is created, empty, then the write fails (an
- * error naming no file, as write(2) gives it). Returns the undo.
+ * Makes new files under `folder` fail with `code` after `after` of them were written, as a
+ * disk filling up does: the file is created, empty, then the write fails (an error naming no
+ * file, as write(2) gives it). Files are written by `fs.writeFileSync`, or opened for writing
+ * with `fs.openSync` (parts written with writev); a file opened to be rewritten in place
+ * (`r+`) needs no new space and is let through. Returns the undo.
  */
 function injectWriteFailure(folder: string, code: string, after: number): () => void {
-  const real = fs.writeFileSync;
+  const { writeFileSync, openSync } = fs;
   let writes = 0;
+  const full = (file: unknown) =>
+    typeof file === "string" && file.startsWith(folder) && ++writes > after;
+  const failure = () =>
+    Object.assign(new Error(`${code}: injected, write`), { code, syscall: "write" });
   fs.writeFileSync = ((file: fs.PathOrFileDescriptor, data: never, options?: never) => {
-    if (typeof file === "string" && file.startsWith(folder) && ++writes > after) {
-      real(file, "");
-      throw Object.assign(new Error(`${code}: injected, write`), { code, syscall: "write" });
-    }
-    return real(file, data, options);
+    if (!full(file)) return writeFileSync(file, data, options);
+    writeFileSync(file, "");
+    throw failure();
   }) as typeof fs.writeFileSync;
+  fs.openSync = ((file: fs.PathLike, flags: fs.OpenMode = "r", mode?: fs.Mode) => {
+    if (flags !== "w" || !full(file)) return openSync(file, flags, mode);
+    fs.closeSync(openSync(file, "w"));
+    throw failure();
+  }) as typeof fs.openSync;
   syncBuiltinESMExports();
   return () => {
-    fs.writeFileSync = real;
+    fs.writeFileSync = writeFileSync;
+    fs.openSync = openSync;
     syncBuiltinESMExports();
   };
 }
@@ -219,7 +230,7 @@ describe.skipIf(!CAN_MOUNT)("on a real full disk (a small tmpfs)", () => {
   });
 });
 
-describe("with the full disk injected into fs.writeFileSync", () => {
+describe("with the full disk injected into fs (after N new files)", () => {
   it("a zarr map rejects once with RunFolderWriteError, cleans up, says failed, and resumes", async () => {
     const folder = join(dir, "run");
     // run.json, status.json, the lock's owner, inputs, meta.json, zarr.json, then chunks.
