@@ -89,10 +89,20 @@ export function removeRunFiles(
     rmSync(join(inputsFolder, `${file}.tmp`), { force: true });
   }
   removeMatching(inputsFolder, (name) => TEMPORARY.test(name) && name.includes(".v8."));
-  for (const name of new Set(outputs)) {
-    removeStore(join(folder, "outputs", encodeURIComponent(name)));
-  }
+  for (const name of new Set(outputs)) removeStore(outputFolder(folder, name));
   removeMatching(folder, isRunTemporary);
+}
+
+/**
+ * The folder of an output's store: `outputs/<name>`, the name URI-encoded and a leading dot
+ * written `%2E`, so no name (`..`, `.`) points outside `outputs/` or at a hidden folder.
+ *
+ * @param runFolder - The run folder.
+ * @param output - The output's name.
+ * @returns The store's folder.
+ */
+export function outputFolder(runFolder: string, output: string): string {
+  return join(runFolder, "outputs", encodeURIComponent(output).replace(/^\./, "%2E"));
 }
 
 /** Removes a store's own files from its folder, then the folder when nothing else is left. */

@@ -139,10 +139,7 @@ function codeText(f: AnyPipeFunc): string {
   return captured === "" ? code : `${code}\n${captured}`;
 }
 
-/** Path of an output's store inside a run folder. */
-export function outputFolder(runFolder: string, output: string): string {
-  return join(runFolder, "outputs", encodeURIComponent(output));
-}
+export { outputFolder } from "./run-folder-files.ts";
 
 /**
  * Writes run.json atomically (temporary file, then rename; the temporary is removed when that

@@ -187,6 +187,28 @@ describe("overwrite", () => {
     expect(y.data).toEqual(range(10).map((x) => x * 5));
   });
 
+  it('keeps an output named ".." or "." inside outputs/, so overwrite never reaches the run folder\'s own files', async () => {
+    const folder = join(dir, "run");
+    const dotted = () =>
+      new Pipeline([
+        pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => x),
+        pipefunc({ output: ".." }, ({ y }: { y: NdArray<number> }) => y.values().length),
+        pipefunc({ output: "." }, ({ y }: { y: NdArray<number> }) => y.values()[0]),
+      ]);
+    await dotted().map({ x: range(3) }, { runFolder: folder, progress: false });
+    expect(readdirSync(join(folder, "outputs")).sort()).toEqual(["%2E", "%2E.", "y"]);
+    put(folder, "meta.json", "my meta");
+    put(folder, "outputs/meta.json", "mine too");
+    const results = await dotted().map(
+      { x: range(2) },
+      { runFolder: folder, overwrite: true, progress: false },
+    );
+    expect(results[".."]?.output).toBe(2);
+    expect(readFileSync(join(folder, "meta.json"), "utf8")).toBe("my meta");
+    expect(readFileSync(join(folder, "outputs/meta.json"), "utf8")).toBe("mine too");
+    expect(await loadOutputs("..", { runFolder: folder })).toBe(2);
+  });
+
   it("over a corrupt run.json removes the new run's stores, and keeps the user's files", async () => {
     const folder = join(dir, "run");
     await pipeline(2).map({ x: range(5) }, { runFolder: folder, progress: false });
