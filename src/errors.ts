@@ -43,7 +43,9 @@ export type ErrorCode =
   | "E_MISSING_DEPENDENCY"
   | "E_EXECUTOR"
   | "E_PIPELINE_MODULE"
-  | "E_DASHBOARD";
+  | "E_DASHBOARD"
+  | "E_RUN_FOLDER_NOT_EMPTY"
+  | "E_RUN_FOLDER_WRITE";
 
 /** Base class of every error pipeweave throws. */
 export class PipeweaveError extends Error {
@@ -816,6 +818,84 @@ export class RunFolderCorruptError extends PipeweaveError {
     this.name = "RunFolderCorruptError";
     this.runFolder = runFolder;
     this.file = file;
+  }
+}
+
+/**
+ * `map` was pointed at a folder that holds files but no run: pipeweave writes only into an
+ * empty folder or one of its own run folders, so `overwrite` never deletes a user's files.
+ */
+export class RunFolderNotEmptyError extends PipeweaveError {
+  /** The folder. */
+  readonly runFolder: string;
+  /** A few of its entries (at most 5), sorted. */
+  readonly entries: readonly string[];
+
+  /**
+   * @param runFolder - The folder.
+   * @param entries - Every entry found in it (names only).
+   */
+  constructor(runFolder: string, entries: readonly string[]) {
+    const sorted = [...entries].sort();
+    const shown = sorted.slice(0, 5);
+    const list =
+      shown.map((e) => JSON.stringify(e)).join(", ") +
+      (sorted.length > shown.length ? ` and ${sorted.length - shown.length} more` : "");
+    super(
+      "E_RUN_FOLDER_NOT_EMPTY",
+      `The run folder "${runFolder}" is not empty and holds no run (no run.json): it has ${list}. ` +
+        "map writes only into an empty folder or a run folder it made, so that overwrite never " +
+        'deletes files of yours. Pass a new or empty folder as runFolder (e.g. "runs/my-sweep").',
+    );
+    this.name = "RunFolderNotEmptyError";
+    this.runFolder = runFolder;
+    this.entries = shown;
+  }
+}
+
+/**
+ * A file of a run folder could not be written: the disk is full, the file system is
+ * read-only, or permission is denied. What was written before stays, so a run stopped by a
+ * full disk resumes once space is freed.
+ */
+export class RunFolderWriteError extends PipeweaveError {
+  /** The run folder. */
+  readonly runFolder: string;
+  /** The file or folder that could not be written. */
+  readonly file: string;
+  /** The system's error code (`ENOSPC`, `EDQUOT`, `EROFS`, `EACCES`…). */
+  readonly reason: string;
+
+  /**
+   * @param runFolder - The run folder.
+   * @param file - The file or folder being written.
+   * @param reason - The system's error code.
+   * @param cause - The file system's error.
+   */
+  constructor(runFolder: string, file: string, reason: string, cause?: unknown) {
+    const what =
+      reason === "ENOSPC"
+        ? "its disk is full (ENOSPC). Free space on that disk, then run again with " +
+          "{ resume: true }: the elements already written are kept"
+        : reason === "EDQUOT"
+          ? "the disk quota is used up (EDQUOT). Free space or raise the quota, then run " +
+            "again with { resume: true }: the elements already written are kept"
+          : reason === "EROFS"
+            ? "its file system is read-only (EROFS). Pass a runFolder on a writable disk"
+            : reason === "EACCES" || reason === "EPERM"
+              ? `permission is denied (${reason}). Make the folder writable by this user, or ` +
+                "pass another runFolder"
+              : `the file system refused it (${reason}). Check the disk, then run again with ` +
+                "{ resume: true }";
+    super(
+      "E_RUN_FOLDER_WRITE",
+      `Could not write "${file}" in the run folder "${runFolder}": ${what}.`,
+      { cause },
+    );
+    this.name = "RunFolderWriteError";
+    this.runFolder = runFolder;
+    this.file = file;
+    this.reason = reason;
   }
 }
 

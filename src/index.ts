@@ -36,6 +36,8 @@ export {
   RunFolderExistsError,
   RunFolderLockedError,
   RunFolderMismatchError,
+  RunFolderNotEmptyError,
+  RunFolderWriteError,
   ShapeMismatchError,
   ShapeTooLargeError,
   StageTimeoutError,

@@ -12,6 +12,7 @@ function paintState(state: string, style: Style): string {
     case "running":
       return style.cyan(state);
     case "failed":
+    case "corrupt":
       return style.red(state);
     case "aborted":
     case "stale":

@@ -7,6 +7,7 @@
  * as an `Error` (with its `name` and fields), since its class cannot travel.
  */
 import { inspect } from "node:util";
+import { thrownMessage } from "../_internal/thrown-message.ts";
 import * as errorClasses from "../errors.ts";
 import { PipeweaveError } from "../errors.ts";
 import { describeUnclonable, isCloneable } from "./clone.ts";
@@ -61,7 +62,7 @@ function serialize(error: unknown, depth: number): SerializedError {
 
 function serializeThrown(value: unknown): SerializedError {
   const base = { name: "Error", stack: undefined, code: undefined };
-  if (isCloneable(value)) return { ...base, message: text(value), thrown: { value } };
+  if (isCloneable(value)) return { ...base, message: thrownMessage(value), thrown: { value } };
   return {
     ...base,
     message:
@@ -69,14 +70,6 @@ function serializeThrown(value: unknown): SerializedError {
       `could not be sent back from its thread: ${describeUnclonable(value)} does not survive ` +
       "structured clone. Throw an Error, or plain data, instead.",
   };
-}
-
-function text(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return inspect(value);
-  }
 }
 
 /**

@@ -453,8 +453,7 @@ export class ElementLoop {
       }
     }
     if (!this.#split && this.#check === undefined) {
-      const w = this.#stores[0]!.set(e, result);
-      if (w) this.#pending.push(w);
+      if (!this.#write(0, e, result)) return;
     } else {
       let parts: readonly unknown[];
       try {
@@ -465,15 +464,34 @@ export class ElementLoop {
         this.#fail(e, args, error);
         return;
       }
-      for (let k = 0; k < parts.length; k++) {
-        const w = this.#stores[k]!.set(e, parts[k]);
-        if (w) this.#pending.push(w);
-      }
+      for (let k = 0; k < parts.length; k++) if (!this.#write(k, e, parts[k])) return;
     }
     this.#ready?.settle(e);
     this.#done++;
     if (this.#done + this.#failed >= PROGRESS_BATCH) this.#report();
   }
+
+  /**
+   * Stores one output's value of element `e`; false when the store refused it. A store that
+   * cannot hold the value (StorageValueError) or write it (disk full, read-only) stops the
+   * function, whatever `errors` says: every later element would fail the same way. A write
+   * that fails later (a zarr chunk) stops it too, when its promise rejects.
+   */
+  #write(k: number, e: number, value: unknown): boolean {
+    let written: void | Promise<void>;
+    try {
+      written = this.#stores[k]!.set(e, value);
+    } catch (error) {
+      this.#stopWriting(error);
+      return false;
+    }
+    if (written) this.#pending.push(written.catch(this.#stopWriting));
+    return true;
+  }
+
+  readonly #stopWriting = (error: unknown): void => {
+    this.#stopped ??= error;
+  };
 
   #mask(e: number): void {
     for (const s of this.#stores) s.setMissing(e);
@@ -507,7 +525,8 @@ export class ElementLoop {
   /** Waits for writes, reports the last progress. */
   async settle(): Promise<void> {
     await Promise.all(this.#pending);
-    await Promise.all(this.#stores.map((s) => s.flush()));
+    // A failed write stops the function like a failed element: thrown by throwIfStopped.
+    await Promise.all(this.#stores.map((s) => s.flush())).catch(this.#stopWriting);
     this.#report();
   }
 

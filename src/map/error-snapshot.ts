@@ -1,4 +1,5 @@
 import { setOwn } from "../_internal/own.ts";
+import { thrownMessage } from "../_internal/thrown-message.ts";
 import { invokerOf } from "../executor/invoke.ts";
 import { isThenable } from "../graph/engine.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
@@ -15,7 +16,10 @@ export class ErrorSnapshot {
   readonly index: readonly number[];
   /** The arguments by graph name. */
   readonly inputs: Readonly<Record<string, unknown>>;
-  /** The error's message. */
+  /**
+   * The error's message; for a thrown value that is not an Error, how `util.inspect` shows it
+   * (`{ code: 7 }`).
+   */
   readonly message: string;
   /** The error's stack, when it had one. */
   readonly stack: string | undefined;
@@ -43,7 +47,7 @@ export class ErrorSnapshot {
       setOwn(inputs, p.graph, values[i]);
     });
     this.inputs = inputs;
-    this.message = error instanceof Error ? error.message : String(error);
+    this.message = thrownMessage(error);
     this.stack = error instanceof Error ? error.stack : undefined;
     this.error = error;
     this.#func = func;

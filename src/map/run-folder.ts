@@ -1,14 +1,27 @@
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { serialize } from "node:v8";
 import { own, setOwn } from "../_internal/own.ts";
 import { captureIdentity, stableHash } from "../cache/key.ts";
-import { RunFolderCorruptError, RunFolderExistsError, RunFolderMismatchError } from "../errors.ts";
+import {
+  RunFolderCorruptError,
+  RunFolderExistsError,
+  RunFolderMismatchError,
+  RunFolderNotEmptyError,
+} from "../errors.ts";
 import { calledNames, checkCaptures } from "../graph/captures.ts";
 import { sourceText } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
+import {
+  asRunFolderError,
+  foreignEntries,
+  isDiskFull,
+  removeRunFiles,
+  rewriteInPlace,
+} from "./run-folder-files.ts";
 import { lockRunFolder, type RunFolderLock } from "./run-folder-lock.ts";
+import { writeFileAtomicSync } from "./storage/file.ts";
 import type { StorageKind } from "./storage/types.ts";
 
 /** A function as recorded in run.json. */
@@ -126,16 +139,26 @@ function codeText(f: AnyPipeFunc): string {
   return captured === "" ? code : `${code}\n${captured}`;
 }
 
-/** Path of an output's store inside a run folder. */
-export function outputFolder(runFolder: string, output: string): string {
-  return join(runFolder, "outputs", encodeURIComponent(output));
-}
+export { outputFolder } from "./run-folder-files.ts";
 
-/** Writes a JSON file atomically (temp then rename). */
-function writeJson(path: string, value: unknown): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(temp, path);
+/**
+ * Writes run.json atomically (temporary file, then rename; the temporary is removed when that
+ * fails). On a full disk an existing run.json is rewritten in place instead, so a run stopped
+ * by the full disk still records that it ended.
+ */
+function writeRunJson(path: string, record: RunRecord): void {
+  const text = `${JSON.stringify(record, null, 2)}\n`;
+  try {
+    writeFileAtomicSync(path, text);
+  } catch (error) {
+    if (
+      isDiskFull(error) &&
+      (rewriteInPlace(path, text) || rewriteInPlace(path, JSON.stringify(record)))
+    ) {
+      return;
+    }
+    throw error;
+  }
 }
 
 /**
@@ -217,6 +240,11 @@ export interface RunFolder {
   readonly resumed: boolean;
   /** The run's id (run.json's `id`), which its stored elements are bound to. */
   readonly id: string;
+  /**
+   * Records the run's status in run.json.
+   *
+   * @throws {@link RunFolderWriteError} when run.json cannot be written.
+   */
   setStatus(status: RunRecord["status"]): void;
   /** Releases the folder's lock; the run is over. */
   close(): Promise<void>;
@@ -224,23 +252,32 @@ export interface RunFolder {
 
 /**
  * Locks the folder for this run, then creates it (or, with `resume`, checks and reopens it):
- * run.json, and the inputs as `inputs/<name>.v8`. Never deletes results unless `overwrite` is
- * set; `overwrite` also replaces a corrupt run.json.
+ * run.json, and the inputs as `inputs/<name>.v8`. Writes only into an empty folder or a run
+ * folder; never deletes results unless `overwrite` is set, and then only the files the runs
+ * recorded in run.json (the previous one's and this one's) wrote. `overwrite` also replaces a
+ * corrupt run.json.
  *
  * @throws {@link RunFolderLockedError} when another run writes the folder.
+ * @throws {@link RunFolderNotEmptyError} when the folder holds files but no run.json.
  * @throws {@link RunFolderMismatchError} when resuming a folder written for other inputs or
  *   another pipeline, listing every difference.
  * @throws {@link RunFolderExistsError} when the folder holds a run and neither `resume` nor
  *   `overwrite` is set.
  * @throws {@link RunFolderCorruptError} when run.json cannot be read, unless `overwrite`.
+ * @throws {@link RunFolderWriteError} when the folder cannot be written (disk full, read-only).
  */
 export async function openRunFolder(path: string, request: RunFolderRequest): Promise<RunFolder> {
-  const lock = await lockRunFolder(path);
+  let lock: RunFolderLock;
+  try {
+    lock = await lockRunFolder(path);
+  } catch (error) {
+    throw asRunFolderError(error, path);
+  }
   try {
     return prepareRunFolder(path, request, lock);
   } catch (error) {
     await lock.release();
-    throw error;
+    throw asRunFolderError(error, path);
   }
 }
 
@@ -263,46 +300,66 @@ function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFold
   let resumed = false;
   let createdAt = now;
   let id: string = randomUUID();
-  if (existsSync(runJson)) {
-    if (request.overwrite) {
-      rmSync(join(path, "outputs"), { recursive: true, force: true });
-      rmSync(join(path, "inputs"), { recursive: true, force: true });
-    } else {
-      const previous = readRunRecord(path);
-      if (!request.resume) throw new RunFolderExistsError(path);
-      const differences = compareRuns(previous, record);
-      if (differences.length > 0) throw new RunFolderMismatchError(path, differences);
-      resumed = true;
-      createdAt = previous.createdAt;
-      id = previous.id ?? id;
-    }
+  if (!existsSync(runJson)) {
+    const foreign = foreignEntries(path);
+    if (foreign.length > 0) throw new RunFolderNotEmptyError(path, foreign);
+  } else if (request.overwrite) {
+    const previous = readRunRecordIfValid(path);
+    removeRunFiles(
+      path,
+      [...Object.keys(previous?.inputs ?? {}), ...Object.keys(inputs)],
+      [...Object.keys(previous?.outputs ?? {}), ...Object.keys(request.outputs)],
+    );
+  } else {
+    const previous = readRunRecord(path);
+    if (!request.resume) throw new RunFolderExistsError(path);
+    const differences = compareRuns(previous, record);
+    if (differences.length > 0) throw new RunFolderMismatchError(path, differences);
+    resumed = true;
+    createdAt = previous.createdAt;
+    id = previous.id ?? id;
   }
+  // run.json first: a folder holding anything of a run also holds its record.
+  let current: RunRecord = { ...record, createdAt, id };
+  writeRunJson(runJson, current);
   mkdirSync(join(path, "inputs"), { recursive: true });
   mkdirSync(join(path, "outputs"), { recursive: true });
-  if (!resumed) {
-    for (const [k, v] of Object.entries(request.inputs)) {
-      try {
-        const file = join(path, "inputs", `${encodeURIComponent(k)}.v8`);
-        writeFileSync(`${file}.tmp`, serialize(v));
-        renameSync(`${file}.tmp`, file);
-      } catch {
-        // An input that cannot be serialized (a function, a client) is recorded by hash only.
-      }
+  for (const [k, v] of Object.entries(request.inputs)) {
+    const file = join(path, "inputs", `${encodeURIComponent(k)}.v8`);
+    if (resumed && existsSync(file)) continue;
+    let bytes: Buffer;
+    try {
+      bytes = serialize(v);
+    } catch {
+      // An input that cannot be serialized (a function, a client) is recorded by hash only.
+      continue;
     }
+    writeFileAtomicSync(file, bytes);
   }
-  let current: RunRecord = { ...record, createdAt, id };
-  const save = () => writeJson(runJson, current);
-  save();
   return {
     path,
     resumed,
     id,
     setStatus(status) {
       current = { ...current, status, updatedAt: new Date().toISOString() };
-      save();
+      try {
+        writeRunJson(runJson, current);
+      } catch (error) {
+        throw asRunFolderError(error, path);
+      }
     },
     close: () => lock.release(),
   };
+}
+
+/** The run.json `overwrite` replaces, or undefined when it is corrupt (nothing to go by). */
+function readRunRecordIfValid(path: string): RunRecord | undefined {
+  try {
+    return readRunRecord(path);
+  } catch (error) {
+    if (error instanceof RunFolderCorruptError) return undefined;
+    throw error;
+  }
 }
 
 /** Every difference between a stored run and the one about to start, in words. */

@@ -15,6 +15,7 @@ import { NdArray } from "./ndarray.ts";
 import { progressBars } from "./progress.ts";
 import { createMapResults, type MapResults, RESERVED_RESULT_NAMES } from "./results.ts";
 import { type OutputRecord, openRunFolder } from "./run-folder.ts";
+import { asRunFolderError } from "./run-folder-files.ts";
 import { runScheduled } from "./scheduler.ts";
 import type { StorageKind } from "./storage/types.ts";
 import { isSweep } from "./sweep.ts";
@@ -211,10 +212,17 @@ export async function runMap(
     folder?.setStatus("done");
     status?.finish("done");
   } catch (error) {
-    const end = error instanceof AbortError ? "aborted" : "failed";
-    folder?.setStatus(end);
-    status?.finish(end, error);
-    throw error;
+    // A file the run could not write (disk full, read-only) is named as such.
+    const failure = folder ? asRunFolderError(error, folder.path) : error;
+    const end = failure instanceof AbortError ? "aborted" : "failed";
+    try {
+      folder?.setStatus(end);
+    } catch {
+      // Even in place run.json could not be written: the failure itself says more, and
+      // status.json (or, without it, the released lock) tells readers the run is over.
+    }
+    status?.finish(end, failure);
+    throw failure;
   } finally {
     run.dispose();
     bars?.stop();

@@ -3,16 +3,18 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { RunFolderCorruptError } from "../errors.ts";
 import { type RunRecord, readRunRecord } from "../map/run-folder.ts";
-import { readLockOwner } from "../map/run-folder-lock.ts";
+import { inspectLock, readLockOwner } from "../map/run-folder-lock.ts";
 import type { FunctionStatus, RunState, RunStatus } from "./types.ts";
 import { STATUS_FILE } from "./writer.ts";
 
 /**
  * How old a running sweep's heartbeat may be before {@link runStatus} calls it `stale`, in
  * milliseconds, when the sweep runs on another host. A running sweep rewrites its status at
- * least every 2 s. On this host the process itself decides: a sweep whose process is gone is
- * stale at once, and one whose process is alive is running however old its heartbeat (an
- * element that blocks the event loop also holds the heartbeat up).
+ * least every 2 s. On this host its lock decides, as it decides whether a resume may take the
+ * folder over: a sweep whose process is gone (its pid no longer exists, or now names another
+ * process, or this one when it holds no lock) is stale at once, and a live one is running
+ * however old its heartbeat (an element that blocks the event loop also holds the heartbeat
+ * up).
  */
 export const STALE_AFTER_MS: number = 10_000;
 
@@ -32,17 +34,20 @@ const FUNCTION_STATES = new Set<string>(["pending", "running", "done", "failed"]
 /**
  * Where the sweep in a run folder stands: its `status.json` as the run's status writer left
  * it, with `state: "stale"` when it says running but its process is gone (on this host: the
- * pid no longer exists; elsewhere: no heartbeat for {@link STALE_AFTER_MS}). Resume a stale run
- * with `map(..., { runFolder, resume: true })` (`pipeweave map --resume`).
+ * run's lock is not held by a live process; elsewhere: no heartbeat for
+ * {@link STALE_AFTER_MS}). Resume a stale run with `map(..., { runFolder, resume: true })`
+ * (`pipeweave map --resume`).
  *
  * A run folder written before status files existed (run.json only) gets a status derived from
  * run.json: its state, pipeline and functions, with element counts of 0.
  *
  * @param folder - The run folder.
  * @returns The run's status.
- * @throws TypeError when the folder holds no run (no status.json, no run.json).
- * @throws {@link RunFolderCorruptError} naming status.json (or run.json) when it cannot be read
- *   as a status (or a run record).
+ * @throws TypeError when the path is not a folder, or the folder holds no run (no status.json,
+ *   no run.json).
+ * @throws {@link RunFolderCorruptError} naming run.json (or status.json) when it cannot be
+ *   read as a run record (or a status): a run whose record is corrupt cannot be resumed or
+ *   loaded, whatever its status says.
  * @example
  * ```ts
  * const status = runStatus("runs/grid");
@@ -51,13 +56,15 @@ const FUNCTION_STATES = new Set<string>(["pending", "running", "done", "failed"]
  */
 export function runStatus(folder: string): RunStatus {
   const runFolder = resolve(folder);
+  checkFolder(folder);
+  const record = existsSync(join(runFolder, "run.json")) ? readRunRecord(folder) : undefined;
   const path = join(runFolder, STATUS_FILE);
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
     if ((error as { code?: unknown }).code !== "ENOENT") throw error;
-    return withStaleness(fromRunRecord(runFolder, readRunRecord(folder)));
+    return withStaleness(fromRunRecord(runFolder, record ?? readRunRecord(folder)), runFolder);
   }
   let value: unknown;
   try {
@@ -69,7 +76,27 @@ export function runStatus(folder: string): RunStatus {
   const problem = statusProblem(value);
   if (problem !== undefined) throw new RunFolderCorruptError(folder, path, problem);
   // Where the folder is now, should it have been moved since.
-  return withStaleness({ ...(value as RunStatus), runFolder });
+  return withStaleness({ ...(value as RunStatus), runFolder }, runFolder);
+}
+
+/** Refuses a path that is no folder, before anything is read inside it. */
+function checkFolder(folder: string): void {
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(folder).isDirectory();
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "ENOENT") throw error;
+    throw new TypeError(
+      `"${folder}" is not a run folder: it does not exist. Pass the folder map wrote ` +
+        "(its runFolder option, or pipeweave map --run-folder).",
+    );
+  }
+  if (!isFolder) {
+    throw new TypeError(
+      `"${folder}" is not a run folder: it is a file. Pass the folder map wrote (its ` +
+        "runFolder option, or pipeweave map --run-folder), which holds run.json and status.json.",
+    );
+  }
 }
 
 /**
@@ -78,9 +105,10 @@ export function runStatus(folder: string): RunStatus {
  * `depth` levels down, skips `node_modules`, folders whose name starts with a dot and the
  * insides of run folders, and does not follow symbolic links.
  *
- * A run folder whose status cannot be read (a corrupt run.json or status.json) does not hide
- * the others: it is listed with `state: "failed"`, the reading error's message as `error`, no
- * functions, and its folder's modification time as `startedAt`.
+ * A run folder whose status cannot be read does not hide the others: it is listed with
+ * `state: "corrupt"` when its run.json or status.json is corrupt (`"failed"` when it cannot be
+ * read at all), the reading error's message as `error`, no functions, and its folder's
+ * modification time as `startedAt`.
  *
  * @param dir - The folder to search.
  * @param options - How deep to search.
@@ -134,7 +162,8 @@ function readOrDescribe(folder: string): RunStatus {
       format: 1,
       runFolder: folder,
       pipeline: "",
-      state: "failed",
+      // Corrupt: neither resume nor load would read it, whatever its status said.
+      state: error instanceof RunFolderCorruptError ? "corrupt" : "failed",
       pid: 0,
       host: "",
       startedAt,
@@ -153,23 +182,19 @@ const timeOf = (iso: string): number => {
 };
 
 /** `status` with state `stale` when it says running but its process is gone. */
-function withStaleness(status: RunStatus): RunStatus {
-  return status.state === "running" && isGone(status) ? { ...status, state: "stale" } : status;
+function withStaleness(status: RunStatus, runFolder: string): RunStatus {
+  return status.state === "running" && isGone(status, runFolder)
+    ? { ...status, state: "stale" }
+    : status;
 }
 
-function isGone(status: RunStatus): boolean {
-  if (status.host === hostname() && status.pid > 0) return !isAlive(status.pid);
+/**
+ * On this host, a run is gone unless its folder's lock is held by a live process (as a resume
+ * would find it); elsewhere, once its heartbeat is older than {@link STALE_AFTER_MS}.
+ */
+function isGone(status: RunStatus, runFolder: string): boolean {
+  if (status.host === hostname()) return inspectLock(runFolder).state !== "held";
   return Date.now() - timeOf(status.updatedAt) > STALE_AFTER_MS;
-}
-
-/** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: unknown }).code === "EPERM";
-  }
 }
 
 /**

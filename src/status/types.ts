@@ -8,8 +8,12 @@
 /** How many of the latest failed elements a run status keeps. */
 export const LATEST_ERRORS = 20;
 
-/** Where a run stands. `stale`: it says running, but its heartbeat stopped (its process is gone). */
-export type RunState = "running" | "done" | "failed" | "aborted" | "stale";
+/**
+ * Where a run stands. `stale`: it says running, but its heartbeat stopped (its process is
+ * gone). `corrupt`: its run.json or status.json cannot be read (only {@link listRuns} says
+ * it; `runStatus` throws the RunFolderCorruptError).
+ */
+export type RunState = "running" | "done" | "failed" | "aborted" | "stale" | "corrupt";
 
 /** Where one function of a sweep stands. */
 export interface FunctionStatus {
@@ -67,7 +71,7 @@ export interface RunStatus {
   readonly runFolder: string;
   /** The pipeline's name. */
   readonly pipeline: string;
-  /** Where the run stands; `stale` only ever comes from a reader, never from the file. */
+  /** Where the run stands; `stale` and `corrupt` only ever come from a reader, never from the file. */
   readonly state: RunState;
   /** The process running (or that ran) the sweep, and its host. */
   readonly pid: number;

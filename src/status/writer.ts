@@ -1,8 +1,10 @@
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { clip } from "../_internal/bounded-text.ts";
+import { thrownMessage } from "../_internal/thrown-message.ts";
 import type { ProgressListener } from "../map/events.ts";
 import type { NodeLayout } from "../map/layout.ts";
+import { isDiskFull, rewriteInPlace } from "../map/run-folder-files.ts";
 import { writeFileAtomicSync } from "../map/storage/file.ts";
 import {
   type ElementErrorStatus,
@@ -99,7 +101,8 @@ interface Entry {
  * goes to a temporary file renamed into place, so a reader never sees half a file.
  *
  * A write that fails (disk full, folder removed) does not fail the run: the results matter
- * more than their status. It is reported once as a `PIPEWEAVE_STATUS_WRITE` warning.
+ * more than their status. It is reported once as a `PIPEWEAVE_STATUS_WRITE` warning. On a
+ * full disk the final status is written over the file in place (it fits in compact form).
  */
 export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
   const runFolder = options.runFolder === undefined ? "" : resolve(options.runFolder);
@@ -184,14 +187,17 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
     ...(failedElements === 0 ? {} : { failedElements, errors: latestErrors.slice() }),
   });
 
-  const write = () => {
+  const write = (isFinal = false) => {
     if (path === undefined) return;
     const now = Date.now();
     lastWrite = now;
     isDirty = false;
+    const status = snapshot(now);
     try {
-      writeFileAtomicSync(path, `${JSON.stringify(snapshot(now), null, 2)}\n`);
+      writeFileAtomicSync(path, `${JSON.stringify(status, null, 2)}\n`);
     } catch (cause) {
+      // A run stopped by a full disk still records how it ended: in place, compact.
+      if (isFinal && isDiskFull(cause) && rewriteInPlace(path, JSON.stringify(status))) return;
       if (hasWarned) return;
       hasWarned = true;
       process.emitWarning(
@@ -248,10 +254,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       latestErrors.push({
         name: node,
         index: index.slice(),
-        message: clip(
-          reason instanceof Error ? reason.message : String(reason),
-          ELEMENT_ERROR_CHARS,
-        ),
+        message: clip(thrownMessage(reason), ELEMENT_ERROR_CHARS),
         at: new Date().toISOString(),
       });
       isDirty = true;
@@ -279,10 +282,10 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
             e.endedAt ||= now;
           }
         }
-        error = clip(reason instanceof Error ? reason.message : String(reason), ERROR_CHARS);
+        error = clip(thrownMessage(reason), ERROR_CHARS);
       }
       state = end;
-      write();
+      write(true);
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   runStatus,
   STALE_AFTER_MS,
 } from "../../src/index.ts";
+import { lockRunFolder } from "../../src/map/run-folder-lock.ts";
 
 const execFileAsync = promisify(execFile);
 const child = join(import.meta.dirname, "fixtures", "status-child.ts");
@@ -353,7 +354,7 @@ describe("runStatus and listRuns", () => {
     expect(listRuns(join(dir, "x", "y"), { depth: 0 })).toEqual([]);
   });
 
-  it("lists a corrupt run folder as failed, naming the file, without hiding the others", async () => {
+  it("lists a corrupt run folder as corrupt, naming the file, without hiding the others", async () => {
     const good = join(dir, "good");
     await oneRun(good);
     const bad = join(dir, "bad");
@@ -362,7 +363,7 @@ describe("runStatus and listRuns", () => {
     const runs = listRuns(dir);
     expect(runs.map((r) => r.runFolder).sort()).toEqual([bad, good].sort());
     const broken = runs.find((r) => r.runFolder === bad)!;
-    expect(broken.state).toBe("failed");
+    expect(broken.state).toBe("corrupt");
     expect(broken.error).toContain("run.json");
     expect(broken.functions).toEqual([]);
   });
@@ -414,9 +415,16 @@ describe("runStatus and listRuns", () => {
     // An ended run is never stale, however old.
     write({ state: "done", host: "elsewhere.invalid", updatedAt: old });
     expect(runStatus(runFolder).state).toBe("done");
-    // On this host the process decides: alive (an element blocking the heartbeat) is running.
+    // On this host the lock decides: held by a live run (an element blocking the heartbeat)
+    // is running however old the heartbeat; not held, the pid (even this process's) is gone.
     write({ state: "running", host: hostname(), pid: process.pid, updatedAt: old });
-    expect(runStatus(runFolder).state).toBe("running");
+    expect(runStatus(runFolder).state).toBe("stale");
+    const lock = await lockRunFolder(runFolder);
+    try {
+      expect(runStatus(runFolder).state).toBe("running");
+    } finally {
+      await lock.release();
+    }
   });
 
   it("says stale at once when a SIGKILLed sweep's process is gone, and a resume ends done", async () => {

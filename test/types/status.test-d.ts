@@ -16,7 +16,9 @@ describe("run status types", () => {
     expectTypeOf(listRuns).returns.toEqualTypeOf<RunStatus[]>();
     expectTypeOf(STALE_AFTER_MS).toEqualTypeOf<number>();
     expectTypeOf<RunStatus["state"]>().toEqualTypeOf<RunState>();
-    expectTypeOf<RunState>().toEqualTypeOf<"running" | "done" | "failed" | "aborted" | "stale">();
+    expectTypeOf<RunState>().toEqualTypeOf<
+      "running" | "done" | "failed" | "aborted" | "stale" | "corrupt"
+    >();
     expectTypeOf<RunStatus["functions"]>().toEqualTypeOf<readonly FunctionStatus[]>();
     expectTypeOf<FunctionStatus["state"]>().toEqualTypeOf<
       "pending" | "running" | "done" | "failed"

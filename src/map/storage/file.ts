@@ -189,7 +189,8 @@ export function openFileStore(options: StoreOptions & { readonly folder: string 
  *
  * @param path - The file to write.
  * @param data - Its new content, or its parts in order (written without joining them).
- * @throws The file system's error; the temporary file is removed first.
+ * @throws The file system's error, its `path` set to `path` when it names no file; the
+ *   temporary file is removed first.
  */
 export function writeFileAtomicSync(
   path: string,
@@ -202,6 +203,8 @@ export function writeFileAtomicSync(
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
+    // A failed write (ENOSPC) names no file: name the one being written.
+    if (error instanceof Error && !("path" in error)) Object.assign(error, { path });
     throw error;
   }
 }
