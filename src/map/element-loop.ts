@@ -443,13 +443,7 @@ export class ElementLoop {
         const saved = this.#cache.save(f, key, result, 0);
         // Handled now, not when the loop settles: with Redis lost, every save in flight
         // fails, and one failure stops the map (whatever `errors` says) with that error.
-        if (saved) {
-          this.#pending.push(
-            saved.catch((error: unknown) => {
-              this.#stopped ??= error;
-            }),
-          );
-        }
+        if (saved) this.#pending.push(saved.catch(this.#stop));
       }
     }
     if (!this.#split && this.#check === undefined) {
@@ -482,14 +476,15 @@ export class ElementLoop {
     try {
       written = this.#stores[k]!.set(e, value);
     } catch (error) {
-      this.#stopWriting(error);
+      this.#stop(error);
       return false;
     }
-    if (written) this.#pending.push(written.catch(this.#stopWriting));
+    if (written) this.#pending.push(written.catch(this.#stop));
     return true;
   }
 
-  readonly #stopWriting = (error: unknown): void => {
+  /** Stops the function with the first write or cache save that failed. */
+  readonly #stop = (error: unknown): void => {
     this.#stopped ??= error;
   };
 
@@ -526,7 +521,7 @@ export class ElementLoop {
   async settle(): Promise<void> {
     await Promise.all(this.#pending);
     // A failed write stops the function like a failed element: thrown by throwIfStopped.
-    await Promise.all(this.#stores.map((s) => s.flush())).catch(this.#stopWriting);
+    await Promise.all(this.#stores.map((s) => s.flush())).catch(this.#stop);
     this.#report();
   }
 
