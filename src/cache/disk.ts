@@ -54,6 +54,7 @@ function corrupt(file: string, reason: string): typeof CACHE_MISS {
  */
 export class DiskStore implements CacheStore {
   readonly type = "disk";
+  readonly serializes = true;
   readonly #folder: string;
 
   /** @param folder - Created when missing. */

@@ -16,6 +16,7 @@ const IOREDIS = {
  */
 export class LazyRedisStore implements CacheStore {
   readonly type = "redis";
+  readonly serializes = true;
   readonly #options: RedisCacheOptions;
   #opening: Promise<CacheStore> | undefined;
   /** The store once loaded, so later calls skip a promise hop. */

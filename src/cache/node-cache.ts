@@ -1,4 +1,6 @@
+import { serialize } from "node:v8";
 import { setOwn } from "../_internal/own.ts";
+import { unstorable } from "../_internal/storable.ts";
 import { CacheValueError } from "../errors.ts";
 import { NO_VALUE } from "../executor/invoke.ts";
 import { isThenable } from "../graph/engine.ts";
@@ -6,7 +8,7 @@ import type { AnyPipeFunc } from "../graph/types.ts";
 import { UncopyableValue } from "./copy.ts";
 import { callKey, identityOf } from "./key.ts";
 import { type CacheOptions, createStore } from "./options.ts";
-import { CACHE_MISS, type CacheStats, type CacheStore } from "./store.ts";
+import { CACHE_MISS, CACHE_SKIPPED_WARNING, type CacheStats, type CacheStore } from "./store.ts";
 import { isCacheUnavailable } from "./unavailable.ts";
 
 /**
@@ -18,6 +20,8 @@ export class NodeCache {
   #store: CacheStore | undefined;
   #hits = 0;
   #misses = 0;
+  /** Functions told that a result of theirs was not cached (see #skip). */
+  readonly #skipped = new Set<string>();
 
   /** @param options - Which store; it is opened on first use. */
   constructor(options: CacheOptions) {
@@ -67,6 +71,11 @@ export class NodeCache {
    * @throws {@link CacheValueError} naming the node when the store cannot keep the value.
    */
   save(f: AnyPipeFunc, key: string, value: unknown, computeMs: number): void | Promise<void> {
+    if (this.store.serializes) {
+      // A value v8 cannot serialize at all (a function) goes on to the store, which refuses it.
+      const changed = unstorable(value, "result");
+      if (changed !== undefined && serializes(value)) return this.#skip(f, changed);
+    }
     const fail = (error: unknown): never => {
       // Redis being away is not about the value; the error says so itself.
       if (isCacheUnavailable(error)) throw error;
@@ -83,6 +92,22 @@ export class NodeCache {
     } catch (error) {
       return fail(error);
     }
+  }
+
+  /**
+   * Leaves a result uncached that the store would give back changed, saying so once per
+   * function: a plain object on a later hit where this call returned a class instance would
+   * be a silent wrong result, and refusing would fail everyday code (a fitted model).
+   */
+  #skip(f: AnyPipeFunc, changed: string): void {
+    if (this.#skipped.has(f.name)) return;
+    this.#skipped.add(f.name);
+    process.emitWarning(
+      `Results of "${f.name}" are not kept in the ${this.store.type} cache: ${changed}, ` +
+        "and a hit must return what the call did. Return plain data to cache them there, or " +
+        'use cache: { type: "lru" } (memory stores copy class instances).',
+      { type: "PipeweaveWarning", code: CACHE_SKIPPED_WARNING },
+    );
   }
 
   /**
@@ -132,5 +157,14 @@ export class NodeCache {
   async close(): Promise<void> {
     await this.#store?.close?.();
     this.#store = undefined;
+  }
+}
+
+function serializes(value: unknown): boolean {
+  try {
+    serialize(value);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -8,6 +8,14 @@ export const CACHE_MISS: unique symbol = Symbol("pipeweave.cacheMiss");
 export interface CacheStore {
   /** Name in messages ("lru", "disk" …). */
   readonly type: string;
+  /**
+   * The store keeps values through `v8.serialize` (disk, Redis), which gives a class instance
+   * back as a plain object: a result holding one is not stored (one
+   * {@link CACHE_SKIPPED_WARNING} per function), so a hit never returns another kind of value
+   * than the call.
+   * @defaultValue `false`
+   */
+  readonly serializes?: boolean;
   /** The value under `key`, or {@link CACHE_MISS}. */
   get(key: string): unknown | Promise<unknown>;
   /**
@@ -39,3 +47,9 @@ export interface CacheStats {
  * entry and treats it as a miss; filter on it with `process.on("warning", …)`.
  */
 export const CACHE_CORRUPT_WARNING = "PIPEWEAVE_CACHE_CORRUPT";
+
+/**
+ * The `code` of the warning a pipeline raises, once per function, when a result cannot be
+ * kept by a store that serializes (it holds a class instance) and is therefore not cached.
+ */
+export const CACHE_SKIPPED_WARNING = "PIPEWEAVE_CACHE_SKIPPED";

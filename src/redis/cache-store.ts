@@ -51,6 +51,7 @@ const CONNECTION_CLOSED = "Connection is closed.";
  */
 class RedisStore implements CacheStore {
   readonly type = "redis";
+  readonly serializes = true;
   readonly #client: RedisCacheClient;
   readonly #owned: boolean;
   readonly #prefix: string;

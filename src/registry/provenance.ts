@@ -22,7 +22,7 @@ import { type Graph, isConfigName } from "../graph/graph.ts";
 import type { ParamSpec } from "../graph/pipe-func.ts";
 import { ALL, lookupConfig } from "../graph/plan.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
-import { unstorable } from "./storable.ts";
+import { unstorable } from "../_internal/storable.ts";
 
 /** What a stored entry records about how it was made. */
 export interface EntryRecord {

@@ -31,7 +31,7 @@ import {
   type RegistrySession,
   storedIdentity,
 } from "./provenance.ts";
-import { unstorable } from "./storable.ts";
+import { unstorable } from "../_internal/storable.ts";
 
 /** Options of a pipeline's persistent registry. */
 export interface RegistryOptions {

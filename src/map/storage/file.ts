@@ -13,6 +13,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { deserialize, serialize } from "node:v8";
+import { unstorable } from "../../_internal/storable.ts";
 import { RunFolderMismatchError, StorageValueError } from "../../errors.ts";
 import { corruptStoreError, UntrustedFiles } from "./integrity.ts";
 import { MemoryStore } from "./memory.ts";
@@ -37,12 +38,19 @@ const ELEMENT = /^(\d+)\.v8$/;
 
 /** An element file starts with these bytes, "PWEL" and the format version. */
 const ELEMENT_MAGIC = Buffer.from([0x50, 0x57, 0x45, 0x4c, 1, 0, 0, 0]);
+/**
+ * The same, flagged: the value holds what v8 gives back changed (a class instance comes back
+ * as a plain object), so the file holds its data only.
+ */
+const DATA_ONLY_MAGIC = Buffer.from([0x50, 0x57, 0x45, 0x4c, 1, 1, 0, 0]);
 
 /** Bytes before the serialized value: the magic and a SHA-256. */
 const ELEMENT_HEADER = ELEMENT_MAGIC.length + 32;
 
 /** What reading an element file gives when its run did not write it there. */
 const UNTRUSTED = Symbol("untrusted");
+/** What reading a data-only element file gives when the store is resumed. */
+const DATA_ONLY = Symbol("data only");
 
 /** A store persisting each element as `<index>.v8`; see {@link openFileStore}. */
 class FileStore extends MemoryStore {
@@ -50,8 +58,13 @@ class FileStore extends MemoryStore {
   readonly #folder: string;
   /** What every element's checksum starts with: this store's run and output. */
   readonly #identity: string;
-  /** Elements whose file this run did not write: removed if the element fails again. */
+  /**
+   * Elements whose file this run did not write, or wrote as data only: removed if the element
+   * fails again.
+   */
   readonly #untrusted = new Set<number>();
+  /** Opened for a run (not to read results): data-only elements are computed again. */
+  readonly #resuming: boolean;
 
   constructor(options: StoreOptions & { readonly folder: string }) {
     super(options);
@@ -59,11 +72,9 @@ class FileStore extends MemoryStore {
     this.#identity = JSON.stringify(["PWEL", options.run ?? "", options.output]);
     mkdirSync(this.#folder, { recursive: true });
     openStoreMeta(this.#folder, "file", options);
-    const untrusted = new UntrustedFiles(
-      this.#folder,
-      this.output,
-      options.untrusted ?? "recompute",
-    );
+    const policy = options.untrusted ?? "recompute";
+    this.#resuming = policy === "recompute";
+    const untrusted = new UntrustedFiles(this.#folder, this.output, policy);
     for (const name of readdirSync(this.#folder)) {
       // Dot-files are temporaries of a write that never reached its rename: ignore them.
       const match = ELEMENT.exec(name);
@@ -71,7 +82,7 @@ class FileStore extends MemoryStore {
       const index = Number(match[1]);
       if (index >= this.size) continue;
       const value = this.#read(join(this.#folder, name), index, untrusted);
-      if (value === UNTRUSTED) this.#untrusted.add(index);
+      if (value === UNTRUSTED || value === DATA_ONLY) this.#untrusted.add(index);
       else super.set(index, value);
     }
     untrusted.warn();
@@ -91,8 +102,11 @@ class FileStore extends MemoryStore {
           "arrays) instead of functions, symbols or objects holding them.",
       );
     }
-    const hash = this.#checksum(index, bytes);
-    writeFileAtomicSync(join(this.#folder, `${index}.v8`), [ELEMENT_MAGIC, hash, bytes]);
+    // v8 gives a class instance back as a plain object: such an element is marked as its
+    // data only, which load returns as such and resume computes again (see #read).
+    const magic = unstorable(value, this.output) === undefined ? ELEMENT_MAGIC : DATA_ONLY_MAGIC;
+    const hash = this.#checksum(index, bytes, magic);
+    writeFileAtomicSync(join(this.#folder, `${index}.v8`), [magic, hash, bytes]);
     this.#untrusted.delete(index);
     super.set(index, value);
   }
@@ -106,9 +120,11 @@ class FileStore extends MemoryStore {
     if (this.#untrusted.delete(index)) rmSync(join(this.#folder, `${index}.v8`), { force: true });
   }
 
-  /** SHA-256 of the element's place (run, output, index) and its serialized value. */
-  #checksum(index: number, bytes: Uint8Array): Buffer {
-    return createHash("sha256").update(this.#identity).update(`${index}\n`).update(bytes).digest();
+  /** SHA-256 of the element's place (run, output, index), its flag and its serialized value. */
+  #checksum(index: number, bytes: Uint8Array, magic: Buffer): Buffer {
+    const hash = createHash("sha256").update(this.#identity).update(`${index}\n`);
+    if (magic === DATA_ONLY_MAGIC) hash.update("data only\n");
+    return hash.update(bytes).digest();
   }
 
   /**
@@ -126,14 +142,16 @@ class FileStore extends MemoryStore {
         `element file of output "${this.output}" ${reason}`,
         cause,
       );
-    if (file.length < ELEMENT_HEADER || !ELEMENT_MAGIC.equals(file.subarray(0, 8))) {
+    const head = file.subarray(0, 8);
+    const magic = DATA_ONLY_MAGIC.equals(head) ? DATA_ONLY_MAGIC : ELEMENT_MAGIC;
+    if (file.length < ELEMENT_HEADER || !magic.equals(head)) {
       throw corrupt(
         `is not a pipeweave element file (${file.length} bytes, expected a header of ` +
           `${ELEMENT_HEADER} starting with "PWEL" and its format version 1)`,
       );
     }
     const bytes = file.subarray(ELEMENT_HEADER);
-    if (!this.#checksum(index, bytes).equals(file.subarray(8, ELEMENT_HEADER))) {
+    if (!this.#checksum(index, bytes, magic).equals(file.subarray(8, ELEMENT_HEADER))) {
       untrusted.add(
         path,
         "element file",
@@ -142,6 +160,9 @@ class FileStore extends MemoryStore {
       );
       return UNTRUSTED;
     }
+    // Its data is what load gives; a resume, which hands values on to functions, computes it
+    // again rather than give them a plain object where the run gave a class instance.
+    if (magic === DATA_ONLY_MAGIC && this.#resuming) return DATA_ONLY;
     try {
       return deserialize(bytes);
     } catch (cause) {

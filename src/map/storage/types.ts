@@ -24,7 +24,9 @@ export interface StoreOptions {
    * What opening a folder does with a stored element (zarr: a chunk) that is whole but not
    * bound to this run, output and place, or whose checksum fails: `"recompute"` leaves it
    * unset and emits one `PIPEWEAVE_STORE_UNTRUSTED` warning (a resumed run computes it
-   * again); `"refuse"` throws RunFolderCorruptError naming the file (reading results).
+   * again); `"refuse"` throws RunFolderCorruptError naming the file (reading results). File
+   * storage also computes again, under `"recompute"`, an element stored as its data only (it
+   * held a class instance, which v8 gives back as a plain object); reading gives that data.
    * @defaultValue `"recompute"`
    */
   readonly untrusted?: UntrustedPolicy;

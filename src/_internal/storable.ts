@@ -1,5 +1,6 @@
 /**
- * Which values the registry stores: those `v8.serialize` gives back exactly as they went in.
+ * Which values pipeweave stores with `v8.serialize` (the registry, disk and Redis caches, file
+ * storage of run folders): those it gives back exactly as they went in.
  * It accepts much more, but restores a class instance as a plain object, a subclass of a
  * built-in (`class MyDate extends Date`) as the built-in, an Error without its own fields, and
  * drops symbol-keyed and non-enumerable properties. Storing any of those would change the
@@ -247,12 +248,14 @@ function isBuiltin(proto: object): boolean {
 }
 
 /**
- * Why `value` would not come back from the registry as it went in, or undefined when it would.
+ * Why `value` would not come back from `v8.deserialize` as it went in, or undefined when it
+ * would.
  *
- * @param root - The output's name, which starts every path in the reason.
+ * @param root - What the value is (an output's name), which starts every path in the reason.
  * @returns A reason such as "`result.when` is a MyDate, a subclass of Date, which would come
  *   back as Date".
  */
 export function unstorable(value: unknown, root: string): string | undefined {
-  return new Walk(root).check(value);
+  // Most stored values are numbers or strings: no walk for them (file storage calls this per element).
+  return isLeaf(value) ? undefined : new Walk(root).check(value);
 }
