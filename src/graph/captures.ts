@@ -8,9 +8,9 @@
  * print the same. A cached function must therefore declare the data it reads (the `captures`
  * or `version` option), and this analysis finds the names it would forget. Not every free
  * name is data, though (as in pipefunc, which hashes no free name at all):
- * - **code**: a name only called (`sum(y)`, `new Model()`, `` tag`…` ``) or only the object of
- *   a method call (`stats.mean(y)`, `seen.push(x)`): a helper, whose changes `version`
- *   stands for;
+ * - **code**: a name only called (`sum(y)`, `new Model()`, `` tag`…` ``, `x instanceof Model`)
+ *   or only the object of a method call (`stats.mean(y)`, `seen.push(x)`): a helper, whose
+ *   changes `version` stands for;
  * - **written**: a name only assigned or updated in a statement (`calls++`, `n += 1;`,
  *   `ran = true`, `counters.f++`, `obj.x = v`): a side effect the result does not depend on;
  * - **data**: every other use (`x * k`, `table[x]`, `cfg.scale`, `f(k)`, `...k`, `${k}`,
@@ -309,6 +309,12 @@ class FreeNameWalker {
       case "TaggedTemplateExpression":
         this.#callee(node.tag, scope);
         this.visit(node.quasi, scope);
+        return;
+      case "BinaryExpression":
+        // `x instanceof Model` asks about a class, as `new Model()` uses one: code.
+        this.visit(node.left, scope);
+        if (node.operator === "instanceof") this.#callee(node.right, scope);
+        else this.visit(node.right, scope);
         return;
       case "ExpressionStatement":
         this.#effect(node.expression, scope);

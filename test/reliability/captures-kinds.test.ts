@@ -46,6 +46,8 @@ describe("captureKinds: code is never declared", () => {
       { code: ["Model", "stats"] },
     ],
     ["a helper called twice", "({ x }) => sum(sum(x))", { code: ["sum"] }],
+    ["a class asked about", "({ m }) => (m instanceof Model ? 1 : 0)", { code: ["Model"] }],
+    ["a namespaced class asked about", "({ m }) => m instanceof ns.Model", { code: ["ns"] }],
   ] as const)("%s", (_name, source, kinds) => {
     expect(kindsOf(source)).toEqual(expected(kinds as Kinds));
   });
@@ -137,7 +139,6 @@ describe("captureKinds: data must be declared", () => {
       "({ x }) => x * __vite_ssr_import_0__.K",
       { data: ["K"] },
     ],
-    ["instanceof", "({ x }) => x instanceof Model", { data: ["Model"] }],
     ["a default value", "({ x = BASE }) => x", { data: ["BASE"] }],
   ] as const)("%s", (_name, source, kinds) => {
     expect(kindsOf(source)).toEqual(expected(kinds as Kinds));
