@@ -41,14 +41,14 @@ export function addWorkerCommand(program: Command): void {
     .addOption(
       new Option(
         "--lock-duration <ms>",
-        "how long a job stays this worker's without a renewal; a killed worker's chunk goes " +
-          "back to the queue after it (default 30000)",
+        "how long a job stays this worker's without a renewal: keep it well above the " +
+          "longest element (default 30000)",
       ).argParser(positiveInteger("--lock-duration")),
     )
     .addOption(
       new Option(
         "--stalled-interval <ms>",
-        "how often this worker looks for chunks whose worker died (default 30000)",
+        "how often this worker looks for chunks whose worker died (default 5000)",
       ).argParser(positiveInteger("--stalled-interval")),
     )
     .addHelpText(
