@@ -11,7 +11,12 @@ import {
 import type { Chunk, Executor, ItemResult } from "../executor/types.ts";
 import { type PipelineReference, resolveReference } from "../map/define.ts";
 import { unravelIndex } from "../map/ndarray.ts";
-import { defaultConnection, describeConnection, type RedisConnection } from "./address.ts";
+import {
+  checkConnectionUrl,
+  defaultConnection,
+  describeConnection,
+  type RedisConnection,
+} from "./address.ts";
 import { bounded, openClient, waitReady } from "./connection.ts";
 import {
   type ChunkJobData,
@@ -726,6 +731,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 
 function checkOptions(options: RedisExecutorOptions): void {
   const { queue, chunkSize, timeoutMs, capacity } = options;
+  checkConnectionUrl(options.connection);
   if (queue !== undefined && (typeof queue !== "string" || queue === "" || queue.includes(":"))) {
     throw new InvalidOptionError(
       "queue",

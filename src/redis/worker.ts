@@ -7,7 +7,12 @@ import { callChunk } from "../executor/call-chunk.ts";
 import { outputOf } from "../executor/thread-worker.ts";
 import type { ChunkItem, ItemResult } from "../executor/types.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
-import { defaultConnection, describeConnection, type RedisConnection } from "./address.ts";
+import {
+  checkConnectionUrl,
+  defaultConnection,
+  describeConnection,
+  type RedisConnection,
+} from "./address.ts";
 import { bounded, openClient, waitReady } from "./connection.ts";
 import {
   type ChunkJobData,
@@ -363,6 +368,7 @@ function definedOf(options: WorkerOptions): Partial<WorkerOptions> {
 }
 
 function checkOptions(o: ResolvedWorkerOptions): void {
+  checkConnectionUrl(o.connection);
   if (typeof o.queue !== "string" || o.queue === "" || o.queue.includes(":")) {
     throw new InvalidOptionError(
       "queue",

@@ -5,6 +5,7 @@
  * to another worker).
  */
 import { type Command, Option } from "commander";
+import { describeBadUrl, redisUrlProblem } from "../../redis/address.ts";
 import type { WorkerEvent } from "../../redis/worker.ts";
 import { positiveInteger, type Target } from "../args.ts";
 import { targetArgument } from "../common.ts";
@@ -56,7 +57,16 @@ export function addWorkerCommand(program: Command): void {
       "\nSIGTERM or Ctrl-C finishes the jobs in progress, then exits 0.\n\nExample:\n" +
         "  pipeweave worker ./sweep.ts#pipeline --redis redis://10.0.0.5:6379 --queue sweep",
     )
-    .action(async (target: Target, options: WorkerCliOptions) => {
+    .action(async (target: Target, options: WorkerCliOptions, command: Command) => {
+      // Checked here rather than by an argument parser, whose message would repeat the value
+      // as given, password included.
+      const problem = options.redis === undefined ? undefined : redisUrlProblem(options.redis);
+      if (problem !== undefined) {
+        command.error(`error: ${describeBadUrl("--redis", options.redis!, problem)}`, {
+          exitCode: 2,
+          code: "commander.invalidArgument",
+        });
+      }
       const { loadWorkerPipeline } = await import("../load-module.ts");
       const { runWorker } = await import("../../redis/worker.ts");
       // A module that also runs its pipeline at its top level does not run it here.
