@@ -415,8 +415,9 @@ class RedisChunkExecutor implements Executor {
     if (!bytes) {
       pending.reject(
         this.#error(
-          `found no results of the chunk of "${pending.node}" that ${worker} ran: they expired ` +
-            "before this coordinator read them. Resume the map with { resume: true }.",
+          `found no results of the chunk of "${pending.node}" that ${worker} ran: the worker ` +
+            "could not store them (see its log), or they expired before this coordinator read " +
+            "them. Resume the map with { resume: true }.",
         ),
       );
       return;
@@ -620,12 +621,13 @@ class RedisChunkExecutor implements Executor {
     for (const id of active) reads.get(`${queue.toKey(id)}:lock`).hget(queue.toKey(id), "pb");
     const replies = (await bounded(reads.exec(), left(), "")) ?? [];
     const value = (k: number) => (replies[k]?.[0] ? null : replies[k]?.[1]);
-    const clients = await bounded(queue.getWorkers(), left(), "listing the workers");
-    // Where Redis does not list its clients, BullMQ answers with one nameless entry.
-    const listed = clients.every((c) => typeof c.rawname === "string");
+    // Where Redis does not list its clients, BullMQ answers with one nameless entry; where
+    // its ACL forbids it, with an error.
+    const clients = await bounded(queue.getWorkers(), left(), "").catch(() => undefined);
+    const listed = clients?.every((c) => typeof c.rawname === "string") ?? false;
     // Each is "<prefix>:<queue in base64>:w:<worker's name>" (workers name themselves).
-    const alive = new Set(clients.map((c) => String(c.rawname).split(":w:")[1]));
-    let busy = listed ? clients.length > 0 : value(0) === 1;
+    const alive = new Set(clients?.map((c) => String(c.rawname).split(":w:")[1]));
+    let busy = listed ? clients!.length > 0 : value(0) === 1;
     const now = Date.now();
     const seen = new Set<string>();
     for (const [k, id] of active.entries()) {

@@ -278,8 +278,17 @@ export async function runWorker(
     const started = performance.now();
     const results = await runItems(f, items, data.validate, data.shape, yieldMs);
     const packed = packResults(f, results, identity, outputOf);
-    const key = resultKey((type) => worker!.toKey(type), id);
-    await client.set(key, packed, "PX", data.keepMs);
+    // Not awaited: BullMQ completes the job through this same connection, whose commands
+    // Redis runs in order, so the results are stored before the coordinator hears of the job,
+    // and a chunk costs no extra round trip. (Should it fail, the coordinator finds no results.)
+    client
+      .set(
+        resultKey((type) => worker!.toKey(type), id),
+        packed,
+        "PX",
+        data.keepMs,
+      )
+      .catch(onError);
     summary.jobs++;
     summary.elements += items.length;
     emit({
