@@ -53,8 +53,9 @@ if (process.argv[2] === "worker") {
   await runWorker(primes, {
     connection,
     queue,
-    // A killed worker's chunk is taken over once its lock lapses and another worker's stalled
-    // check sees it: about 3 s here instead of up to a minute with the defaults.
+    // A killed worker's chunk is taken over once its lock lapses (or the coordinator sees the
+    // worker gone) and another worker's stalled check sees it: about 3 s here, 10 s with the
+    // defaults.
     lockDuration: 2000,
     stalledInterval: 1000,
     timeoutMs: 5000,

@@ -1125,11 +1125,16 @@ export class ExecutorError extends PipeweaveError {
   readonly hashes: { readonly coordinator: string; readonly worker: string } | undefined;
   /** The worker that refused or failed the job ("host pid 123"), when one did. */
   readonly worker: string | undefined;
+  /** The function whose chunk failed, when one chunk did (its workers died, say). */
+  readonly node: string | undefined;
+  /** That chunk's element indexes, as the map's outputs index them. */
+  readonly elements: readonly (readonly number[])[] | undefined;
 
   /**
    * @param executor - The executor's name.
    * @param message - What went wrong, naming the executor and queue, and what to do.
-   * @param options - The queue, the hashes on version skew, the worker, and the cause.
+   * @param options - The queue, the hashes on version skew, the worker, the failed chunk's
+   *   node and elements, and the cause.
    */
   constructor(
     executor: string,
@@ -1138,6 +1143,8 @@ export class ExecutorError extends PipeweaveError {
       readonly queue?: string;
       readonly hashes?: { readonly coordinator: string; readonly worker: string };
       readonly worker?: string;
+      readonly node?: string;
+      readonly elements?: readonly (readonly number[])[];
       readonly cause?: unknown;
     } = {},
   ) {
@@ -1147,6 +1154,8 @@ export class ExecutorError extends PipeweaveError {
     this.queue = options.queue;
     this.hashes = options.hashes;
     this.worker = options.worker;
+    this.node = options.node;
+    this.elements = options.elements;
   }
 }
 

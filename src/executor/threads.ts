@@ -247,6 +247,8 @@ export class ThreadExecutor implements Executor {
       // Posting the task failed before any of it ran: fail the elements whose arguments
       // cannot cross and send the others again.
       if (isDataCloneError(error)) return this.#resubmit(chunk, task, error, signal);
+      const code = exitCodeOf(error);
+      if (code !== undefined) return this.#isolate(chunk, code, error, signal);
       throw this.#explain(error, chunk);
     }
     if ("stale" in answer) throw staleModule(answer.stale, chunk);
@@ -304,6 +306,30 @@ export class ThreadExecutor implements Executor {
     return [...refused, ...(await this.submit({ ...chunk, items: sendable }, signal))];
   }
 
+  /**
+   * A thread ended (an element called `process.exit`, or crashed it) while running `chunk`,
+   * taking the results of the elements it had run with it. The chunk's elements run again one
+   * per task, so that only an element that ends its thread fails, and its error names it.
+   */
+  async #isolate(
+    chunk: Chunk,
+    code: number,
+    error: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<ItemResult[]> {
+    if (chunk.items.length > 1) {
+      const alone = chunk.items.map((item) => this.submit({ ...chunk, items: [item] }, signal));
+      return (await Promise.all(alone)).flat();
+    }
+    const ended = new Error(
+      `The worker thread running "${chunk.node}" on this element exited with code ${code} ` +
+        "before the function returned: the function (or code it calls) ended the thread with " +
+        "process.exit() or crashed it. Throw an error instead of exiting.",
+      { cause: error },
+    );
+    return [{ index: chunk.items[0]!.index, ok: false, error: serializeError(ended) }];
+  }
+
   /** Names the limit a thread that ran out of memory had, and what to change. */
   #explain(error: unknown, chunk: Chunk): unknown {
     if ((error as { code?: unknown } | null)?.code !== "ERR_WORKER_OUT_OF_MEMORY") return error;
@@ -333,6 +359,12 @@ export class ThreadExecutor implements Executor {
     for (const controller of this.#pending) controller.abort(closedError());
     await this.#own?.destroy();
   }
+}
+
+/** The exit code of a thread that ended while running a task (piscina's error), if so. */
+function exitCodeOf(error: unknown): number | undefined {
+  const found = /^worker exited with code: (-?\d+)$/.exec((error as Error | null)?.message ?? "");
+  return found ? Number(found[1]) : undefined;
 }
 
 function closedError(): ExecutorError {

@@ -7,6 +7,12 @@ import type { RedisConnection } from "./address.ts";
 
 /** Longest pause between reconnection attempts while Redis is away. */
 const MAX_RETRY_DELAY_MS = 2000;
+/**
+ * How long `disconnect()` lets a socket close on its own before destroying it. ioredis waits
+ * its 2 s default for a socket already closed too (Redis lost), and its timer keeps the
+ * process alive that long after the last connection is dropped.
+ */
+const DISCONNECT_TIMEOUT_MS = 100;
 
 /**
  * Opens a client that connects on first use and, while Redis is away, keeps reconnecting in
@@ -19,6 +25,7 @@ export function openClient(connection: RedisConnection, bounds: RedisOptions): R
   const options: RedisOptions = {
     lazyConnect: true,
     retryStrategy: (times) => Math.min(100 * 2 ** (times - 1), MAX_RETRY_DELAY_MS),
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
     ...bounds,
   };
   return typeof connection === "string"

@@ -10,7 +10,13 @@ import {
 } from "../errors.ts";
 import type { Chunk, Executor, ItemResult } from "../executor/types.ts";
 import { type PipelineReference, resolveReference } from "../map/define.ts";
-import { defaultConnection, describeConnection, type RedisConnection } from "./address.ts";
+import { unravelIndex } from "../map/ndarray.ts";
+import {
+  checkConnectionUrl,
+  defaultConnection,
+  describeConnection,
+  type RedisConnection,
+} from "./address.ts";
 import { bounded, openClient, waitReady } from "./connection.ts";
 import {
   type ChunkJobData,
@@ -20,6 +26,7 @@ import {
   PROTOCOL,
   packItems,
   parseRefusal,
+  resultKey,
   runKey,
   unpackResults,
 } from "./protocol.ts";
@@ -45,9 +52,10 @@ export interface RedisExecutorOptions {
   readonly chunkSize?: number;
   /**
    * How long the map waits without any sign of progress before it fails with an
-   * `ExecutorError`: Redis unreachable (when the map starts or later), or none of the queue's
-   * jobs held by a live worker. A chunk a live worker is running is never cut short, however
-   * long it takes. Also how long this run's jobs stay valid after its coordinator is gone.
+   * `ExecutorError`: Redis unreachable (when the map starts, or for this long since it last
+   * answered), or no worker connected to the queue. A chunk a live worker is running is never
+   * cut short, however long it takes; one whose worker died goes to another worker. Also how
+   * long this run's jobs stay valid after its coordinator is gone.
    * @defaultValue 30000
    */
   readonly timeoutMs?: number;
@@ -61,6 +69,36 @@ export interface RedisExecutorOptions {
 
 const DEFAULTS = Object.freeze({ queue: "pipeweave", timeoutMs: 30_000, capacity: 8 });
 
+/** The longest pause between two checks on Redis and the workers. */
+const TICK_MAX_MS = 2000;
+/** The least time a call to Redis gets, however late a check runs. */
+const MIN_REPLY_MS = 250;
+/**
+ * How long a job's worker must be missing from Redis's clients before its lock is released:
+ * longer than a live worker takes to reconnect after a dropped connection (ioredis backs off
+ * up to 2 s).
+ */
+const GONE_AFTER_MS = 3000;
+/**
+ * How long BullMQ's events reader blocks per read. With Redis lost, a read waits this plus a
+ * second before BullMQ gives it up, and that wait keeps the process alive after close().
+ */
+const EVENTS_BLOCK_MS = 500;
+/** The least time workers keep a chunk's results for the coordinator. */
+const MIN_KEEP_MS = 60_000;
+/** Elements a message lists before it counts the rest. */
+const LISTED_ELEMENTS = 8;
+
+/**
+ * Releases a job's lock if it is still the token seen and the job still names the worker
+ * seen as its holder (another worker may have taken it since).
+ */
+const RELEASE_LOCK = `
+if redis.call("GET", KEYS[1]) == ARGV[1] and redis.call("HGET", KEYS[2], "pb") == ARGV[2] then
+  return redis.call("DEL", KEYS[1])
+end
+return 0`;
+
 const BULLMQ = {
   name: "bullmq",
   feature: "The redis executor",
@@ -70,6 +108,9 @@ const BULLMQ = {
 /** A chunk waiting for its results. */
 interface Pending {
   readonly node: string;
+  /** The linear indexes of the chunk's elements sent, and the map's shape, to name them. */
+  readonly elements: readonly number[];
+  readonly shape: readonly number[] | undefined;
   /** The coordinator's definition hash, sent with the chunk. */
   readonly hash: string;
   readonly resolve: (results: ItemResult[]) => void;
@@ -120,8 +161,14 @@ class RedisChunkExecutor implements Executor {
   #ticker: NodeJS.Timeout | undefined;
   /** When Redis last answered. */
   #lastContact = Date.now();
-  /** Since when chunks wait and no worker holds any job of the queue. */
+  /** Why the last check failed, until one succeeds. */
+  #silence: unknown;
+  /** Since when chunks wait and no worker is connected to the queue. */
   #idleSince: number | undefined;
+  /** Jobs of this run whose worker is missing from Redis's clients: the token and since when. */
+  readonly #orphans = new Map<string, { readonly token: string; readonly since: number }>();
+  /** Jobs of this run whose dead worker's lock was released, with that worker's name. */
+  readonly #released = new Map<string, string>();
 
   /**
    * How long the run stays alive in Redis without a refresh (refreshed 4 times as often):
@@ -129,6 +176,11 @@ class RedisChunkExecutor implements Executor {
    */
   get #runTtl(): number {
     return Math.max(this.#timeoutMs, 1000);
+  }
+
+  /** How often Redis and the workers are checked on. */
+  get #every(): number {
+    return Math.max(100, Math.min(TICK_MAX_MS, Math.floor(this.#timeoutMs / 4)));
   }
 
   constructor(options: RedisExecutorOptions) {
@@ -150,6 +202,8 @@ class RedisChunkExecutor implements Executor {
     throwIfAborted(signal);
     const { payload, refused } = packItems(chunk);
     if (payload === undefined) return refused;
+    const unsent = new Set(refused.map((r) => r.index));
+    const elements = chunk.items.map((item) => item.index).filter((i) => !unsent.has(i));
     const data: ChunkJobData = {
       protocol: PROTOCOL,
       pipeline: name,
@@ -160,10 +214,19 @@ class RedisChunkExecutor implements Executor {
       validate: chunk.validate === true,
       ...(chunk.shape ? { shape: chunk.shape } : {}),
       items: payload,
+      // Read at once by a live coordinator (or after a shorter outage than its timeoutMs).
+      keepMs: Math.max(2 * this.#runTtl, MIN_KEEP_MS),
     };
     const jobId = `${this.runId}.${++this.#seq}`;
     const done = new Promise<ItemResult[]>((resolve, reject) => {
-      this.#pending.set(jobId, { node: chunk.node, hash, resolve, reject });
+      this.#pending.set(jobId, {
+        node: chunk.node,
+        elements,
+        shape: chunk.shape,
+        hash,
+        resolve,
+        reject,
+      });
     });
     // Settled by events that may come before the job is added (a closing executor): handled
     // below, not an unhandled rejection meanwhile.
@@ -210,17 +273,21 @@ class RedisChunkExecutor implements Executor {
     );
     const session = await this.#opening?.catch(() => undefined);
     if (!session) return;
-    // Closing never waits long: with Redis away, the connections are dropped (and, closed,
-    // they stop reconnecting: see #retry).
-    const bound = Math.min(this.#timeoutMs, 2000);
     const { client, queue, events } = session;
-    // The run is over: workers skip its jobs still queued.
     if (client.status === "ready") {
+      // Closing never waits long, even for a server that stops answering now.
+      const bound = Math.min(this.#timeoutMs, 2000);
+      // The run is over: workers skip its jobs still queued.
       await bounded(client.del(session.runKey), bound, "").catch(() => undefined);
+      await bounded(Promise.allSettled([events.close(), queue.close()]), bound, "").catch(
+        () => undefined,
+      );
+    } else {
+      // Redis is away: a graceful close would wait for it. These drop the connections (which,
+      // closed, stop reconnecting: see #retry) without waiting for a reply that cannot come.
+      events.close().catch(() => undefined);
+      queue.close().catch(() => undefined);
     }
-    await bounded(Promise.allSettled([events.close(), queue.close()]), bound, "").catch(
-      () => undefined,
-    );
     client.disconnect();
   }
 
@@ -284,6 +351,7 @@ class RedisChunkExecutor implements Executor {
         // BullMQ makes its own blocking connection from this one (and closes it).
         connection: client.duplicate({ maxRetriesPerRequest: null, lazyConnect: true }),
         lastEventId: last[0]?.[0] ?? "0-0",
+        blockingTimeout: EVENTS_BLOCK_MS,
       });
       events.on("error", (error: Error) => {
         this.#lastError = error;
@@ -309,18 +377,8 @@ class RedisChunkExecutor implements Executor {
     const pending = this.#settle(jobId);
     if (!pending) return;
     const result = value as ChunkJobResult;
-    if (result?.kind === "results") {
-      try {
-        pending.resolve(unpackResults(result.results, { host: result.host, pid: result.pid }));
-      } catch (error) {
-        pending.reject(
-          this.#error(
-            `received results of "${pending.node}" it cannot read from worker ${result.host} ` +
-              `pid ${result.pid}. Run workers of the same pipeweave version as the coordinator.`,
-            { cause: error },
-          ),
-        );
-      }
+    if (result?.kind === "stored") {
+      void this.#fetch(jobId, pending, result);
       return;
     }
     pending.reject(
@@ -330,6 +388,52 @@ class RedisChunkExecutor implements Executor {
           "for longer than timeoutMs). Resume the map with { resume: true }.",
       ),
     );
+  }
+
+  /** Reads a completed chunk's results and deletes them from Redis. */
+  async #fetch(
+    jobId: string,
+    pending: Pending,
+    from: { readonly host: string; readonly pid: number },
+  ): Promise<void> {
+    const { client, queue } = this.#session!;
+    const key = resultKey((type) => queue.toKey(type), jobId);
+    let bytes: Buffer | null | undefined;
+    try {
+      const replies = await bounded(
+        client.multi().getBuffer(key).del(key).exec(),
+        this.#timeoutMs,
+        "fetching a chunk's results",
+      );
+      const [error, value] = replies?.[0] ?? [new Error("the transaction was discarded"), null];
+      if (error) throw error;
+      bytes = value as Buffer | null;
+    } catch (error) {
+      pending.reject(this.#unreachable(error));
+      return;
+    }
+    const worker = `worker ${from.host} pid ${from.pid}`;
+    if (!bytes) {
+      pending.reject(
+        this.#error(
+          `found no results of the chunk of "${pending.node}" that ${worker} ran: the worker ` +
+            "could not store them (see its log), or they expired before this coordinator read " +
+            "them. Resume the map with { resume: true }.",
+        ),
+      );
+      return;
+    }
+    try {
+      pending.resolve(unpackResults(bytes, from));
+    } catch (error) {
+      pending.reject(
+        this.#error(
+          `received results of "${pending.node}" it cannot read from ${worker}. Run workers ` +
+            "of the same pipeweave version as the coordinator.",
+          { cause: error },
+        ),
+      );
+    }
   }
 
   #failed(jobId: string, reason: unknown): void {
@@ -361,16 +465,34 @@ class RedisChunkExecutor implements Executor {
       return;
     }
     const text = String(reason).replace(/\.$/, "");
-    const hint = /stalled/i.test(text)
-      ? " The workers that ran it died (out of memory, killed, an element that exits the " +
-        "process), or blocked their event loop past the lock duration."
-      : "";
+    const elements = describeElements(pending.elements, pending.shape);
+    const fields = { node: pending.node, elements: this.#indexes(pending) };
+    if (/stalled/i.test(text)) {
+      pending.reject(
+        this.#error(
+          `lost the workers that ran ${elements} of "${pending.node}" more times than their ` +
+            `maxStalledCount allows (${text}): each died mid-chunk (killed, out of memory, an ` +
+            "element that exits the process) or blocked its event loop past its lockDuration. " +
+            "Run those elements inline to see what they do, fix it, and resume the map with " +
+            "{ resume: true }.",
+          fields,
+        ),
+      );
+      return;
+    }
     pending.reject(
       this.#error(
-        `ran a chunk of "${pending.node}" that the workers failed: ${text}.${hint} Fix the cause ` +
-          "and resume the map with { resume: true }.",
+        `ran ${elements} of "${pending.node}", which the workers failed: ${text}. Fix the ` +
+          "cause and resume the map with { resume: true }.",
+        fields,
       ),
     );
+  }
+
+  /** A pending chunk's element indexes, as the map's outputs index them. */
+  #indexes(pending: Pending): number[][] {
+    const { shape } = pending;
+    return pending.elements.map((i) => (shape ? unravelIndex(shape, i) : [i]));
   }
 
   /** The declared pipeline's name and definition hash, worked out once per pipeline. */
@@ -400,6 +522,8 @@ class RedisChunkExecutor implements Executor {
     this.#pending.delete(jobId);
     this.#lastContact = Date.now();
     this.#idleSince = this.#pending.size > 0 ? Date.now() : undefined;
+    this.#orphans.delete(jobId);
+    this.#released.delete(jobId);
     return pending;
   }
 
@@ -409,67 +533,147 @@ class RedisChunkExecutor implements Executor {
     this.#forget(ids);
   }
 
-  /** Removes queued jobs nobody waits for any more (best effort: a running one stays). */
+  /**
+   * Removes queued jobs nobody waits for any more (best effort: a running one stays). Not
+   * awaited nor timed, so that nothing keeps the process alive for it.
+   */
   #forget(ids: readonly string[]): void {
     const session = this.#session;
-    if (!session || ids.length === 0) return;
-    for (const id of ids) {
-      bounded(session.queue.remove(id), this.#timeoutMs, "removing a job").catch(() => undefined);
-    }
+    if (!session || ids.length === 0 || session.client.status !== "ready") return;
+    for (const id of ids) session.queue.remove(id).catch(() => undefined);
   }
 
-  #schedule(): void {
+  #schedule(delay = this.#every): void {
     if (this.#closed) return;
-    const every = Math.max(100, Math.min(5000, Math.floor(this.#timeoutMs / 4)));
     this.#ticker = setTimeout(() => {
-      void this.#tick().finally(() => this.#schedule());
-    }, every);
-    // Waiting chunks keep the process alive through their promises, not through this timer.
+      void this.#tick().then((next) => this.#schedule(next));
+    }, delay);
+    // Waiting chunks keep the process alive through their connections, not through this timer.
     this.#ticker.unref();
   }
 
   /**
-   * Keeps the run alive in Redis and watches for a map that cannot progress: Redis away, or
-   * chunks waiting while no worker holds any job of the queue (none started, all dead).
+   * Keeps the run alive in Redis and watches for a map that cannot progress: Redis away for
+   * `timeoutMs` since it last answered, or chunks waiting while no worker is connected to the
+   * queue for `timeoutMs`.
+   *
+   * @returns How long to wait before the next check.
    */
-  async #tick(): Promise<void> {
+  async #tick(): Promise<number> {
     const session = this.#session;
-    if (!session) return;
-    const { client, queue } = session;
+    if (!session) return this.#every;
     const t = this.#timeoutMs;
-    const now = Date.now();
+    const silent = () => Date.now() - this.#lastContact;
+    // The last check failed and Redis has not answered since, for timeoutMs now.
+    if (this.#silence !== undefined && silent() >= t) return this.#lost(this.#silence);
+    // Each call gets what is left of timeoutMs since Redis last answered (a little more where a
+    // check runs late), so that a lost Redis fails the map timeoutMs after its last answer.
+    const left = () => Math.max(t - silent(), MIN_REPLY_MS);
     try {
-      await bounded(client.set(session.runKey, "1", "PX", this.#runTtl), t, "refreshing the run");
-      let busy = false;
-      if (this.#pending.size > 0) {
-        const active = await bounded(client.lrange(queue.keys.active!, 0, 99), t, "");
-        if (active.length > 0) {
-          const locks = client.pipeline();
-          for (const id of active) locks.exists(`${queue.toKey(id)}:lock`);
-          const found = (await bounded(locks.exec(), t, "")) ?? [];
-          busy = found.some(([error, n]) => error === null && n === 1);
-        }
-      }
+      const { client } = session;
+      await bounded(
+        client.set(session.runKey, "1", "PX", this.#runTtl),
+        left(),
+        "refreshing the run",
+      );
       this.#lastContact = Date.now();
-      if (this.#pending.size === 0 || busy) this.#idleSince = undefined;
+      this.#silence = undefined;
+      if (this.#pending.size === 0) {
+        this.#idleSince = undefined;
+        return this.#every;
+      }
+      const busy = await this.#watchWorkers(session, left);
+      const now = Date.now();
+      this.#lastContact = now;
+      if (busy) this.#idleSince = undefined;
       else this.#idleSince ??= now;
       if (this.#idleSince !== undefined && now - this.#idleSince > t) {
         this.#idleSince = undefined;
-        this.#failAll(
-          this.#error(
-            `has had chunks waiting for more than ${t} ms (timeoutMs) while no worker held any ` +
-              "job of the queue. Start workers on it " +
-              `(pipeweave worker <module>#<export> --redis ${this.#address} --queue ${this.queue}), ` +
-              "or raise timeoutMs; resume the map with { resume: true }.",
-          ),
-        );
+        this.#failAll(this.#noWorker());
       }
+      return this.#every;
     } catch (error) {
-      if (now - this.#lastContact > t) {
-        this.#lastContact = now;
-        this.#failAll(this.#unreachable(error));
+      if (silent() >= t) return this.#lost(error);
+      // Check again when the time is up, not a whole period later.
+      this.#silence = error;
+      return Math.min(this.#every, t - silent());
+    }
+  }
+
+  /** Fails the waiting chunks: Redis has not answered for timeoutMs. */
+  #lost(error: unknown): number {
+    this.#silence = undefined;
+    this.#lastContact = Date.now();
+    this.#failAll(this.#unreachable(error));
+    return this.#every;
+  }
+
+  /**
+   * Whether any worker can run the waiting chunks: one connected to the queue (its connection
+   * stays open while its process lives, however long an element blocks it), a job lock held,
+   * or a stalled check run lately (where Redis does not list its clients). Releases the lock of
+   * a chunk of this run whose worker's connection is gone, so that BullMQ's stalled check puts
+   * it back in the queue now, not once the lock expires.
+   */
+  async #watchWorkers(session: Session, left: () => number): Promise<boolean> {
+    const { client, queue } = session;
+    const active = await bounded(client.lrange(queue.keys.active!, 0, 199), left(), "");
+    const reads = client.pipeline().exists(queue.keys["stalled-check"]!);
+    for (const id of active) reads.get(`${queue.toKey(id)}:lock`).hget(queue.toKey(id), "pb");
+    const replies = (await bounded(reads.exec(), left(), "")) ?? [];
+    const value = (k: number) => (replies[k]?.[0] ? null : replies[k]?.[1]);
+    // Where Redis does not list its clients, BullMQ answers with one nameless entry; where
+    // its ACL forbids it, with an error.
+    const clients = await bounded(queue.getWorkers(), left(), "").catch(() => undefined);
+    const listed = clients?.every((c) => typeof c.rawname === "string") ?? false;
+    // Each is "<prefix>:<queue in base64>:w:<worker's name>" (workers name themselves).
+    const alive = new Set(clients?.map((c) => String(c.rawname).split(":w:")[1]));
+    let busy = listed ? clients!.length > 0 : value(0) === 1;
+    const now = Date.now();
+    const seen = new Set<string>();
+    for (const [k, id] of active.entries()) {
+      const token = value(1 + 2 * k);
+      const holder = value(2 + 2 * k);
+      if (typeof token === "string") busy = true;
+      if (!(listed && typeof holder === "string" && this.#pending.has(id)) || alive.has(holder)) {
+        continue;
+      }
+      // A chunk of this run whose worker's connection is gone: the worker died.
+      if (typeof token !== "string") {
+        this.#released.set(id, holder);
+        continue;
+      }
+      seen.add(id);
+      const orphan = this.#orphans.get(id);
+      if (orphan?.token !== token) {
+        this.#orphans.set(id, { token, since: now });
+      } else if (now - orphan.since >= GONE_AFTER_MS) {
+        const job = queue.toKey(id);
+        await bounded(client.eval(RELEASE_LOCK, 2, `${job}:lock`, job, token, holder), left(), "");
+        this.#released.set(id, holder);
       }
     }
+    for (const id of this.#orphans.keys()) if (!seen.has(id)) this.#orphans.delete(id);
+    return busy;
+  }
+
+  /** The error for chunks waiting while no worker is connected to the queue. */
+  #noWorker(): ExecutorError {
+    const t = this.#timeoutMs;
+    const lost = [...this.#released]
+      .flatMap(([id, holder]) => {
+        const pending = this.#pending.get(id);
+        if (!pending) return [];
+        const elements = describeElements(pending.elements, pending.shape);
+        return [`worker ${describeWorker(holder)} died running ${elements} of "${pending.node}"`];
+      })
+      .join("; ");
+    return this.#error(
+      `has had chunks waiting for more than ${t} ms (timeoutMs) while no worker was connected ` +
+        `to the queue${lost ? ` (${lost})` : ""}. Start workers on it ` +
+        `(pipeweave worker <module>#<export> --redis ${this.#address} --queue ${this.queue}), ` +
+        "or raise timeoutMs; resume the map with { resume: true }.",
+    );
   }
 
   /** The error for Redis not answering. */
@@ -493,6 +697,8 @@ class RedisChunkExecutor implements Executor {
     options: {
       readonly hashes?: { readonly coordinator: string; readonly worker: string };
       readonly worker?: string;
+      readonly node?: string;
+      readonly elements?: readonly (readonly number[])[];
       readonly cause?: unknown;
     } = {},
   ): ExecutorError {
@@ -503,12 +709,32 @@ class RedisChunkExecutor implements Executor {
   }
 }
 
+/** A worker's name (`<host>:<pid>:<random>`, see runWorker) as messages say it. */
+function describeWorker(name: string): string {
+  const parts = name.split(":");
+  return parts.length >= 3 ? `${parts.slice(0, -2).join(":")} pid ${parts.at(-2)}` : name;
+}
+
+/** "elements [4], [5] and 3 more", as the map's outputs index them. */
+function describeElements(
+  indexes: readonly number[],
+  shape: readonly number[] | undefined,
+): string {
+  const shown = indexes
+    .slice(0, LISTED_ELEMENTS)
+    .map((i) => `[${(shape ? unravelIndex(shape, i) : [i]).join(", ")}]`);
+  const more = indexes.length - shown.length;
+  const list = more > 0 ? `${shown.join(", ")} and ${more} more` : shown.join(", ");
+  return `${indexes.length === 1 ? "element" : "elements"} ${list}`;
+}
+
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError("a chunk on the redis executor", signal.reason);
 }
 
 function checkOptions(options: RedisExecutorOptions): void {
   const { queue, chunkSize, timeoutMs, capacity } = options;
+  checkConnectionUrl(options.connection);
   if (queue !== undefined && (typeof queue !== "string" || queue === "" || queue.includes(":"))) {
     throw new InvalidOptionError(
       "queue",
@@ -550,9 +776,11 @@ export interface RedisExecutor extends Executor {
  * of elements is one job; any number of workers (`pipeweave worker <module>#<export> --redis
  * URL`, or {@link runWorker}) on any machine that reaches the Redis take them, and results
  * return to this process, which stores them (so workers need Redis and the code, not the run
- * folder). A worker killed mid-chunk loses nothing: BullMQ gives the chunk to another worker
- * once its lock expires, and each element is stored once. Workers whose pipeline differs
- * (another definition hash) refuse the jobs, and the map fails with an `ExecutorError`.
+ * folder). A worker killed mid-chunk loses nothing: its connection to Redis closes, this
+ * executor releases its chunk and BullMQ's stalled check gives it to another worker (about
+ * 10 s after the death with the workers' defaults), and each element is stored once. Workers
+ * whose pipeline differs (another definition hash) refuse the jobs, and the map fails with an
+ * `ExecutorError`.
  *
  * The pipeline must be declared with `definePipeline`, and loaded the same way on both sides
  * (tsx on both, or the same built JavaScript): the hash covers functions' source text as the

@@ -3,8 +3,11 @@
  * data, what a worker returns, how it refuses a job, and the pipeline's definition hash that
  * keeps workers of another version from mixing their results into a run.
  *
- * BullMQ stores job data and return values as JSON; argument and result values travel inside
- * as V8 serialization (what worker threads use, so the same values cross) in base64.
+ * BullMQ stores job data and return values as JSON; argument values travel inside as V8
+ * serialization (what worker threads use, so the same values cross) in base64. Results do not
+ * travel in the job's return value, which BullMQ copies into the queue's events stream and
+ * keeps there long after the run: a worker stores their V8 bytes under {@link resultKey}, and
+ * the coordinator deletes the key as it reads them.
  */
 import { createHash } from "node:crypto";
 import { UnclonableValueError } from "../errors.ts";
@@ -21,8 +24,11 @@ import type {
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { describeFunction } from "../map/run-folder.ts";
 
-/** Version of the job format; a worker refuses a job of another (pipeweave versions differ). */
-export const PROTOCOL = 1;
+/**
+ * Version of the job format; a worker refuses a job of another (pipeweave versions differ).
+ * 2: results are stored under {@link resultKey}, for `keepMs`.
+ */
+export const PROTOCOL = 2;
 
 /** BullMQ's name for every chunk job (the queue may hold other jobs; workers take all). */
 export const JOB_NAME = "pipeweave-chunk";
@@ -43,16 +49,20 @@ export interface ChunkJobData {
   readonly shape?: readonly number[];
   /** The items (`{ index, values }[]`, values encoded), V8-serialized, base64. */
   readonly items: string;
+  /**
+   * How long the worker keeps the results under {@link resultKey} for the coordinator, which
+   * deletes them as it reads them; those of a coordinator that went away expire.
+   */
+  readonly keepMs: number;
 }
 
 /** What a worker returns for a chunk job. */
 export type ChunkJobResult =
   | {
-      readonly kind: "results";
+      /** The results are stored under {@link resultKey}: see {@link packResults}. */
+      readonly kind: "stored";
       readonly host: string;
       readonly pid: number;
-      /** The `ItemResult[]` (values encoded), V8-serialized, base64. */
-      readonly results: string;
     }
   | {
       /** The job's run is over (its coordinator closed or stopped beating): nothing ran. */
@@ -116,6 +126,11 @@ export function runKey(toKey: (type: string) => string, run: string): string {
   return toKey(`pipeweave-run:${run}`);
 }
 
+/** The key a worker stores a job's results under, until its coordinator reads them. */
+export function resultKey(toKey: (type: string) => string, jobId: string): string {
+  return toKey(`pipeweave-result:${jobId}`);
+}
+
 /**
  * Packs a chunk's items for a job. Items with an argument that cannot travel (a function, a
  * socket) are not sent: each is an {@link UnclonableValueError} result naming the argument.
@@ -163,9 +178,10 @@ export function unpackItems(payload: string): ChunkItem[] {
 export type { WorkerIdentity };
 
 /**
- * Packs a chunk's results for the trip back. A result that cannot travel fails its own
- * element with an {@link UnclonableValueError} naming the output; every error carries the
- * worker's host and pid (field `worker`) beside its own stack.
+ * Packs a chunk's results for the trip back: the `ItemResult[]`, values encoded, as V8 bytes.
+ * A result that cannot travel fails its own element with an {@link UnclonableValueError}
+ * naming the output; every error carries the worker's host and pid (field `worker`) beside
+ * its own stack.
  *
  * @param outputOf - The output a refused result belongs to.
  */
@@ -174,12 +190,12 @@ export function packResults(
   results: readonly ItemResult[],
   worker: WorkerIdentity,
   outputOf: (f: AnyPipeFunc, value: unknown) => string,
-): string {
+): Buffer {
   const encoded = results.map((r) =>
     r.ok ? { ...r, value: encode(r.value) } : { ...r, error: withWorker(r.error, worker) },
   );
   try {
-    return toBytes(encoded).toString("base64");
+    return toBytes(encoded);
   } catch {
     // Some result refuses: sort them one by one below.
   }
@@ -206,12 +222,12 @@ export function packResults(
     const { name, message, stack, code } = original.error;
     return { ...original, error: withWorker({ name, message, stack, code }, worker) };
   });
-  return toBytes(plain).toString("base64");
+  return toBytes(plain);
 }
 
 /** Reads a job's results back, values decoded, each marked as run by `worker`. */
-export function unpackResults(payload: string, worker: WorkerIdentity): ItemResult[] {
-  const results = fromBytes(Buffer.from(payload, "base64")) as ItemResult[];
+export function unpackResults(bytes: Buffer, worker: WorkerIdentity): ItemResult[] {
+  const results = fromBytes(bytes) as ItemResult[];
   return results.map((r) => (r.ok ? { ...r, value: decode(r.value), worker } : { ...r, worker }));
 }
 

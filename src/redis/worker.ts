@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Job, Worker } from "bullmq";
 import { importOptional } from "../_internal/optional-dependency.ts";
@@ -6,7 +7,12 @@ import { callChunk } from "../executor/call-chunk.ts";
 import { outputOf } from "../executor/thread-worker.ts";
 import type { ChunkItem, ItemResult } from "../executor/types.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
-import { defaultConnection, describeConnection, type RedisConnection } from "./address.ts";
+import {
+  checkConnectionUrl,
+  defaultConnection,
+  describeConnection,
+  type RedisConnection,
+} from "./address.ts";
 import { bounded, openClient, waitReady } from "./connection.ts";
 import {
   type ChunkJobData,
@@ -16,6 +22,7 @@ import {
   packResults,
   type Refusal,
   type RefusalReason,
+  resultKey,
   runKey,
   unpackItems,
   type WorkerIdentity,
@@ -37,15 +44,21 @@ export interface WorkerOptions {
    */
   readonly concurrency?: number;
   /**
-   * BullMQ's lock on a running job, renewed while the worker lives. When a worker dies, its
-   * chunk goes back to the queue once the lock has expired (seen by another worker's stalled
-   * check), so a shorter lock recovers sooner. Elements yield between calls so the lock is
-   * renewed, but one element that blocks the event loop longer than this has its chunk taken
-   * away and computed again elsewhere.
+   * BullMQ's lock on a running job, renewed while the worker lives. When a worker process
+   * dies, the coordinator sees its connection to Redis close and releases its lock within
+   * seconds; only a worker cut off from Redis without closing its connection (its machine
+   * lost) keeps its chunk until the lock expires. Elements yield between calls so the lock is renewed, but
+   * one element that blocks the event loop for more than about half of this may have its
+   * chunk taken away and computed again elsewhere: keep it well above your longest element.
    * @defaultValue 30000
    */
   readonly lockDuration?: number;
-  /** How often this worker looks for chunks whose worker died (BullMQ). @defaultValue 30000 */
+  /**
+   * How often this worker looks for chunks whose worker died, to put them back in the queue
+   * (BullMQ's stalled check; one worker of the queue does it per interval). A dead worker's
+   * chunk is taken again within about twice this once its lock is released.
+   * @defaultValue 5000
+   */
   readonly stalledInterval?: number;
   /**
    * Times a chunk may lose its worker before it fails (BullMQ): a chunk that kills every
@@ -125,7 +138,7 @@ const DEFAULTS = Object.freeze({
   queue: "pipeweave",
   concurrency: 1,
   lockDuration: 30_000,
-  stalledInterval: 30_000,
+  stalledInterval: 5_000,
   maxStalledCount: 1,
   timeoutMs: 30_000,
 });
@@ -172,6 +185,9 @@ export async function runWorker(
   const hash = definitionHash(pipeline);
   const functions = new Map(pipeline.sortedFunctions.map((f) => [f.outputs[0], f]));
   const identity: WorkerIdentity = { host: hostname(), pid: process.pid };
+  // BullMQ names this worker's connection after it and records it on each job it takes, so a
+  // coordinator can tell a chunk whose worker process is gone (see the redis executor).
+  const name = `${identity.host}:${identity.pid}:${randomBytes(4).toString("hex")}`;
   const emit = options.onEvent ?? (() => undefined);
   const connection = options.connection ?? defaultConnection();
   const address = describeConnection(connection);
@@ -262,6 +278,17 @@ export async function runWorker(
     const started = performance.now();
     const results = await runItems(f, items, data.validate, data.shape, yieldMs);
     const packed = packResults(f, results, identity, outputOf);
+    // Not awaited: BullMQ completes the job through this same connection, whose commands
+    // Redis runs in order, so the results are stored before the coordinator hears of the job,
+    // and a chunk costs no extra round trip. (Should it fail, the coordinator finds no results.)
+    client
+      .set(
+        resultKey((type) => worker!.toKey(type), id),
+        packed,
+        "PX",
+        data.keepMs,
+      )
+      .catch(onError);
     summary.jobs++;
     summary.elements += items.length;
     emit({
@@ -273,12 +300,13 @@ export async function runWorker(
       failed: results.filter((r) => !r.ok).length,
       ms: performance.now() - started,
     });
-    return { kind: "results", ...identity, results: packed };
+    return { kind: "stored", ...identity };
   };
 
   worker = new Worker(o.queue, processor, {
     // Shared with the run checks; BullMQ makes (and closes) its blocking connection from it.
     connection: client,
+    name,
     concurrency: o.concurrency,
     lockDuration: o.lockDuration,
     stalledInterval: o.stalledInterval,
@@ -349,6 +377,7 @@ function definedOf(options: WorkerOptions): Partial<WorkerOptions> {
 }
 
 function checkOptions(o: ResolvedWorkerOptions): void {
+  checkConnectionUrl(o.connection);
   if (typeof o.queue !== "string" || o.queue === "" || o.queue.includes(":")) {
     throw new InvalidOptionError(
       "queue",

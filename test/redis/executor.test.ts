@@ -203,7 +203,7 @@ describe.runIf(available)("redis executor", () => {
       );
       expect(error).toBeInstanceOf(ExecutorError);
       expect((error as ExecutorError).message).toMatch(
-        new RegExp(`queue "${queue}".*no worker held any job of the queue.*--queue ${queue}`),
+        new RegExp(`queue "${queue}".*no worker was connected to the queue.*--queue ${queue}`),
       );
       expect(Date.now() - started).toBeLessThan(10_000);
     } finally {

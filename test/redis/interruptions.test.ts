@@ -1,11 +1,11 @@
 import { readdirSync } from "node:fs";
-import { createConnection, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { AbortError, ExecutorError } from "../../src/index.ts";
 import { redis } from "../../src/redis/index.ts";
 import { redisAvailable, redisUrl } from "../redis-available.ts";
 import { slow } from "./fixtures/pipelines.mjs";
+import { redisProxy } from "./proxy.ts";
 import { calls, testBed, until } from "./workers.ts";
 
 const available = await redisAvailable("the redis executor interruption tests");
@@ -13,37 +13,6 @@ const available = await redisAvailable("the redis executor interruption tests");
 /** The element files of output `y` in a run folder: one per stored element. */
 const storedElements = (runFolder: string) =>
   readdirSync(join(runFolder, "outputs", "y")).filter((f) => f.endsWith(".v8"));
-
-/**
- * A TCP proxy to Redis that can be cut, so this process loses Redis while the workers (which
- * connect directly) keep it.
- */
-async function redisProxy() {
-  const target = new URL(redisUrl);
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = createConnection(Number(target.port || 6379), target.hostname);
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    for (const s of [client, upstream]) {
-      s.on("error", () => undefined);
-      s.on("close", () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  const auth = target.password ? `:${encodeURIComponent(target.password)}@` : "";
-  return {
-    url: `redis://${auth}127.0.0.1:${port}${target.pathname}`,
-    cut(): void {
-      server.close();
-      for (const s of sockets) s.destroy();
-    },
-  };
-}
 
 describe.runIf(available)("redis executor: Redis lost, maps aborted, workers stopped", () => {
   const bed = testBed("interruptions");

@@ -115,7 +115,7 @@ export function testBed(file: string) {
     },
     /**
      * Starts a worker of fixtures/worker.ts serving the export `pipeline` of pipelines.mjs on
-     * `queue`; resolves once it takes jobs. `rest`: lockDuration, stalledInterval, events log.
+     * `queue`; resolves once it takes jobs. `rest`: lockDuration, stalledInterval, events log, maxStalledCount.
      */
     async worker(pipeline: string, queue: string, ...rest: string[]): Promise<Child> {
       const child = this.start("worker.ts", [pipeline, queue, ...rest]);

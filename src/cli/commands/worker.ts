@@ -5,6 +5,7 @@
  * to another worker).
  */
 import { type Command, Option } from "commander";
+import { describeBadUrl, redisUrlProblem } from "../../redis/address.ts";
 import type { WorkerEvent } from "../../redis/worker.ts";
 import { positiveInteger, type Target } from "../args.ts";
 import { targetArgument } from "../common.ts";
@@ -41,14 +42,14 @@ export function addWorkerCommand(program: Command): void {
     .addOption(
       new Option(
         "--lock-duration <ms>",
-        "how long a job stays this worker's without a renewal; a killed worker's chunk goes " +
-          "back to the queue after it (default 30000)",
+        "how long a job stays this worker's without a renewal: keep it well above the " +
+          "longest element (default 30000)",
       ).argParser(positiveInteger("--lock-duration")),
     )
     .addOption(
       new Option(
         "--stalled-interval <ms>",
-        "how often this worker looks for chunks whose worker died (default 30000)",
+        "how often this worker looks for chunks whose worker died (default 5000)",
       ).argParser(positiveInteger("--stalled-interval")),
     )
     .addHelpText(
@@ -56,7 +57,16 @@ export function addWorkerCommand(program: Command): void {
       "\nSIGTERM or Ctrl-C finishes the jobs in progress, then exits 0.\n\nExample:\n" +
         "  pipeweave worker ./sweep.ts#pipeline --redis redis://10.0.0.5:6379 --queue sweep",
     )
-    .action(async (target: Target, options: WorkerCliOptions) => {
+    .action(async (target: Target, options: WorkerCliOptions, command: Command) => {
+      // Checked here rather than by an argument parser, whose message would repeat the value
+      // as given, password included.
+      const problem = options.redis === undefined ? undefined : redisUrlProblem(options.redis);
+      if (problem !== undefined) {
+        command.error(`error: ${describeBadUrl("--redis", options.redis!, problem)}`, {
+          exitCode: 2,
+          code: "commander.invalidArgument",
+        });
+      }
       const { loadWorkerPipeline } = await import("../load-module.ts");
       const { runWorker } = await import("../../redis/worker.ts");
       // A module that also runs its pipeline at its top level does not run it here.
