@@ -15,6 +15,7 @@
  */
 import { serialize } from "node:v8";
 import { own, setOwn } from "../_internal/own.ts";
+import { unstorable } from "../_internal/storable.ts";
 import { identityOf, stableHash } from "../cache/key.ts";
 import { bytesDigest } from "../cache/numeric-key.ts";
 import { CacheKeyError } from "../errors.ts";
@@ -22,7 +23,6 @@ import { type Graph, isConfigName } from "../graph/graph.ts";
 import type { ParamSpec } from "../graph/pipe-func.ts";
 import { ALL, lookupConfig } from "../graph/plan.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
-import { unstorable } from "../_internal/storable.ts";
 
 /** What a stored entry records about how it was made. */
 export interface EntryRecord {

@@ -16,6 +16,7 @@ import {
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import { setOwn } from "../_internal/own.ts";
+import { unstorable } from "../_internal/storable.ts";
 import { stableHash } from "../cache/key.ts";
 import { bytesDigest } from "../cache/numeric-key.ts";
 import {
@@ -31,7 +32,6 @@ import {
   type RegistrySession,
   storedIdentity,
 } from "./provenance.ts";
-import { unstorable } from "../_internal/storable.ts";
 
 /** Options of a pipeline's persistent registry. */
 export interface RegistryOptions {
