@@ -9,6 +9,7 @@ import type { RunListener } from "../graph/events.ts";
 import { flattenScopes, hasScopes } from "../graph/scopes.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { createStatusWriter, plannedFunctions } from "../status/writer.ts";
+import type { ErrorSnapshot } from "./error-snapshot.ts";
 import { combineListeners, type ProgressListener } from "./events.ts";
 import { type NodeLayout, sweepLayout } from "./layout.ts";
 import { NdArray } from "./ndarray.ts";
@@ -230,7 +231,33 @@ export async function runMap(
     await run.closeExecutors();
     await folder?.close();
   }
-  return createMapResults(run.results(), run.snapshots, folder?.path, run.values);
+  return createMapResults(
+    run.results(),
+    inRunOrder(run.snapshots, planned),
+    folder?.path,
+    run.values,
+  );
+}
+
+/**
+ * Failures as the run's order lists them (its functions in order, then each one's elements
+ * by index), not as they happened to finish: threads and workers finish in any order, and
+ * every executor must give the same `errors`.
+ */
+function inRunOrder(
+  snapshots: readonly ErrorSnapshot[],
+  nodes: readonly NodeLayout[],
+): ErrorSnapshot[] {
+  const position = new Map(nodes.map((n, i) => [n.func.name, i]));
+  const rank = (s: ErrorSnapshot) => position.get(s.node) ?? nodes.length;
+  return [...snapshots].sort((a, b) => rank(a) - rank(b) || compareIndex(a.index, b.index));
+}
+
+function compareIndex(a: readonly number[], b: readonly number[]): number {
+  for (let k = 0; k < Math.min(a.length, b.length); k++) {
+    if (a[k] !== b[k]) return a[k]! - b[k]!;
+  }
+  return a.length - b.length;
 }
 
 /**

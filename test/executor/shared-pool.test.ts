@@ -17,7 +17,7 @@ import {
 import { caught } from "../caught.ts";
 import { runScript } from "../script.ts";
 import { other } from "./fixtures/other-pipelines.ts";
-import { grid, moduleUrl, type Where, where } from "./fixtures/shared-pipelines.ts";
+import { grid, lateFailures, moduleUrl, type Where, where } from "./fixtures/shared-pipelines.ts";
 
 const quiet = { progress: false } as const;
 const onThreads = { ...quiet, executor: "threads", threads: 2 } as const;
@@ -105,6 +105,17 @@ describe("threads: the shared pool", () => {
     } finally {
       ThreadExecutor.configureShared({ idleTimeoutMs: 30_000 });
     }
+  }, 60_000);
+
+  it("lists failures in the run's order, not in the order threads finish them", async () => {
+    const x = [0, 1, 2, 3];
+    const r = await lateFailures.map(
+      { x, ms: 300 },
+      { ...onThreads, chunkSize: 1, errors: "continue" },
+    );
+    expect(r.errors.map((e) => [e.index, e.message])).toEqual(
+      x.map((i) => [[i], `element ${i} fails`]),
+    );
   }, 60_000);
 
   it("gives the same results and failures as inline (property)", async () => {

@@ -603,7 +603,10 @@ describe("map: executors", () => {
       { ...quiet, executor: { c: "threads" }, threads: 1, chunkSize: 1, errors: "continue" },
     );
     expect(r.errors.map((e) => [e.index, e.message])).toEqual([
-      [[1, 0], "worker exited with code: 3"],
+      [
+        [1, 0],
+        expect.stringMatching(/^The worker thread running "c" on this element exited with code 3 /),
+      ],
     ]);
     expect(r.c.array.toNested()).toEqual([[14], [MISSING], [34]]);
   }, 30_000);
