@@ -1,35 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { deserialize, serialize } from "node:v8";
 import { threadId } from "node:worker_threads";
+import { packEntry, unpackEntry } from "./entry.ts";
 import { CACHE_CORRUPT_WARNING, CACHE_MISS, type CacheStore } from "./store.ts";
 
 const EXT = ".v8";
 const TEMP = ".tmp";
-/** Names the layout of an entry file; a file without it is not one of ours. */
-const FORMAT = "pipeweave-cache/1";
-
-/**
- * What an entry file holds. The key is kept beside the value so a file is only ever read as
- * the entry it was written for.
- */
-interface Entry {
-  readonly format: typeof FORMAT;
-  readonly key: string;
-  readonly value: unknown;
-}
-
-function isEntry(entry: unknown): entry is Entry {
-  return (
-    typeof entry === "object" &&
-    entry !== null &&
-    (entry as Entry).format === FORMAT &&
-    typeof (entry as Entry).key === "string" &&
-    Object.hasOwn(entry, "value")
-  );
-}
-
 /**
  * A corrupt entry (truncated, empty, garbage, or not an entry at all) is a miss, not an error:
  * the result is recomputed and rewritten whole. The warning names the file, with a code users
@@ -78,21 +55,12 @@ export class DiskStore implements CacheStore {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return CACHE_MISS;
       throw error;
     }
-    let entry: unknown;
-    try {
-      entry = deserialize(bytes);
-    } catch (error) {
-      return corrupt(file, `it does not deserialize (${(error as Error).message})`);
-    }
-    if (!isEntry(entry)) return corrupt(file, "it is not a pipeweave cache entry");
-    // Only a file copied or renamed by hand holds another key's entry; never return its value.
-    if (entry.key !== key) return corrupt(file, "it holds the entry of another key");
-    return entry.value;
+    const entry = unpackEntry(bytes, key);
+    return "corrupt" in entry ? corrupt(file, entry.corrupt) : entry.value;
   }
 
   set(key: string, value: unknown): void {
-    const entry: Entry = { format: FORMAT, key, value };
-    const bytes = serialize(entry);
+    const bytes = packEntry(key, value);
     const { dir, file } = this.#path(key);
     mkdirSync(dir, { recursive: true });
     const temp = `${file}.${process.pid}.${threadId}.${randomBytes(4).toString("hex")}${TEMP}`;

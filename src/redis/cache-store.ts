@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { deserialize, serialize } from "node:v8";
 import { Redis, type RedisOptions } from "ioredis";
+import { packEntry, unpackEntry } from "../cache/entry.ts";
 import {
   checkRedisOptions,
   DEFAULT_REDIS_TIMEOUT_MS,
@@ -10,29 +10,6 @@ import {
 import { CACHE_CORRUPT_WARNING, CACHE_MISS, type CacheStore } from "../cache/store.ts";
 import { RedisConnectionError } from "../errors.ts";
 import { addressOf, redactUrl } from "./address.ts";
-
-/** Names the layout of an entry; a value without it is not one of ours. */
-const FORMAT = "pipeweave-cache/1";
-
-/**
- * What a Redis entry holds: the key beside the value, so an entry is only ever read as the
- * one it was written for (a value copied from another key is a miss, not its value).
- */
-interface Entry {
-  readonly format: typeof FORMAT;
-  readonly key: string;
-  readonly value: unknown;
-}
-
-function isEntry(entry: unknown): entry is Entry {
-  return (
-    typeof entry === "object" &&
-    entry !== null &&
-    (entry as Entry).format === FORMAT &&
-    typeof (entry as Entry).key === "string" &&
-    Object.hasOwn(entry, "value")
-  );
-}
 
 /** Longest pause between reconnection attempts while Redis is away. */
 const MAX_RETRY_DELAY_MS = 2000;
@@ -139,16 +116,8 @@ class RedisStore implements CacheStore {
     const name = this.#key(key);
     const bytes = await this.#command(() => this.#client.getBuffer(name));
     if (bytes === null) return CACHE_MISS;
-    let entry: unknown;
-    try {
-      entry = deserialize(bytes);
-    } catch (error) {
-      return this.#corrupt(name, `it does not deserialize (${(error as Error).message})`);
-    }
-    if (!isEntry(entry)) return this.#corrupt(name, "it is not a pipeweave cache entry");
-    // Only a value copied or renamed by hand holds another key's entry; never return it.
-    if (entry.key !== key) return this.#corrupt(name, "it holds the entry of another key");
-    return entry.value;
+    const entry = unpackEntry(bytes, key);
+    return "corrupt" in entry ? this.#corrupt(name, entry.corrupt) : entry.value;
   }
 
   /**
@@ -170,8 +139,7 @@ class RedisStore implements CacheStore {
 
   async set(key: string, value: unknown): Promise<void> {
     // Serialized outside #command: a value v8 cannot serialize is the function's problem.
-    const entry: Entry = { format: FORMAT, key, value };
-    const bytes = serialize(entry);
+    const bytes = packEntry(key, value);
     await this.#command(() =>
       this.#ttl === undefined
         ? this.#client.set(this.#key(key), bytes)
