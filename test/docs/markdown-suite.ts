@@ -5,7 +5,15 @@
  * the documents follow are described in `readme-blocks.ts`.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import ts from "typescript";
@@ -36,6 +44,13 @@ export interface MarkdownDocument {
    * test until it is listed here.
    */
   readonly notRun: Readonly<Record<string, string>>;
+  /**
+   * Run every module a second time in the same folder, as a user runs a script again: what
+   * the first run left (run folders, caches, Redis keys) must not break it. Otherwise a module
+   * runs again only when its first run left files in its folder.
+   * @defaultValue false
+   */
+  readonly runTwice?: boolean;
 }
 
 /** How long one module may take to run and exit (a snippet that leaves a handle open hangs). */
@@ -60,14 +75,15 @@ interface RunOutcome {
 let running = 0;
 let runCount = 0;
 const waiting: (() => void)[] = [];
-async function runModule(file: string): Promise<RunOutcomes> {
+async function runModule(file: string, twice: boolean): Promise<RunOutcomes> {
   if (running >= PARALLEL) await new Promise<void>((go) => waiting.push(go));
   running++;
   const cwd = mkdtempSync(join(tmpdir(), "pipeweave-readme-"));
   try {
     const first = await runOnce(file, cwd);
     // A user runs a script again: what the first run left (run folders, caches) must not break it.
-    const again = first.timedOut ? first : await runOnce(file, cwd);
+    const again =
+      first.timedOut || !(twice || readdirSync(cwd).length > 0) ? first : await runOnce(file, cwd);
     return { first, again };
   } finally {
     rmSync(cwd, { recursive: true, force: true });
@@ -176,7 +192,7 @@ export function describeSnippets(documents: readonly MarkdownDocument[]): void {
         writeFileSync(run, built.source);
         files.set(first, { check, run, problems: built.problems });
         if (group.some((s) => !s.noRun) && (withRedis || !needsRedis(group))) {
-          runs.set(first, runModule(run));
+          runs.set(first, runModule(run, doc.runTwice ?? false));
         }
       }
     });
@@ -265,70 +281,75 @@ export function describeSnippets(documents: readonly MarkdownDocument[]): void {
               g,
             ] as const,
         ),
-      )(`%s runs (twice) and gives what ${doc.name} claims`, async (_, group) => {
-        const first = group[0]!.line;
-        const outcomes = await runs.get(first);
-        if (!outcomes) {
-          expect(needsRedis(group) && !withRedis, "skipped only when Redis is missing").toBe(true);
-          console.warn(`[pipeweave] not run without Redis: ${where(group[0]!)}`);
-          return;
-        }
-        const problems = [...files.get(first)!.problems];
-        const { first: outcome, again } = outcomes;
-        const { report, stdout, stderr } = outcome;
-        const tail = stderr.trim() ? `\nstderr:\n${stderr.trim().slice(-2000)}` : "";
-        if (outcome.timedOut)
-          problems.push(`did not exit within ${RUN_TIMEOUT_MS} ms (a handle left open?)`);
-        if (!report) problems.push(`no report from the runner${tail}`);
+      )(
+        `%s runs${doc.runTwice ? " (twice)" : ""} and gives what ${doc.name} claims`,
+        async (_, group) => {
+          const first = group[0]!.line;
+          const outcomes = await runs.get(first);
+          if (!outcomes) {
+            expect(needsRedis(group) && !withRedis, "skipped only when Redis is missing").toBe(
+              true,
+            );
+            console.warn(`[pipeweave] not run without Redis: ${where(group[0]!)}`);
+            return;
+          }
+          const problems = [...files.get(first)!.problems];
+          const { first: outcome, again } = outcomes;
+          const { report, stdout, stderr } = outcome;
+          const tail = stderr.trim() ? `\nstderr:\n${stderr.trim().slice(-2000)}` : "";
+          if (outcome.timedOut)
+            problems.push(`did not exit within ${RUN_TIMEOUT_MS} ms (a handle left open?)`);
+          if (!report) problems.push(`no report from the runner${tail}`);
 
-        // Each snippet's stdout, split at the marks the run module prints where a snippet starts.
-        const printed = new Map<number, string>();
-        let current = 0;
-        for (const line of stdout.split("\n")) {
-          if (line.startsWith(BLOCK_MARK)) current = Number(line.slice(BLOCK_MARK.length));
-          else printed.set(current, `${printed.get(current) ?? ""}${line}\n`);
-        }
-        let errorShown = false;
-        for (const snippet of group) {
-          if (snippet.noRun) continue;
-          for (const claim of parseClaims(moduleSource([snippet], importPath)).claims) {
-            const check = report?.checks.find((c) => c.line === claim.line);
-            const claimed = `${claim.throws ? "throws " : ""}${claim.expected}`;
-            if (!check)
-              problems.push(`${doc.name} line ${claim.line}: never ran (claims ${claimed})`);
-            else if (check.ok === claim.throws || !matches(claim.expected, check.shown)) {
-              problems.push(
-                `${doc.name} line ${claim.line}: claims ${claimed}\n  but ${check.ok ? "gives" : "throws"} ${check.shown}`,
-              );
+          // Each snippet's stdout, split at the marks the run module prints where a snippet starts.
+          const printed = new Map<number, string>();
+          let current = 0;
+          for (const line of stdout.split("\n")) {
+            if (line.startsWith(BLOCK_MARK)) current = Number(line.slice(BLOCK_MARK.length));
+            else printed.set(current, `${printed.get(current) ?? ""}${line}\n`);
+          }
+          let errorShown = false;
+          for (const snippet of group) {
+            if (snippet.noRun) continue;
+            for (const claim of parseClaims(moduleSource([snippet], importPath)).claims) {
+              const check = report?.checks.find((c) => c.line === claim.line);
+              const claimed = `${claim.throws ? "throws " : ""}${claim.expected}`;
+              if (!check)
+                problems.push(`${doc.name} line ${claim.line}: never ran (claims ${claimed})`);
+              else if (check.ok === claim.throws || !matches(claim.expected, check.shown)) {
+                problems.push(
+                  `${doc.name} line ${claim.line}: claims ${claimed}\n  but ${check.ok ? "gives" : "throws"} ${check.shown}`,
+                );
+              }
+            }
+            if (snippet.output && report) {
+              const endsHere = report.error !== undefined && report.lastBlock === snippet.line;
+              const actual = `${printed.get(snippet.line) ?? ""}${endsHere ? report.error : ""}`;
+              errorShown ||= endsHere;
+              const expected = snippet.output.lines.join("\n");
+              if (!matches(expected, actual)) {
+                problems.push(
+                  `${doc.name} line ${snippet.output.line}: the text block claims\n${expected}\n  but the snippet printed\n${actual}`,
+                );
+              }
             }
           }
-          if (snippet.output && report) {
-            const endsHere = report.error !== undefined && report.lastBlock === snippet.line;
-            const actual = `${printed.get(snippet.line) ?? ""}${endsHere ? report.error : ""}`;
-            errorShown ||= endsHere;
-            const expected = snippet.output.lines.join("\n");
-            if (!matches(expected, actual)) {
-              problems.push(
-                `${doc.name} line ${snippet.output.line}: the text block claims\n${expected}\n  but the snippet printed\n${actual}`,
-              );
-            }
+          for (const line of parseClaims(moduleSource(group, importPath)).stray) {
+            problems.push(
+              `${doc.name} line ${line}: a \`// →\` claim on no top-level statement is never checked`,
+            );
           }
-        }
-        for (const line of parseClaims(moduleSource(group, importPath)).stray) {
-          problems.push(
-            `${doc.name} line ${line}: a \`// →\` claim on no top-level statement is never checked`,
-          );
-        }
-        if (report?.error && !errorShown) problems.push(`throws ${report.error}${tail}`);
-        const secondEnd = again.report ? again.report.error : "no report from the runner";
-        if (again !== outcome && (again.timedOut || secondEnd !== report?.error)) {
-          const how = again.timedOut ? "does not exit" : `ends with ${secondEnd ?? "no error"}`;
-          problems.push(
-            `run again in the same folder, ${how} (the first run: ${report?.error ?? "no error"})`,
-          );
-        }
-        expect(problems).toEqual([]);
-      });
+          if (report?.error && !errorShown) problems.push(`throws ${report.error}${tail}`);
+          const secondEnd = again.report ? again.report.error : "no report from the runner";
+          if (again !== outcome && (again.timedOut || secondEnd !== report?.error)) {
+            const how = again.timedOut ? "does not exit" : `ends with ${secondEnd ?? "no error"}`;
+            problems.push(
+              `run again in the same folder, ${how} (the first run: ${report?.error ?? "no error"})`,
+            );
+          }
+          expect(problems).toEqual([]);
+        },
+      );
     });
   }
 

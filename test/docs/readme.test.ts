@@ -1,20 +1,36 @@
 /**
- * Every TypeScript snippet of the README compiles with the project's strict settings, runs in
- * a fresh folder, and gives the values, errors and output the README claims next to it
- * (`markdown-suite.ts`; the conventions are described in `readme-blocks.ts`).
+ * Every TypeScript snippet of the README and of the guides in `docs/` compiles with the
+ * project's strict settings, runs in a fresh folder, and gives the values, errors and output
+ * the document claims next to it (`markdown-suite.ts`; the conventions are described in
+ * `readme-blocks.ts`). One test file for all, so they share one type-check program.
  */
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { describeSnippets } from "./markdown-suite.ts";
+import { describeSnippets, type MarkdownDocument } from "./markdown-suite.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+const docs = join(root, "docs");
+
+/** Per guide in `docs/`, the snippets that are type-checked but not run, and why. */
+const GUIDES_NOT_RUN: Readonly<Record<string, MarkdownDocument["notRun"]>> = {};
 
 describeSnippets([
   {
     name: "README",
     // PIPEWEAVE_README: another file to check by the same rules (to try the test on a changed copy).
-    file: process.env.PIPEWEAVE_README ?? join(import.meta.dirname, "..", "..", "README.md"),
+    file: process.env.PIPEWEAVE_README ?? join(root, "README.md"),
+    runTwice: true,
     notRun: {
       "Types #1": "shows compile errors, which the type check confirms",
       "Distributed sweeps":
         "needs worker processes; examples/distributed.ts runs the same with two, and its test runs it",
     },
   },
+  ...readdirSync(docs)
+    .filter((name) => name.endsWith(".md"))
+    .map((name) => ({
+      name: `docs/${name}`,
+      file: join(docs, name),
+      notRun: GUIDES_NOT_RUN[name] ?? {},
+    })),
 ]);
