@@ -52,7 +52,7 @@ main{flex:1;display:flex;min-height:0}
 .nested-panel .close:hover rect,.nested-panel .close:focus-visible rect{fill:#ddf4ff;stroke-width:2}
 .nested-panel .close text{text-anchor:middle;font:bold 13px ui-monospace,monospace;fill:#0969da}
 marker path{fill:#8c959f}
-.edge-label{text-anchor:middle;font:10px ui-monospace,monospace;fill:#57606a;paint-order:stroke;stroke:#fafafa;stroke-width:3px}
+.edge-label{text-anchor:start;font:10px ui-monospace,monospace;fill:#57606a;paint-order:stroke;stroke:#fafafa;stroke-width:3px}
 #details{width:340px;overflow:auto;border-left:1px solid #d0d7de;background:#fff;padding:8px 12px}
 #details h2{font-size:14px;margin:4px 0 8px;word-break:break-all}
 #details dt{font-weight:600;margin-top:8px}

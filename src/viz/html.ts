@@ -22,10 +22,15 @@ export interface HtmlNode {
 
 type NodeKind = "input" | "function" | "output";
 
-/** An edge between two drawn nodes, labelled with the name it carries. */
+/** An edge between two drawn nodes. */
 export interface HtmlEdge {
   readonly from: string;
   readonly to: string;
+  /**
+   * The name it carries, or "" where its source's box already names it: an input's box is its
+   * name, and a function's box lists its outputs (`→ y`), so only an edge from a function of
+   * several outputs says which one it carries.
+   */
   readonly label: string;
 }
 
@@ -162,7 +167,8 @@ function drawnGraph(
   });
   for (const e of g.edges) {
     const from = `${prefix}${e.from.kind === "input" ? "i" : "f"}${e.from.index}`;
-    edges.push({ from, to: `${prefix}f${e.to}`, label: e.label });
+    const named = e.from.kind === "input" || g.functions[e.from.index]!.outputs.length === 1;
+    edges.push({ from, to: `${prefix}f${e.to}`, label: named ? "" : e.label });
   }
   return { nodes, edges, children };
 }
@@ -176,9 +182,12 @@ export function graphPage(options: GraphPageOptions): string {
   return page(options, nodes, edges, placed, toggled, panels);
 }
 
-interface Box {
+interface Point {
   readonly x: number;
   readonly y: number;
+}
+
+interface Box extends Point {
   readonly width: number;
   readonly height: number;
 }
@@ -189,13 +198,18 @@ interface Placed {
   /** Centre and size of each node. */
   readonly nodes: ReadonlyMap<string, Box>;
   readonly edges: readonly {
-    readonly points: readonly { x: number; y: number }[];
-    readonly label?: { x: number; y: number };
+    readonly points: readonly Point[];
+    /** The left end of the label's text and its middle. */
+    readonly label?: Point;
   }[];
 }
 
 /** Width of the expand toggle drawn in the top right corner of a nested function's node. */
 const TOGGLE = 16;
+
+/** An edge label's box: its height, the width of a character, its space from its edge. */
+const LABEL = { height: 14, char: 6.5, gap: 6 } as const;
+
 /** Height of an inner graph panel's title bar. */
 const PANEL_HEADER = 24;
 /** Space between a nested function's node and its panel. */
@@ -258,6 +272,12 @@ function placeLayered(
   };
 }
 
+/** The top and bottom of one rank's row: its nodes and edge labels, as tall as the tallest. */
+interface Row {
+  top: number;
+  bottom: number;
+}
+
 function placeWithDagre(
   nodes: readonly HtmlNode[],
   edges: readonly HtmlEdge[],
@@ -280,25 +300,49 @@ function placeWithDagre(
   });
   edges.forEach((e, i) => {
     const label = clip(e.label);
+    // dagre gives a label a box of its own on the edge's rank between its ends, and runs the
+    // edge through the box's middle: twice the text's width leaves the right half to the text.
+    const width = 2 * (label.length * LABEL.char + LABEL.gap);
     graph.setEdge(
       e.from,
       e.to,
-      label ? { width: label.length * 6.5 + 4, height: 14, labelpos: "c" } : {},
+      label ? { width, height: LABEL.height, labelpos: "c" } : {},
       String(i),
     );
   });
   dagre.layout(graph);
   const box = graph.graph();
   const placedNodes = new Map<string, Box>();
+  // dagre puts every box of a rank (nodes and edge labels) on one line: its middle is the key.
+  const rows = new Map<number, Row>();
+  const addRow = (y: number, height: number) => {
+    const row = rows.get(y);
+    if (row === undefined) rows.set(y, { top: y - height / 2, bottom: y + height / 2 });
+    else {
+      row.top = Math.min(row.top, y - height / 2);
+      row.bottom = Math.max(row.bottom, y + height / 2);
+    }
+  };
   for (const n of nodes) {
     const p = graph.node(n.id);
     placedNodes.set(n.id, { x: p.x, y: p.y, width: p.width, height: p.height });
+    addRow(p.y, p.height);
   }
+  const laid = edges.map((e, i) => graph.edge({ v: e.from, w: e.to, name: String(i) }));
+  laid.forEach((p, i) => {
+    if (edges[i]!.label && p.y !== undefined) addRow(p.y, LABEL.height);
+  });
+  const kinds = new Map(nodes.map((n) => [n.id, n.kind]));
   const placedEdges = edges.map((e, i) => {
-    const p = graph.edge({ v: e.from, w: e.to, name: String(i) });
-    const points = (p.points ?? []).map((q: { x: number; y: number }) => ({ x: q.x, y: q.y }));
+    const p = laid[i]!;
+    const via = (p.points ?? []).slice(1, -1);
+    const ends = [e.from, e.to].map((id) => ({
+      ...placedNodes.get(id)!,
+      round: kinds.get(id) !== "function",
+    }));
+    const points = route(via, ends[0]!, ends[1]!, rows);
     return e.label && p.x !== undefined && p.y !== undefined
-      ? { points, label: { x: p.x, y: p.y } }
+      ? { points, label: { x: p.x + LABEL.gap, y: p.y } }
       : { points };
   });
   return {
@@ -307,6 +351,58 @@ function placeWithDagre(
     nodes: placedNodes,
     edges: placedEdges,
   };
+}
+
+/**
+ * An edge's polyline through dagre's points `via` (one per rank it passes), drawn so that it
+ * crosses no box but its own ends' (the page's tests check it): straight down through each row,
+ * where dagre kept its point clear of the row's nodes and labels, and slanted only between
+ * rows, where there are none. It leaves its source's bottom side and reaches its target's top
+ * side as near to the next point's line as the box's straight side allows.
+ */
+function route(via: readonly Point[], from: End, to: End, rows: ReadonlyMap<number, Row>): Point[] {
+  const out: Point[] = [];
+  const add = (x: number, y: number) => {
+    const last = out[out.length - 1];
+    if (last === undefined || last.x !== x || last.y !== y) out.push({ x, y });
+  };
+  const start = side(from, via[0] ?? to);
+  const below = rows.get(from.y)!.bottom;
+  add(start, from.y + from.height / 2);
+  add(start, below);
+  // A short way straight down, and straight in at the other end: arrows never lie flat.
+  add(start, below + STUB);
+  for (const p of via) {
+    const row = rows.get(p.y);
+    if (row === undefined) add(p.x, p.y);
+    else {
+      add(p.x, row.top);
+      add(p.x, row.bottom);
+    }
+  }
+  const end = side(to, via[via.length - 1] ?? from);
+  const above = rows.get(to.y)!.top;
+  add(end, above - STUB);
+  add(end, above);
+  add(end, to.y - to.height / 2);
+  return out;
+}
+
+/** An edge's source or target: its box, and whether its ends are round (inputs and results). */
+interface End extends Box {
+  readonly round: boolean;
+}
+
+/**
+ * How far an edge runs straight out of its source's row and into its target's: less than the
+ * space dagre leaves between rows (half `SPACING.layerGap`).
+ */
+const STUB = 8;
+
+/** The x on `box`'s top or bottom side nearest `toward`, off its rounded corners. */
+function side(box: End, toward: Point): number {
+  const inset = Math.min(box.round ? box.height / 2 : 8, box.width / 2);
+  return Math.min(Math.max(toward.x, box.x - box.width / 2 + inset), box.x + box.width / 2 - inset);
 }
 
 /** An inner graph, laid out on its own, and where its panel sits in the page's coordinates. */
