@@ -8,6 +8,7 @@ import {
   modelOfPipeline,
 } from "./html-model.ts";
 import { PAGE_CSS, PAGE_SCRIPT } from "./html-page.ts";
+import { PANEL_GAP, PANEL_HEADER } from "./html-relayout.ts";
 import { layeredLayout } from "./layered.ts";
 import { layoutOf } from "./view.ts";
 
@@ -178,7 +179,7 @@ export function graphPage(options: GraphPageOptions): string {
   const { nodes, edges, nested } = graphNodes(options.model);
   const toggled = new Set(nested.map((n) => n.parent));
   const placed = place(nodes, edges, toggled);
-  const panels = placePanels(nested, placed, toggled);
+  const panels = nested.map((n) => ({ nested: n, placed: place(n.nodes, n.edges, toggled) }));
   return page(options, nodes, edges, placed, toggled, panels);
 }
 
@@ -209,11 +210,6 @@ const TOGGLE = 16;
 
 /** An edge label's box: its height, the width of a character, its space from its edge. */
 const LABEL = { height: 14, char: 6.5, gap: 6 } as const;
-
-/** Height of an inner graph panel's title bar. */
-const PANEL_HEADER = 24;
-/** Space between a nested function's node and its panel. */
-const PANEL_GAP = 28;
 
 /** dagre, loaded on first use so importing pipeweave does not pay for it. */
 let dagre: Dagre | undefined;
@@ -405,50 +401,10 @@ function side(box: End, toward: Point): number {
   return Math.min(Math.max(toward.x, box.x - box.width / 2 + inset), box.x + box.width / 2 - inset);
 }
 
-/** An inner graph, laid out on its own, and where its panel sits in the page's coordinates. */
+/** An inner graph, laid out on its own; the page places its panel when it opens. */
 interface PlacedPanel {
   readonly nested: HtmlNested;
   readonly placed: Placed;
-  /** The panel's frame, top left corner and size. */
-  readonly frame: Box;
-  /** The connector from the parent's node to the frame, in the frame's coordinates. */
-  readonly connector: string;
-}
-
-/**
- * Lays out each inner graph with dagre and anchors its panel beside its parent's node: to the
- * right, or to the left when only that keeps it inside the graph, kept within the graph's
- * height where it fits. A panel opened from inside a panel goes on the same side as that
- * panel, so it never covers the node that opened the outer one.
- */
-function placePanels(
-  nested: readonly HtmlNested[],
-  top: Placed,
-  toggled: ReadonlySet<string>,
-): PlacedPanel[] {
-  // Every node's centre and size in page coordinates, inner nodes added as their panel is placed.
-  const where = new Map(top.nodes);
-  const sideOf = new Map<string, boolean>();
-  return nested.map((n) => {
-    const placed = place(n.nodes, n.edges, toggled);
-    const width = Math.max(placed.width, panelTitle(n).length * CHAR_WIDTH + TOGGLE + 28);
-    const height = placed.height + PANEL_HEADER;
-    const at = where.get(n.parent) ?? { x: 0, y: 0, width: 0, height: 0 };
-    const right = at.x + at.width / 2 + PANEL_GAP;
-    const left = at.x - at.width / 2 - PANEL_GAP - width;
-    const enclosing = sideOf.get(n.parent);
-    const onLeft = enclosing ?? (right + width > top.width && left >= 0);
-    const x = onLeft ? left : right;
-    const y = Math.min(Math.max(at.y - at.height / 2, 0), Math.max(top.height - height, 0));
-    const fromX = onLeft ? at.x - at.width / 2 - x : at.x + at.width / 2 - x;
-    const toY = Math.min(Math.max(at.y - y, PANEL_HEADER / 2), height - PANEL_HEADER / 2);
-    const connector = `M${num(fromX)},${num(at.y - y)} L${onLeft ? num(width) : 0},${num(toY)}`;
-    for (const [id, p] of placed.nodes) {
-      where.set(id, { ...p, x: p.x + x, y: p.y + y + PANEL_HEADER });
-      sideOf.set(id, onLeft);
-    }
-    return { nested: n, placed, frame: { x, y, width, height }, connector };
-  });
 }
 
 /** The title bar of a nested function's panel. */
@@ -466,20 +422,26 @@ function page(
   panels: readonly PlacedPanel[],
 ): string {
   const parts = drawGraph(nodes, edges, placed, toggled, "node", "edge");
+  // Where each nested node is, to draw its panel's connector from the node's right side.
+  const boxes = new Map(placed.nodes);
+  for (const p of panels) for (const [id, b] of p.placed.nodes) boxes.set(id, b);
   const overlays = panels.map((p) => {
-    const { frame } = p;
+    const title = panelTitle(p.nested);
+    const width = Math.max(p.placed.width, title.length * CHAR_WIDTH + TOGGLE + 28);
+    const height = p.placed.height + PANEL_HEADER;
+    const at = boxes.get(p.nested.parent)?.height ?? 0;
     return (
+      // The page's script places the panel beside its node, and the graph around it, as it opens.
       `<g class="nested-panel" id="nested-${p.nested.parent}" data-for="${p.nested.parent}" ` +
-      `data-box="${num(frame.x)} ${num(frame.y)} ${num(frame.width)} ${num(frame.height)}" ` +
-      `transform="translate(${num(frame.x)},${num(frame.y)})">` +
-      `<path class="connector" d="${p.connector}"/>` +
-      `<rect class="frame" x="0" y="0" width="${num(frame.width)}" height="${num(frame.height)}" rx="6"/>` +
-      `<text class="panel-title" x="10" y="16">${escapeHtml(panelTitle(p.nested))}</text>` +
-      // Panels may cover other nodes' toggles: each one can be closed from itself as well.
+      `data-min-width="${num(width)}">` +
+      `<path class="connector" d="M${-PANEL_GAP},${num(at / 2)} L0,${num(at / 2)}"/>` +
+      `<rect class="frame" x="0" y="0" width="${num(width)}" height="${num(height)}" rx="6"/>` +
+      `<text class="panel-title" x="10" y="16">${escapeHtml(title)}</text>` +
       `<g class="close" role="button" tabindex="0" aria-label="${escapeHtml(`hide the functions inside ${p.nested.name}`)}">` +
-      `<rect x="${num(frame.width - TOGGLE - 4)}" y="4" width="${TOGGLE}" height="${TOGGLE}" rx="3"/>` +
-      `<text x="${num(frame.width - TOGGLE / 2 - 4)}" y="${4 + TOGGLE / 2 + 4}">×</text></g>` +
-      `<g transform="translate(0,${PANEL_HEADER})">` +
+      `<rect x="${num(width - TOGGLE - 4)}" y="4" width="${TOGGLE}" height="${TOGGLE}" rx="3"/>` +
+      `<text x="${num(width - TOGGLE / 2 - 4)}" y="${4 + TOGGLE / 2 + 4}">×</text></g>` +
+      `<g class="inner-graph" transform="translate(0,${PANEL_HEADER})" ` +
+      `data-width="${num(p.placed.width)}" data-height="${num(p.placed.height)}">` +
       drawGraph(p.nested.nodes, p.nested.edges, p.placed, toggled, "inner-node", "inner-edge").join(
         "",
       ) +
@@ -526,7 +488,8 @@ ${options.csp === undefined ? "" : `<meta http-equiv="Content-Security-Policy" c
  * The markup of one laid out graph: edges first, so nodes are drawn over them. Each node group
  * has its `<rect>` as first child (a page built on this one draws relative to it) and its class
  * is exactly `node <kind>` or `inner-node <kind>`; a nested function's node is marked
- * `data-nested` and gets a focusable toggle after its text.
+ * `data-nested` and gets a focusable toggle after its text. When a panel opens, the page moves
+ * nodes by a `transform` on their group, and what a page drew inside the group moves with them.
  */
 function drawGraph(
   nodes: readonly HtmlNode[],
