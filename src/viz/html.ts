@@ -95,7 +95,7 @@ export function graphNodes(model: GraphModel): {
 } {
   const top = drawnGraph(model.functions, "", undefined);
   const nested: HtmlNested[] = [];
-  // Parents before their children: the page places a panel next to its parent's node.
+  // Parents before their children: a panel opened inside another is drawn after it, over its frame.
   const expand = (children: readonly Expandable[]): void => {
     for (const c of children) {
       const inner = drawnGraph(c.functions, `${c.id}-`, c.name);

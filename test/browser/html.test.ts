@@ -359,7 +359,7 @@ describe.skipIf(!available)("pipeline.toHtml() in Chromium", () => {
       await expectClearDrawing(page);
     }
     await expectEveryNodeSelectable(page);
-    // Closing the one on the left moves the other back beside its node.
+    // Closing one of them lays the graph out again around the others.
     await node(page, "function", "left").locator(".toggle").click();
     await expectClearDrawing(page);
     await expectEveryNodeSelectable(page);
