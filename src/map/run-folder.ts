@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { serialize } from "node:v8";
 import { own, setOwn } from "../_internal/own.ts";
@@ -9,6 +9,7 @@ import {
   RunFolderExistsError,
   RunFolderMismatchError,
   RunFolderNotEmptyError,
+  RunFolderNotFoundError,
 } from "../errors.ts";
 import { calledNames, checkCaptures } from "../graph/captures.ts";
 import { sourceText } from "../graph/pipe-func.ts";
@@ -164,14 +165,13 @@ function writeRunJson(path: string, record: RunRecord): void {
 /**
  * Reads a run folder's run.json.
  *
- * @throws TypeError when the folder holds no run.
+ * @throws {@link RunFolderNotFoundError} when the path does not exist, is a file, or is a folder
+ *   without run.json.
  * @throws {@link RunFolderCorruptError} when run.json is not valid JSON or not a run record.
  */
 export function readRunRecord(runFolder: string): RunRecord {
   const path = join(runFolder, "run.json");
-  if (!existsSync(path)) {
-    throw new TypeError(`"${runFolder}" is not a run folder: it has no run.json.`);
-  }
+  if (!existsSync(path)) throw runFolderNotFound(runFolder);
   const text = readFileSync(path, "utf8");
   let value: unknown;
   try {
@@ -183,6 +183,20 @@ export function readRunRecord(runFolder: string): RunRecord {
   const problem = runRecordProblem(value);
   if (problem !== undefined) throw new RunFolderCorruptError(runFolder, path, problem);
   return value as RunRecord;
+}
+
+/** The error for a path without run.json, saying what is there instead. */
+function runFolderNotFound(runFolder: string): RunFolderNotFoundError {
+  try {
+    const found = statSync(runFolder).isDirectory() ? "folder without run.json" : "file";
+    return new RunFolderNotFoundError(runFolder, found);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // ENOTDIR: a file stands where a folder on the path should be, so nothing is there.
+    if (code === "ENOENT" || code === "ENOTDIR")
+      return new RunFolderNotFoundError(runFolder, "nothing");
+    throw error;
+  }
 }
 
 /** What makes `value` not a run record, or undefined when it is one. */
