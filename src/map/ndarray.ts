@@ -715,9 +715,10 @@ function isPlainObject(value: unknown): value is Readonly<Record<string, unknown
   return prototype === Object.prototype || prototype === null;
 }
 
-/** `new NdArray` or `NdArray.<method>`, as a message names the call. */
+/** `new NdArray`, `NdArray.<method>`, or `linearIndex` (a function of this module). */
 function callName(method: string): string {
-  return method === "constructor" ? "new NdArray" : `NdArray.${method}`;
+  if (method === "constructor") return "new NdArray";
+  return method === "linearIndex" ? method : `NdArray.${method}`;
 }
 
 /**

@@ -171,7 +171,13 @@ function writeRunJson(path: string, record: RunRecord): void {
  */
 export function readRunRecord(runFolder: string): RunRecord {
   const path = join(runFolder, "run.json");
-  if (!existsSync(path)) throw runFolderNotFound(runFolder);
+  if (!existsSync(path)) {
+    const found = whatIsAt(runFolder);
+    throw new RunFolderNotFoundError(
+      runFolder,
+      found === "folder" ? "folder without run.json" : found,
+    );
+  }
   const text = readFileSync(path, "utf8");
   let value: unknown;
   try {
@@ -185,16 +191,18 @@ export function readRunRecord(runFolder: string): RunRecord {
   return value as RunRecord;
 }
 
-/** The error for a path without run.json, saying what is there instead. */
-function runFolderNotFound(runFolder: string): RunFolderNotFoundError {
+/**
+ * What is at `path`: a folder, a file, or nothing (a file standing where a folder on the path
+ * should be counts as nothing there).
+ *
+ * @throws The file system's error for anything else (permission denied …).
+ */
+export function whatIsAt(path: string): "folder" | "file" | "nothing" {
   try {
-    const found = statSync(runFolder).isDirectory() ? "folder without run.json" : "file";
-    return new RunFolderNotFoundError(runFolder, found);
+    return statSync(path).isDirectory() ? "folder" : "file";
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    // ENOTDIR: a file stands where a folder on the path should be, so nothing is there.
-    if (code === "ENOENT" || code === "ENOTDIR")
-      return new RunFolderNotFoundError(runFolder, "nothing");
+    if (code === "ENOENT" || code === "ENOTDIR") return "nothing";
     throw error;
   }
 }

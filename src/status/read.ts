@@ -2,7 +2,7 @@ import { type Dirent, existsSync, readdirSync, readFileSync, statSync } from "no
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { RunFolderCorruptError, RunFolderNotFoundError } from "../errors.ts";
-import { type RunRecord, readRunRecord } from "../map/run-folder.ts";
+import { type RunRecord, readRunRecord, whatIsAt } from "../map/run-folder.ts";
 import { inspectLock, readLockOwner } from "../map/run-folder-lock.ts";
 import type { FunctionStatus, RunState, RunStatus } from "./types.ts";
 import { STATUS_FILE } from "./writer.ts";
@@ -81,16 +81,8 @@ export function runStatus(folder: string): RunStatus {
 
 /** Refuses a path that is no folder, before anything is read inside it. */
 function checkFolder(folder: string): void {
-  let isFolder: boolean;
-  try {
-    isFolder = statSync(folder).isDirectory();
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    // ENOTDIR: a file stands where a folder on the path should be, so nothing is there.
-    if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
-    throw new RunFolderNotFoundError(folder, "nothing");
-  }
-  if (!isFolder) throw new RunFolderNotFoundError(folder, "file");
+  const found = whatIsAt(folder);
+  if (found !== "folder") throw new RunFolderNotFoundError(folder, found);
 }
 
 /**

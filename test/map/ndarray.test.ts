@@ -563,7 +563,7 @@ describe("index helpers", () => {
     [
       [2, 3],
       [2, 0],
-      "NdArray.linearIndex: index 2 is out of bounds for axis 0 of length 2: use an integer from 0 to 1.",
+      "linearIndex: index 2 is out of bounds for axis 0 of length 2: use an integer from 0 to 1.",
     ],
     [[2, 3], [0, -1], "index -1 is out of bounds for axis 1 of length 3"],
     [[2, 3], [0], "expected 2 indexes, one per axis of shape [2, 3], got 1 (0). Pass "],
