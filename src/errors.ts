@@ -16,6 +16,7 @@ export type ErrorCode =
   | "E_DUPLICATE_INPUT"
   | "E_AMBIGUOUS_OUTPUT"
   | "E_INVALID_OPTION"
+  | "E_INVALID_ARGUMENT"
   | "E_NODE_FAILED"
   | "E_ASYNC_IN_SYNC"
   | "E_VALIDATION"
@@ -268,6 +269,26 @@ export class InvalidOptionError extends PipeweaveError {
     super("E_INVALID_OPTION", message);
     this.name = "InvalidOptionError";
     this.option = option;
+  }
+}
+
+/**
+ * An argument of a pipeweave function has the wrong kind of value: `stream(42)`, a function
+ * where `pipe()` wants a stage, `sweep({ a: 1 })`, a mapped input that is not an array. (An
+ * option with a bad value is an {@link InvalidOptionError}.)
+ */
+export class InvalidArgumentError extends PipeweaveError {
+  /** The argument, as the caller spells it (`source`, `pipe() argument 2`, `inputs.a`). */
+  readonly argument: string;
+
+  /**
+   * @param argument - The offending argument.
+   * @param message - What is wrong and what to pass instead, naming the argument.
+   */
+  constructor(argument: string, message: string) {
+    super("E_INVALID_ARGUMENT", message);
+    this.name = "InvalidArgumentError";
+    this.argument = argument;
   }
 }
 

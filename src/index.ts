@@ -19,6 +19,7 @@ export {
   DashboardError,
   DuplicateInputError,
   ExecutorError,
+  InvalidArgumentError,
   InvalidOptionError,
   MapSpecError,
   MapSpecSyntaxError,
