@@ -17,6 +17,7 @@ export type ErrorCode =
   | "E_INVALID_OPTION"
   | "E_NODE_FAILED"
   | "E_ASYNC_IN_SYNC"
+  | "E_MAP_REQUIRED"
   | "E_VALIDATION"
   | "E_REGISTRY_CONFLICT"
   | "E_REGISTRY_VALUE"
@@ -303,6 +304,56 @@ export class AsyncInSyncRunError extends PipeweaveError {
     );
     this.name = "AsyncInSyncRunError";
     this.node = node;
+  }
+}
+
+/**
+ * `run`, `runSync` or `runAll` was asked for an output that only `map` can compute: a function
+ * on the way reads the elements of a mapped output together (a reduction, or a function
+ * without mapspec that `map` gives the whole NdArray), or maps over elements that `map` would
+ * split out. `run` calls each function once, so it would hand such a function a value of
+ * another kind. Raised before any function runs. (Element-wise functions alone run fine: `run`
+ * then computes one element from element values.)
+ */
+export class MapRequiredError extends PipeweaveError {
+  /** What was asked for: `"total"`, `"a", "b"`, or `every output`. */
+  readonly output: string;
+  /** The function whose mapspec needs `map`. */
+  readonly node: string;
+  /** Its mapspec. */
+  readonly mapspec: string;
+  /** The name whose value only `map` gives in the form its reader needs. */
+  readonly input: string;
+
+  /**
+   * @param output - What was asked for, names quoted.
+   * @param node - The function whose mapspec needs `map`.
+   * @param mapspec - Its mapspec.
+   * @param input - The name `run` cannot give its reader as `map` does.
+   * @param why - Which function reads `input` how, naming `node` and its mapspec.
+   * @param canPass - Whether passing `input` (as `map` returns it) in the inputs avoids `map`.
+   */
+  constructor(
+    output: string,
+    node: string,
+    mapspec: string,
+    input: string,
+    why: string,
+    canPass: boolean,
+  ) {
+    const pass = canPass
+      ? `, or pass "${input}" in the inputs as map returns it (an NdArray) so that "${node}" does not run`
+      : "";
+    super(
+      "E_MAP_REQUIRED",
+      `Cannot compute ${output} with run: ${why}. Run map with the same inputs and read ` +
+        `${output} from its results${pass}.`,
+    );
+    this.name = "MapRequiredError";
+    this.output = output;
+    this.node = node;
+    this.mapspec = mapspec;
+    this.input = input;
   }
 }
 

@@ -20,6 +20,7 @@ export {
   DuplicateInputError,
   ExecutorError,
   InvalidOptionError,
+  MapRequiredError,
   MapSpecError,
   MapSpecSyntaxError,
   MissingDependencyError,
