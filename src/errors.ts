@@ -48,20 +48,50 @@ export type ErrorCode =
   | "E_RUN_FOLDER_NOT_EMPTY"
   | "E_RUN_FOLDER_WRITE";
 
+/**
+ * Writes an option that a message tells the reader to set: `option` alone (`runFolder`), or
+ * set to `value` (`{ resume: true }`). The library's messages use {@link apiOptionName}; the
+ * CLI passes one that writes its flags (`--run-folder`, `--resume`).
+ */
+export type OptionNamer = (option: string, value?: boolean | number | string) => string;
+
+/** How the library's messages write options: `runFolder`, `{ resume: true }`. */
+export const apiOptionName: OptionNamer = (option, value) =>
+  value === undefined ? option : `{ ${option}: ${JSON.stringify(value)} }`;
+
+/** A message as text, or written around the options it names (see {@link OptionNamer}). */
+export type ErrorMessage = string | ((name: OptionNamer) => string);
+
 /** Base class of every error pipeweave throws. */
 export class PipeweaveError extends Error {
   /** Stable machine-readable code of this error's class. */
   readonly code: ErrorCode;
+  /** The message written around the options it names, when it names any. */
+  readonly #compose: ((name: OptionNamer) => string) | undefined;
 
   /**
    * @param code - The error's stable code.
-   * @param message - What went wrong, where, and what to do.
+   * @param message - What went wrong, where, and what to do; a function of an
+   *   {@link OptionNamer} when it names options to set.
    * @param options - `cause`, passed through to `Error`.
    */
-  constructor(code: ErrorCode, message: string, options?: { readonly cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message: ErrorMessage, options?: { readonly cause?: unknown }) {
+    super(typeof message === "string" ? message : message(apiOptionName), options);
     this.code = code;
     this.name = "PipeweaveError";
+    this.#compose = typeof message === "string" ? undefined : message;
+  }
+
+  /**
+   * The message with the options it names written by `name`: the CLI writes its flags, so
+   * it says `--resume` where the library says `{ resume: true }`. An error rebuilt from
+   * another thread or process keeps only its {@link Error.message}.
+   *
+   * @param name - Writes each option the message names.
+   * @returns The message.
+   */
+  messageNaming(name: OptionNamer): string {
+    return #compose in this && this.#compose ? this.#compose(name) : this.message;
   }
 }
 
@@ -184,8 +214,9 @@ export class UnusedInputError extends PipeweaveError {
     );
     super(
       "E_UNUSED_INPUT",
-      `No function reads the input${unused.length > 1 ? "s" : ""} ${parts.join(", ")}. ` +
-        "Remove it, fix its name, or pass { allowUnused: true }.",
+      (o) =>
+        `No function reads the input${unused.length > 1 ? "s" : ""} ${parts.join(", ")}. ` +
+        `Remove it, fix its name, or pass ${o("allowUnused", true)}.`,
     );
     this.name = "UnusedInputError";
     this.unused = unused;
@@ -597,9 +628,11 @@ export class RunFolderMismatchError extends PipeweaveError {
   constructor(runFolder: string, differences: readonly string[]) {
     super(
       "E_RUN_FOLDER_MISMATCH",
-      `Cannot resume "${runFolder}": it was written for a different run.\n` +
+      (o) =>
+        `Cannot resume "${runFolder}": it was written for a different run.\n` +
         differences.map((d) => `  - ${d}`).join("\n") +
-        "\nUse another runFolder, or pass { overwrite: true } instead of resume to start over.",
+        `\nUse another ${o("runFolder")}, or pass ${o("overwrite", true)} instead of ` +
+        `${o("resume")} to start over.`,
     );
     this.name = "RunFolderMismatchError";
     this.runFolder = runFolder;
@@ -616,8 +649,9 @@ export class RunFolderExistsError extends PipeweaveError {
   constructor(runFolder: string) {
     super(
       "E_RUN_FOLDER_EXISTS",
-      `The run folder "${runFolder}" already holds a run. Pass { resume: true } to finish it, ` +
-        "{ overwrite: true } to replace its results, or choose another runFolder.",
+      (o) =>
+        `The run folder "${runFolder}" already holds a run. Pass ${o("resume", true)} to finish ` +
+        `it, ${o("overwrite", true)} to replace its results, or choose another ${o("runFolder")}.`,
     );
     this.name = "RunFolderExistsError";
     this.runFolder = runFolder;
@@ -834,10 +868,11 @@ export class RunFolderLockedError extends PipeweaveError {
         : "another process";
     super(
       "E_RUN_FOLDER_LOCKED",
-      `The run folder "${runFolder}" is being written by ${who}; one run folder has one writer. ` +
-        "Wait for that run to finish (then pass { resume: true } to continue it), or choose " +
-        "another runFolder. A lock left by a killed process is taken over by the next run: at once " +
-        "on the same host, after 30 s from another.",
+      (o) =>
+        `The run folder "${runFolder}" is being written by ${who}; one run folder has one writer. ` +
+        `Wait for that run to finish (then pass ${o("resume", true)} to continue it), or choose ` +
+        `another ${o("runFolder")}. A lock left by a killed process is taken over by the next ` +
+        "run: at once on the same host, after 30 s from another.",
     );
     this.name = "RunFolderLockedError";
     this.runFolder = runFolder;
@@ -862,8 +897,9 @@ export class RunFolderCorruptError extends PipeweaveError {
   constructor(runFolder: string, file: string, reason: string, cause?: unknown) {
     super(
       "E_RUN_FOLDER_CORRUPT",
-      `The run folder "${runFolder}" has a corrupt file "${file}": ${reason}. ` +
-        "Pass { overwrite: true } to start the run over, or delete the file to recompute what it held.",
+      (o) =>
+        `The run folder "${runFolder}" has a corrupt file "${file}": ${reason}. Pass ` +
+        `${o("overwrite", true)} to start the run over, or delete the file to recompute what it held.`,
       { cause },
     );
     this.name = "RunFolderCorruptError";
@@ -894,9 +930,11 @@ export class RunFolderNotEmptyError extends PipeweaveError {
       (sorted.length > shown.length ? ` and ${sorted.length - shown.length} more` : "");
     super(
       "E_RUN_FOLDER_NOT_EMPTY",
-      `The run folder "${runFolder}" is not empty and holds no run (no run.json): it has ${list}. ` +
-        "map writes only into an empty folder or a run folder it made, so that overwrite never " +
-        'deletes files of yours. Pass a new or empty folder as runFolder (e.g. "runs/my-sweep").',
+      (o) =>
+        `The run folder "${runFolder}" is not empty and holds no run (no run.json): it has ${list}. ` +
+        `map writes only into an empty folder or a run folder it made, so that ${o("overwrite")} ` +
+        `never deletes files of yours. Pass a new or empty folder as ${o("runFolder")} ` +
+        '(e.g. "runs/my-sweep").',
     );
     this.name = "RunFolderNotEmptyError";
     this.runFolder = runFolder;
@@ -924,23 +962,23 @@ export class RunFolderWriteError extends PipeweaveError {
    * @param cause - The file system's error.
    */
   constructor(runFolder: string, file: string, reason: string, cause?: unknown) {
-    const what =
+    const what = (o: OptionNamer) =>
       reason === "ENOSPC"
         ? "its disk is full (ENOSPC). Free space on that disk, then run again with " +
-          "{ resume: true }: the elements already written are kept"
+          `${o("resume", true)}: the elements already written are kept`
         : reason === "EDQUOT"
           ? "the disk quota is used up (EDQUOT). Free space or raise the quota, then run " +
-            "again with { resume: true }: the elements already written are kept"
+            `again with ${o("resume", true)}: the elements already written are kept`
           : reason === "EROFS"
-            ? "its file system is read-only (EROFS). Pass a runFolder on a writable disk"
+            ? `its file system is read-only (EROFS). Pass a ${o("runFolder")} on a writable disk`
             : reason === "EACCES" || reason === "EPERM"
               ? `permission is denied (${reason}). Make the folder writable by this user, or ` +
-                "pass another runFolder"
+                `pass another ${o("runFolder")}`
               : `the file system refused it (${reason}). Check the disk, then run again with ` +
-                "{ resume: true }";
+                o("resume", true);
     super(
       "E_RUN_FOLDER_WRITE",
-      `Could not write "${file}" in the run folder "${runFolder}": ${what}.`,
+      (o) => `Could not write "${file}" in the run folder "${runFolder}": ${what(o)}.`,
       { cause },
     );
     this.name = "RunFolderWriteError";
@@ -1189,7 +1227,7 @@ export class ExecutorError extends PipeweaveError {
    */
   constructor(
     executor: string,
-    message: string,
+    message: ErrorMessage,
     options: {
       readonly queue?: string;
       readonly hashes?: { readonly coordinator: string; readonly worker: string };
