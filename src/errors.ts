@@ -347,8 +347,8 @@ export class AsyncInSyncRunError extends PipeweaveError {
  * then computes one element from element values.)
  */
 export class MapRequiredError extends PipeweaveError {
-  /** What was asked for: `"total"`, `"a", "b"`, or `every output`. */
-  readonly output: string;
+  /** What was asked for: an output, several, or undefined for every output (`runAll`). */
+  readonly output: string | readonly string[] | undefined;
   /** The function whose mapspec needs `map`. */
   readonly node: string;
   /** Its mapspec. */
@@ -357,7 +357,7 @@ export class MapRequiredError extends PipeweaveError {
   readonly input: string;
 
   /**
-   * @param output - What was asked for, names quoted.
+   * @param output - What was asked for; undefined for every output.
    * @param node - The function whose mapspec needs `map`.
    * @param mapspec - Its mapspec.
    * @param input - The name `run` cannot give its reader as `map` does.
@@ -365,20 +365,24 @@ export class MapRequiredError extends PipeweaveError {
    * @param canPass - Whether passing `input` (as `map` returns it) in the inputs avoids `map`.
    */
   constructor(
-    output: string,
+    output: string | readonly string[] | undefined,
     node: string,
     mapspec: string,
     input: string,
     why: string,
     canPass: boolean,
   ) {
+    const asked =
+      output === undefined
+        ? "every output"
+        : (typeof output === "string" ? [output] : output).map((o) => `"${o}"`).join(", ");
     const pass = canPass
       ? `, or pass "${input}" in the inputs as map returns it (an NdArray) so that "${node}" does not run`
       : "";
     super(
       "E_MAP_REQUIRED",
-      `Cannot compute ${output} with run: ${why}. Run map with the same inputs and read ` +
-        `${output} from its results${pass}.`,
+      `Cannot compute ${asked} with run: ${why}. Run map with the same inputs and read ` +
+        `${asked} from its results${pass}.`,
     );
     this.name = "MapRequiredError";
     this.output = output;

@@ -104,25 +104,21 @@ export function buildPlan(graph: Graph, request: PlanRequest): Plan {
     }
   };
   let label: string;
-  let asked: string;
   if (target === ALL) {
     label = "all outputs";
-    asked = "every output";
     graph.functions.forEach((f, i) => {
       if (f.outputs.length === 0 || !f.outputs.every(isGiven)) visitFn(i);
     });
   } else if (typeof target === "string") {
     label = target;
-    asked = `"${target}"`;
     visitTarget(target);
   } else {
     label = target.join(", ");
-    asked = target.map((n) => `"${n}"`).join(", ");
     for (const name of target) visitTarget(name);
   }
 
   // Before the missing inputs: no inputs would let `run` compute what needs `map`.
-  checkRunnable(graph, needed, isGiven, asked);
+  checkRunnable(graph, needed, isGiven, target === ALL ? undefined : target);
 
   if (missing.size > 0 || configMisses.length > 0) {
     const names = [...missing.keys(), ...configMisses];
@@ -198,7 +194,7 @@ function checkRunnable(
   graph: Graph,
   needed: ReadonlySet<number>,
   isGiven: (name: string) => boolean,
-  asked: string,
+  asked: string | readonly string[] | undefined,
 ): void {
   if (!graph.functions.some((f) => f.mapspec !== undefined)) return;
   const specs = new Map<number, MapSpec | undefined>();

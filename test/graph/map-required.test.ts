@@ -33,7 +33,7 @@ describe("run on outputs that need map", () => {
       "E_MAP_REQUIRED",
     );
     expect(error).toMatchObject({
-      output: '"meanPrice"',
+      output: "meanPrice",
       node: "price2",
       mapspec: "price[i] -> price2[i]",
       input: "price2",
@@ -54,6 +54,10 @@ describe("run on outputs that need map", () => {
     await expect(pipeline.run(["price2", "meanPrice"], { price: 1 })).rejects.toThrow(
       /^Cannot compute "price2", "meanPrice" with run/,
     );
+    await expect(pipeline.runAll({ price: 1 })).rejects.toMatchObject({ output: undefined });
+    await expect(pipeline.run(["price2", "meanPrice"], { price: 1 })).rejects.toMatchObject({
+      output: ["price2", "meanPrice"],
+    });
     // Refused before any function ran.
     expect(calls).toEqual([]);
   });

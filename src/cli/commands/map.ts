@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { AbortError } from "../../errors.ts";
 import type { ProgressListener } from "../../map/events.ts";
-import type { MapOptions } from "../../map/run-map.ts";
+import type { ExecutorChoice } from "../../map/run-map.ts";
 import { describeBadUrl, redisUrlProblem } from "../../redis/address.ts";
 import { positiveInteger, queueName, type Target } from "../args.ts";
 import { addInputOptions, type InputOptions, targetArgument } from "../common.ts";
@@ -225,9 +225,7 @@ function checkCombinations(options: MapCliOptions, command: Command): void {
 }
 
 /** The executor the flags name; a Redis one is created here, and closed by the caller. */
-async function executorOf(
-  options: MapCliOptions,
-): Promise<Exclude<NonNullable<MapOptions["executor"]>, Readonly<Record<string, unknown>>>> {
+async function executorOf(options: MapCliOptions): Promise<ExecutorChoice> {
   if (options.executor !== "redis") return options.executor;
   const { redis } = await import("../../redis/executor.ts");
   return redis({
