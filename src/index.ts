@@ -8,7 +8,7 @@ export type {
 export { CACHE_MISS, type CacheStats, type CacheStore } from "./cache/store.ts";
 export { serveDashboard } from "./dashboard/run-folder.ts";
 export type { Dashboard, DashboardOptions } from "./dashboard/server.ts";
-export type { ErrorCode, ValidationIssue } from "./errors.ts";
+export type { ErrorCode, ErrorMessage, OptionNamer, ValidationIssue } from "./errors.ts";
 export {
   AbortError,
   AmbiguousOutputError,
@@ -21,6 +21,7 @@ export {
   ExecutorError,
   InvalidArgumentError,
   InvalidOptionError,
+  MapRequiredError,
   MapSpecError,
   MapSpecSyntaxError,
   MissingDependencyError,
