@@ -228,8 +228,8 @@ export class NdArray<T> {
 
   /**
    * Build an array from regular nested arrays, descending `dims.length` levels (so elements that
-   * are themselves arrays stay elements). A zero-length axis hides the lengths of the axes after
-   * it; they are taken as 0.
+   * are themselves arrays stay elements). A level may be a typed array (`[new Float64Array(3),
+   * …]`). A zero-length axis hides the lengths of the axes after it; they are taken as 0.
    *
    * @param nested - Nested arrays `dims.length` deep; for no dims, the single element.
    * @param dims - Name of each axis, outermost first.
@@ -243,10 +243,11 @@ export class NdArray<T> {
     const shape = new Array<number>(ndim).fill(0);
     let probe: unknown = nested;
     for (let depth = 0; depth < ndim; depth++) {
-      if (!Array.isArray(probe)) throw notArrayError(probe, depth, dims, new Array(depth).fill(0));
-      shape[depth] = probe.length;
-      if (probe.length === 0) break;
-      probe = probe[0];
+      const list = asList(probe);
+      if (!list) throw notArrayError(probe, depth, dims, new Array(depth).fill(0));
+      shape[depth] = list.length;
+      if (list.length === 0) break;
+      probe = list[0];
     }
     const data: (T | Missing)[] = [];
     const path: number[] = [];
@@ -255,18 +256,19 @@ export class NdArray<T> {
         data.push(value as T | Missing);
         return;
       }
-      if (!Array.isArray(value)) throw notArrayError(value, depth, dims, path);
-      if (value.length !== shape[depth]) {
+      const list = asList(value);
+      if (!list) throw notArrayError(value, depth, dims, path);
+      if (list.length !== shape[depth]) {
         throw new NdArrayError(
           "fromNested",
           `NdArray.fromNested: ragged nested array at depth ${depth} (dim "${dims[depth]}") at ` +
             `position [${path.join(", ")}]: expected length ${shape[depth]} like the first array ` +
-            `at that depth, got ${value.length}. Every array at one depth must have the same length.`,
+            `at that depth, got ${list.length}. Every array at one depth must have the same length.`,
         );
       }
-      for (let i = 0; i < value.length; i++) {
+      for (let i = 0; i < list.length; i++) {
         path.push(i);
-        walk(value[i], depth + 1);
+        walk(list[i], depth + 1);
         path.pop();
       }
     };
@@ -908,4 +910,15 @@ export function typedNdArray(
  */
 export function typedData(array: NdArray<unknown>): Float64Array | undefined {
   return numbersOf(array);
+}
+
+/**
+ * A level of a nested input: an array, or a typed array (a row of numbers as a numeric
+ * function returns it); undefined for anything else.
+ */
+function asList(value: unknown): ArrayLike<unknown> | undefined {
+  if (Array.isArray(value)) return value;
+  return ArrayBuffer.isView(value) && !(value instanceof DataView)
+    ? (value as unknown as ArrayLike<unknown>)
+    : undefined;
 }

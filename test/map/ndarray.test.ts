@@ -259,6 +259,12 @@ describe("NdArray.fromNested", () => {
     expect(a).toEqual(new NdArray([2, 3], ["i", "j"], [1, 2, 3, 4, 5, 6]));
   });
 
+  it("reads typed arrays as levels, as numeric code returns rows", () => {
+    const a = NdArray.fromNested([new Float64Array([1, 2]), new Float64Array([3, 4])], ["i", "j"]);
+    expect(a).toEqual(new NdArray([2, 2], ["i", "j"], [1, 2, 3, 4]));
+    expect(NdArray.fromNested(new Int32Array([5, 6]), ["i"]).toNested()).toEqual([5, 6]);
+  });
+
   it("descends only as many levels as there are dims, keeping array elements whole", () => {
     const a = NdArray.fromNested<number[]>(
       [
