@@ -1,7 +1,7 @@
 import { serialize } from "node:v8";
 import { setOwn } from "../_internal/own.ts";
 import { unstorable } from "../_internal/storable.ts";
-import { CacheValueError } from "../errors.ts";
+import { CacheValueError, InvalidOptionError } from "../errors.ts";
 import { NO_VALUE } from "../executor/invoke.ts";
 import { isThenable } from "../graph/engine.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
@@ -122,7 +122,8 @@ export class NodeCache {
     if (isThenable(found)) {
       if (sync) {
         Promise.resolve(found).catch(() => {});
-        throw new TypeError(
+        throw new InvalidOptionError(
+          "cache",
           `"${f.name}" is cached in a ${this.store.type} cache, which answers asynchronously: ` +
             "use run() or runAll() instead of runSync().",
         );

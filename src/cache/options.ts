@@ -1,3 +1,4 @@
+import { InvalidOptionError } from "../errors.ts";
 import { DiskStore } from "./disk.ts";
 import { HybridStore } from "./hybrid.ts";
 import { LazyRedisStore } from "./lazy-redis.ts";
@@ -55,7 +56,8 @@ export function createStore(options: CacheOptions): CacheStore {
     }
     case "disk":
       if (typeof options.folder !== "string" || options.folder === "") {
-        throw new TypeError(
+        throw new InvalidOptionError(
+          "cache.folder",
           `Expected \`folder\` of the disk cache to be a folder path, got \`${String(options.folder)}\`.`,
         );
       }
@@ -65,7 +67,8 @@ export function createStore(options: CacheOptions): CacheStore {
     case "custom":
       return options.store;
   }
-  throw new TypeError(
+  throw new InvalidOptionError(
+    "cache.type",
     `Expected the cache \`type\` to be "lru", "hybrid", "disk", "redis" or "custom", got \`${String(type)}\`.`,
   );
 }
@@ -73,7 +76,8 @@ export function createStore(options: CacheOptions): CacheStore {
 function size(value: number | undefined): number {
   const v = value ?? DEFAULTS.maxSize;
   if (!Number.isInteger(v) || v < 1) {
-    throw new TypeError(
+    throw new InvalidOptionError(
+      "cache.maxSize",
       `Expected \`maxSize\` of the cache to be an integer from 1 up, got \`${String(v)}\` (${typeof v}).`,
     );
   }

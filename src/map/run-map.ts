@@ -2,7 +2,12 @@ import { isWorkerImport, suspendedRun } from "../_internal/declarations.ts";
 import { setOwn } from "../_internal/own.ts";
 import type { NodeCache } from "../cache/node-cache.ts";
 import type { DashboardOptions, ServedDashboard } from "../dashboard/server.ts";
-import { AbortError, InvalidOptionError, PipelineDefinitionError } from "../errors.ts";
+import {
+  AbortError,
+  InvalidArgumentError,
+  InvalidOptionError,
+  PipelineDefinitionError,
+} from "../errors.ts";
 import type { Executor } from "../executor/types.ts";
 import { checkCaptures } from "../graph/captures.ts";
 import type { RunListener } from "../graph/events.ts";
@@ -318,7 +323,8 @@ function storageOf(options: MapOptions): StorageKind {
 function toNdArray(name: string, value: unknown, dims: readonly string[]): NdArray<unknown> {
   if (value instanceof NdArray) {
     if (value.ndim !== dims.length) {
-      throw new TypeError(
+      throw new InvalidArgumentError(
+        name,
         `Input "${name}" is read with ${dims.length} axes [${dims.join(", ")}] but is an NdArray ` +
           `of ${value.ndim}. Pass an array with one level per axis.`,
       );
@@ -326,7 +332,8 @@ function toNdArray(name: string, value: unknown, dims: readonly string[]): NdArr
     return new NdArray(value.shape, dims, value.data);
   }
   if (!Array.isArray(value) && !ArrayBuffer.isView(value)) {
-    throw new TypeError(
+    throw new InvalidArgumentError(
+      name,
       `Input "${name}" is mapped over axes [${dims.join(", ")}], so it must be an array ` +
         `(nested ${dims.length} deep) or an NdArray; got ${typeof value}.`,
     );

@@ -1,4 +1,5 @@
 import { setOwn } from "../_internal/own.ts";
+import { InvalidArgumentError } from "../errors.ts";
 /**
  * The combination type of a set of value lists: `{ a: number[]; b: string[] }` gives
  * `{ a: number; b: string }`.
@@ -152,7 +153,8 @@ export class Sweep<R extends Record<string, unknown>> {
         onlyHere.length > 0 ? `only this sweep has ${quoteList(onlyHere)}` : "",
         onlyThere.length > 0 ? `only the other has ${quoteList(onlyThere)}` : "",
       ].filter(Boolean);
-      throw new TypeError(
+      throw new InvalidArgumentError(
+        "other",
         `Cannot add sweeps with different keys: ${parts.join(", ")}. ` +
           "Both sweeps must set the same inputs; use .product() to combine different ones.",
       );
@@ -195,7 +197,8 @@ export class Sweep<R extends Record<string, unknown>> {
   product<S extends Record<string, unknown>>(other: Sweep<S>): Sweep<Simplify<R & S>> {
     const shared = other.keys.filter((key) => (this.keys as readonly string[]).includes(key));
     if (shared.length > 0) {
-      throw new TypeError(
+      throw new InvalidArgumentError(
+        "other",
         `Cannot combine sweeps that both set ${quoteList(shared)}: each input may vary in one ` +
           "place only. Rename it, or use .add() to concatenate sweeps over the same inputs.",
       );
@@ -302,7 +305,8 @@ function zipped<V extends Readonly<Record<string, readonly unknown[]>>>(
   const length = lists[0]?.length ?? 1;
   for (let k = 1; k < keys.length; k++) {
     if (lists[k]!.length !== length) {
-      throw new RangeError(
+      throw new InvalidArgumentError(
+        keys[k]!,
         `Cannot zip "${keys[0]}" (length ${length}) with "${keys[k]}" (length ` +
           `${lists[k]!.length}): zipped lists must have the same length. ` +
           "Make them equally long, or use sweep() for their product.",
@@ -326,7 +330,8 @@ function checkList(values: Readonly<Record<string, unknown>>, key: string): read
   const list = values[key];
   if (!Array.isArray(list)) {
     const got = list === null ? "null" : typeof list;
-    throw new TypeError(
+    throw new InvalidArgumentError(
+      key,
       `Sweep values for "${key}" must be an array, got ${got}. Pass a list of values per input.`,
     );
   }

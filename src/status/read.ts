@@ -1,7 +1,7 @@
 import { type Dirent, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { RunFolderCorruptError, RunFolderNotFoundError } from "../errors.ts";
+import { InvalidOptionError, RunFolderCorruptError, RunFolderNotFoundError } from "../errors.ts";
 import { type RunRecord, readRunRecord, whatIsAt } from "../map/run-folder.ts";
 import { inspectLock, readLockOwner } from "../map/run-folder-lock.ts";
 import type { FunctionStatus, RunState, RunStatus } from "./types.ts";
@@ -103,7 +103,8 @@ function checkFolder(folder: string): void {
 export function listRuns(dir: string, options: ListRunsOptions = {}): RunStatus[] {
   const depth = options.depth ?? 3;
   if (!Number.isInteger(depth) || depth < 0) {
-    throw new TypeError(
+    throw new InvalidOptionError(
+      "depth",
       `Expected \`depth\` to be an integer from 0 and up, got ${JSON.stringify(depth)}.`,
     );
   }

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../../src/errors.ts";
 import { isSweep, type Sweep, sweep } from "../../src/map/sweep.ts";
 
 /** Up to 4 keys, each with a list of up to 4 small integers (empty lists included). */
@@ -67,10 +68,13 @@ describe("sweep", () => {
   it.each([
     ["a string", "12", 'Sweep values for "a" must be an array, got string.'],
     ["null", null, 'Sweep values for "a" must be an array, got null.'],
-  ])("throws a TypeError naming the key for %s instead of a list", (_, list, message) => {
-    expect(() => sweep({ a: list } as never)).toThrow(TypeError);
-    expect(() => sweep({ a: list } as never)).toThrow(message);
-  });
+  ])(
+    "throws an InvalidArgumentError naming the key for %s instead of a list",
+    (_, list, message) => {
+      expect(() => sweep({ a: list } as never)).toThrow(InvalidArgumentError);
+      expect(() => sweep({ a: list } as never)).toThrow(message);
+    },
+  );
 });
 
 describe("Sweep.zip", () => {
@@ -94,17 +98,17 @@ describe("Sweep.zip", () => {
     ).toEqual([{ a: 1 }, { a: 2 }]);
   });
 
-  it("throws a RangeError naming both keys and lengths when lists differ in length", () => {
+  it("throws an InvalidArgumentError naming both keys and lengths when lists differ in length", () => {
     const zip = () => sweep({ a: [1] }).zip({ b: [1, 2], c: [3, 4, 5] });
-    expect(zip).toThrow(RangeError);
+    expect(zip).toThrow(InvalidArgumentError);
     expect(zip).toThrow(
       'Cannot zip "b" (length 2) with "c" (length 3): zipped lists must have the same length.',
     );
   });
 
-  it("throws a TypeError naming a key that is already in the sweep", () => {
+  it("throws an InvalidArgumentError naming a key that is already in the sweep", () => {
     const zip = () => sweep({ a: [1], b: [2] }).zip({ b: [3], c: [4] });
-    expect(zip).toThrow(TypeError);
+    expect(zip).toThrow(InvalidArgumentError);
     expect(zip).toThrow('Cannot combine sweeps that both set "b"');
   });
 });
@@ -147,10 +151,10 @@ describe("Sweep.add", () => {
     expect(s.toArray()[1]).toEqual({ a: 3, b: 4 });
   });
 
-  it("throws a TypeError naming the keys only one side has", () => {
+  it("throws an InvalidArgumentError naming the keys only one side has", () => {
     const left = sweep({ a: [1], b: [2] }) as unknown as Sweep<Record<string, unknown>>;
     const right = sweep({ a: [1], c: [2] }) as unknown as Sweep<Record<string, unknown>>;
-    expect(() => left.add(right)).toThrow(TypeError);
+    expect(() => left.add(right)).toThrow(InvalidArgumentError);
     expect(() => left.add(right)).toThrow(
       'Cannot add sweeps with different keys: only this sweep has "b", only the other has "c".',
     );
@@ -181,9 +185,9 @@ describe("Sweep.product", () => {
     ]);
   });
 
-  it("throws a TypeError naming the shared keys", () => {
+  it("throws an InvalidArgumentError naming the shared keys", () => {
     const product = () => sweep({ a: [1], b: [2] }).product(sweep({ b: [3], a: [4] }));
-    expect(product).toThrow(TypeError);
+    expect(product).toThrow(InvalidArgumentError);
     expect(product).toThrow('Cannot combine sweeps that both set "b", "a"');
   });
 });
