@@ -49,7 +49,7 @@ export function formatBytes(bytes: number): string {
 export function formatNumber(v: number): string {
   if (Number.isNaN(v)) return "NaN";
   if (!Number.isFinite(v)) return v > 0 ? "∞" : "-∞";
-  if (Number.isInteger(v) && Math.abs(v) < 1e15) return formatCount(v);
+  if (Number.isInteger(v) && Math.abs(v) < 1e9) return formatCount(v);
   const a = Math.abs(v);
   if (a < 1e-3 || a >= 1e9) return v.toExponential(1).replace(".0e", "e").replace("e+", "e");
   const rounded = Number(v.toPrecision(4));
@@ -85,7 +85,7 @@ export const HUMAN_SCRIPT = `
   function formatNumber(v) {
     if (v !== v) return "NaN";
     if (!isFinite(v)) return v > 0 ? "\\u221e" : "-\\u221e";
-    if (Number.isInteger(v) && Math.abs(v) < 1e15) return formatCount(v);
+    if (Number.isInteger(v) && Math.abs(v) < 1e9) return formatCount(v);
     var a = Math.abs(v);
     if (a < 1e-3 || a >= 1e9) return v.toExponential(1).replace(".0e", "e").replace("e+", "e");
     var rounded = Number(v.toPrecision(4));
