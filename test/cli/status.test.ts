@@ -63,9 +63,7 @@ describe("pipeweave status and runs", () => {
     expect(result.stdout).toMatch(/^Pipeline\s+sweep/m);
     expect(result.stdout).toMatch(/^State\s+done/m);
     expect(result.stdout).toMatch(/^Process\s+\d+@\S+/m);
-    expect(result.stdout).toMatch(
-      /^function\s+state\s+done\s+failed\s+skipped\s+total\s+elapsed/m,
-    );
+    expect(result.stdout).toMatch(/^function\s+state\s+done\s+failed\s+skipped\s+total\s+elapsed/m);
     expect(result.stdout).toMatch(/^y\s+done\s+4\s+0\s+0\s+4\s+\S+/m);
     expect(result.stdout).toMatch(/^total\s+done\s+1\s+0\s+0\s+1\s+\S+/m);
     expect(result.stdout).not.toMatch(ANSI);
