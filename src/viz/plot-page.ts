@@ -82,7 +82,8 @@ const PLOT_SCRIPT = `
 var ${PLOTS_GLOBAL} = (function () {
   "use strict";
   ${HUMAN_SCRIPT}
-  var NS = "http://www.w3.org/2000/svg";
+  // The graph's own namespace: the page names no address, not even the SVG namespace's.
+  var NS = document.getElementById("graph").namespaceURI;
   var W = 440, H = 250;
   var section = document.getElementById("plots");
   var list = section.querySelector(".plot-list");
