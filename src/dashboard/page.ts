@@ -37,10 +37,11 @@ export function dashboardPage(model: GraphModel, kind: DashboardState["kind"]): 
     header:
       `<span id="run-state" class="pill" data-state="connecting">connecting</span>` +
       `<span id="run-figures"></span>${note}`,
+    // The plots and the latest errors side by side below the graph, so the graph keeps its height.
     footer:
-      (plots?.footer ?? "") +
+      `<div id="below">${plots?.footer ?? ""}` +
       `<section id="errors" data-kind="${escapeHtml(kind)}" hidden><h2>Latest errors</h2>` +
-      `<ol id="error-list"></ol></section>`,
+      `<ol id="error-list"></ol></section></div>`,
     css: LIVE_CSS + (plots?.css ?? ""),
     script: (plots?.script ?? "") + LIVE_SCRIPT,
     reserve: kind === "stream" ? STREAM_RESERVE : RESERVE,
@@ -83,7 +84,10 @@ header{flex-wrap:wrap}
 .node.state-done rect.box{stroke:#1a7f37}
 .node.state-done.has-failed rect.box{stroke:#bf8700;stroke-width:2}
 .node.state-failed rect.box{stroke:#cf222e;stroke-width:2}
-#errors{border-top:1px solid #d0d7de;background:#fff;max-height:30vh;overflow:auto;padding:4px 12px;flex:none}
+#below{flex:none;display:flex;max-height:40vh;border-top:1px solid #d0d7de;background:#fff}
+#below #plots{flex:1 1 auto;min-width:0;border-top:none}
+#errors{flex:1 1 320px;min-width:0;overflow:auto;padding:4px 12px}
+#plots:not([hidden])+#errors{border-left:1px solid #d0d7de}
 #errors h2{font-size:13px;margin:4px 0}
 #error-list{margin:0;padding-left:20px;font:12px ui-monospace,monospace}
 #error-list li{margin:2px 0;white-space:pre-wrap;overflow-wrap:break-word}

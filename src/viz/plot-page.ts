@@ -56,10 +56,10 @@ export const PLOTS_GLOBAL = "pipeweavePlots";
 const PLOT_CSS = `
 #plots{flex:none;border-top:1px solid #d0d7de;background:#fff;padding:6px 12px;overflow-x:auto}
 #plots .plot-list{display:flex;gap:16px}
-#plots figure{margin:0;flex:none;width:440px}
+#plots figure{margin:0;flex:none;width:400px}
 #plots figcaption{font-size:12px;color:#57606a;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 #plots figcaption b{color:#1f2328;font-family:ui-monospace,monospace}
-#plots svg{display:block;width:440px;height:250px}
+#plots svg{display:block;width:400px;height:230px}
 #plots .frame{fill:#fff;stroke:#d0d7de}
 #plots .tick{font:10px ui-monospace,monospace;fill:#57606a}
 #plots .tick.x{text-anchor:middle}
@@ -84,7 +84,7 @@ var ${PLOTS_GLOBAL} = (function () {
   ${HUMAN_SCRIPT}
   // The graph's own namespace: the page names no address, not even the SVG namespace's.
   var NS = document.getElementById("graph").namespaceURI;
-  var W = 440, H = 250;
+  var W = 400, H = 230;
   var section = document.getElementById("plots");
   var list = section.querySelector(".plot-list");
   var views = {};
@@ -135,6 +135,17 @@ var ${PLOTS_GLOBAL} = (function () {
     return out;
   }
   function first(label) { return label.split(" \\u2026 ")[0]; }
+  // Of the cells \`tickCells\` picked, those whose labels do not touch the one before (cells
+  // placed by their coordinates' values may sit close together).
+  function apart(cells, xOf, labels) {
+    var end = -Infinity;
+    return cells.filter(function (c) {
+      var half = first(labels[c]).length * 3.1, x = xOf(c);
+      if (x - half < end + 6) return false;
+      end = x + half;
+      return true;
+    });
+  }
   function widest(labels, cells) { return cells.reduce(function (m, c) { return Math.max(m, first(labels[c]).length); }, 1); }
   function axisTitle(axis) {
     var names = axis.coords.map(function (c) { return c.name; });
@@ -196,7 +207,7 @@ var ${PLOTS_GLOBAL} = (function () {
     };
     var labels = axis.coords[0].labels;
     var cells = tickCells(n, box.x1 - box.x0, 6);
-    cells = tickCells(n, box.x1 - box.x0, widest(labels, cells));
+    cells = apart(tickCells(n, box.x1 - box.x0, widest(labels, cells)), view.x, labels);
     cells.forEach(function (c) {
       var x = view.x(c);
       svgEl("line", { "class": "grid", x1: x, x2: x, y1: box.y1, y2: box.y1 + 4 }, view.svg);
