@@ -11,12 +11,15 @@ export type ErrorCode =
   | "E_CYCLE"
   | "E_MISSING_INPUT"
   | "E_UNKNOWN_OUTPUT"
+  | "E_OUTPUT_NOT_STORED"
   | "E_UNUSED_INPUT"
   | "E_DUPLICATE_INPUT"
   | "E_AMBIGUOUS_OUTPUT"
   | "E_INVALID_OPTION"
+  | "E_INVALID_ARGUMENT"
   | "E_NODE_FAILED"
   | "E_ASYNC_IN_SYNC"
+  | "E_MAP_REQUIRED"
   | "E_VALIDATION"
   | "E_REGISTRY_CONFLICT"
   | "E_REGISTRY_VALUE"
@@ -25,8 +28,10 @@ export type ErrorCode =
   | "E_MAPSPEC_SYNTAX"
   | "E_MAPSPEC"
   | "E_SHAPE_MISMATCH"
+  | "E_NDARRAY"
   | "E_RUN_FOLDER_MISMATCH"
   | "E_RUN_FOLDER_EXISTS"
+  | "E_RUN_FOLDER_NOT_FOUND"
   | "E_STORAGE_VALUE"
   | "E_UNDECLARED_PIPELINE"
   | "E_UNDECLARED_HANDLER"
@@ -47,20 +52,50 @@ export type ErrorCode =
   | "E_RUN_FOLDER_NOT_EMPTY"
   | "E_RUN_FOLDER_WRITE";
 
+/**
+ * Writes an option that a message tells the reader to set: `option` alone (`runFolder`), or
+ * set to `value` (`{ resume: true }`). The library's messages use {@link apiOptionName}; the
+ * CLI passes one that writes its flags (`--run-folder`, `--resume`).
+ */
+export type OptionNamer = (option: string, value?: boolean | number | string) => string;
+
+/** How the library's messages write options: `runFolder`, `{ resume: true }`. */
+export const apiOptionName: OptionNamer = (option, value) =>
+  value === undefined ? option : `{ ${option}: ${JSON.stringify(value)} }`;
+
+/** A message as text, or written around the options it names (see {@link OptionNamer}). */
+export type ErrorMessage = string | ((name: OptionNamer) => string);
+
 /** Base class of every error pipeweave throws. */
 export class PipeweaveError extends Error {
   /** Stable machine-readable code of this error's class. */
   readonly code: ErrorCode;
+  /** The message written around the options it names, when it names any. */
+  readonly #compose: ((name: OptionNamer) => string) | undefined;
 
   /**
    * @param code - The error's stable code.
-   * @param message - What went wrong, where, and what to do.
+   * @param message - What went wrong, where, and what to do; a function of an
+   *   {@link OptionNamer} when it names options to set.
    * @param options - `cause`, passed through to `Error`.
    */
-  constructor(code: ErrorCode, message: string, options?: { readonly cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message: ErrorMessage, options?: { readonly cause?: unknown }) {
+    super(typeof message === "string" ? message : message(apiOptionName), options);
     this.code = code;
     this.name = "PipeweaveError";
+    this.#compose = typeof message === "string" ? undefined : message;
+  }
+
+  /**
+   * The message with the options it names written by `name`: the CLI writes its flags, so
+   * it says `--resume` where the library says `{ resume: true }`. An error rebuilt from
+   * another thread or process keeps only its {@link Error.message}.
+   *
+   * @param name - Writes each option the message names.
+   * @returns The message.
+   */
+  messageNaming(name: OptionNamer): string {
+    return #compose in this && this.#compose ? this.#compose(name) : this.message;
   }
 }
 
@@ -142,29 +177,45 @@ export class MissingInputError extends PipeweaveError {
   }
 }
 
-/** An output name that no function of the pipeline produces was asked for. */
+/**
+ * An output name that no function of the pipeline produces was asked for (of a run folder: that
+ * its run does not record).
+ */
 export class UnknownOutputError extends PipeweaveError {
   /** The name that was asked for. */
   readonly output: string;
   /** Known names closest to it, best first. */
   readonly suggestions: readonly string[];
+  /** The run folder it was looked up in (`loadOutputs`); undefined for a pipeline. */
+  readonly runFolder: string | undefined;
 
   /**
    * @param output - The unknown name.
    * @param suggestions - Closest known names.
    * @param known - Every name that can be asked for.
+   * @param runFolder - The run folder that was asked, when the name was looked up in one.
    */
-  constructor(output: string, suggestions: readonly string[], known: readonly string[]) {
+  constructor(
+    output: string,
+    suggestions: readonly string[],
+    known: readonly string[],
+    runFolder?: string,
+  ) {
     suggestions = [...new Set(suggestions)];
     known = [...new Set(known)];
     const hint =
       suggestions.length > 0
         ? `Did you mean ${suggestions.map((s) => `"${s}"`).join(" or ")}?`
         : `Known outputs: ${known.map((s) => `"${s}"`).join(", ") || "(none)"}.`;
-    super("E_UNKNOWN_OUTPUT", `No function produces "${output}". ${hint}`);
+    const what =
+      runFolder === undefined
+        ? `No function produces "${output}".`
+        : `The run folder "${runFolder}" has no output "${output}".`;
+    super("E_UNKNOWN_OUTPUT", `${what} ${hint}`);
     this.name = "UnknownOutputError";
     this.output = output;
     this.suggestions = suggestions;
+    this.runFolder = runFolder;
   }
 }
 
@@ -183,8 +234,9 @@ export class UnusedInputError extends PipeweaveError {
     );
     super(
       "E_UNUSED_INPUT",
-      `No function reads the input${unused.length > 1 ? "s" : ""} ${parts.join(", ")}. ` +
-        "Remove it, fix its name, or pass { allowUnused: true }.",
+      (o) =>
+        `No function reads the input${unused.length > 1 ? "s" : ""} ${parts.join(", ")}. ` +
+        `Remove it, fix its name, or pass ${o("allowUnused", true)}.`,
     );
     this.name = "UnusedInputError";
     this.unused = unused;
@@ -252,6 +304,26 @@ export class InvalidOptionError extends PipeweaveError {
   }
 }
 
+/**
+ * An argument of a pipeweave function has the wrong kind of value: `stream(42)`, a function
+ * where `pipe()` wants a stage, `sweep({ a: 1 })`, a mapped input that is not an array. (An
+ * option with a bad value is an {@link InvalidOptionError}.)
+ */
+export class InvalidArgumentError extends PipeweaveError {
+  /** The argument, as the caller spells it (`source`, `pipe() argument 2`, `inputs.a`). */
+  readonly argument: string;
+
+  /**
+   * @param argument - The offending argument.
+   * @param message - What is wrong and what to pass instead, naming the argument.
+   */
+  constructor(argument: string, message: string) {
+    super("E_INVALID_ARGUMENT", message);
+    this.name = "InvalidArgumentError";
+    this.argument = argument;
+  }
+}
+
 /** A function threw (or its promise rejected) while the pipeline ran it. */
 export class NodeExecutionError extends PipeweaveError {
   /** Name of the failing function. */
@@ -303,6 +375,60 @@ export class AsyncInSyncRunError extends PipeweaveError {
     );
     this.name = "AsyncInSyncRunError";
     this.node = node;
+  }
+}
+
+/**
+ * `run`, `runSync` or `runAll` was asked for an output that only `map` can compute: a function
+ * on the way reads the elements of a mapped output together (a reduction, or a function
+ * without mapspec that `map` gives the whole NdArray), or maps over elements that `map` would
+ * split out. `run` calls each function once, so it would hand such a function a value of
+ * another kind. Raised before any function runs. (Element-wise functions alone run fine: `run`
+ * then computes one element from element values.)
+ */
+export class MapRequiredError extends PipeweaveError {
+  /** What was asked for: an output, several, or undefined for every output (`runAll`). */
+  readonly output: string | readonly string[] | undefined;
+  /** The function whose mapspec needs `map`. */
+  readonly node: string;
+  /** Its mapspec. */
+  readonly mapspec: string;
+  /** The name whose value only `map` gives in the form its reader needs. */
+  readonly input: string;
+
+  /**
+   * @param output - What was asked for; undefined for every output.
+   * @param node - The function whose mapspec needs `map`.
+   * @param mapspec - Its mapspec.
+   * @param input - The name `run` cannot give its reader as `map` does.
+   * @param why - Which function reads `input` how, naming `node` and its mapspec.
+   * @param canPass - Whether passing `input` (as `map` returns it) in the inputs avoids `map`.
+   */
+  constructor(
+    output: string | readonly string[] | undefined,
+    node: string,
+    mapspec: string,
+    input: string,
+    why: string,
+    canPass: boolean,
+  ) {
+    const asked =
+      output === undefined
+        ? "every output"
+        : (typeof output === "string" ? [output] : output).map((o) => `"${o}"`).join(", ");
+    const pass = canPass
+      ? `, or pass "${input}" in the inputs as map returns it (an NdArray) so that "${node}" does not run`
+      : "";
+    super(
+      "E_MAP_REQUIRED",
+      `Cannot compute ${asked} with run: ${why}. Run map with the same inputs and read ` +
+        `${asked} from its results${pass}.`,
+    );
+    this.name = "MapRequiredError";
+    this.output = output;
+    this.node = node;
+    this.mapspec = mapspec;
+    this.input = input;
   }
 }
 
@@ -532,6 +658,38 @@ export class ShapeMismatchError extends PipeweaveError {
   }
 }
 
+/**
+ * An `NdArray` method got an argument it cannot use: a selection that is not `{ dim: index }`
+ * (`slice(3)` for `slice({ i: 3 })`), a dim the array does not have, an index outside its axis
+ * or not an integer, a wrong number of indexes; or, building one, a shape, dims and data that
+ * do not fit together.
+ */
+export class NdArrayError extends PipeweaveError {
+  /** The method that refused its argument (`get`, `slice`, `constructor`, `fromNested` …). */
+  readonly method: string;
+  /** The array's shape; undefined while one is being built. */
+  readonly shape: readonly number[] | undefined;
+  /** The array's dims; undefined while one is being built. */
+  readonly dims: readonly string[] | undefined;
+
+  /**
+   * @param method - The method called.
+   * @param message - What was given, what was expected, and what to pass instead.
+   * @param array - The array whose method it was, when one exists.
+   */
+  constructor(
+    method: string,
+    message: string,
+    array?: { readonly shape: readonly number[]; readonly dims: readonly string[] },
+  ) {
+    super("E_NDARRAY", message);
+    this.name = "NdArrayError";
+    this.method = method;
+    this.shape = array?.shape;
+    this.dims = array?.dims;
+  }
+}
+
 /** `resume` met a run folder written for other inputs or another pipeline. */
 export class RunFolderMismatchError extends PipeweaveError {
   /** The run folder. */
@@ -546,9 +704,11 @@ export class RunFolderMismatchError extends PipeweaveError {
   constructor(runFolder: string, differences: readonly string[]) {
     super(
       "E_RUN_FOLDER_MISMATCH",
-      `Cannot resume "${runFolder}": it was written for a different run.\n` +
+      (o) =>
+        `Cannot resume "${runFolder}": it was written for a different run.\n` +
         differences.map((d) => `  - ${d}`).join("\n") +
-        "\nUse another runFolder, or pass { overwrite: true } instead of resume to start over.",
+        `\nUse another ${o("runFolder")}, or pass ${o("overwrite", true)} instead of ` +
+        `${o("resume")} to start over.`,
     );
     this.name = "RunFolderMismatchError";
     this.runFolder = runFolder;
@@ -565,11 +725,80 @@ export class RunFolderExistsError extends PipeweaveError {
   constructor(runFolder: string) {
     super(
       "E_RUN_FOLDER_EXISTS",
-      `The run folder "${runFolder}" already holds a run. Pass { resume: true } to finish it, ` +
-        "{ overwrite: true } to replace its results, or choose another runFolder.",
+      (o) =>
+        `The run folder "${runFolder}" already holds a run. Pass ${o("resume", true)} to finish ` +
+        `it, ${o("overwrite", true)} to replace its results, or choose another ${o("runFolder")}.`,
     );
     this.name = "RunFolderExistsError";
     this.runFolder = runFolder;
+  }
+}
+
+/**
+ * A path given as a run folder holds no run: it does not exist, is a file, or is a folder
+ * without `run.json` (`loadOutputs`, `loadAll`, `runStatus`, `serveDashboard`).
+ */
+export class RunFolderNotFoundError extends PipeweaveError {
+  /** The path given. */
+  readonly runFolder: string;
+  /** What is there instead: nothing, a file, or a folder without `run.json`. */
+  readonly found: "nothing" | "file" | "folder without run.json";
+
+  /**
+   * @param runFolder - The path given.
+   * @param found - What is there instead.
+   */
+  constructor(runFolder: string, found: RunFolderNotFoundError["found"]) {
+    const what =
+      found === "nothing"
+        ? "it does not exist"
+        : found === "file"
+          ? "it is a file"
+          : "it has no run.json";
+    super(
+      "E_RUN_FOLDER_NOT_FOUND",
+      `"${runFolder}" is not a run folder: ${what}. Pass the folder map wrote (its runFolder ` +
+        "option, or pipeweave map --run-folder), which holds run.json and status.json.",
+    );
+    this.name = "RunFolderNotFoundError";
+    this.runFolder = runFolder;
+    this.found = found;
+  }
+}
+
+/**
+ * `loadOutputs` was asked for an output its run folder records but holds no store of: kept in
+ * memory only (`storage: "memory"`), or not reached before the run stopped. `loadAll` gives
+ * MISSING for such an output instead.
+ */
+export class OutputNotStoredError extends PipeweaveError {
+  /** The run folder. */
+  readonly runFolder: string;
+  /** The output. */
+  readonly output: string;
+  /** The output's storage, as run.json records it. */
+  readonly storage: string;
+
+  /**
+   * @param runFolder - The run folder.
+   * @param output - The output asked for.
+   * @param storage - Its storage kind.
+   */
+  constructor(runFolder: string, output: string, storage: string) {
+    super(
+      "E_OUTPUT_NOT_STORED",
+      storage === "memory"
+        ? `Output "${output}" of the run folder "${runFolder}" was kept in memory only ` +
+            '(storage "memory"), so it cannot be loaded. Run map with storage "file" or "zarr" ' +
+            "to load it later."
+        : `Output "${output}" of the run folder "${runFolder}" has no stored elements: the run ` +
+            "stopped before computing it. Resume the run (map with { resume: true }, or " +
+            "pipeweave map --resume) to compute it.",
+    );
+    this.name = "OutputNotStoredError";
+    this.runFolder = runFolder;
+    this.output = output;
+    this.storage = storage;
   }
 }
 
@@ -783,10 +1012,11 @@ export class RunFolderLockedError extends PipeweaveError {
         : "another process";
     super(
       "E_RUN_FOLDER_LOCKED",
-      `The run folder "${runFolder}" is being written by ${who}; one run folder has one writer. ` +
-        "Wait for that run to finish (then pass { resume: true } to continue it), or choose " +
-        "another runFolder. A lock left by a killed process is taken over by the next run: at once " +
-        "on the same host, after 30 s from another.",
+      (o) =>
+        `The run folder "${runFolder}" is being written by ${who}; one run folder has one writer. ` +
+        `Wait for that run to finish (then pass ${o("resume", true)} to continue it), or choose ` +
+        `another ${o("runFolder")}. A lock left by a killed process is taken over by the next ` +
+        "run: at once on the same host, after 30 s from another.",
     );
     this.name = "RunFolderLockedError";
     this.runFolder = runFolder;
@@ -811,8 +1041,9 @@ export class RunFolderCorruptError extends PipeweaveError {
   constructor(runFolder: string, file: string, reason: string, cause?: unknown) {
     super(
       "E_RUN_FOLDER_CORRUPT",
-      `The run folder "${runFolder}" has a corrupt file "${file}": ${reason}. ` +
-        "Pass { overwrite: true } to start the run over, or delete the file to recompute what it held.",
+      (o) =>
+        `The run folder "${runFolder}" has a corrupt file "${file}": ${reason}. Pass ` +
+        `${o("overwrite", true)} to start the run over, or delete the file to recompute what it held.`,
       { cause },
     );
     this.name = "RunFolderCorruptError";
@@ -843,9 +1074,11 @@ export class RunFolderNotEmptyError extends PipeweaveError {
       (sorted.length > shown.length ? ` and ${sorted.length - shown.length} more` : "");
     super(
       "E_RUN_FOLDER_NOT_EMPTY",
-      `The run folder "${runFolder}" is not empty and holds no run (no run.json): it has ${list}. ` +
-        "map writes only into an empty folder or a run folder it made, so that overwrite never " +
-        'deletes files of yours. Pass a new or empty folder as runFolder (e.g. "runs/my-sweep").',
+      (o) =>
+        `The run folder "${runFolder}" is not empty and holds no run (no run.json): it has ${list}. ` +
+        `map writes only into an empty folder or a run folder it made, so that ${o("overwrite")} ` +
+        `never deletes files of yours. Pass a new or empty folder as ${o("runFolder")} ` +
+        '(e.g. "runs/my-sweep").',
     );
     this.name = "RunFolderNotEmptyError";
     this.runFolder = runFolder;
@@ -873,23 +1106,23 @@ export class RunFolderWriteError extends PipeweaveError {
    * @param cause - The file system's error.
    */
   constructor(runFolder: string, file: string, reason: string, cause?: unknown) {
-    const what =
+    const what = (o: OptionNamer) =>
       reason === "ENOSPC"
         ? "its disk is full (ENOSPC). Free space on that disk, then run again with " +
-          "{ resume: true }: the elements already written are kept"
+          `${o("resume", true)}: the elements already written are kept`
         : reason === "EDQUOT"
           ? "the disk quota is used up (EDQUOT). Free space or raise the quota, then run " +
-            "again with { resume: true }: the elements already written are kept"
+            `again with ${o("resume", true)}: the elements already written are kept`
           : reason === "EROFS"
-            ? "its file system is read-only (EROFS). Pass a runFolder on a writable disk"
+            ? `its file system is read-only (EROFS). Pass a ${o("runFolder")} on a writable disk`
             : reason === "EACCES" || reason === "EPERM"
               ? `permission is denied (${reason}). Make the folder writable by this user, or ` +
-                "pass another runFolder"
+                `pass another ${o("runFolder")}`
               : `the file system refused it (${reason}). Check the disk, then run again with ` +
-                "{ resume: true }";
+                o("resume", true);
     super(
       "E_RUN_FOLDER_WRITE",
-      `Could not write "${file}" in the run folder "${runFolder}": ${what}.`,
+      (o) => `Could not write "${file}" in the run folder "${runFolder}": ${what(o)}.`,
       { cause },
     );
     this.name = "RunFolderWriteError";
@@ -1138,7 +1371,7 @@ export class ExecutorError extends PipeweaveError {
    */
   constructor(
     executor: string,
-    message: string,
+    message: ErrorMessage,
     options: {
       readonly queue?: string;
       readonly hashes?: { readonly coordinator: string; readonly worker: string };

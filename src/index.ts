@@ -8,7 +8,7 @@ export type {
 export { CACHE_MISS, type CacheStats, type CacheStore } from "./cache/store.ts";
 export { serveDashboard } from "./dashboard/run-folder.ts";
 export type { Dashboard, DashboardOptions } from "./dashboard/server.ts";
-export type { ErrorCode, ValidationIssue } from "./errors.ts";
+export type { ErrorCode, ErrorMessage, OptionNamer, ValidationIssue } from "./errors.ts";
 export {
   AbortError,
   AmbiguousOutputError,
@@ -19,12 +19,16 @@ export {
   DashboardError,
   DuplicateInputError,
   ExecutorError,
+  InvalidArgumentError,
   InvalidOptionError,
+  MapRequiredError,
   MapSpecError,
   MapSpecSyntaxError,
   MissingDependencyError,
   MissingInputError,
+  NdArrayError,
   NodeExecutionError,
+  OutputNotStoredError,
   PipelineDefinitionError,
   PipelineModuleError,
   PipeweaveError,
@@ -37,6 +41,7 @@ export {
   RunFolderLockedError,
   RunFolderMismatchError,
   RunFolderNotEmptyError,
+  RunFolderNotFoundError,
   RunFolderWriteError,
   ShapeMismatchError,
   ShapeTooLargeError,

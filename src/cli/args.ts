@@ -91,3 +91,13 @@ export function parseIndex(text: string): number[] {
   }
   return parts.map(Number);
 }
+
+/** A BullMQ queue name for `--queue`: not empty, without ":" (BullMQ's key separator). */
+export function queueName(text: string): string {
+  if (text === "" || text.includes(":")) {
+    throw new InvalidArgumentError(
+      `Expected --queue to be a non-empty name without ":", got "${text}" (such as --queue sweep).`,
+    );
+  }
+  return text;
+}

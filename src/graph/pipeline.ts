@@ -317,7 +317,8 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * @param options - Per-run options.
    * @returns A promise of the output's value (or of the outputs by name).
    * @throws {@link MissingInputError}, {@link UnknownOutputError}, {@link AmbiguousOutputError},
-   *   {@link NodeExecutionError} (as rejections).
+   *   {@link NodeExecutionError} (as rejections); {@link MapRequiredError} when the output
+   *   needs a function with a mapspec (use {@link Pipeline.map}, or pass its outputs).
    * @example
    * ```ts
    * await pipeline.run("d", { a: 2, b: 3 }); // 15

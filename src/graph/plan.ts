@@ -1,6 +1,8 @@
 import { closestNames } from "../_internal/closest.ts";
-import { MissingInputError, UnknownOutputError } from "../errors.ts";
+import { MapRequiredError, MissingInputError, UnknownOutputError } from "../errors.ts";
+import { type MapSpec, parseMapSpec } from "../map/mapspec.ts";
 import { type Graph, isConfigName } from "./graph.ts";
+import type { AnyPipeFunc } from "./types.ts";
 
 /** Where a value comes from when a plan runs. */
 export type Source =
@@ -54,6 +56,7 @@ export const ALL: unique symbol = Symbol("pipeweave.all");
  * Given names (intermediates included) cut the graph: their producers are skipped.
  *
  * @throws {@link UnknownOutputError} for a target nothing produces.
+ * @throws {@link MapRequiredError} when a function would get a value that only `map` gives it.
  * @throws {@link MissingInputError} listing every missing root input.
  */
 export function buildPlan(graph: Graph, request: PlanRequest): Plan {
@@ -114,6 +117,9 @@ export function buildPlan(graph: Graph, request: PlanRequest): Plan {
     for (const name of target) visitTarget(name);
   }
 
+  // Before the missing inputs: no inputs would let `run` compute what needs `map`.
+  checkRunnable(graph, needed, isGiven, target === ALL ? undefined : target);
+
   if (missing.size > 0 || configMisses.length > 0) {
     const names = [...missing.keys(), ...configMisses];
     const readers = Object.fromEntries(missing);
@@ -172,6 +178,82 @@ export function buildPlan(graph: Graph, request: PlanRequest): Plan {
     result = { kind: "all", entries: target.map((n) => [n, resultOf(n)] as const) };
   }
   return { steps, result };
+}
+
+/**
+ * Refuses a plan in which a function would get a value that only `map` gives it. `run` calls
+ * each function once, so an element-wise function (`x[i] -> y[i]`) given element values
+ * computes one element, as `map` would; but a function that reads the elements of a computed
+ * mapped output together (without mapspec, or along `:`) needs `map` to gather them, and one
+ * that maps over a computed value needs `map` to split it. Values the caller gives are taken
+ * as given.
+ *
+ * @throws {@link MapRequiredError} naming the first such function in execution order.
+ */
+function checkRunnable(
+  graph: Graph,
+  needed: ReadonlySet<number>,
+  isGiven: (name: string) => boolean,
+  asked: string | readonly string[] | undefined,
+): void {
+  if (!graph.functions.some((f) => f.mapspec !== undefined)) return;
+  const specs = new Map<number, MapSpec | undefined>();
+  const specOf = (i: number) => {
+    if (!specs.has(i)) {
+      const { mapspec, name } = graph.functions[i]!;
+      specs.set(i, mapspec === undefined ? undefined : parseMapSpec(mapspec, name));
+    }
+    return specs.get(i);
+  };
+  for (const i of graph.order) {
+    if (!needed.has(i)) continue;
+    const reader = graph.functions[i]!;
+    for (const { graph: name } of reader.call.params) {
+      const p = graph.producer.get(name);
+      if (p === undefined || isGiven(name) || !needed.has(p)) continue;
+      const producer = graph.functions[p]!;
+      const made = specOf(p);
+      // null: read whole; else the axes it is read along (null for ":").
+      const axes = specOf(i)?.inputs.find((a) => a.name === name)?.axes ?? null;
+      const perElement = axes !== null && axes.length > 0 && !axes.includes(null);
+      const fail = (node: AnyPipeFunc, why: string, canPass: boolean): never => {
+        throw new MapRequiredError(asked, node.name, node.mapspec!, name, why, canPass);
+      };
+      if (made === undefined) {
+        if (perElement) {
+          fail(
+            reader,
+            `function "${reader.name}" (mapspec "${reader.mapspec}") is called once per element ` +
+              `of "${name}", which function "${producer.name}" returns whole, and only map splits ` +
+              "it into elements",
+            false,
+          );
+        }
+      } else if (!isElementWise(made)) {
+        fail(
+          producer,
+          `function "${reader.name}" reads "${name}", whose axes function "${producer.name}" ` +
+            `makes (mapspec "${producer.mapspec}"), and only map splits its results into elements`,
+          false,
+        );
+      } else if (!perElement) {
+        fail(
+          producer,
+          `function "${reader.name}" reads the elements of "${name}" together, which function ` +
+            `"${producer.name}" computes one at a time (mapspec "${producer.mapspec}"), and ` +
+            "only map gathers them",
+          true,
+        );
+      }
+    }
+  }
+}
+
+/** Whether every output axis comes from a mapped input: one call makes one element. */
+function isElementWise(spec: MapSpec): boolean {
+  if (spec.generates) return false;
+  const read = new Set(spec.inputs.flatMap((a) => a.axes));
+  return spec.outputs.every((o) => o.axes.every((a) => a !== null && read.has(a)));
 }
 
 function sideEffectNode(graph: Graph, name: string): number | undefined {

@@ -15,16 +15,15 @@ export function internalArray(value: unknown, dims: readonly string[]): NdArray<
       ? value
       : `an NdArray of ${value.ndim} axes where ${dims.length} are needed`;
   }
-  const nested = ArrayBuffer.isView(value)
-    ? Array.from(value as unknown as ArrayLike<unknown>)
-    : value;
-  if (!Array.isArray(nested)) {
+  if (!Array.isArray(value) && !(ArrayBuffer.isView(value) && !(value instanceof DataView))) {
     return `${value === null ? "null" : typeof value}, not an array`;
   }
   try {
-    return NdArray.fromNested(nested, dims);
+    return NdArray.fromNested(value as unknown[], dims);
   } catch (error) {
-    return (error as Error).message;
+    // fromNested says what is wrong for its own caller; here it is what the function returned.
+    const why = (error as Error).message.replace(/^NdArray\.fromNested: /, "");
+    return `an array that is not ${dims.length} level${dims.length === 1 ? "" : "s"} deep and regular (${why})`;
   }
 }
 

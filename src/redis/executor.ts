@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import { assertInstalled, importOptional } from "../_internal/optional-dependency.ts";
 import {
   AbortError,
+  type ErrorMessage,
   ExecutorError,
   InvalidOptionError,
   UndeclaredPipelineError,
@@ -383,9 +384,10 @@ class RedisChunkExecutor implements Executor {
     }
     pending.reject(
       this.#error(
-        `lost chunks of "${pending.node}": worker ${result?.host} pid ${result?.pid} skipped ` +
+        (o) =>
+          `lost chunks of "${pending.node}": worker ${result?.host} pid ${result?.pid} skipped ` +
           "them because this run's heartbeat in Redis lapsed (Redis was unreachable from here " +
-          "for longer than timeoutMs). Resume the map with { resume: true }.",
+          `for longer than ${o("timeoutMs")}). Resume the map with ${o("resume", true)}.`,
       ),
     );
   }
@@ -416,9 +418,10 @@ class RedisChunkExecutor implements Executor {
     if (!bytes) {
       pending.reject(
         this.#error(
-          `found no results of the chunk of "${pending.node}" that ${worker} ran: the worker ` +
+          (o) =>
+            `found no results of the chunk of "${pending.node}" that ${worker} ran: the worker ` +
             "could not store them (see its log), or they expired before this coordinator read " +
-            "them. Resume the map with { resume: true }.",
+            `them. Resume the map with ${o("resume", true)}.`,
         ),
       );
       return;
@@ -470,11 +473,12 @@ class RedisChunkExecutor implements Executor {
     if (/stalled/i.test(text)) {
       pending.reject(
         this.#error(
-          `lost the workers that ran ${elements} of "${pending.node}" more times than their ` +
+          (o) =>
+            `lost the workers that ran ${elements} of "${pending.node}" more times than their ` +
             `maxStalledCount allows (${text}): each died mid-chunk (killed, out of memory, an ` +
-            "element that exits the process) or blocked its event loop past its lockDuration. " +
-            "Run those elements inline to see what they do, fix it, and resume the map with " +
-            "{ resume: true }.",
+            "element that exits the process) or blocked its event loop past its " +
+            `${o("lockDuration")}. Run those elements inline to see what they do, fix it, and ` +
+            `resume the map with ${o("resume", true)}.`,
           fields,
         ),
       );
@@ -482,8 +486,9 @@ class RedisChunkExecutor implements Executor {
     }
     pending.reject(
       this.#error(
-        `ran ${elements} of "${pending.node}", which the workers failed: ${text}. Fix the ` +
-          "cause and resume the map with { resume: true }.",
+        (o) =>
+          `ran ${elements} of "${pending.node}", which the workers failed: ${text}. Fix the ` +
+          `cause and resume the map with ${o("resume", true)}.`,
         fields,
       ),
     );
@@ -669,10 +674,11 @@ class RedisChunkExecutor implements Executor {
       })
       .join("; ");
     return this.#error(
-      `has had chunks waiting for more than ${t} ms (timeoutMs) while no worker was connected ` +
-        `to the queue${lost ? ` (${lost})` : ""}. Start workers on it ` +
+      (o) =>
+        `has had chunks waiting for more than ${t} ms (${o("timeoutMs")}) while no worker was ` +
+        `connected to the queue${lost ? ` (${lost})` : ""}. Start workers on it ` +
         `(pipeweave worker <module>#<export> --redis ${this.#address} --queue ${this.queue}), ` +
-        "or raise timeoutMs; resume the map with { resume: true }.",
+        `or raise ${o("timeoutMs")}; resume the map with ${o("resume", true)}.`,
     );
   }
 
@@ -685,15 +691,16 @@ class RedisChunkExecutor implements Executor {
         ? `${message.replace(/\.$/, "")}; last connection error: ${this.#lastError.message}`
         : message;
     return this.#error(
-      `cannot work: Redis at ${this.#address} is unreachable (${reason.replace(/\.$/, "")}). ` +
-        "Check that the server runs and the connection (REDIS_URL or the connection option) is " +
-        "right; what was stored is kept, and { resume: true } finishes the run.",
+      (o) =>
+        `cannot work: Redis at ${this.#address} is unreachable (${reason.replace(/\.$/, "")}). ` +
+        `Check that the server runs and the connection (REDIS_URL or the ${o("connection")} option) is ` +
+        `right; what was stored is kept, and ${o("resume", true)} finishes the run.`,
       { cause: error },
     );
   }
 
   #error(
-    text: string,
+    text: ErrorMessage,
     options: {
       readonly hashes?: { readonly coordinator: string; readonly worker: string };
       readonly worker?: string;
@@ -702,10 +709,10 @@ class RedisChunkExecutor implements Executor {
       readonly cause?: unknown;
     } = {},
   ): ExecutorError {
-    return new ExecutorError(this.name, `The redis executor (queue "${this.queue}") ${text}`, {
-      queue: this.queue,
-      ...options,
-    });
+    const head = `The redis executor (queue "${this.queue}") `;
+    const message: ErrorMessage =
+      typeof text === "string" ? head + text : (name) => head + text(name);
+    return new ExecutorError(this.name, message, { queue: this.queue, ...options });
   }
 }
 

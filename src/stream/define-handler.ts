@@ -4,6 +4,7 @@ import {
   declaredReference,
   resolveDeclaration,
 } from "../_internal/declarations.ts";
+import { InvalidArgumentError } from "../errors.ts";
 import type { AttemptContext } from "./stage.ts";
 import type { WorkerState } from "./worker-state.ts";
 
@@ -38,7 +39,8 @@ export function defineHandler<F extends AnyHandler>(
   handler: F,
 ): F {
   if (typeof handler !== "function") {
-    throw new TypeError(
+    throw new InvalidArgumentError(
+      "handler",
       `Expected the handler of defineHandler(…, "${name}") to be a function, got ${typeof handler}.`,
     );
   }

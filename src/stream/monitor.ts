@@ -1,4 +1,5 @@
 import { clip } from "../_internal/bounded-text.ts";
+import { InvalidOptionError } from "../errors.ts";
 import type { Channel } from "./channel.ts";
 import { type Err, isErr } from "./result.ts";
 import { SKIP } from "./skip.ts";
@@ -302,7 +303,8 @@ export class StreamMonitor {
   #watch(stages: readonly WatchedStage[]): RunWatch {
     const current = this.#run;
     if (current?.state === "running") {
-      throw new TypeError(
+      throw new InvalidOptionError(
+        "monitor",
         `This StreamMonitor is watching a stream that is still running (started ` +
           `${current.startedAt}); a monitor watches one run at a time. Give this run ` +
           "its own new StreamMonitor(), or start it after the other run has ended.",
@@ -323,7 +325,8 @@ export class StreamMonitor {
 export function watch(monitor: StreamMonitor, stages: readonly WatchedStage[]): RunWatch {
   if (!(monitor instanceof StreamMonitor)) {
     const got = monitor === null ? "null" : typeof monitor;
-    throw new TypeError(
+    throw new InvalidOptionError(
+      "monitor",
       `Expected \`monitor\` to be a StreamMonitor, got ${got}. Pass new StreamMonitor(), or leave ` +
         "`monitor` out.",
     );

@@ -1,4 +1,4 @@
-import { UndeclaredHandlerError } from "../errors.ts";
+import { InvalidArgumentError, InvalidOptionError, UndeclaredHandlerError } from "../errors.ts";
 import { handlerReference } from "./define-handler.ts";
 import type { Err, Result } from "./result.ts";
 import type { Skip } from "./skip.ts";
@@ -156,7 +156,8 @@ function resolveOptions(options: PoolOptions, what: string): ResolvedPoolOptions
   const merged = { ...DEFAULTS, ...options };
   const count = (key: "workers" | "buffer" | "retries", min: number, value: unknown): number => {
     if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-      throw new TypeError(
+      throw new InvalidOptionError(
+        key,
         `Expected \`${key}\` of ${what} to be an integer from ${min} up, got \`${String(value)}\` ` +
           `(${typeof value}).`,
       );
@@ -167,7 +168,8 @@ function resolveOptions(options: PoolOptions, what: string): ResolvedPoolOptions
     merged.timeoutMs !== undefined &&
     !(typeof merged.timeoutMs === "number" && merged.timeoutMs > 0)
   ) {
-    throw new TypeError(
+    throw new InvalidOptionError(
+      "timeoutMs",
       `Expected \`timeoutMs\` of ${what} to be a positive number of milliseconds, got ` +
         `\`${String(merged.timeoutMs)}\` (${typeof merged.timeoutMs}).`,
     );
@@ -194,7 +196,10 @@ function checkDeclared(handlers: readonly unknown[], stage: string | undefined):
 
 function checkHandler(handler: unknown, what: string): void {
   if (typeof handler !== "function") {
-    throw new TypeError(`Expected the handler of ${what} to be a function, got ${typeof handler}.`);
+    throw new InvalidArgumentError(
+      "handler",
+      `Expected the handler of ${what} to be a function, got ${typeof handler}.`,
+    );
   }
 }
 
@@ -257,7 +262,10 @@ export function mix<const H extends readonly StageFunction<never>[]>(
   handlers: H,
 ): Stage<ItemOf<H>, HandlerOutput<ReturnOf<H[number]>>> {
   if (!Array.isArray(handlers) || handlers.length === 0) {
-    throw new TypeError("Expected mix() to get a non-empty array of handlers.");
+    throw new InvalidArgumentError(
+      "handlers",
+      "Expected mix() to get a non-empty array of handlers.",
+    );
   }
   for (const h of handlers) checkHandler(h, "mix()");
   const resolved = resolveOptions({ ...options, workers: handlers.length }, "mix()");
@@ -286,7 +294,10 @@ export function fork<const H extends readonly StageFunction<never>[], M>(
 ): Stage<ItemOf<H>, Awaited<M>> {
   checkHandler(merge, "fork() (merge)");
   if (!Array.isArray(handlers) || handlers.length === 0) {
-    throw new TypeError("Expected fork() to get a non-empty array of handlers.");
+    throw new InvalidArgumentError(
+      "handlers",
+      "Expected fork() to get a non-empty array of handlers.",
+    );
   }
   for (const h of handlers) checkHandler(h, "fork()");
   const resolved = resolveOptions(options, "fork()");

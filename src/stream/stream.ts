@@ -1,6 +1,6 @@
 import { isWorkerImport, suspendedRun } from "../_internal/declarations.ts";
 import type { DashboardOptions } from "../dashboard/server.ts";
-import { AbortError } from "../errors.ts";
+import { AbortError, InvalidArgumentError } from "../errors.ts";
 import { Channel, DONE, EMPTY } from "./channel.ts";
 import { type RunWatch, StreamMonitor, watch } from "./monitor.ts";
 import { type Err, isErr } from "./result.ts";
@@ -69,7 +69,8 @@ export class Stream<T, In = never> implements AsyncIterable<T | Err> {
   /** @internal Use {@link stream}. */
   constructor(source: StreamSource<unknown> | undefined, stages: readonly AnyStage[]) {
     if (source instanceof Stream && source.#source === undefined) {
-      throw new TypeError(
+      throw new InvalidArgumentError(
+        "source",
         `stream() got a stream that ${NO_SOURCE} It cannot be a source; pass it to pipe() of ` +
           "a stream that has one instead: stream(items).pipe(nested).",
       );
@@ -190,7 +191,8 @@ export class Stream<T, In = never> implements AsyncIterable<T | Err> {
    */
   iterate(options: StreamRunOptions = {}): AsyncIterableIterator<T | Err> {
     if (this.#source === undefined) {
-      throw new TypeError(
+      throw new InvalidArgumentError(
+        "this",
         `This stream ${NO_SOURCE} It cannot run on its own; pass it to pipe() of a stream ` +
           "that has one, stream(items).pipe(nested), to run its stages on that stream's items.",
       );
@@ -204,28 +206,38 @@ export class Stream<T, In = never> implements AsyncIterable<T | Err> {
 }
 
 /** The TypeError for `value`, given as `pipe()`'s argument `position` (from 1). */
-function notAStep(value: unknown, position: number): TypeError {
+function notAStep(value: unknown, position: number): InvalidArgumentError {
   const where = `Argument ${position} of pipe()`;
+  const argument = `pipe() argument ${position}`;
   if (typeof value === "function") {
     const name = value.name;
-    return new TypeError(
+    return new InvalidArgumentError(
+      argument,
       `${where} is a function${name ? ` (${name})` : ""}, not a stage. ` +
         `Wrap it with pool({}, ${name || "fn"}).`,
     );
   }
   if (Array.isArray(value)) {
-    return new TypeError(`${where} is an array, not a stage. Spread it: pipe(...stages).`);
+    return new InvalidArgumentError(
+      argument,
+      `${where} is an array, not a stage. Spread it: pipe(...stages).`,
+    );
   }
   if (value instanceof Stream) {
-    return new TypeError(
+    return new InvalidArgumentError(
+      argument,
       `${where} is a stream that reads its own source, not a stage. A nested stream takes the ` +
         "parent's items: build it without a source, stream<T>().pipe(...stages).",
     );
   }
   if (typeof (value as { then?: unknown } | null)?.then === "function") {
-    return new TypeError(`${where} is a promise, not a stage. Await it first.`);
+    return new InvalidArgumentError(
+      argument,
+      `${where} is a promise, not a stage. Await it first.`,
+    );
   }
-  return new TypeError(
+  return new InvalidArgumentError(
+    argument,
     `${where} is ${describeValue(value)}, not a stage. Pass a stage made by pool(), mix() or fork(), ` +
       "or a stream made by stream<T>().",
   );
@@ -286,7 +298,8 @@ export function stream(...args: readonly unknown[]): Stream<unknown, unknown> {
     (typeof s[Symbol.iterator] !== "function" && typeof s[Symbol.asyncIterator] !== "function")
   ) {
     if (typeof source !== "string") {
-      throw new TypeError(
+      throw new InvalidArgumentError(
+        "source",
         `Expected stream() to get an iterable or async iterable, got ${source === null ? "null" : typeof source}.`,
       );
     }

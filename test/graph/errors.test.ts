@@ -128,6 +128,17 @@ describe("run errors", () => {
     expect(error.message).toMatch(/Did you mean "d"/);
   });
 
+  it('suggests no name that is not a likely typo ("e" for "nope")', () => {
+    const fE = pipefunc({ output: "e" }, ({ d }: { d: number }) => d);
+    const error = caught(
+      () => new Pipeline([fC, fD, fE]).runSync("nope" as never, { a: 1, b: 2 }),
+      UnknownOutputError,
+      "E_UNKNOWN_OUTPUT",
+    );
+    expect(error.suggestions).toEqual([]);
+    expect(error.message).toBe('No function produces "nope". Known outputs: "c", "d", "e".');
+  });
+
   it("rejects inputs nothing reads unless allowUnused", () => {
     const error = caught(
       () => pipeline.runSync("c", { a: 1, b: 2, bb: 3 } as never),

@@ -122,6 +122,33 @@ describe("internal axes: x[i] -> y[i, j]", () => {
     expect(kept.y.array.toNested()).toEqual([[1], [MISSING]]);
   });
 
+  it("takes rows returned as typed arrays, and says plainly why a ragged element does not fit", async () => {
+    const rows = pipefunc(
+      { output: "z", mapspec: "x[i] -> z[i, j, k]" },
+      ({ x }: { x: number }) => [new Float64Array([x, 1]), new Float64Array([2, 3])],
+    );
+    const r = await new Pipeline([rows]).map({ x: [1, 2] }, quiet);
+    expect(r.z.array.toNested()).toEqual([
+      [
+        [1, 1],
+        [2, 3],
+      ],
+      [
+        [2, 1],
+        [2, 3],
+      ],
+    ]);
+    const ragged = pipefunc(
+      { output: "w", mapspec: "x[i] -> w[i, j, k]" },
+      ({ x }: { x: number }) => [[x], [1, 2]],
+    );
+    const error = await new Pipeline([ragged]).map({ x: [1] }, quiet).catch((e) => e);
+    expect(error).toBeInstanceOf(NodeExecutionError);
+    expect(error.message).toMatch(
+      /it returned an array that is not 2 levels deep and regular \(ragged nested array at depth 1 \(dim "k"\)/,
+    );
+  });
+
   it("maps inputs that have no axis into a single call with internal axes", async () => {
     const one = pipefunc({ output: "y", mapspec: "n -> y[j]" }, ({ n }: { n: number }) =>
       Array.from({ length: n }, (_, k) => k * k),

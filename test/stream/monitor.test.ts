@@ -3,6 +3,7 @@ import {
   AbortError,
   Err,
   fork,
+  InvalidOptionError,
   isErr,
   mix,
   pool,
@@ -420,7 +421,7 @@ describe("StreamMonitor: one run at a time", () => {
     expect(monitor.stats().error).toBeUndefined();
   });
 
-  it("refuses a second run while the first is running, with a TypeError that says so", async () => {
+  it("refuses a second run while the first is running, with an InvalidOptionError that says so", async () => {
     const gate = deferred();
     const monitor = new StreamMonitor();
     const s = stream(range(3)).pipe(
@@ -431,10 +432,13 @@ describe("StreamMonitor: one run at a time", () => {
     );
     const first = s.iterate({ monitor });
     const next = first.next();
-    expect(() => s.iterate({ monitor })).toThrow(TypeError);
+    expect(() => s.iterate({ monitor })).toThrow(InvalidOptionError);
     expect(() => s.iterate({ monitor })).toThrow(/still running.*one run at a time/);
     await expect(s.run({ monitor })).rejects.toThrow(/StreamMonitor is watching a stream/);
-    await expect(s.toArray({ monitor })).rejects.toBeInstanceOf(TypeError);
+    await expect(s.toArray({ monitor })).rejects.toMatchObject({
+      code: "E_INVALID_OPTION",
+      option: "monitor",
+    });
     // The refused runs did not disturb the first one's figures.
     expect(monitor.stats()).toMatchObject({ state: "running", stages: [{ name: "held" }] });
 

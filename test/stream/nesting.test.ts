@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { fork, isErr, mix, pool, stream } from "../../src/index.ts";
+import { fork, InvalidArgumentError, isErr, mix, pool, stream } from "../../src/index.ts";
+import { caught } from "../caught.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -129,12 +130,15 @@ describe("stream nesting: a stream without a source as a stage", () => {
   it("refuses to run a stream without a source, saying how to use it", async () => {
     const inner = stream<number>().pipe(pool({}, (n: number) => n));
     const message = /has no source.*pipe\(\) of a stream that has one/;
-    await expect(inner.run()).rejects.toThrow(TypeError);
+    await expect(inner.run()).rejects.toMatchObject({
+      code: "E_INVALID_ARGUMENT",
+      argument: "this",
+    });
     await expect(inner.run()).rejects.toThrow(message);
     await expect(inner.toArray()).rejects.toThrow(message);
     expect(() => inner.iterate()).toThrow(message);
     expect(() => inner[Symbol.asyncIterator]()).toThrow(message);
-    expect(() => stream(inner)).toThrow(TypeError);
+    expect(() => stream(inner)).toThrow(InvalidArgumentError);
     expect(() => stream(inner)).toThrow(message);
   });
 });
@@ -200,11 +204,15 @@ describe("stream nesting: pipe() checks its arguments", () => {
       "Argument 1 of pipe() is a stream that reads its own source, not a stage. A nested " +
         "stream takes the parent's items: build it without a source, stream<T>().pipe(...stages).",
     ],
-  ])("throws a TypeError naming the position for %s", (_what, args, message) => {
+  ])("throws an InvalidArgumentError naming the position for %s", (_what, args, message) => {
     const pipe = stream([1, 2]).pipe as (...args: unknown[]) => unknown;
     const call = () => pipe.apply(stream([1, 2]), args);
-    expect(call).toThrow(TypeError);
+    expect(call).toThrow(InvalidArgumentError);
     expect(call).toThrow(message);
+    const position = args.findIndex((a) => a !== stage) + 1;
+    expect(caught(call, InvalidArgumentError, "E_INVALID_ARGUMENT").argument).toBe(
+      `pipe() argument ${position}`,
+    );
   });
 
   it("accepts stages made by pool, mix and fork, and streams without a source", () => {

@@ -105,6 +105,27 @@ describe("stream: sources and results", () => {
     expect(() => mix({}, [])).toThrow(/non-empty array of handlers/);
     expect(() => fork((r) => r, [])).toThrow(/non-empty array of handlers/);
     expect(() => pool({}, 3 as never)).toThrow(/handler of pool\(\) to be a function/);
+    // Each a typed error naming what was wrong, as every error pipeweave throws.
+    const named = (action: () => unknown) => {
+      try {
+        action();
+      } catch (error) {
+        const { code, option, argument } = error as Record<string, unknown>;
+        return [code, option ?? argument];
+      }
+      return undefined;
+    };
+    expect(named(() => stream(42 as never))).toEqual(["E_INVALID_ARGUMENT", "source"]);
+    expect(named(() => pool({ workers: 0 }, (n: number) => n))).toEqual([
+      "E_INVALID_OPTION",
+      "workers",
+    ]);
+    expect(named(() => pool({ timeoutMs: 0 }, (n: number) => n))).toEqual([
+      "E_INVALID_OPTION",
+      "timeoutMs",
+    ]);
+    expect(named(() => mix({}, []))).toEqual(["E_INVALID_ARGUMENT", "handlers"]);
+    expect(named(() => pool({}, 3 as never))).toEqual(["E_INVALID_ARGUMENT", "handler"]);
   });
 
   it("surfaces a failing source as the run's error", async () => {

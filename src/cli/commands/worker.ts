@@ -7,7 +7,7 @@
 import { type Command, Option } from "commander";
 import { describeBadUrl, redisUrlProblem } from "../../redis/address.ts";
 import type { WorkerEvent } from "../../redis/worker.ts";
-import { positiveInteger, type Target } from "../args.ts";
+import { positiveInteger, queueName, type Target } from "../args.ts";
 import { targetArgument } from "../common.ts";
 import { print, printError } from "../output.ts";
 
@@ -30,7 +30,11 @@ export function addWorkerCommand(program: Command): void {
     .description("run the map chunks that redis() executors queue on Redis, until stopped")
     .addArgument(targetArgument())
     .option("--redis <url>", "the Redis URL (default: REDIS_URL, else redis://127.0.0.1:6379)")
-    .option("--queue <name>", "the queue the coordinators send to", "pipeweave")
+    .addOption(
+      new Option("--queue <name>", "the queue the coordinators send to")
+        .argParser(queueName)
+        .default("pipeweave"),
+    )
     .addOption(
       new Option(
         "--concurrency <n>",

@@ -57,7 +57,7 @@ export class UntrustedFiles {
         this.#folder,
         path,
         `${what} of output "${this.#output}" ${reason}, so its elements are not read ` +
-          "(map with resume: true computes them again)",
+          "(a resumed map computes them again)",
       );
     }
     this.#found.push({ path, reason });
