@@ -62,6 +62,7 @@ function feedOf(
   const scan = (status: RunStatus | null) => {
     beforeScan(status);
     for (const plot of plots()) {
+      if (plot.grid.problem !== undefined) continue;
       const f = status?.functions.find((g) => g.name === plot.node);
       const state = f?.state;
       if (!plot.isDirty && state === plot.state) continue;

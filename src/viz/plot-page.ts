@@ -88,6 +88,8 @@ var ${PLOTS_GLOBAL} = (function () {
   var section = document.getElementById("plots");
   var list = section.querySelector(".plot-list");
   var views = {};
+  // Heatmaps made so far: each one's colour scale gets its own id.
+  var made = 0;
   var VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
   function svgEl(tag, attrs, parent) {
     var e = document.createElementNS(NS, tag);
@@ -265,12 +267,16 @@ var ${PLOTS_GLOBAL} = (function () {
     // Rows get a label every 13 pixels at most.
     var yl = rows.coords[0].labels, step = Math.max(1, Math.ceil(13 / h)), yc = [];
     for (var k = 0; k < rows.cells; k += step) yc.push(k);
-    yc.forEach(function (r) { text(view.svg, "tick y", box.x0 - 4, box.y0 + (r + 0.5) * h + 3, first(yl[r])); });
+    // Row labels left of the cells: a long one is cut, its whole text in its cells' tooltips.
+    yc.forEach(function (r) {
+      var label = first(yl[r]);
+      text(view.svg, "tick y", box.x0 - 4, box.y0 + (r + 0.5) * h + 3, label.length > 10 ? label.slice(0, 9) + "\\u2026" : label);
+    });
     text(view.svg, "axis-title", (box.x0 + box.x1) / 2, H - 8, axisTitle(cols));
     var yt = text(view.svg, "axis-title", 0, 0, axisTitle(rows));
     yt.setAttribute("transform", "translate(12," + (box.y0 + box.y1) / 2 + ") rotate(-90)");
     // The colour scale: a gradient from the lowest value (bottom) to the highest.
-    var id = "pw-scale-" + Object.keys(views).length;
+    var id = "pw-scale-" + (++made);
     var grad = svgEl("linearGradient", { id: id, x1: 0, y1: 1, x2: 0, y2: 0 }, svgEl("defs", {}, view.svg));
     for (var s = 0; s <= 4; s++) svgEl("stop", { offset: s / 4, "stop-color": colour(s / 4) }, grad);
     svgEl("rect", { x: box.x1 + 10, y: box.y0, width: 10, height: box.y1 - box.y0, fill: "url(#" + id + ")" }, view.svg);

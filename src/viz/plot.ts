@@ -9,7 +9,7 @@
 import { clip } from "../_internal/bounded-text.ts";
 import { formatNumber } from "../_internal/human.ts";
 import { MISSING } from "../map/missing.ts";
-import { NdArray } from "../map/ndarray.ts";
+import { NdArray, typedData } from "../map/ndarray.ts";
 import type { MapResultsMembers } from "../map/results.ts";
 import { sweepValuesOf } from "../map/results.ts";
 
@@ -370,8 +370,10 @@ export function plotsOfResults(
     const node = producers.get(output) ?? output;
     const spec = plotSpec(output, node, array.dims, array.shape, coordinates);
     if (!spec) continue;
-    const elements = [...(array as NdArray<unknown>)];
-    if (!elements.some((v) => typeof v === "number")) continue;
+    // A numeric output without holes is read from its Float64Array, never boxed.
+    const numbers = typedData(array);
+    const get: (e: number) => unknown =
+      numbers && !array.hasMissing ? (e) => numbers[e] : (e) => array.data[e];
     // Failures are indexed along the function's element axes: the leading axes of the output.
     // An element with internal axes (`x[i] -> y[i, j]`) failed as a whole: every value along them.
     const failures = new Map<number, string>();
@@ -387,13 +389,11 @@ export function plotsOfResults(
         if (!failures.has(at)) failures.set(at, e.message);
     }
     const grid = new PlotGrid(spec);
-    grid.scan({
-      get: (e) => elements[e],
-      failure: (e) => failures.get(e),
-      missing: "s",
-    });
-    if (grid.problem !== undefined) continue;
-    plots.push({ output, spec, cells: grid.cells() });
+    grid.scan({ get, failure: (e) => failures.get(e), missing: "s" });
+    const cells = grid.cells();
+    // Not numbers, or none computed: nothing to draw.
+    if (grid.problem !== undefined || !/[vx]/.test(cells.states)) continue;
+    plots.push({ output, spec, cells });
   }
   return plots;
 }
