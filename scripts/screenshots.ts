@@ -125,6 +125,43 @@ const dashboard: Shot = async (browser) => {
   return png;
 };
 
+/**
+ * `toHtml(results)` of a finished sweep: a resonance's amplitude over frequency and damping as
+ * a heatmap (one fit diverged, its cell marked), and its peak per damping as a line.
+ */
+const plot: Shot = async (browser, scratch) => {
+  const response = pipefunc(
+    { output: "amplitude", mapspec: "damping[i], frequency[j] -> amplitude[i, j]" },
+    ({ damping, frequency }: { damping: number; frequency: number }) => {
+      if (damping === 0.05 && frequency === 1.1) {
+        throw new RangeError(`solver diverged at damping ${damping}, frequency ${frequency}`);
+      }
+      return 1 / Math.sqrt((1 - frequency ** 2) ** 2 + (2 * damping * frequency) ** 2);
+    },
+  );
+  const peak = pipefunc(
+    { output: "peak", mapspec: "amplitude[i, :] -> peak[i]" },
+    ({ amplitude }: { amplitude: NdArray<number> }) => Math.max(...amplitude.values()),
+  );
+  const pipeline = new Pipeline([response, peak], { name: "resonance" });
+  const round = (v: number) => Math.round(v * 100) / 100;
+  const results = await pipeline.map(
+    {
+      damping: [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7],
+      frequency: Array.from({ length: 31 }, (_, k) => round(0.5 + k * 0.05)),
+    },
+    { errors: "continue", progress: false },
+  );
+  const file = join(scratch, "plot.html");
+  writeFileSync(file, pipeline.toHtml(results));
+  const { page, errors } = await browser.page();
+  await page.goto(pathToFileURL(file).href);
+  if (errors.length > 0) throw new Error(`The page reported errors: ${errors.join("; ")}`);
+  const png = await page.screenshot({ type: "png" });
+  await page.close();
+  return png;
+};
+
 /** A stream's dashboard mid-run: a fast stage, a slow one with its buffer full, failures. */
 const streamDashboard: Shot = async (browser) => {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -196,6 +233,7 @@ function node(page: Page, cls: string, name: string) {
 const SHOTS: Readonly<Record<string, { file: string; take: Shot }>> = {
   graph: { file: "docs/graph.png", take: graph },
   dashboard: { file: "docs/dashboard.png", take: dashboard },
+  plot: { file: "docs/plot.png", take: plot },
   stream: { file: "docs/stream-dashboard.png", take: streamDashboard },
 };
 

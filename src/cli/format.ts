@@ -1,14 +1,6 @@
 /** Text helpers of the CLI: durations, ages and aligned tables. */
 
-/** `850 ms`, `12.3 s`, `4m 05s`, `2h 03m`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return "-";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  if (minutes < 60) return `${minutes}m ${pad2(Math.floor((ms % 60_000) / 1000))}s`;
-  return `${Math.floor(minutes / 60)}h ${pad2(minutes % 60)}m`;
-}
+export { formatCount, formatDuration } from "../_internal/human.ts";
 
 /** How long ago an ISO timestamp was: `3 s ago`, `5 min ago`, `2 h ago`, `4 d ago`. */
 export function formatAge(iso: string, now: number = Date.now()): string {
@@ -19,10 +11,6 @@ export function formatAge(iso: string, now: number = Date.now()): string {
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
   return `${Math.round(s / 86_400)} d ago`;
-}
-
-function pad2(n: number): string {
-  return String(n).padStart(2, "0");
 }
 
 /** A column of {@link renderTable}. */

@@ -1,25 +1,60 @@
 /** The text forms of run statuses: `status` and `watch` draw one, `runs` lists many. */
 import { isAbsolute, relative } from "node:path";
-import type { RunState, RunStatus } from "../status/types.ts";
-import { formatAge, formatDuration, renderTable } from "./format.ts";
+import type { FunctionStatus, RunState, RunStatus } from "../status/types.ts";
+import { formatAge, formatCount, formatDuration, renderTable } from "./format.ts";
 import type { Style } from "./style.ts";
 
-/** The colour of a state. */
-function paintState(state: string, style: Style): string {
-  switch (state.trim() as RunState | "pending") {
+/** The colour of a state; done with failed elements (`hasFailed`) is a warning. */
+function paintState(
+  text: string,
+  state: RunState | FunctionStatus["state"],
+  style: Style,
+  hasFailed = false,
+): string {
+  switch (state) {
     case "done":
-      return style.green(state);
+      return hasFailed ? style.yellow(text) : style.green(text);
     case "running":
-      return style.cyan(state);
+      return style.cyan(text);
     case "failed":
     case "corrupt":
-      return style.red(state);
+      return style.red(text);
     case "aborted":
     case "stale":
-      return style.yellow(state);
+      return style.yellow(text);
     default:
-      return state;
+      return text;
   }
+}
+
+/** Elements failed and skipped over every function of a run. */
+function countFailures(status: RunStatus): { failed: number; skipped: number } {
+  let failed = 0;
+  let skipped = 0;
+  for (const f of status.functions) {
+    failed += f.failed;
+    skipped += f.skipped;
+  }
+  return { failed, skipped };
+}
+
+/** `3 failed, 2 skipped`, or empty when neither. */
+function failureText(failed: number, skipped: number): string {
+  const parts: string[] = [];
+  if (failed > 0) parts.push(`${formatCount(failed)} failed`);
+  if (skipped > 0) parts.push(`${formatCount(skipped)} skipped`);
+  return parts.join(", ");
+}
+
+/**
+ * A run's state as people read it: `done`, or `done, 3 failed, 2 skipped` when elements failed
+ * (under `errors: "continue"` a run with failures is still done); other states as they are.
+ */
+export function stateText(status: RunStatus): string {
+  if (status.state !== "done") return status.state;
+  const { failed, skipped } = countFailures(status);
+  const text = failureText(failed, skipped);
+  return text === "" ? "done" : `done, ${text}`;
 }
 
 /**
@@ -38,13 +73,16 @@ export function renderStatus(status: RunStatus, style: Style, now: number = Date
   ];
   switch (status.state) {
     case "running":
-      lines.push(["State", `${paintState("running", style)} (last heartbeat ${heartbeat})`]);
+      lines.push([
+        "State",
+        `${paintState("running", "running", style)} (last heartbeat ${heartbeat})`,
+      ]);
       break;
     case "stale":
       lines.push(
         [
           "State",
-          `${paintState("stale", style)}: it says running, but its process ${status.pid}@${status.host} ` +
+          `${paintState("stale", "stale", style)}: it says running, but its process ${status.pid}@${status.host} ` +
             `stopped (last heartbeat ${heartbeat})`,
         ],
         [
@@ -54,13 +92,17 @@ export function renderStatus(status: RunStatus, style: Style, now: number = Date
       );
       break;
     default:
-      lines.push(["State", paintState(status.state, style)]);
+      lines.push([
+        "State",
+        paintState(stateText(status), status.state, style, countFailures(status).failed > 0),
+      ]);
   }
   if (status.error !== undefined) lines.push(["Error", status.error]);
   lines.push(["Process", `${status.pid}@${status.host}`]);
   if (status.workers !== undefined && status.workers.length > 0) {
     const workers = status.workers.map(
-      (w) => `${w.host}:${w.pid} (${w.elements} element${w.elements === 1 ? "" : "s"})`,
+      (w) =>
+        `${w.host}:${w.pid} (${formatCount(w.elements)} element${w.elements === 1 ? "" : "s"})`,
     );
     lines.push(["Workers", workers.join(", ")]);
   }
@@ -78,9 +120,10 @@ export function renderStatus(status: RunStatus, style: Style, now: number = Date
   const rows = status.functions.map((f) => [
     f.name,
     f.state,
-    String(f.done),
-    String(f.failed),
-    String(f.total),
+    formatCount(f.done),
+    formatCount(f.failed),
+    formatCount(f.skipped),
+    formatCount(f.total),
     f.state === "pending" ? "-" : formatDuration(f.elapsedMs + (f.state === "running" ? since : 0)),
   ]);
   const table = renderTable(
@@ -89,13 +132,17 @@ export function renderStatus(status: RunStatus, style: Style, now: number = Date
       { title: "state" },
       { title: "done", align: "right" },
       { title: "failed", align: "right" },
+      { title: "skipped", align: "right" },
       { title: "total", align: "right" },
       { title: "elapsed", align: "right" },
     ],
     rows,
     (text, i, j) => {
-      if (j === 1) return paintState(text, style);
-      if (j === 3 && status.functions[i]!.failed > 0) return style.red(text);
+      const f = status.functions[i]!;
+      // A function done with failed elements is a warning, as its run is.
+      if (j === 1) return paintState(text, f.state, style, f.failed > 0);
+      if (j === 3 && f.failed > 0) return style.red(text);
+      if (j === 4 && f.skipped > 0) return style.yellow(text);
       return text;
     },
     style.dim,
@@ -116,7 +163,7 @@ function failureLines(status: RunStatus, style: Style): string[] {
     const message = e.message.split("\n")[0] ?? "";
     return `  ${style.red(`${e.name}[${e.index.join(", ")}]`)} ${message}`;
   });
-  const more = total > shown.length ? ` (latest ${shown.length} of ${total})` : "";
+  const more = total > shown.length ? ` (latest ${shown.length} of ${formatCount(total)})` : "";
   return ["", `Failed elements${more}:`, ...lines];
 }
 
@@ -129,16 +176,17 @@ export function renderRuns(
 ): string {
   const rows = runs.map((run) => {
     const done = run.functions.reduce((n, f) => n + f.done, 0);
-    const failed = run.functions.reduce((n, f) => n + f.failed, 0);
     const total = run.functions.reduce((n, f) => n + f.total, 0);
+    const { failed, skipped } = countFailures(run);
+    const counts = failureText(failed, skipped);
     const progress =
       run.functions.length === 0
         ? "-"
-        : `${done}/${total}${failed > 0 ? ` (${failed} failed)` : ""}`;
+        : `${formatCount(done)}/${formatCount(total)}${counts === "" ? "" : ` (${counts})`}`;
     return [
       shortPath(run.runFolder, cwd),
       run.pipeline,
-      run.state,
+      stateText(run),
       progress,
       formatAge(run.startedAt, now),
     ];
@@ -152,7 +200,8 @@ export function renderRuns(
       { title: "age" },
     ],
     rows,
-    (text, _i, j) => (j === 2 ? paintState(text, style) : text),
+    (text, i, j) =>
+      j === 2 ? paintState(text, runs[i]!.state, style, countFailures(runs[i]!).failed > 0) : text,
     style.dim,
   ).join("\n");
 }

@@ -1,28 +1,43 @@
 import type { AnyPipeFunc } from "../graph/types.ts";
+import type { ProgressListener } from "../map/events.ts";
 import type { StatusWriter } from "../status/writer.ts";
 import { modelOfPipeline } from "../viz/html-model.ts";
 import { dashboardPage } from "./page.ts";
+import { type SweepPlotSource, sweepPlots } from "./plots.ts";
 import { type DashboardOptions, type ServedDashboard, startDashboard } from "./server.ts";
 
 /**
  * The dashboard of a sweep running in this process (`map(..., { dashboard: true })`): the
- * pipeline's graph with every detail, and the run status its status writer keeps.
+ * pipeline's graph with every detail, the run status its status writer keeps, and the plots of
+ * its numeric outputs with one or two axes, filled as their elements settle.
+ *
+ * @returns The dashboard, and the listener that feeds its plots: add it to the sweep's events.
  */
-export function startMapDashboard(
+export async function startMapDashboard(
   pipeline: { readonly name: string; readonly sortedFunctions: readonly AnyPipeFunc[] },
   status: StatusWriter,
+  sweep: SweepPlotSource,
   options: DashboardOptions,
-): Promise<ServedDashboard> {
+): Promise<{ readonly dashboard: ServedDashboard; readonly listener: ProgressListener }> {
   const model = modelOfPipeline({
     name: pipeline.name,
     sortedFunctions: pipeline.sortedFunctions,
     profilingStats: () => ({}),
   });
-  return startDashboard(
+  const plots = sweepPlots(sweep);
+  const dashboard = await startDashboard(
     {
       page: dashboardPage(model, "map"),
-      snapshot: () => ({ kind: "map", status: status.snapshot() }),
+      snapshot() {
+        const now = status.snapshot();
+        return { kind: "map", status: now, plots: plots.feed.all(now) };
+      },
+      changes() {
+        const now = status.snapshot();
+        return { kind: "map", status: now, plots: plots.feed.changes(now) };
+      },
     },
     options,
   );
+  return { dashboard, listener: plots.listener };
 }

@@ -2,13 +2,16 @@ import { readRunRecord } from "../map/run-folder.ts";
 import { runStatus } from "../status/read.ts";
 import type { RunStatus } from "../status/types.ts";
 import { modelOfRecords } from "../viz/html-model.ts";
+import type { PlotMessage } from "../viz/plot.ts";
 import { dashboardPage } from "./page.ts";
+import { folderPlots } from "./plots.ts";
 import { type Dashboard, type DashboardOptions, startDashboard } from "./server.ts";
 
 /**
  * Serves the dashboard of the sweep in `runFolder` (what `pipeweave dashboard <runFolder>`
  * runs): its graph as run.json records it, with each function's progress read from the
- * folder's `status.json` (see {@link runStatus}) and sent to the page as it changes. It
+ * folder's `status.json` (see {@link runStatus}) and sent to the page as it changes, and
+ * its numeric outputs with one or two axes plotted from their stores as elements settle. It
  * follows a run in another process as it goes, shows one that ended in its final state, and
  * one whose process is gone as `stale`. It serves until `close()`.
  *
@@ -33,19 +36,23 @@ export async function serveDashboard(
     modelOfRecords(record.pipeline.name, record.pipeline.functions),
     "map",
   );
+  const plots = folderPlots(runFolder, record);
+  const state = (plotsOf: (status: RunStatus | null) => PlotMessage[]) => {
+    let status: RunStatus;
+    try {
+      status = runStatus(runFolder);
+    } catch (error) {
+      // A folder removed or damaged while shown: the page says so and keeps listening.
+      const problem = String((error as Error).message ?? error);
+      return { kind: "map", status: null, problem, plots: plotsOf(null) };
+    }
+    return { kind: "map", status, plots: plotsOf(status) };
+  };
   return startDashboard(
     {
       page,
-      snapshot() {
-        let status: RunStatus;
-        try {
-          status = runStatus(runFolder);
-        } catch (error) {
-          // A folder removed or damaged while shown: the page says so and keeps listening.
-          return { kind: "map", status: null, problem: String((error as Error).message ?? error) };
-        }
-        return { kind: "map", status };
-      },
+      snapshot: () => state((s) => plots.all(s)),
+      changes: () => state((s) => plots.changes(s)),
     },
     options,
   );

@@ -38,8 +38,17 @@ export interface Dashboard {
 export interface DashboardSource {
   /** The whole page (built once). */
   readonly page: string;
-  /** The state now, as JSON-safe data: sent to the page whenever it changes. */
+  /**
+   * The state now, as JSON-safe data: sent to a page when it connects, and, without
+   * {@link DashboardSource.changes}, whenever it differs from what was sent last.
+   */
   snapshot(): unknown;
+  /**
+   * What changed since the last call (a state a page can apply on top of the ones it has, such
+   * as the cells of a plot that settled since), as JSON-safe data; undefined when nothing did.
+   * Asked for while pages listen, and sent to each of them.
+   */
+  changes?(): unknown;
 }
 
 /** A dashboard its owner can also let go of: see {@link ServedDashboard.release}. */
@@ -121,6 +130,13 @@ export async function startDashboard(
 
   const current = (): string => JSON.stringify(source.snapshot());
   const broadcast = (force = false) => {
+    if (source.changes && !force) {
+      const update = source.changes();
+      if (update === undefined) return;
+      const text = JSON.stringify(update);
+      for (const res of clients) res.write(`data: ${text}\n\n`);
+      return;
+    }
     const state = current();
     if (!force && state === last) return;
     last = state;

@@ -22,6 +22,7 @@ import {
   runMap,
   sweepLayout,
 } from "../map/index.ts";
+import type { MapResultsMembers } from "../map/results.ts";
 import { Profiler, type ProfileStats, printProfilingStats } from "../profile/profiler.ts";
 import { type RestoreRequest, restorable, storedIdentity } from "../registry/provenance.ts";
 import {
@@ -898,9 +899,20 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * mapspecs and axes on mapped functions, and a details panel per node (inputs, outputs,
    * defaults, bound values, mapspec, cache and, after a profiled run, its figures). It loads
    * nothing from the network; write it to a `.html` file and open it.
+   *
+   * @param results - What `map` returned: each numeric mapped output with one axis is drawn
+   *   below the graph as a line, with two as a heatmap, over its coordinates (the mapped
+   *   inputs' values; a generated axis's positions 0..n-1); failed elements are marked, their
+   *   errors in the tooltips. Big outputs are drawn binned (the mean of each bin).
+   * @returns The page's HTML.
+   * @example
+   * ```ts
+   * const results = await pipeline.map({ a: [1, 2, 3], b: [4, 5] });
+   * writeFileSync("sweep.html", pipeline.toHtml(results));
+   * ```
    */
-  toHtml(): string {
-    return toHtml(this);
+  toHtml(results?: MapResultsMembers): string {
+    return toHtml(this, results);
   }
 
   #derive(functions: readonly AnyPipeFunc[]): Pipeline<readonly UntypedPipeFunc[]> {

@@ -107,6 +107,8 @@ export class ElementLoop {
   #ready: Readiness | undefined;
   #done = 0;
   #failed = 0;
+  /** Elements masked because an input is missing: counted apart from `#done` and `#failed`. */
+  #skipped = 0;
   /** With a cache: elements it answered, and the keys of the others, to save their results. */
   #cache: NodeCache | undefined;
   readonly #cached = new Set<number>();
@@ -314,7 +316,7 @@ export class ElementLoop {
     // window it pauses, and the loop resumes after a slot frees.
     await this.#visitPausing(inflight, (e, values, masked) => {
       if (masked) {
-        this.#mask(e);
+        this.#skip(e);
         return true;
       }
       let result: unknown;
@@ -411,7 +413,7 @@ export class ElementLoop {
       inflight,
       (e, values, masked) => {
         if (masked) {
-          this.#mask(e);
+          this.#skip(e);
           return true;
         }
         const copy = values.slice();
@@ -462,7 +464,7 @@ export class ElementLoop {
     }
     this.#ready?.settle(e);
     this.#done++;
-    if (this.#done + this.#failed >= PROGRESS_BATCH) this.#report();
+    if (this.#done + this.#failed + this.#skipped >= PROGRESS_BATCH) this.#report();
   }
 
   /**
@@ -491,7 +493,12 @@ export class ElementLoop {
   #mask(e: number): void {
     for (const s of this.#stores) s.setMissing(e);
     this.#ready?.settle(e);
-    this.#failed++;
+  }
+
+  /** An element not computed because an input it reads is missing: masked, no error of its own. */
+  #skip(e: number): void {
+    this.#mask(e);
+    this.#skipped++;
   }
 
   #fail(e: number, args: readonly unknown[], error: unknown): void {
@@ -503,6 +510,7 @@ export class ElementLoop {
     }
     this.#run.snapshots.push(new ErrorSnapshot(this.#f, index, args, error));
     this.#mask(e);
+    this.#failed++;
   }
 
   /** Reports the elements finished since the last report, if any. */
@@ -511,10 +519,12 @@ export class ElementLoop {
   }
 
   #report(): void {
-    if (this.#done + this.#failed === 0) return;
-    this.#run.listener?.onProgress?.(this.#f.name, this.#done + this.#failed, this.#failed);
+    const settled = this.#done + this.#failed + this.#skipped;
+    if (settled === 0) return;
+    this.#run.listener?.onProgress?.(this.#f.name, settled, this.#failed, this.#skipped);
     this.#done = 0;
     this.#failed = 0;
+    this.#skipped = 0;
   }
 
   /** Waits for writes, reports the last progress. */

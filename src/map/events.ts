@@ -7,14 +7,18 @@ import type { ItemResult, WorkerIdentity } from "../executor/types.ts";
 export interface ProgressListener {
   /** A function's elements are about to run; `total` counts them, `done` those already stored. */
   readonly onNodeStart?: (node: string, total: number, done: number) => void;
-  /** Elements finished since the last call (`failed` of them failed or were masked). */
-  readonly onProgress?: (node: string, done: number, failed: number) => void;
+  /**
+   * Elements settled since the last call: `done` counts them all, `failed` those whose call
+   * failed (each told to `onError` first), `skipped` those not computed because an input they
+   * read failed or was itself skipped (masked, with no error of their own).
+   */
+  readonly onProgress?: (node: string, done: number, failed: number, skipped: number) => void;
   /** The function's elements are all settled. */
   readonly onNodeEnd?: (node: string) => void;
   /**
    * An element failed (`index` its position along the function's axes, empty for a function
    * called once): told before the `onProgress` that counts it, under `errors: "raise"` (where
-   * it stops the run) and `"continue"` alike. Elements masked because an input failed are not.
+   * it stops the run) and `"continue"` alike. Elements skipped because an input failed are not.
    */
   readonly onError?: (node: string, index: readonly number[], error: unknown) => void;
   /**
@@ -38,8 +42,8 @@ export function combineListeners(
     onNodeStart(node, total, done) {
       for (const l of all) l.onNodeStart?.(node, total, done);
     },
-    onProgress(node, done, failed) {
-      for (const l of all) l.onProgress?.(node, done, failed);
+    onProgress(node, done, failed, skipped) {
+      for (const l of all) l.onProgress?.(node, done, failed, skipped);
     },
     onNodeEnd(node) {
       for (const l of all) l.onNodeEnd?.(node);

@@ -27,21 +27,25 @@ export function progressBars(stream: NodeJS.WriteStream = process.stderr): Progr
     cliProgress.Presets.shades_classic,
   );
   const bars = new Map<string, CliProgress.SingleBar>();
-  const failed = new Map<string, number>();
+  const failed = new Map<string, { failed: number; skipped: number }>();
   let width = 0;
   return {
     onNodeStart(node, total, done) {
       if (total <= 1) return;
       width = Math.max(width, node.length);
-      failed.set(node, 0);
+      failed.set(node, { failed: 0, skipped: 0 });
       bars.set(node, multi.create(total, done, { node: node.padEnd(width), failed: "" }));
     },
-    onProgress(node, done, fails) {
+    onProgress(node, done, fails, skips) {
       const bar = bars.get(node);
-      if (!bar) return;
-      const f = (failed.get(node) ?? 0) + fails;
-      failed.set(node, f);
-      bar.increment(done, { failed: f > 0 ? `(${f} failed)` : "" });
+      const f = failed.get(node);
+      if (!bar || !f) return;
+      f.failed += fails;
+      f.skipped += skips;
+      const parts = [];
+      if (f.failed > 0) parts.push(`${f.failed} failed`);
+      if (f.skipped > 0) parts.push(`${f.skipped} skipped`);
+      bar.increment(done, { failed: parts.length > 0 ? `(${parts.join(", ")})` : "" });
     },
     onNodeEnd(node) {
       bars.get(node)?.stop();

@@ -52,6 +52,17 @@ export const RESERVED_RESULT_NAMES: ReadonlySet<string> = new Set([
   "toRows",
 ]);
 
+/** The values each results object was built from (inputs included), for its plots. */
+const sweepValues = new WeakMap<object, ReadonlyMap<string, unknown>>();
+
+/**
+ * The values a sweep's results were built from, mapped inputs included (as NdArrays along
+ * their axes): where `toHtml(results)` finds the coordinates of its plots. Internal.
+ */
+export function sweepValuesOf(results: object): ReadonlyMap<string, unknown> | undefined {
+  return sweepValues.get(results);
+}
+
 /** Builds the results object. */
 export function createMapResults(
   outputs: ReadonlyMap<
@@ -74,6 +85,7 @@ export function createMapResults(
     runFolder: { value: runFolder },
     toRows: { value: (output?: string) => toRows(values, output) },
   });
+  sweepValues.set(results, values);
   return results as unknown as MapResults<Record<string, unknown>>;
 }
 

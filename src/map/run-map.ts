@@ -212,7 +212,11 @@ export async function runMap(
       const settings = options.dashboard === true ? {} : options.dashboard;
       // Loaded on first use: a sweep without a dashboard never loads the server or the page.
       const { startMapDashboard } = await import("../dashboard/map.ts");
-      dashboard = await startMapDashboard(pipeline, status, settings);
+      const sweep = { nodes: planned, values: run.values, storeOf: (o: string) => run.storeOf(o) };
+      const live = await startMapDashboard(pipeline, status, sweep, settings);
+      dashboard = live.dashboard;
+      // Its plots hear the same events, after the status they read.
+      run.listener = combineListeners(run.listener, live.listener);
     }
     await runScheduled(run, planned, errorsMode);
     folder?.setStatus("done");

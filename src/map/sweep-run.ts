@@ -509,7 +509,8 @@ export class SweepRun {
         this.values.set(o, outputsValues ? outputsValues[k] : MISSING);
       }
     }
-    this.listener?.onProgress?.(f.name, 1, outputsValues ? 0 : 1);
+    // Not computed: skipped when an input was missing, failed when the call threw.
+    this.listener?.onProgress?.(f.name, 1, outputsValues || masked ? 0 : 1, masked ? 1 : 0);
     this.listener?.onNodeEnd?.(f.name);
   }
 
@@ -584,6 +585,11 @@ export class SweepRun {
 
   #checkSignal(): void {
     if (this.#halt.signal.aborted) throw this.stopError();
+  }
+
+  /** The store of `output`, once the function producing it has started. */
+  storeOf(output: string): OutputStore | undefined {
+    return this.#stores.get(output);
   }
 
   /** Every output's final value (NdArray for mapped outputs) with its store. */

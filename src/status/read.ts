@@ -76,7 +76,7 @@ export function runStatus(folder: string): RunStatus {
   const problem = statusProblem(value);
   if (problem !== undefined) throw new RunFolderCorruptError(folder, path, problem);
   // Where the folder is now, should it have been moved since.
-  return withStaleness({ ...(value as RunStatus), runFolder }, runFolder);
+  return withStaleness(withSkipped({ ...(value as RunStatus), runFolder }), runFolder);
 }
 
 /** Refuses a path that is no folder, before anything is read inside it. */
@@ -168,6 +168,15 @@ const timeOf = (iso: string): number => {
   return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
 };
 
+/**
+ * `status` with every function's `skipped` count: a status file of an older version has none
+ * (it counted skipped elements as failed, and they cannot be told apart now).
+ */
+function withSkipped(status: RunStatus): RunStatus {
+  if (status.functions.every((f) => typeof f.skipped === "number")) return status;
+  return { ...status, functions: status.functions.map((f) => ({ ...f, skipped: f.skipped ?? 0 })) };
+}
+
 /** `status` with state `stale` when it says running but its process is gone. */
 function withStaleness(status: RunStatus, runFolder: string): RunStatus {
   return status.state === "running" && isGone(status, runFolder)
@@ -211,6 +220,7 @@ function fromRunRecord(runFolder: string, record: RunRecord): RunStatus {
       state: functionState,
       done: 0,
       failed: 0,
+      skipped: 0,
       total: 0,
       elapsedMs: 0,
     })),
@@ -243,8 +253,10 @@ function statusProblem(value: unknown): string | undefined {
     const bad = s.workers.findIndex((w: unknown) => workerProblem(w));
     if (bad >= 0) return `workers[${bad}] is not a worker ({ host, pid, elements })`;
   }
-  if (s.failedElements !== undefined && typeof s.failedElements !== "number") {
-    return 'its "failedElements" is not a number';
+  for (const field of ["failedElements", "skippedElements"]) {
+    if (s[field] !== undefined && typeof s[field] !== "number") {
+      return `its "${field}" is not a number`;
+    }
   }
   if (s.errors !== undefined) {
     if (!Array.isArray(s.errors)) return 'its "errors" is not a list';
@@ -282,6 +294,7 @@ function functionProblem(value: unknown): boolean {
     !FUNCTION_STATES.has(f.state) ||
     typeof f.done !== "number" ||
     typeof f.failed !== "number" ||
+    (f.skipped !== undefined && typeof f.skipped !== "number") ||
     typeof f.total !== "number" ||
     typeof f.elapsedMs !== "number" ||
     (f.etaMs !== undefined && f.etaMs !== null && typeof f.etaMs !== "number")

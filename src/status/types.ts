@@ -25,8 +25,14 @@ export interface FunctionStatus {
   readonly state: "pending" | "running" | "done" | "failed";
   /** Elements computed (including those a resumed run found stored). */
   readonly done: number;
-  /** Elements that failed or were masked. */
+  /** Elements whose call failed (each with its error). */
   readonly failed: number;
+  /**
+   * Elements not computed because an input they read failed or was itself skipped: masked,
+   * with no error of their own. Status files of older versions have none (they counted these
+   * as failed); {@link runStatus} reads them as 0.
+   */
+  readonly skipped: number;
   /** Elements in all (1 for a function without mapspec). */
   readonly total: number;
   /** Time since it started, or its duration once it ended, in milliseconds. */
@@ -95,6 +101,11 @@ export interface RunStatus {
   readonly error?: string;
   /** How many elements failed in all, over every function. */
   readonly failedElements?: number;
+  /**
+   * How many elements were skipped in all (see {@link FunctionStatus.skipped}); absent when
+   * none were.
+   */
+  readonly skippedElements?: number;
   /** The latest failed elements, newest last (at most {@link LATEST_ERRORS}); absent when none failed. */
   readonly errors?: readonly ElementErrorStatus[];
 }

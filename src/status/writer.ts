@@ -85,6 +85,7 @@ interface Entry {
   state: FunctionStatus["state"];
   done: number;
   failed: number;
+  skipped: number;
   total: number;
   isTotalKnown: boolean;
   startedAt: number;
@@ -117,6 +118,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       state: "pending",
       done: 0,
       failed: 0,
+      skipped: 0,
       total: f.total ?? 0,
       isTotalKnown: f.total !== undefined,
       startedAt: 0,
@@ -131,6 +133,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
   let error: string | undefined;
   const latestErrors: ElementErrorStatus[] = [];
   let failedElements = 0;
+  let skippedElements = 0;
   // Elements this process computed (not those a resumed run found stored): the rate for the ETA.
   let computed = 0;
   let lastWrite = 0;
@@ -140,7 +143,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
   // A running function's own pace: elements it computed over the time since it started.
   const functionEta = (e: Entry, now: number): number | null => {
     if (state !== "running" || e.state !== "running" || e.computed === 0) return null;
-    const remaining = Math.max(0, e.total - e.done - e.failed);
+    const remaining = Math.max(0, e.total - settled(e));
     return Math.round((remaining * Math.max(1, now - e.startedAt)) / e.computed);
   };
 
@@ -154,7 +157,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       if (e.state === "done" || e.state === "failed") continue;
       if (!e.isTotalKnown) return null;
       const own = functionEta(e, now);
-      const remaining = Math.max(0, e.total - e.done - e.failed);
+      const remaining = Math.max(0, e.total - settled(e));
       if (own !== null) running = Math.max(running, own);
       else pending += (remaining * Math.max(1, now - started)) / computed;
     }
@@ -178,6 +181,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       state: e.state,
       done: e.done,
       failed: e.failed,
+      skipped: e.skipped,
       total: e.total,
       elapsedMs: e.state === "pending" ? 0 : (e.endedAt || now) - e.startedAt,
       etaMs: functionEta(e, now),
@@ -185,6 +189,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
     ...(workers.size === 0 ? {} : { workers: [...workers.values()].map((w) => ({ ...w })) }),
     ...(error === undefined ? {} : { error }),
     ...(failedElements === 0 ? {} : { failedElements, errors: latestErrors.slice() }),
+    ...(skippedElements === 0 ? {} : { skippedElements }),
   });
 
   const write = (isFinal = false) => {
@@ -227,14 +232,17 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       e.isTotalKnown = true;
       e.done = done;
       e.failed = 0;
+      e.skipped = 0;
       e.startedAt = Date.now();
       write();
     },
-    onProgress(node, done, failed) {
+    onProgress(node, done, failed, skipped) {
       const e = byName.get(node);
       if (!e) return;
-      e.done += done - failed;
+      e.done += done - failed - skipped;
       e.failed += failed;
+      e.skipped += skipped;
+      skippedElements += skipped;
       computed += done;
       e.computed += done;
       isDirty = true;
@@ -276,7 +284,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
         const culprit = nodeOf(reason);
         const now = Date.now();
         for (const e of entries) {
-          const isShort = e.state === "done" && e.done + e.failed < e.total;
+          const isShort = e.state === "done" && settled(e) < e.total;
           if (e.state === "running" || isShort || (e.name === culprit && e.state === "done")) {
             e.state = "failed";
             e.endedAt ||= now;
@@ -288,6 +296,11 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       write(true);
     },
   };
+}
+
+/** Elements of a function that are settled: computed, failed or skipped. */
+function settled(e: Entry): number {
+  return e.done + e.failed + e.skipped;
 }
 
 /** The function an error names (pipeweave errors carry it as `node`). */

@@ -3,6 +3,7 @@ import type { AnyPipeFunc } from "../graph/types.ts";
 import { mapspecAxes, parseMapSpec } from "../map/mapspec.ts";
 import type { FunctionRecord } from "../map/run-folder.ts";
 import type { ProfileStats } from "../profile/profiler.ts";
+import { profileFigures } from "./profile-figures.ts";
 import type { PipelineView } from "./view.ts";
 
 /** What the HTML view reads: the text views' fields and, when profiled, the figures. */
@@ -43,7 +44,7 @@ export function modelOfPipeline(view: HtmlView): GraphModel {
     };
     if (f.scope !== undefined) details.scope = f.scope;
     const figures = isTop && Object.hasOwn(stats, f.name) ? stats[f.name] : undefined;
-    if (figures) details.profile = figures;
+    if (figures) details.profile = profileFigures(figures);
     const parts = f.call.parts;
     return {
       name: f.name,

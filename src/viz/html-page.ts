@@ -56,9 +56,9 @@ main{flex:1;display:flex;min-height:0}
 marker path{fill:#8c959f}
 .edge-label{text-anchor:start;font:10px ui-monospace,monospace;fill:#57606a;paint-order:stroke;stroke:#fafafa;stroke-width:3px}
 #details{width:340px;overflow:auto;border-left:1px solid #d0d7de;background:#fff;padding:8px 12px}
-#details h2{font-size:14px;margin:4px 0 8px;word-break:break-all}
+#details h2{font-size:14px;margin:4px 0 8px;overflow-wrap:break-word}
 #details dt{font-weight:600;margin-top:8px}
-#details dd{margin:2px 0 0 0;font:12px ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}
+#details dd{margin:2px 0 0 0;font:12px ui-monospace,monospace;white-space:pre-wrap;overflow-wrap:break-word}
 `;
 
 export const PAGE_SCRIPT = `

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { outputAxes, parseMapSpec } from "../map/mapspec.ts";
+import type { MapResultsMembers } from "../map/results.ts";
 import {
   axesOf,
   type GraphFunction,
@@ -10,6 +11,7 @@ import {
 import { PAGE_CSS, PAGE_SCRIPT } from "./html-page.ts";
 import { PANEL_GAP, PANEL_HEADER } from "./html-relayout.ts";
 import { layeredLayout } from "./layered.ts";
+import { resultPlotParts } from "./plot-page.ts";
 import { layoutOf } from "./view.ts";
 
 /** One drawn node, as embedded in the page for its details panel. */
@@ -67,9 +69,12 @@ const FILE_CSP =
 /**
  * A self-contained HTML page drawing the pipeline: the layout is computed here, in Node, with
  * dagre, and only coordinates reach the page, so it needs no library and no network to open.
+ * Given a sweep's `results`, it also plots each numeric mapped output with one or two axes
+ * (see {@link resultPlotParts}).
  */
-export function toHtml(view: HtmlView): string {
-  return graphPage({ model: modelOfPipeline(view), csp: FILE_CSP });
+export function toHtml(view: HtmlView, results?: MapResultsMembers): string {
+  const plots = results === undefined ? {} : resultPlotParts(view, results);
+  return graphPage({ model: modelOfPipeline(view), csp: FILE_CSP, ...plots });
 }
 
 /** What {@link graphPage} draws, and what a page built on it (the dashboard) adds. */
@@ -85,6 +90,12 @@ export interface GraphPageOptions {
   readonly css?: string;
   /** Script run after the graph's (the graph's data is in `#pipeweave-data`). */
   readonly script?: string;
+  /**
+   * Room, in pixels, each top-level function node keeps below its text for what a page built
+   * on this one draws inside it (the dashboard's counts), so nothing it draws there is crossed
+   * by an edge: the node is at least `width` wide and `height` taller.
+   */
+  readonly reserve?: { readonly width: number; readonly height: number };
 }
 
 /** The graph's nodes and edges, and each nested function's inner graph, as the page draws them. */
@@ -178,7 +189,7 @@ function drawnGraph(
 export function graphPage(options: GraphPageOptions): string {
   const { nodes, edges, nested } = graphNodes(options.model);
   const toggled = new Set(nested.map((n) => n.parent));
-  const placed = place(nodes, edges, toggled);
+  const placed = place(nodes, edges, toggled, options.reserve);
   const panels = nested.map((n) => ({ nested: n, placed: place(n.nodes, n.edges, toggled) }));
   return page(options, nodes, edges, placed, toggled, panels);
 }
@@ -230,6 +241,7 @@ function place(
   nodes: readonly HtmlNode[],
   edges: readonly HtmlEdge[],
   toggled: ReadonlySet<string>,
+  reserve?: GraphPageOptions["reserve"],
 ): Placed {
   const sizes = nodes.map((n) => {
     // The title is centred, so the toggle in its corner takes room on both sides of it.
@@ -237,7 +249,9 @@ function place(
     const width = Math.max(
       ...n.lines.map((l, j) => Math.min(l.length, MAX_CHARS) * CHAR_WIDTH + (j === 0 ? extra : 0)),
     );
-    return { width: width + 2 * PAD_X, height: n.lines.length * LINE_HEIGHT + 2 * PAD_Y };
+    const size = { width: width + 2 * PAD_X, height: n.lines.length * LINE_HEIGHT + 2 * PAD_Y };
+    if (!reserve || n.kind !== "function") return size;
+    return { width: Math.max(size.width, reserve.width), height: size.height + reserve.height };
   });
   return nodes.length > DAGRE_MAX_NODES
     ? placeLayered(nodes, edges, sizes)

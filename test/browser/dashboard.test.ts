@@ -26,6 +26,62 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Page code (as text: the project compiles without DOM types) listing every live figure of a
+ * node that an edge crosses or that sticks out of its node's box.
+ */
+const CROSSED = `(() => {
+  const problems = [];
+  const segments = [...document.querySelectorAll("path.edge")].flatMap((p) => {
+    const points = p.getAttribute("d").match(/-?[\\d.]+,-?[\\d.]+/g).map((xy) => xy.split(",").map(Number));
+    return points.slice(1).map((b, k) => [points[k], b]);
+  });
+  // Whether the segment a-b meets the rectangle r (Liang-Barsky clipping).
+  const meets = ([[x1, y1], [x2, y2]], r) => {
+    let t0 = 0, t1 = 1;
+    const dx = x2 - x1, dy = y2 - y1;
+    for (const [p, q] of [[-dx, x1 - r.x], [dx, r.x + r.width - x1], [-dy, y1 - r.y], [dy, r.y + r.height - y1]]) {
+      if (p === 0) { if (q < 0) return false; continue; }
+      const t = q / p;
+      if (p < 0) t0 = Math.max(t0, t); else t1 = Math.min(t1, t);
+      if (t0 > t1) return false;
+    }
+    return true;
+  };
+  for (const text of document.querySelectorAll("g.node text.live")) {
+    if (!text.textContent) continue;
+    const b = text.getBBox();
+    const box = text.parentNode.querySelector("rect.box").getBBox();
+    const name = text.parentNode.querySelector("title").textContent + ": " + text.textContent;
+    if (b.x < box.x || b.y < box.y || b.x + b.width > box.x + box.width || b.y + b.height > box.y + box.height) {
+      problems.push(name + " sticks out of its node");
+    }
+    if (segments.some((s) => meets(s, b))) problems.push(name + " is crossed by an edge");
+  }
+  return problems;
+})()`;
+
+/**
+ * Page code listing every word of the page's texts (header, details, errors, plot captions)
+ * that is drawn on two lines: a word wrapped in its middle.
+ */
+const SPLIT_WORDS = `(() => {
+  const split = [];
+  for (const el of document.querySelectorAll("#run-figures, #details, #error-list, #plots figcaption")) {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (lines.size > 1) split.push(m[0]);
+      }
+    }
+  }
+  return split;
+})()`;
+
 /** A sweep whose elements wait for `gate`, then `delay` ms each. */
 function sweep(delay: number, gate: Promise<void> = Promise.resolve()) {
   const square = pipefunc(
@@ -96,7 +152,24 @@ describe.runIf(available)("the dashboard in Chromium", () => {
       const bar = Number(await y.locator("rect.bar-done").getAttribute("width"));
       const track = Number(await y.locator("rect.bar-track").getAttribute("width"));
       expect(bar).toBeGreaterThan(0.9 * track);
-      expect(await y.locator("text.live").textContent()).toContain("79 / 80 · 1 failed");
+      expect(await y.locator("text.live.counts").textContent()).toBe("79 / 80 · 1 failed");
+      // total reads y whole: one element failed there, so total was skipped, not failed.
+      const total = page.locator('g.node.function:has(title:text-is("total"))');
+      expect(await total.locator("text.live.counts").textContent()).toBe("0 / 1 · 1 skipped");
+      expect(await total.getAttribute("data-failed")).toBe("0");
+      expect(await total.getAttribute("data-skipped")).toBe("1");
+      // The run is done with a failure: said so, in the warning colour, not done's green.
+      const pill = page.locator("#run-state");
+      expect(await pill.textContent()).toBe("done, 1 failed");
+      expect(
+        await page.evaluate(
+          'getComputedStyle(document.getElementById("run-state")).backgroundColor',
+        ),
+      ).toBe("rgb(255, 248, 197)");
+      const figures = (await page.locator("#run-figures .fig").allTextContents()).join(" | ");
+      expect(figures).toMatch(/^79 \/ 81 elements \| 1 failed \| 1 skipped \| elapsed \d/);
+      expect(await page.evaluate(CROSSED)).toEqual([]);
+      expect(await page.evaluate(SPLIT_WORDS)).toEqual([]);
       expect(await page.locator("#errors").isVisible()).toBe(true);
       expect(await page.locator("#error-list li").first().textContent()).toBe(
         "y[3]: no square of 3",
@@ -104,6 +177,9 @@ describe.runIf(available)("the dashboard in Chromium", () => {
       // A click still shows a node's details.
       await y.click();
       await expect.poll(() => page.locator("#details").textContent()).toContain("x[i] -> y[i]");
+      // Its details wrap between words only (the panel is narrow; a long line wraps).
+      expect(await page.locator("#details").textContent()).toContain("profile the pipeline");
+      expect(await page.evaluate(SPLIT_WORDS)).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       await page.close();
@@ -175,16 +251,19 @@ describe.runIf(available)("the dashboard in Chromium", () => {
       expect(Number(await store.locator("rect.bar-buffer").getAttribute("width"))).toBeGreaterThan(
         0,
       );
-      expect(await store.locator("text.live").textContent()).toContain("buffer 6/6");
+      expect(await store.locator("text.live.times").textContent()).toBe("buffer 6/6");
       open();
       await page.locator('#run-state[data-state="done"]').waitFor({ timeout: 30_000 });
       expect((await run).count).toBe(30);
       expect(await store.getAttribute("data-in")).toBe("30");
       expect(await store.getAttribute("data-out")).toBe("29");
       expect(await store.getAttribute("data-failed")).toBe("1");
-      expect(await store.locator("text.live").textContent()).toBe(
-        "in 30 · out 29 · failed 1 · buffer 0/6",
+      expect(await store.locator("text.live.counts").textContent()).toBe(
+        "in 30 · out 29 · failed 1",
       );
+      expect(await store.locator("text.live.times").textContent()).toBe("buffer 0/6");
+      expect(await page.locator("#run-state").textContent()).toBe("done, 1 failed");
+      expect(await page.evaluate(CROSSED)).toEqual([]);
       expect(await page.locator("#error-list li").first().textContent()).toBe(
         "store (attempts 1): disk full at 4",
       );

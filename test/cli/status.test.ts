@@ -63,9 +63,9 @@ describe("pipeweave status and runs", () => {
     expect(result.stdout).toMatch(/^Pipeline\s+sweep/m);
     expect(result.stdout).toMatch(/^State\s+done/m);
     expect(result.stdout).toMatch(/^Process\s+\d+@\S+/m);
-    expect(result.stdout).toMatch(/^function\s+state\s+done\s+failed\s+total\s+elapsed/m);
-    expect(result.stdout).toMatch(/^y\s+done\s+4\s+0\s+4\s+\S+/m);
-    expect(result.stdout).toMatch(/^total\s+done\s+1\s+0\s+1\s+\S+/m);
+    expect(result.stdout).toMatch(/^function\s+state\s+done\s+failed\s+skipped\s+total\s+elapsed/m);
+    expect(result.stdout).toMatch(/^y\s+done\s+4\s+0\s+0\s+4\s+\S+/m);
+    expect(result.stdout).toMatch(/^total\s+done\s+1\s+0\s+0\s+1\s+\S+/m);
     expect(result.stdout).not.toMatch(ANSI);
   });
 
@@ -201,6 +201,7 @@ describe("pipeweave status of a run on worker processes", () => {
     expect(mapped.code, show(mapped)).toBe(0);
     const result = await cli(["status", folder]);
     expect(result.code, show(result)).toBe(0);
+    expect(result.stdout).toMatch(/^State\s+done, 1 failed$/m);
     expect(result.stdout).toMatch(/^Failed elements:\n {2}y\[2\] x must not be 3$/m);
     const json = JSON.parse((await cli(["status", folder, "--json"])).stdout);
     expect(json.failedElements).toBe(1);

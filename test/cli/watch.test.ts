@@ -38,7 +38,7 @@ describe("pipeweave watch", () => {
       expect(watched.code, show(watched)).toBe(0);
       expect(watched.stdout).toMatch(/^State\s+running/m);
       expect(watched.stdout).toMatch(/^State\s+done/m);
-      expect(watched.stdout).toMatch(/^y\s+done\s+4\s+0\s+4\s+\S/m);
+      expect(watched.stdout).toMatch(/^y\s+done\s+4\s+0\s+0\s+4\s+\S/m);
       expect(watched.stdout).not.toMatch(ANSI);
       expect(await ended).toBe(0);
     } finally {

@@ -88,8 +88,12 @@ describe("map(..., { dashboard })", () => {
     expect(going?.status.functions[1]?.etaMs).toBeNull();
     expect(going?.status.etaMs).toBeGreaterThanOrEqual(going?.status.functions[0]?.etaMs ?? 0);
     expect(last.functions[0]?.etaMs).toBeNull();
-    // n is masked (its input holds a failed element): counted failed, but no error of its own.
-    expect(last.functions.find((f) => f.name === "n")).toMatchObject({ done: 0, failed: 1 });
+    // n is masked (its input holds a failed element): skipped, not failed, no error of its own.
+    expect(last.functions.find((f) => f.name === "n")).toMatchObject({
+      done: 0,
+      failed: 0,
+      skipped: 1,
+    });
     expect(last.failedElements).toBe(1);
     expect(last.errors).toEqual([
       { name: "y", index: [3], message: "no square of 3", at: expect.any(String) },

@@ -14,6 +14,7 @@ import {
   InvalidOptionError,
   Pipeline,
   pipefunc,
+  RunFolderNotFoundError,
   type RunStatus,
   serveDashboard,
 } from "../../src/index.ts";
@@ -208,8 +209,13 @@ describe("serveDashboard(runFolder)", () => {
     }
   });
 
-  it("is a TypeError for a folder that holds no run", async () => {
+  it("is a RunFolderNotFoundError for a folder that holds no run", async () => {
     const error = await rejection(serveDashboard(join(dir, "nothing"), quiet));
-    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toBeInstanceOf(RunFolderNotFoundError);
+    expect(error).toMatchObject({
+      code: "E_RUN_FOLDER_NOT_FOUND",
+      runFolder: join(dir, "nothing"),
+    });
+    expect((error as Error).message).toContain(join(dir, "nothing"));
   });
 });

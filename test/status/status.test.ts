@@ -281,6 +281,45 @@ describe("status.json written by map", () => {
     expect(fn(status, "y")).toMatchObject({ state: "done", done: 3, failed: 2, total: 5 });
   });
 
+  it("counts elements skipped for a failed input apart from failed ones, as results.errors does", async () => {
+    const runFolder = join(dir, "run");
+    const pipeline = new Pipeline([
+      pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => {
+        if (x % 2 === 0) throw new Error("even");
+        return x;
+      }),
+      pipefunc({ output: "z", mapspec: "y[i] -> z[i]" }, ({ y }: { y: number }) => y + 1),
+      pipefunc({ output: "s", mapspec: "z[:] -> s" }, ({ z }: { z: NdArray<number> }) => z.size),
+    ]);
+    const seen: [string, number, number, number][] = [];
+    const results = await pipeline.map(
+      { x: [1, 2, 3, 4, 5] },
+      {
+        runFolder,
+        errors: "continue",
+        progress: {
+          onProgress: (node, done, failed, skipped) => seen.push([node, done, failed, skipped]),
+        },
+      },
+    );
+    expect(results.errors).toHaveLength(2);
+    const status = runStatus(runFolder);
+    expect(status.state).toBe("done");
+    expect(status.functions.map((f) => [f.name, f.done, f.failed, f.skipped, f.total])).toEqual([
+      ["y", 3, 2, 0, 5],
+      ["z", 3, 0, 2, 5],
+      ["s", 0, 0, 1, 1],
+    ]);
+    expect(status.failedElements).toBe(2);
+    expect(status.skippedElements).toBe(3);
+    // The listener hears the same split: failed and skipped elements counted apart.
+    const sum = (node: string, k: 1 | 2 | 3) =>
+      seen.filter((e) => e[0] === node).reduce((n, e) => n + e[k], 0);
+    expect([sum("y", 1), sum("y", 2), sum("y", 3)]).toEqual([5, 2, 0]);
+    expect([sum("z", 1), sum("z", 2), sum("z", 3)]).toEqual([5, 0, 2]);
+    expect([sum("s", 1), sum("s", 2), sum("s", 3)]).toEqual([1, 0, 1]);
+  });
+
   it("ends aborted with the abort's message", async () => {
     const runFolder = join(dir, "run");
     const gate = deferred();
@@ -387,6 +426,27 @@ describe("runStatus and listRuns", () => {
     expect(() => runStatus(runFolder)).toThrow(RunFolderCorruptError);
     expect(() => runStatus(join(dir, "nothing"))).toThrow(RunFolderNotFoundError);
     expect(() => runStatus(join(dir, "nothing"))).toThrow(/not a run folder/);
+  });
+
+  it("reads a status.json of an older version, without skipped counts, as none skipped", async () => {
+    const runFolder = join(dir, "run");
+    await oneRun(runFolder);
+    const { skippedElements: _, ...file } = readFile(runFolder);
+    const old = { ...file, functions: file.functions.map(({ skipped: _s, ...f }) => f) };
+    writeFileSync(join(runFolder, "status.json"), JSON.stringify(old));
+    const status = runStatus(runFolder);
+    expect(status.functions.map((f) => [f.name, f.skipped])).toEqual([
+      ["c", 0],
+      ["rowSum", 0],
+      ["total", 0],
+    ]);
+    writeFileSync(
+      join(runFolder, "status.json"),
+      JSON.stringify({ ...old, functions: [{ ...old.functions[0], skipped: "2" }] }),
+    );
+    expect(() => runStatus(runFolder)).toThrow(/functions\[0\] is not a function status/);
+    writeFileSync(join(runFolder, "status.json"), JSON.stringify({ ...old, skippedElements: "2" }));
+    expect(() => runStatus(runFolder)).toThrow(/"skippedElements" is not a number/);
   });
 
   it.each([

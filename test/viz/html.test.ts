@@ -72,7 +72,15 @@ describe("pipeline.toHtml()", () => {
     p.runSync("sum", { y: 2 });
     const data = embedded(p.toHtml());
     const s = data.nodes.find((n) => n.kind === "function")?.details;
-    expect(s?.profile).toMatchObject({ calls: 1 });
+    expect(s?.profile).toMatchObject({ calls: "1", errors: "0" });
+    // Times as people read them: a unit, a few digits (never 0.022633000000041648 ms).
+    expect(
+      Object.values(s?.profile as Record<string, string>).filter((v) => v.endsWith(" ms")),
+    ).not.toHaveLength(0);
+    for (const v of Object.values(s?.profile as Record<string, string>)) {
+      expect(v).toMatch(/^(n\/a|-?[\d,.]+( \(.*\))?( (ms|s|min|B|KiB|MiB|GiB))?|< 0\.001 ms)$/);
+      expect(v).not.toMatch(/\.\d{4}/);
+    }
   });
 
   it("escapes hostile names in the markup and in the embedded JSON", () => {

@@ -54,7 +54,8 @@ function rows(text: string, columns: number | undefined): number {
 
 /** What a change worth appending is: the state and each function's counts, not the clock. */
 function progressOf(status: RunStatus): string {
-  return [status.state, ...status.functions.map((f) => `${f.state}:${f.done}:${f.failed}`)].join(
-    " ",
-  );
+  return [
+    status.state,
+    ...status.functions.map((f) => `${f.state}:${f.done}:${f.failed}:${f.skipped}`),
+  ].join(" ");
 }
