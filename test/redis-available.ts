@@ -46,16 +46,11 @@ export async function scanKeys(client: Redis, patterns: readonly string[]): Prom
   return [...found].sort();
 }
 
-/** Deletes the keys matching `patterns` at `url`, and returns them. */
-export async function deleteKeys(url: string, patterns: readonly string[]): Promise<string[]> {
-  const client = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    const keys = await scanKeys(client, patterns);
-    for (let k = 0; k < keys.length; k += 500) await client.unlink(...keys.slice(k, k + 500));
-    return keys;
-  } finally {
-    client.disconnect();
-  }
+/** Deletes the keys matching `patterns`, and returns them. */
+export async function deleteKeys(client: Redis, patterns: readonly string[]): Promise<string[]> {
+  const keys = await scanKeys(client, patterns);
+  for (let k = 0; k < keys.length; k += 500) await client.unlink(...keys.slice(k, k + 500));
+  return keys;
 }
 
 /**
@@ -73,7 +68,12 @@ export function redisNames(label: string) {
     prefix: (what: string): string => `${base}${what}:`,
     /** Deletes every key this file wrote: its queues' and its caches'. */
     cleanUp: async (): Promise<void> => {
-      await deleteKeys(redisUrl, keyPatterns(base));
+      const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+      try {
+        await deleteKeys(client, keyPatterns(base));
+      } finally {
+        client.disconnect();
+      }
     },
   };
 }

@@ -56,33 +56,35 @@ export default async function setup(): Promise<() => Promise<void>> {
 
   return async () => {
     const problems: string[] = [];
-    const left = await deleteKeys(url, keyPatterns(prefix));
-    if (left.length > 0) {
-      problems.push(`the tests left ${left.length} keys in ${url} (now deleted): ${list(left)}`);
-    }
-    if (db !== 0) {
-      const inZero = new URL(url);
-      inZero.pathname = "/0";
-      const strayed = await deleteKeys(inZero.toString(), keyPatterns(prefix));
-      if (strayed.length > 0) {
-        problems.push(
-          `the tests wrote ${strayed.length} keys to database 0 instead of ${url} (now deleted): ${list(strayed)}`,
-        );
+    const redis = await connect(url);
+    if (redis === undefined) return;
+    try {
+      const left = await deleteKeys(redis, keyPatterns(prefix));
+      if (left.length > 0) {
+        problems.push(`the tests left ${left.length} keys in ${url} (now deleted): ${list(left)}`);
       }
-    }
-    if (before !== undefined) {
-      const after = await connect(url);
-      if (after !== undefined) {
-        const outside = (await scanKeys(after, ["*"])).filter(
+      if (db !== 0) {
+        await redis.select(0);
+        const strayed = await deleteKeys(redis, keyPatterns(prefix));
+        await redis.select(db);
+        if (strayed.length > 0) {
+          problems.push(
+            `the tests wrote ${strayed.length} keys to database 0 instead of ${url} (now deleted): ${list(strayed)}`,
+          );
+        }
+      }
+      if (before !== undefined) {
+        const outside = (await scanKeys(redis, ["*"])).filter(
           (key) => !before.has(key) && !isTestKey(key),
         );
-        after.disconnect();
         if (outside.length > 0) {
           problems.push(
             `keys without a test run's prefix (${REDIS_TEST_NAMES}…) appeared in ${url} during the run: ${list(outside)}; name them with redisNames() from test/redis-available.ts`,
           );
         }
       }
+    } finally {
+      redis.disconnect();
     }
     if (problems.length > 0) {
       // vitest prints an error thrown here but exits 0 for it: fail the run ourselves.
