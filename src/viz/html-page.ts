@@ -1,3 +1,5 @@
+import { RELAYOUT_SCRIPT } from "./html-relayout.ts";
+
 /**
  * The HTML view's inline stylesheet and script. The script reads the embedded JSON, never
  * writes HTML from it (text goes in with `textContent`), and fetches nothing.
@@ -52,7 +54,7 @@ main{flex:1;display:flex;min-height:0}
 .nested-panel .close:hover rect,.nested-panel .close:focus-visible rect{fill:#ddf4ff;stroke-width:2}
 .nested-panel .close text{text-anchor:middle;font:bold 13px ui-monospace,monospace;fill:#0969da}
 marker path{fill:#8c959f}
-.edge-label{text-anchor:middle;font:10px ui-monospace,monospace;fill:#57606a;paint-order:stroke;stroke:#fafafa;stroke-width:3px}
+.edge-label{text-anchor:start;font:10px ui-monospace,monospace;fill:#57606a;paint-order:stroke;stroke:#fafafa;stroke-width:3px}
 #details{width:340px;overflow:auto;border-left:1px solid #d0d7de;background:#fff;padding:8px 12px}
 #details h2{font-size:14px;margin:4px 0 8px;word-break:break-all}
 #details dt{font-weight:600;margin-top:8px}
@@ -66,7 +68,6 @@ export const PAGE_SCRIPT = `
   var byId = {};
   data.nodes.concat(data.inner || []).forEach(function (n) { byId[n.id] = n; });
   var svg = document.getElementById("graph");
-  var overlays = document.getElementById("overlays");
   var full = { x: 0, y: 0, w: +svg.dataset.width, h: +svg.dataset.height };
   var box = { x: 0, y: 0, w: full.w, h: full.h };
   function apply() { svg.setAttribute("viewBox", box.x + " " + box.y + " " + box.w + " " + box.h); }
@@ -74,16 +75,13 @@ export const PAGE_SCRIPT = `
     var x = Math.min(a.x, b.x), y = Math.min(a.y, b.y);
     return { x: x, y: y, w: Math.max(a.x + a.w, b.x + b.w) - x, h: Math.max(a.y + a.h, b.y + b.h) - y };
   }
-  function panelBox(p) {
-    var b = p.getAttribute("data-box").split(" ").map(Number);
-    return { x: b[0] - 8, y: b[1] - 8, w: b[2] + 16, h: b[3] + 16 };
-  }
-  function openPanels() { return Array.prototype.slice.call(document.querySelectorAll(".nested-panel.open")); }
-  // The whole graph, and the inner graphs that are open.
+  // The whole graph, open panels included.
   function fit() {
-    box = openPanels().reduce(function (b, p) { return union(b, panelBox(p)); }, { x: full.x, y: full.y, w: full.w, h: full.h });
+    box = { x: full.x, y: full.y, w: full.w, h: full.h };
     apply();
   }
+  // relayout(), from html-relayout.ts.
+${RELAYOUT_SCRIPT}
   // What the svg shows of the graph: the viewBox and the margins its aspect ratio leaves.
   function visible() {
     var r = svg.getBoundingClientRect();
@@ -133,25 +131,18 @@ export const PAGE_SCRIPT = `
     var d = drag;
     drag = null;
     svg.classList.remove("dragging");
-    if (d && !d.moved) {
-      var hit = document.elementFromPoint(ev.clientX, ev.clientY);
-      // A click on a panel brings it above the others.
-      var p = up(hit, ".nested-panel");
-      if (p && p.classList.contains("open") && p !== overlays.lastElementChild) overlays.appendChild(p);
-      act(hit);
-    }
+    if (d && !d.moved) act(document.elementFromPoint(ev.clientX, ev.clientY));
   });
   svg.addEventListener("keydown", function (ev) {
     if (ev.key !== "Enter" && ev.key !== " ") return;
     if (act(ev.target)) ev.preventDefault();
   });
   function nodeEl(id) { return document.querySelector('.node[data-id="' + id + '"],.inner-node[data-id="' + id + '"]'); }
-  // Opens or closes a nested function's inner graph; closing also closes the panels inside it.
-  function toggle(id, open) {
+  // Marks a nested function's inner graph open or closed; closing also closes the panels inside it.
+  function setOpen(id, open) {
     var panel = document.getElementById("nested-" + id);
     var g = nodeEl(id);
     if (!panel || !g) return;
-    if (open === undefined) open = !panel.classList.contains("open");
     var t = g.querySelector(".toggle");
     panel.classList.toggle("open", open);
     g.classList.toggle("expanded", open);
@@ -159,15 +150,28 @@ export const PAGE_SCRIPT = `
       t.setAttribute("aria-expanded", String(open));
       t.lastChild.textContent = open ? "\\u2212" : "+";
     }
-    if (open) {
-      // Last drawn is on top: the panel opened last covers the others.
-      overlays.appendChild(panel);
-      var v = visible(), b = panelBox(panel);
-      if (b.x < v.x || b.y < v.y || b.x + b.w > v.x + v.w || b.y + b.h > v.y + v.h) { box = union(box, b); apply(); }
-    } else {
+    if (!open) {
       Array.prototype.forEach.call(document.querySelectorAll(".nested-panel.open"), function (p) {
-        if (p.getAttribute("data-for").indexOf(id + "-") === 0) toggle(p.getAttribute("data-for"), false);
+        if (p.getAttribute("data-for").indexOf(id + "-") === 0) setOpen(p.getAttribute("data-for"), false);
       });
+    }
+  }
+  function holds(v, b) { return b.x >= v.x - 1 && b.y >= v.y - 1 && b.x + b.w <= v.x + v.w + 1 && b.y + b.h <= v.y + v.h + 1; }
+  // Opens or closes a panel and lays the graph out again around the open ones. A view of the
+  // whole graph stays one; a view zoomed in stays where it is, widened to show an opened panel.
+  function toggle(id, open) {
+    var panel = document.getElementById("nested-" + id);
+    if (!panel || !nodeEl(id)) return;
+    if (open === undefined) open = !panel.classList.contains("open");
+    var whole = holds(visible(), full);
+    setOpen(id, open);
+    var placed = relayout();
+    full = { x: 0, y: 0, w: placed.width, h: placed.height };
+    var b = placed.panels[id];
+    if (whole) fit();
+    else if (open && b) {
+      b = { x: b.x - 8, y: b.y - 8, w: b.w + 16, h: b.h + 16 };
+      if (!holds(visible(), b)) { box = union(box, b); apply(); }
     }
   }
   document.getElementById("fit").addEventListener("click", fit);

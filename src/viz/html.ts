@@ -8,6 +8,7 @@ import {
   modelOfPipeline,
 } from "./html-model.ts";
 import { PAGE_CSS, PAGE_SCRIPT } from "./html-page.ts";
+import { PANEL_GAP, PANEL_HEADER } from "./html-relayout.ts";
 import { layeredLayout } from "./layered.ts";
 import { layoutOf } from "./view.ts";
 
@@ -22,10 +23,15 @@ export interface HtmlNode {
 
 type NodeKind = "input" | "function" | "output";
 
-/** An edge between two drawn nodes, labelled with the name it carries. */
+/** An edge between two drawn nodes. */
 export interface HtmlEdge {
   readonly from: string;
   readonly to: string;
+  /**
+   * The name it carries, or "" where its source's box already names it: an input's box is its
+   * name, and a function's box lists its outputs (`→ y`), so only an edge from a function of
+   * several outputs says which one it carries.
+   */
   readonly label: string;
 }
 
@@ -89,7 +95,7 @@ export function graphNodes(model: GraphModel): {
 } {
   const top = drawnGraph(model.functions, "", undefined);
   const nested: HtmlNested[] = [];
-  // Parents before their children: the page places a panel next to its parent's node.
+  // Parents before their children: a panel opened inside another is drawn after it, over its frame.
   const expand = (children: readonly Expandable[]): void => {
     for (const c of children) {
       const inner = drawnGraph(c.functions, `${c.id}-`, c.name);
@@ -162,7 +168,8 @@ function drawnGraph(
   });
   for (const e of g.edges) {
     const from = `${prefix}${e.from.kind === "input" ? "i" : "f"}${e.from.index}`;
-    edges.push({ from, to: `${prefix}f${e.to}`, label: e.label });
+    const named = e.from.kind === "input" || g.functions[e.from.index]!.outputs.length === 1;
+    edges.push({ from, to: `${prefix}f${e.to}`, label: named ? "" : e.label });
   }
   return { nodes, edges, children };
 }
@@ -172,13 +179,16 @@ export function graphPage(options: GraphPageOptions): string {
   const { nodes, edges, nested } = graphNodes(options.model);
   const toggled = new Set(nested.map((n) => n.parent));
   const placed = place(nodes, edges, toggled);
-  const panels = placePanels(nested, placed, toggled);
+  const panels = nested.map((n) => ({ nested: n, placed: place(n.nodes, n.edges, toggled) }));
   return page(options, nodes, edges, placed, toggled, panels);
 }
 
-interface Box {
+interface Point {
   readonly x: number;
   readonly y: number;
+}
+
+interface Box extends Point {
   readonly width: number;
   readonly height: number;
 }
@@ -189,17 +199,17 @@ interface Placed {
   /** Centre and size of each node. */
   readonly nodes: ReadonlyMap<string, Box>;
   readonly edges: readonly {
-    readonly points: readonly { x: number; y: number }[];
-    readonly label?: { x: number; y: number };
+    readonly points: readonly Point[];
+    /** The left end of the label's text and its middle. */
+    readonly label?: Point;
   }[];
 }
 
 /** Width of the expand toggle drawn in the top right corner of a nested function's node. */
 const TOGGLE = 16;
-/** Height of an inner graph panel's title bar. */
-const PANEL_HEADER = 24;
-/** Space between a nested function's node and its panel. */
-const PANEL_GAP = 28;
+
+/** An edge label's box: its height, the width of a character, its space from its edge. */
+const LABEL = { height: 14, char: 6.5, gap: 6 } as const;
 
 /** dagre, loaded on first use so importing pipeweave does not pay for it. */
 let dagre: Dagre | undefined;
@@ -258,6 +268,12 @@ function placeLayered(
   };
 }
 
+/** The top and bottom of one rank's row: its nodes and edge labels, as tall as the tallest. */
+interface Row {
+  top: number;
+  bottom: number;
+}
+
 function placeWithDagre(
   nodes: readonly HtmlNode[],
   edges: readonly HtmlEdge[],
@@ -280,25 +296,49 @@ function placeWithDagre(
   });
   edges.forEach((e, i) => {
     const label = clip(e.label);
+    // dagre gives a label a box of its own on the edge's rank between its ends, and runs the
+    // edge through the box's middle: twice the text's width leaves the right half to the text.
+    const width = 2 * (label.length * LABEL.char + LABEL.gap);
     graph.setEdge(
       e.from,
       e.to,
-      label ? { width: label.length * 6.5 + 4, height: 14, labelpos: "c" } : {},
+      label ? { width, height: LABEL.height, labelpos: "c" } : {},
       String(i),
     );
   });
   dagre.layout(graph);
   const box = graph.graph();
   const placedNodes = new Map<string, Box>();
+  // dagre puts every box of a rank (nodes and edge labels) on one line: its middle is the key.
+  const rows = new Map<number, Row>();
+  const addRow = (y: number, height: number) => {
+    const row = rows.get(y);
+    if (row === undefined) rows.set(y, { top: y - height / 2, bottom: y + height / 2 });
+    else {
+      row.top = Math.min(row.top, y - height / 2);
+      row.bottom = Math.max(row.bottom, y + height / 2);
+    }
+  };
   for (const n of nodes) {
     const p = graph.node(n.id);
     placedNodes.set(n.id, { x: p.x, y: p.y, width: p.width, height: p.height });
+    addRow(p.y, p.height);
   }
+  const laid = edges.map((e, i) => graph.edge({ v: e.from, w: e.to, name: String(i) }));
+  laid.forEach((p, i) => {
+    if (edges[i]!.label && p.y !== undefined) addRow(p.y, LABEL.height);
+  });
+  const kinds = new Map(nodes.map((n) => [n.id, n.kind]));
   const placedEdges = edges.map((e, i) => {
-    const p = graph.edge({ v: e.from, w: e.to, name: String(i) });
-    const points = (p.points ?? []).map((q: { x: number; y: number }) => ({ x: q.x, y: q.y }));
+    const p = laid[i]!;
+    const via = (p.points ?? []).slice(1, -1);
+    const ends = [e.from, e.to].map((id) => ({
+      ...placedNodes.get(id)!,
+      round: kinds.get(id) !== "function",
+    }));
+    const points = route(via, ends[0]!, ends[1]!, rows);
     return e.label && p.x !== undefined && p.y !== undefined
-      ? { points, label: { x: p.x, y: p.y } }
+      ? { points, label: { x: p.x + LABEL.gap, y: p.y } }
       : { points };
   });
   return {
@@ -309,50 +349,62 @@ function placeWithDagre(
   };
 }
 
-/** An inner graph, laid out on its own, and where its panel sits in the page's coordinates. */
-interface PlacedPanel {
-  readonly nested: HtmlNested;
-  readonly placed: Placed;
-  /** The panel's frame, top left corner and size. */
-  readonly frame: Box;
-  /** The connector from the parent's node to the frame, in the frame's coordinates. */
-  readonly connector: string;
+/**
+ * An edge's polyline through dagre's points `via` (one per rank it passes), drawn so that it
+ * crosses no box but its own ends' (the page's tests check it): straight down through each row,
+ * where dagre kept its point clear of the row's nodes and labels, and slanted only between
+ * rows, where there are none. It leaves its source's bottom side and reaches its target's top
+ * side as near to the next point's line as the box's straight side allows.
+ */
+function route(via: readonly Point[], from: End, to: End, rows: ReadonlyMap<number, Row>): Point[] {
+  const out: Point[] = [];
+  const add = (x: number, y: number) => {
+    const last = out[out.length - 1];
+    if (last === undefined || last.x !== x || last.y !== y) out.push({ x, y });
+  };
+  const start = side(from, via[0] ?? to);
+  const below = rows.get(from.y)!.bottom;
+  add(start, from.y + from.height / 2);
+  add(start, below);
+  // A short way straight down, and straight in at the other end: arrows never lie flat.
+  add(start, below + STUB);
+  for (const p of via) {
+    const row = rows.get(p.y);
+    if (row === undefined) add(p.x, p.y);
+    else {
+      add(p.x, row.top);
+      add(p.x, row.bottom);
+    }
+  }
+  const end = side(to, via[via.length - 1] ?? from);
+  const above = rows.get(to.y)!.top;
+  add(end, above - STUB);
+  add(end, above);
+  add(end, to.y - to.height / 2);
+  return out;
+}
+
+/** An edge's source or target: its box, and whether its ends are round (inputs and results). */
+interface End extends Box {
+  readonly round: boolean;
 }
 
 /**
- * Lays out each inner graph with dagre and anchors its panel beside its parent's node: to the
- * right, or to the left when only that keeps it inside the graph, kept within the graph's
- * height where it fits. A panel opened from inside a panel goes on the same side as that
- * panel, so it never covers the node that opened the outer one.
+ * How far an edge runs straight out of its source's row and into its target's: less than the
+ * space dagre leaves between rows (half `SPACING.layerGap`).
  */
-function placePanels(
-  nested: readonly HtmlNested[],
-  top: Placed,
-  toggled: ReadonlySet<string>,
-): PlacedPanel[] {
-  // Every node's centre and size in page coordinates, inner nodes added as their panel is placed.
-  const where = new Map(top.nodes);
-  const sideOf = new Map<string, boolean>();
-  return nested.map((n) => {
-    const placed = place(n.nodes, n.edges, toggled);
-    const width = Math.max(placed.width, panelTitle(n).length * CHAR_WIDTH + TOGGLE + 28);
-    const height = placed.height + PANEL_HEADER;
-    const at = where.get(n.parent) ?? { x: 0, y: 0, width: 0, height: 0 };
-    const right = at.x + at.width / 2 + PANEL_GAP;
-    const left = at.x - at.width / 2 - PANEL_GAP - width;
-    const enclosing = sideOf.get(n.parent);
-    const onLeft = enclosing ?? (right + width > top.width && left >= 0);
-    const x = onLeft ? left : right;
-    const y = Math.min(Math.max(at.y - at.height / 2, 0), Math.max(top.height - height, 0));
-    const fromX = onLeft ? at.x - at.width / 2 - x : at.x + at.width / 2 - x;
-    const toY = Math.min(Math.max(at.y - y, PANEL_HEADER / 2), height - PANEL_HEADER / 2);
-    const connector = `M${num(fromX)},${num(at.y - y)} L${onLeft ? num(width) : 0},${num(toY)}`;
-    for (const [id, p] of placed.nodes) {
-      where.set(id, { ...p, x: p.x + x, y: p.y + y + PANEL_HEADER });
-      sideOf.set(id, onLeft);
-    }
-    return { nested: n, placed, frame: { x, y, width, height }, connector };
-  });
+const STUB = 8;
+
+/** The x on `box`'s top or bottom side nearest `toward`, off its rounded corners. */
+function side(box: End, toward: Point): number {
+  const inset = Math.min(box.round ? box.height / 2 : 8, box.width / 2);
+  return Math.min(Math.max(toward.x, box.x - box.width / 2 + inset), box.x + box.width / 2 - inset);
+}
+
+/** An inner graph, laid out on its own; the page places its panel when it opens. */
+interface PlacedPanel {
+  readonly nested: HtmlNested;
+  readonly placed: Placed;
 }
 
 /** The title bar of a nested function's panel. */
@@ -370,20 +422,26 @@ function page(
   panels: readonly PlacedPanel[],
 ): string {
   const parts = drawGraph(nodes, edges, placed, toggled, "node", "edge");
+  // Where each nested node is, to draw its panel's connector from the node's right side.
+  const boxes = new Map(placed.nodes);
+  for (const p of panels) for (const [id, b] of p.placed.nodes) boxes.set(id, b);
   const overlays = panels.map((p) => {
-    const { frame } = p;
+    const title = panelTitle(p.nested);
+    const width = Math.max(p.placed.width, title.length * CHAR_WIDTH + TOGGLE + 28);
+    const height = p.placed.height + PANEL_HEADER;
+    const at = boxes.get(p.nested.parent)?.height ?? 0;
     return (
+      // The page's script places the panel beside its node, and the graph around it, as it opens.
       `<g class="nested-panel" id="nested-${p.nested.parent}" data-for="${p.nested.parent}" ` +
-      `data-box="${num(frame.x)} ${num(frame.y)} ${num(frame.width)} ${num(frame.height)}" ` +
-      `transform="translate(${num(frame.x)},${num(frame.y)})">` +
-      `<path class="connector" d="${p.connector}"/>` +
-      `<rect class="frame" x="0" y="0" width="${num(frame.width)}" height="${num(frame.height)}" rx="6"/>` +
-      `<text class="panel-title" x="10" y="16">${escapeHtml(panelTitle(p.nested))}</text>` +
-      // Panels may cover other nodes' toggles: each one can be closed from itself as well.
+      `data-min-width="${num(width)}">` +
+      `<path class="connector" d="M${-PANEL_GAP},${num(at / 2)} L0,${num(at / 2)}"/>` +
+      `<rect class="frame" x="0" y="0" width="${num(width)}" height="${num(height)}" rx="6"/>` +
+      `<text class="panel-title" x="10" y="16">${escapeHtml(title)}</text>` +
       `<g class="close" role="button" tabindex="0" aria-label="${escapeHtml(`hide the functions inside ${p.nested.name}`)}">` +
-      `<rect x="${num(frame.width - TOGGLE - 4)}" y="4" width="${TOGGLE}" height="${TOGGLE}" rx="3"/>` +
-      `<text x="${num(frame.width - TOGGLE / 2 - 4)}" y="${4 + TOGGLE / 2 + 4}">×</text></g>` +
-      `<g transform="translate(0,${PANEL_HEADER})">` +
+      `<rect x="${num(width - TOGGLE - 4)}" y="4" width="${TOGGLE}" height="${TOGGLE}" rx="3"/>` +
+      `<text x="${num(width - TOGGLE / 2 - 4)}" y="${4 + TOGGLE / 2 + 4}">×</text></g>` +
+      `<g class="inner-graph" transform="translate(0,${PANEL_HEADER})" ` +
+      `data-width="${num(p.placed.width)}" data-height="${num(p.placed.height)}">` +
       drawGraph(p.nested.nodes, p.nested.edges, p.placed, toggled, "inner-node", "inner-edge").join(
         "",
       ) +
@@ -430,7 +488,8 @@ ${options.csp === undefined ? "" : `<meta http-equiv="Content-Security-Policy" c
  * The markup of one laid out graph: edges first, so nodes are drawn over them. Each node group
  * has its `<rect>` as first child (a page built on this one draws relative to it) and its class
  * is exactly `node <kind>` or `inner-node <kind>`; a nested function's node is marked
- * `data-nested` and gets a focusable toggle after its text.
+ * `data-nested` and gets a focusable toggle after its text. When a panel opens, the page moves
+ * nodes by a `transform` on their group, and what a page drew inside the group moves with them.
  */
 function drawGraph(
   nodes: readonly HtmlNode[],

@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { oscillator } from "../../examples/oscillator.ts";
 import { type AnyPipeFunc, Pipeline, pipefunc } from "../../src/index.ts";
 import { randomPipeline } from "../reliability/fixtures/big-graphs.ts";
+import { type Drawing, drawingProblems, READ_DRAWING } from "../viz/geometry.ts";
 import { chromiumAvailable, launchChromium, type TestBrowser } from "./chromium.ts";
 
 const double = pipefunc(
@@ -274,19 +275,16 @@ describe.skipIf(!available)("pipeline.toHtml() in Chromium", () => {
     await expect.poll(() => innerPanel.isVisible()).toBe(true);
     expect(await innerPanel.locator("g.inner-node.function").count()).toBe(2);
 
-    // The panel opened last is drawn above the others.
-    const topmost = () => page.locator("#overlays > .nested-panel").last().getAttribute("id");
-    expect(await topmost()).toBe(`nested-${innerId}`);
-    // A panel closes from its own close button too (a later panel may cover its toggle); the
-    // button takes Enter like the toggles.
+    // Three panels open, one inside another: the graph made room for each of them.
+    await expectClearDrawing(page);
+    await expectEveryNodeSelectable(page);
+    // A panel closes from its own close button too; the button takes Enter like the toggles.
     await page.locator(`#nested-${abId} .close`).focus();
     await page.keyboard.press("Enter");
     await expect.poll(() => page.locator(`#nested-${abId}`).isVisible()).toBe(false);
     expect(await page.locator(`#nested-${outerId}`).isVisible()).toBe(true);
     expect(await innerPanel.isVisible()).toBe(true);
-    // A click on a panel brings it to the top.
-    await page.locator(`#nested-${outerId} .panel-title`).click();
-    expect(await topmost()).toBe(`nested-${outerId}`);
+    await expectClearDrawing(page);
 
     // Closing outer closes the panel opened inside it.
     await node(page, "function", "outer").locator(".toggle").click();
@@ -296,6 +294,79 @@ describe.skipIf(!available)("pipeline.toHtml() in Chromium", () => {
       await node(page, "function", "outer").locator(".toggle").getAttribute("aria-expanded"),
     ).toBe("false");
     expect(await inner.locator(".toggle").getAttribute("aria-expanded")).toBe("false");
+  });
+
+  it("draws edge labels as Chromium sets them clear of every edge and node", async () => {
+    const step = (output: string | string[], inputs: string[]) =>
+      pipefunc({ output, inputs }, (...args: unknown[]) => args);
+    const p = new Pipeline([
+      step(["lo", "hi", "mid"], ["xs"]),
+      step("a", ["lo", "k"]),
+      step("b", ["hi", "a"]),
+      step("c", ["mid", "lo", "xs"]),
+      step(["d1", "d2"], ["a", "b", "c"]),
+      step("e", ["d1", "d2", "hi"]),
+    ]);
+    const { page } = await open(p.toHtml(), "labels");
+    // lo→a, lo→c, hi→b, hi→e, mid→c, d1→e, d2→e: the edges from a function of several outputs.
+    const labels = await page.locator("svg#graph .edge-label").allTextContents();
+    expect(labels.sort()).toEqual(["d1", "d2", "hi", "hi", "lo", "lo", "mid"]);
+    await expectClearDrawing(page);
+  });
+
+  it("opens a panel beside its node, moving what is right of it and below it: nothing covered", async () => {
+    const { page } = await open(pipeline.toHtml(), "beside");
+    const before = await drawn(page);
+    const yz = node(page, "function", "yz");
+    await yz.locator(".toggle").click();
+    const yzBox = await yz.locator("rect").first().boundingBox();
+    const panel = await page.locator(".nested-panel.open .frame").boundingBox();
+    if (!yzBox || !panel) throw new Error("yz or its panel has no box");
+    // Beside the node, its top at the node's top; the node itself did not move.
+    expect(await yz.getAttribute("transform")).toBeNull();
+    expect(panel.x).toBeGreaterThan(yzBox.x + yzBox.width);
+    expect(Math.abs(panel.y - yzBox.y)).toBeLessThan(1);
+    await expectClearDrawing(page);
+    await expectEveryNodeSelectable(page);
+    // Closed again, the graph is drawn as it was.
+    await yz.locator(".toggle").click();
+    expect(await drawn(page)).toEqual(before);
+  });
+
+  it("makes room for panels on one rank and below each other, and for an edge passing them", async () => {
+    const step = (output: string, inputs: string[]) =>
+      pipefunc({ output, inputs }, (...args: unknown[]) => args[0]);
+    const p = new Pipeline(
+      [
+        step("l1", ["x"]),
+        step("l2", ["l1"]),
+        step("s", ["x"]),
+        step("r1", ["x"]),
+        step("r2", ["r1", "k"]),
+        step("j1", ["l2", "r2"]),
+        step("j2", ["j1", "s"]),
+        step("far", ["x", "j2", "l2"]),
+      ],
+      { name: "panels" },
+    )
+      .nest(["l1", "l2"], "left")
+      .nest(["r1", "r2"], "right")
+      .nest(["j1", "j2"], "join");
+    const { page } = await open(p.toHtml(), "panels");
+    const before = await drawn(page);
+    for (const name of ["left", "right", "join"]) {
+      await node(page, "function", name).locator(".toggle").click();
+      await expectClearDrawing(page);
+    }
+    await expectEveryNodeSelectable(page);
+    // Closing one of them lays the graph out again around the others.
+    await node(page, "function", "left").locator(".toggle").click();
+    await expectClearDrawing(page);
+    await expectEveryNodeSelectable(page);
+    for (const name of ["right", "join"]) {
+      await node(page, "function", name).locator(".toggle").click();
+    }
+    expect(await drawn(page)).toEqual(before);
   });
 
   it("renders the demo pipeline from file:// with the network off, requesting nothing else", async () => {
@@ -406,6 +477,39 @@ describe.skipIf(!available)("pipeline.toHtml() in Chromium", () => {
     );
   });
 });
+
+/** Every node's transform and every edge's path and label's place: what a relayout changes. */
+async function drawn(page: Page): Promise<string[]> {
+  return (await page.evaluate(`Array.from(
+    document.querySelectorAll("#graph .node, #graph .inner-node, #graph .edge, #graph .inner-edge, #graph .edge-label"),
+    (e) => ["transform", "d", "x", "y"].map((a) => e.getAttribute(a)).join(" "),
+  )`)) as string[];
+}
+
+/** Nothing drawn on screen overlaps, and no edge crosses a box (see test/viz/geometry.ts). */
+async function expectClearDrawing(page: Page): Promise<void> {
+  const drawing = (await page.evaluate(READ_DRAWING)) as Drawing;
+  expect(drawing.boxes.length).toBeGreaterThan(0);
+  expect(drawingProblems(drawing)).toEqual([]);
+}
+
+/** A click on the middle of every node on screen selects that node and shows its details. */
+async function expectEveryNodeSelectable(page: Page): Promise<void> {
+  // The details panel narrows the graph: open it first, then fit, then read where nodes are.
+  await page.locator("svg#graph g.node").first().click();
+  await page.locator("#fit").click();
+  const drawing = (await page.evaluate(READ_DRAWING)) as Drawing;
+  const nodes = drawing.boxes.filter((b) => b.kind === "node");
+  expect(nodes.length).toBeGreaterThan(3);
+  for (const b of nodes) {
+    await page.mouse.click(b.x + b.width / 2, b.y + b.height / 2);
+    const selected = await page.evaluate(
+      'Array.from(document.querySelectorAll("#graph .selected"), (e) => e.getAttribute("data-id"))',
+    );
+    expect(selected, `a click on "${b.name}"`).toEqual([b.id]);
+    expect(await page.locator("#details h2").textContent()).toBe(b.name);
+  }
+}
 
 interface Rect {
   x: number;

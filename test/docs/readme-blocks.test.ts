@@ -77,6 +77,22 @@ describe("reading the README", () => {
     expect(parsed.stray).toEqual([13]);
   });
 
+  it("drops only a parenthesized remark that ends the claim", () => {
+    const text = [
+      "```ts",
+      "f(); // → throws TypeError: got `0` (number). Use pool({}, f).",
+      "g(); // → [1, (2)] (a remark)",
+      "h(); // → Error: (see .cause) next (a remark)",
+      "```",
+    ].join("\n");
+    const parsed = parseClaims(moduleSource(snippetsOf(readFences(text), text), sub));
+    expect(parsed.claims.map((c) => c.expected)).toEqual([
+      "TypeError: got `0` (number). Use pool({}, f).",
+      "[1, (2)]",
+      "Error: (see .cause) next",
+    ]);
+  });
+
   it("reports claimed values and leaves no-run snippets out of the run", () => {
     const { source, problems } = runSource(moduleSource(snippets, sub), snippets);
     const lines = source.split("\n");

@@ -1,7 +1,8 @@
 /**
- * The README's TypeScript snippets as the README test reads them.
+ * The TypeScript snippets of a Markdown document (the README, the guides in `docs/`) as their
+ * test (`markdown-suite.ts`) reads them; "README line" below is a line of that document.
  *
- * Conventions (the README follows them; the test enforces them):
+ * Conventions (the documents follow them; the test enforces them):
  * - A ```ts or ```typescript fence is a snippet. It is type-checked with the project's
  *   tsconfig and run in a fresh folder, unless its info string says `no-run` (type-checked
  *   only; the test lists every such block).
@@ -9,7 +10,7 @@
  *   snippet before it; any other snippet stands alone.
  * - `expr; // → value` claims the value of `expr` (for `const x = expr; // → value`, of `x`),
  *   written as `show` (readme-show.ts) writes it; `…` stands for any text, and a
- *   parenthesized remark after the value, `// → 15 (a Promise<number>)`, is prose.
+ *   parenthesized remark that ends the claim, `// → 15 (a Promise<number>)`, is prose.
  *   `// → throws Name: message` claims the statement throws (or rejects) that. The claim sits
  *   after the statement on its last line, or on a line of its own right below it, and
  *   continues on the following lines that start with `//` and two or more spaces.
@@ -143,20 +144,31 @@ export function moduleSource(
   return lines.join("\n");
 }
 
-/** Splits `value (remark)` into the value, dropping a final parenthesized remark. */
+/**
+ * Splits `value (remark)` into the value, dropping a final parenthesized remark: one that
+ * follows a space and runs to the end, so a message's own `(number).` mid-text stays.
+ */
 function withoutRemark(text: string): string {
+  const end = text.trimEnd().length;
   let depth = 0;
   let quote = "";
-  for (let i = 0; i < text.length; i++) {
+  let remark = -1;
+  for (let i = 0; i < end; i++) {
     const c = text[i];
     if (quote) {
       if (c === "\\") i++;
       else if (c === quote) quote = "";
     } else if (c === '"' || c === "'" || c === "`") quote = c;
-    else if (c === "(" && depth === 0 && i > 0 && /\s/.test(text[i - 1] ?? "")) {
-      return text.slice(0, i).trim();
-    } else if (c === "(" || c === "[" || c === "{") depth++;
-    else if (c === ")" || c === "]" || c === "}") depth--;
+    else if (c === "(" || c === "[" || c === "{") {
+      if (c === "(" && depth === 0 && i > 0 && /\s/.test(text[i - 1] ?? "")) remark = i;
+      depth++;
+    } else if (c === ")" || c === "]" || c === "}") {
+      depth--;
+      if (depth === 0 && remark >= 0) {
+        if (i === end - 1) return text.slice(0, remark).trim();
+        remark = -1;
+      }
+    }
   }
   return text.trim();
 }
@@ -254,11 +266,13 @@ const HELPERS = [
  * The module to run: `source` with its `no-run` snippets blanked, every claimed statement
  * reporting its value or error, and a marker on stdout where each snippet starts.
  *
+ * @param document - The document's name in the problems: `README`, `docs/streams.md`.
  * @returns The source, or the problems that keep claims from being checked.
  */
 export function runSource(
   source: string,
   snippets: readonly Snippet[],
+  document = "README",
 ): { source: string; problems: string[] } {
   const lines = source.split("\n");
   for (const snippet of snippets) {
@@ -294,7 +308,7 @@ export function runSource(
       continue;
     }
     problems.push(
-      `README line ${claim.line}: a \`// →\` claim must follow an expression statement or \`const x = …\``,
+      `${document} line ${claim.line}: a \`// →\` claim must follow an expression statement or \`const x = …\``,
     );
   }
   for (const snippet of snippets) {

@@ -1,7 +1,9 @@
 /**
  * The package as a user gets it: `npm pack` (which builds), installed from the tarball into a
  * scratch project without tsx or TypeScript, used from plain `.mjs` and `.cjs` files, driven
- * from the shell with its `pipeweave` bin, and type checked strictly from a `.ts` file. Builds and installs once; each check runs the installed
+ * from the shell with its `pipeweave` bin, and type checked strictly from a `.ts` file; and the
+ * README's first steps, from `npm init -y` to a running snippet, in a project of their own.
+ * Builds and installs once; each check runs the installed
  * package in its own `node` process, killed if it runs past RUN_MS (a worker that starts the
  * user's sweep again never ends).
  */
@@ -19,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFences, snippetsOf } from "../docs/readme-blocks.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
@@ -26,6 +29,8 @@ const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
 const SETUP_MS = 240_000;
 /** One consumer script; workers and the package load in well under a second. */
 const RUN_MS = 60_000;
+/** npm's flags for the README's installs, as for the one above: npm's cache where it can. */
+const INSTALL_FLAGS = ["--prefer-offline", "--no-audit", "--no-fund"];
 
 interface Ran {
   readonly code: number | null;
@@ -87,6 +92,27 @@ function consumerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   delete env.NODE_OPTIONS;
   return env;
+}
+
+/**
+ * The README's "In your project" steps: its `sh` block, one command a line (comments dropped),
+ * and the TypeScript snippet below it with the output it claims.
+ */
+function readmeSteps(): { commands: string[][]; snippet: string; output: string } {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const fences = readFences(readme).filter((f) => f.heading === "In your project");
+  const shell = fences.find((f) => f.lang === "sh");
+  const [snippet] = snippetsOf(fences, readme);
+  if (!shell || !snippet?.output) {
+    throw new Error(
+      'README\'s "In your project" needs a sh block, then a ts block and its text block',
+    );
+  }
+  const commands = shell.lines
+    .map((line) => line.replace(/#.*$/, "").trim())
+    .filter((line) => line !== "")
+    .map((line) => line.split(/\s+/));
+  return { commands, snippet: snippet.lines.join("\n"), output: snippet.output.lines.join("\n") };
 }
 
 const TS_CONSUMER = `import {
@@ -366,6 +392,44 @@ describe("the packed package", () => {
       expect(ran.stderr).not.toMatch(/^\s+at /m);
     },
     RUN_MS + 10_000,
+  );
+
+  it(
+    "takes a new user from `npm init -y` to a running README snippet, as the README says",
+    async () => {
+      const { commands, snippet, output } = readmeSteps();
+      expect(commands.map((c) => c.slice(0, 2).join(" "))).toEqual(
+        expect.arrayContaining(["npm init", "npx tsx"]),
+      );
+      const project = join(scratch, "new-user");
+      mkdirSync(project);
+      const env = consumerEnv();
+      for (const [tool = "", ...args] of commands) {
+        if (tool === "npx" && args[0] === "tsx") {
+          // The file the README says to save the snippet as.
+          writeFileSync(join(project, args[1]!), `${snippet}\n`);
+        }
+        // The package from the tarball rather than the registry; the rest as the README says.
+        const install = tool === "npm" && args[0] === "install";
+        const argv = install
+          ? [...args.map((a) => (a === "pipeweave" ? tarball : a)), ...INSTALL_FLAGS]
+          : args;
+        const ran = ok(
+          `${tool} ${args.join(" ")}`,
+          await run(tool, argv, project, { env, timeoutMs: install ? SETUP_MS : RUN_MS }),
+        );
+        if (tool === "npm" && args[0] === "init") {
+          // npm 11 writes "commonjs", older npm nothing: either way a CommonJS project, where
+          // tsx refuses top-level await. The steps after must make it run all the same.
+          const manifest = readFileSync(join(project, "package.json"), "utf8");
+          expect([undefined, "commonjs"]).toContain(
+            (JSON.parse(manifest) as { type?: string }).type,
+          );
+        }
+        if (tool === "npx") expect(ran.stdout.trim()).toBe(output.trim());
+      }
+    },
+    3 * SETUP_MS,
   );
 
   it(

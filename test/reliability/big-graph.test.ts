@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DASHBOARD_GRAPH_WARNING } from "../../src/dashboard/page.ts";
-import type { AnyPipeFunc, Dashboard, Pipeline } from "../../src/index.ts";
+import { type AnyPipeFunc, type Dashboard, Pipeline, pipefunc } from "../../src/index.ts";
 import { DAGRE_MAX_NODES } from "../../src/viz/html.ts";
 import { layeredLayout } from "../../src/viz/layered.ts";
 import { rankGraph } from "../../src/viz/layered-rank.ts";
@@ -138,10 +138,20 @@ describe("toHtml() of a big graph", () => {
   });
 
   it("draws a small graph with dagre, its edges labelled, and a big one without labels", () => {
-    const small = chainPipeline(DAGRE_MAX_NODES - 2);
-    const big = chainPipeline(DAGRE_MAX_NODES - 1);
-    // A chain of n steps draws n + 2 nodes: its input and its result.
-    expect(small.toHtml().match(/<text class="edge-label"/g)).toHaveLength(DAGRE_MAX_NODES - 2);
+    // A chain of n steps of two outputs draws 2n + 2 nodes: its input, its steps, their n
+    // unread outputs and its last; the n - 1 edges between steps say which output they carry.
+    const pairs = (n: number) =>
+      new Pipeline(
+        Array.from({ length: n }, (_, i) =>
+          pipefunc(
+            { output: [`v${i + 1}`, `w${i + 1}`], name: `step_${i}`, inputs: [`v${i}`] },
+            (v: unknown) => [v, v],
+          ),
+        ),
+      );
+    const small = pairs(DAGRE_MAX_NODES / 2 - 1);
+    const big = pairs(DAGRE_MAX_NODES / 2);
+    expect(small.toHtml().match(/<text class="edge-label"/g)).toHaveLength(DAGRE_MAX_NODES / 2 - 2);
     const html = big.toHtml();
     expect(html).not.toContain('class="edge-label"');
     expect(problems(big, html)).toEqual([]);

@@ -5,7 +5,8 @@
  */
 import { Script } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { Pipeline, pipefunc } from "../../src/index.ts";
+import { type AnyPipeFunc, Pipeline, pipefunc } from "../../src/index.ts";
+import { type Drawing, type DrawnBox, type DrawnEdge, drawingProblems } from "./geometry.ts";
 
 const double = pipefunc(
   { output: "y", mapspec: "x[i] -> y[i]", cache: true },
@@ -135,6 +136,29 @@ describe("pipeline.toHtml()", () => {
     expect(html).not.toMatch(/NaN/);
   });
 
+  describe("edge labels", () => {
+    it("label only the edges whose source's box does not name what they carry", () => {
+      const split = pipefunc({ output: ["lo", "hi"] }, ({ xs }: { xs: number[] }) => [xs, xs]);
+      const low = pipefunc({ output: "a" }, ({ lo }: { lo: number[] }) => lo);
+      const high = pipefunc({ output: "b" }, ({ hi, a }: { hi: number[]; a: number[] }) => [hi, a]);
+      const html = new Pipeline([split, low, high], { name: "labels" }).toHtml();
+      // xs → split starts at the input box "xs", a → b at the box of a's only output: no label.
+      expect(html.match(/<path class="edge"/g)).toHaveLength(5);
+      const labels = [...html.matchAll(/<text class="edge-label"[^>]*>([^<]*)<\/text>/g)];
+      expect(labels.map((m) => m[1]).sort()).toEqual(["hi", "lo"]);
+    });
+
+    it.each([1, 2, 3, 4])(
+      "are crossed by no edge and cover no node, nor does an edge cross a node (random graph, seed %i)",
+      (seed) => {
+        const p = multiOutputPipeline(40, seed);
+        const drawing = drawingOf(p.toHtml());
+        expect(drawing.boxes.filter((b) => b.kind === "label").length).toBeGreaterThan(10);
+        expect(drawingProblems(drawing)).toEqual([]);
+      },
+    );
+  });
+
   describe("a nested function", () => {
     const inc = pipefunc(
       { output: "z", mapspec: "y[i], k[i] -> z[i]" },
@@ -229,3 +253,81 @@ describe("pipeline.toHtml()", () => {
     });
   });
 });
+
+/**
+ * `size` functions of one to three outputs each, each reading one to three outputs of functions
+ * before it (picked at random from `seed`), or now and then one of 5 root inputs.
+ */
+function multiOutputPipeline(size: number, seed: number): Pipeline<readonly AnyPipeFunc[]> {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const outputs: string[][] = [];
+  const functions: AnyPipeFunc[] = [];
+  for (let i = 0; i < size; i++) {
+    const inputs = new Set<string>();
+    const count = 1 + Math.floor(random() * 3);
+    for (let k = 0; k < count; k++) {
+      if (i === 0 || random() < 0.1) inputs.add(`in_${Math.floor(random() * 5)}`);
+      else {
+        const from = outputs[Math.floor(random() * i)]!;
+        inputs.add(from[Math.floor(random() * from.length)]!);
+      }
+    }
+    const own = Array.from({ length: 1 + Math.floor(random() * 3) }, (_, k) => `o${i}_${k}`);
+    outputs.push(own);
+    functions.push(
+      pipefunc({ output: own, name: `f_${i}`, inputs: [...inputs] }, (...args: unknown[]) => args),
+    );
+  }
+  return new Pipeline(functions, { name: `multi-output DAG of ${size} (seed ${seed})` });
+}
+
+/**
+ * The top graph as the markup draws it: node boxes, edge polylines and label boxes (the width
+ * toHtml reserves for the text: 6.5 px a character, 14 px high, around the baseline's middle).
+ */
+function drawingOf(html: string): Drawing {
+  const top = html.slice(html.indexOf('<g id="viewport">'), html.indexOf('<g id="overlays">'));
+  const boxes: DrawnBox[] = [];
+  const nodes =
+    /<g class="node \w+" data-id="([^"]+)"[^>]*><rect x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" height="([\d.]+)"[^>]*\/><title>([^<]*)<\/title>/g;
+  for (const [, id, x, y, width, height, name] of top.matchAll(nodes)) {
+    boxes.push({
+      kind: "node",
+      id: id!,
+      name: name!,
+      level: "",
+      x: +x!,
+      y: +y!,
+      width: +width!,
+      height: +height!,
+    });
+  }
+  const labels = /<text class="edge-label" x="([-\d.]+)" y="([-\d.]+)">([^<]*)<\/text>/g;
+  for (const [, x, y, name] of top.matchAll(labels)) {
+    boxes.push({
+      kind: "label",
+      id: "",
+      name: name!,
+      level: "",
+      x: +x!,
+      y: +y! - 4 - 7,
+      width: name!.length * 6.5,
+      height: 14,
+    });
+  }
+  const edges: DrawnEdge[] = [];
+  const paths = /<path class="edge" data-from="([^"]+)" data-to="([^"]+)" d="([^"]+)"/g;
+  for (const [, from, to, d] of top.matchAll(paths)) {
+    const v = d!.match(/-?[\d.]+/g)!.map(Number);
+    const points = [];
+    for (let i = 0; i + 1 < v.length; i += 2) points.push({ x: v[i]!, y: v[i + 1]! });
+    edges.push({ from: from!, to: to!, level: "", points });
+  }
+  expect(boxes.length).toBeGreaterThan(0);
+  expect(edges.length).toBeGreaterThan(0);
+  return { boxes, edges };
+}
