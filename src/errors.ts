@@ -11,6 +11,7 @@ export type ErrorCode =
   | "E_CYCLE"
   | "E_MISSING_INPUT"
   | "E_UNKNOWN_OUTPUT"
+  | "E_OUTPUT_NOT_STORED"
   | "E_UNUSED_INPUT"
   | "E_DUPLICATE_INPUT"
   | "E_AMBIGUOUS_OUTPUT"
@@ -25,8 +26,10 @@ export type ErrorCode =
   | "E_MAPSPEC_SYNTAX"
   | "E_MAPSPEC"
   | "E_SHAPE_MISMATCH"
+  | "E_NDARRAY"
   | "E_RUN_FOLDER_MISMATCH"
   | "E_RUN_FOLDER_EXISTS"
+  | "E_RUN_FOLDER_NOT_FOUND"
   | "E_STORAGE_VALUE"
   | "E_UNDECLARED_PIPELINE"
   | "E_UNDECLARED_HANDLER"
@@ -142,29 +145,45 @@ export class MissingInputError extends PipeweaveError {
   }
 }
 
-/** An output name that no function of the pipeline produces was asked for. */
+/**
+ * An output name that no function of the pipeline produces was asked for (of a run folder: that
+ * its run does not record).
+ */
 export class UnknownOutputError extends PipeweaveError {
   /** The name that was asked for. */
   readonly output: string;
   /** Known names closest to it, best first. */
   readonly suggestions: readonly string[];
+  /** The run folder it was looked up in (`loadOutputs`); undefined for a pipeline. */
+  readonly runFolder: string | undefined;
 
   /**
    * @param output - The unknown name.
    * @param suggestions - Closest known names.
    * @param known - Every name that can be asked for.
+   * @param runFolder - The run folder that was asked, when the name was looked up in one.
    */
-  constructor(output: string, suggestions: readonly string[], known: readonly string[]) {
+  constructor(
+    output: string,
+    suggestions: readonly string[],
+    known: readonly string[],
+    runFolder?: string,
+  ) {
     suggestions = [...new Set(suggestions)];
     known = [...new Set(known)];
     const hint =
       suggestions.length > 0
         ? `Did you mean ${suggestions.map((s) => `"${s}"`).join(" or ")}?`
         : `Known outputs: ${known.map((s) => `"${s}"`).join(", ") || "(none)"}.`;
-    super("E_UNKNOWN_OUTPUT", `No function produces "${output}". ${hint}`);
+    const what =
+      runFolder === undefined
+        ? `No function produces "${output}".`
+        : `The run folder "${runFolder}" has no output "${output}".`;
+    super("E_UNKNOWN_OUTPUT", `${what} ${hint}`);
     this.name = "UnknownOutputError";
     this.output = output;
     this.suggestions = suggestions;
+    this.runFolder = runFolder;
   }
 }
 
@@ -532,6 +551,38 @@ export class ShapeMismatchError extends PipeweaveError {
   }
 }
 
+/**
+ * An `NdArray` method got an argument it cannot use: a selection that is not `{ dim: index }`
+ * (`slice(3)` for `slice({ i: 3 })`), a dim the array does not have, an index outside its axis
+ * or not an integer, a wrong number of indexes; or, building one, a shape, dims and data that
+ * do not fit together.
+ */
+export class NdArrayError extends PipeweaveError {
+  /** The method that refused its argument (`get`, `slice`, `constructor`, `fromNested` …). */
+  readonly method: string;
+  /** The array's shape; undefined while one is being built. */
+  readonly shape: readonly number[] | undefined;
+  /** The array's dims; undefined while one is being built. */
+  readonly dims: readonly string[] | undefined;
+
+  /**
+   * @param method - The method called.
+   * @param message - What was given, what was expected, and what to pass instead.
+   * @param array - The array whose method it was, when one exists.
+   */
+  constructor(
+    method: string,
+    message: string,
+    array?: { readonly shape: readonly number[]; readonly dims: readonly string[] },
+  ) {
+    super("E_NDARRAY", message);
+    this.name = "NdArrayError";
+    this.method = method;
+    this.shape = array?.shape;
+    this.dims = array?.dims;
+  }
+}
+
 /** `resume` met a run folder written for other inputs or another pipeline. */
 export class RunFolderMismatchError extends PipeweaveError {
   /** The run folder. */
@@ -570,6 +621,74 @@ export class RunFolderExistsError extends PipeweaveError {
     );
     this.name = "RunFolderExistsError";
     this.runFolder = runFolder;
+  }
+}
+
+/**
+ * A path given as a run folder holds no run: it does not exist, is a file, or is a folder
+ * without `run.json` (`loadOutputs`, `loadAll`, `runStatus`, `serveDashboard`).
+ */
+export class RunFolderNotFoundError extends PipeweaveError {
+  /** The path given. */
+  readonly runFolder: string;
+  /** What is there instead: nothing, a file, or a folder without `run.json`. */
+  readonly found: "nothing" | "file" | "folder without run.json";
+
+  /**
+   * @param runFolder - The path given.
+   * @param found - What is there instead.
+   */
+  constructor(runFolder: string, found: RunFolderNotFoundError["found"]) {
+    const what =
+      found === "nothing"
+        ? "it does not exist"
+        : found === "file"
+          ? "it is a file"
+          : "it has no run.json";
+    super(
+      "E_RUN_FOLDER_NOT_FOUND",
+      `"${runFolder}" is not a run folder: ${what}. Pass the folder map wrote (its runFolder ` +
+        "option, or pipeweave map --run-folder), which holds run.json and status.json.",
+    );
+    this.name = "RunFolderNotFoundError";
+    this.runFolder = runFolder;
+    this.found = found;
+  }
+}
+
+/**
+ * `loadOutputs` was asked for an output its run folder records but holds no store of: kept in
+ * memory only (`storage: "memory"`), or not reached before the run stopped. `loadAll` gives
+ * MISSING for such an output instead.
+ */
+export class OutputNotStoredError extends PipeweaveError {
+  /** The run folder. */
+  readonly runFolder: string;
+  /** The output. */
+  readonly output: string;
+  /** The output's storage, as run.json records it. */
+  readonly storage: string;
+
+  /**
+   * @param runFolder - The run folder.
+   * @param output - The output asked for.
+   * @param storage - Its storage kind.
+   */
+  constructor(runFolder: string, output: string, storage: string) {
+    super(
+      "E_OUTPUT_NOT_STORED",
+      storage === "memory"
+        ? `Output "${output}" of the run folder "${runFolder}" was kept in memory only ` +
+            '(storage "memory"), so it cannot be loaded. Run map with storage "file" or "zarr" ' +
+            "to load it later."
+        : `Output "${output}" of the run folder "${runFolder}" has no stored elements: the run ` +
+            "stopped before computing it. Resume the run (map with { resume: true }, or " +
+            "pipeweave map --resume) to compute it.",
+    );
+    this.name = "OutputNotStoredError";
+    this.runFolder = runFolder;
+    this.output = output;
+    this.storage = storage;
   }
 }
 

@@ -15,8 +15,8 @@ import { type Dashboard, type DashboardOptions, startDashboard } from "./server.
  * @param runFolder - The run folder.
  * @param options - Where to listen; by default 127.0.0.1 on a free port, the URL printed on stderr.
  * @returns The dashboard, listening.
- * @throws TypeError when the folder holds no run; {@link RunFolderCorruptError} when its run.json
- *   cannot be read; {@link DashboardError} when the address cannot be bound.
+ * @throws {@link RunFolderNotFoundError} when the folder holds no run;
+ *   {@link RunFolderCorruptError} when its run.json cannot be read; {@link DashboardError} when the address cannot be bound.
  * @example
  * ```ts
  * const dashboard = await serveDashboard("runs/grid", { onReady: (d) => console.log(d.url) });

@@ -1,8 +1,12 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { closestNames } from "../_internal/closest.ts";
 import { own, setOwn } from "../_internal/own.ts";
+import { OutputNotStoredError, RunFolderCorruptError, UnknownOutputError } from "../errors.ts";
 import { stackInternal } from "./internal-axes.ts";
 import { MISSING } from "./missing.ts";
-import { outputFolder, readRunRecord } from "./run-folder.ts";
+import { type OutputRecord, outputFolder, type RunRecord, readRunRecord } from "./run-folder.ts";
+import { META_FILE } from "./storage/file.ts";
 import { storeToNdArray } from "./storage/memory.ts";
 import { loadStore } from "./storage/open.ts";
 
@@ -17,7 +21,13 @@ export interface LoadOptions {
  * pipeline: an `NdArray` for a mapped output (MISSING where not computed), else the value.
  *
  * @param output - The output's name.
- * @throws TypeError when the folder is not a run folder or has no such output.
+ * @param options - The run folder.
+ * @returns The output's value.
+ * @throws {@link RunFolderNotFoundError} when the path does not exist, is a file, or holds no
+ *   run.json.
+ * @throws {@link UnknownOutputError} when the run has no such output, suggesting close names.
+ * @throws {@link OutputNotStoredError} when the run kept the output in memory only, or stopped
+ *   before storing anything of it ({@link loadAll} gives MISSING for it instead).
  * @throws {@link RunFolderCorruptError} when run.json or a stored element cannot be read, or
  *   an element (zarr: a chunk) was not written there by this run: copied from another place,
  *   output or run, or changed since. It is never read as a value.
@@ -26,35 +36,23 @@ export async function loadOutputs(output: string, options: LoadOptions): Promise
   const record = readRunRecord(options.runFolder);
   const info = own(record.outputs, output);
   if (!info) {
-    const known = Object.keys(record.outputs)
-      .map((o) => `"${o}"`)
-      .join(", ");
-    throw new TypeError(
-      `Run folder "${options.runFolder}" has no output "${output}". Its outputs: ${known}.`,
-    );
+    const known = Object.keys(record.outputs);
+    throw new UnknownOutputError(output, closestNames(output, known), known, options.runFolder);
   }
-  if (info.storage === "memory") {
-    throw new TypeError(
-      `Output "${output}" of "${options.runFolder}" was kept in memory only; run map with ` +
-        'storage "file" or "zarr" to load it later.',
-    );
+  if (!isStored(options.runFolder, output, info)) {
+    throw new OutputNotStoredError(options.runFolder, output, info.storage);
   }
-  const store = await loadStore(outputFolder(options.runFolder, output), {
-    output,
-    run: record.id,
-  });
-  // An output with internal axes (`x[i] -> y[i, j]`) is stored as one array per element.
-  if (store.shape.length < info.dims.length) {
-    return stackInternal(store.values(), store.shape, info.dims, info.internalShape);
-  }
-  if (store.shape.length === 0) return store.has(0) ? store.get(0) : MISSING;
-  return storeToNdArray(store, info.dims);
+  return loadStored(options.runFolder, output, info, record);
 }
 
 /**
  * Reads every output of a run folder, by name; see {@link loadOutputs}. An output kept in
  * memory only, or not reached before the run stopped, is MISSING.
  *
+ * @param options - The run folder.
+ * @returns Each output's value by name.
+ * @throws {@link RunFolderNotFoundError} when the path does not exist, is a file, or holds no
+ *   run.json.
  * @throws {@link RunFolderCorruptError} when a stored output cannot be read: a corrupt output
  *   is reported, never taken for one that was not computed.
  */
@@ -62,8 +60,48 @@ export async function loadAll(options: LoadOptions): Promise<Record<string, unkn
   const record = readRunRecord(options.runFolder);
   const out: Record<string, unknown> = {};
   for (const [name, info] of Object.entries(record.outputs)) {
-    const stored = info.storage !== "memory" && existsSync(outputFolder(options.runFolder, name));
-    setOwn(out, name, stored ? await loadOutputs(name, options) : MISSING);
+    const stored = isStored(options.runFolder, name, info);
+    setOwn(out, name, stored ? await loadStored(options.runFolder, name, info, record) : MISSING);
   }
   return out;
+}
+
+/**
+ * Whether the run wrote a store for `output`. Its folder's meta.json is the first file a store
+ * writes: an empty folder without it was made by a run that stopped (or is still starting), but
+ * one holding files lost it, and its elements cannot be read.
+ *
+ * @throws {@link RunFolderCorruptError} naming meta.json when the folder holds files without it.
+ */
+function isStored(runFolder: string, output: string, info: OutputRecord): boolean {
+  if (info.storage === "memory") return false;
+  const folder = outputFolder(runFolder, output);
+  const meta = join(folder, META_FILE);
+  if (existsSync(meta)) return true;
+  // Dot-files are temporaries of writes that never reached their rename.
+  const files = existsSync(folder) ? readdirSync(folder).filter((f) => !f.startsWith(".")) : [];
+  if (files.length > 0) {
+    throw new RunFolderCorruptError(
+      runFolder,
+      meta,
+      `it is missing, but the output's folder holds ${files.length} other file(s), which cannot ` +
+        "be read without it",
+    );
+  }
+  return false;
+}
+
+async function loadStored(
+  runFolder: string,
+  output: string,
+  info: OutputRecord,
+  record: RunRecord,
+): Promise<unknown> {
+  const store = await loadStore(outputFolder(runFolder, output), { output, run: record.id });
+  // An output with internal axes (`x[i] -> y[i, j]`) is stored as one array per element.
+  if (store.shape.length < info.dims.length) {
+    return stackInternal(store.values(), store.shape, info.dims, info.internalShape);
+  }
+  if (store.shape.length === 0) return store.has(0) ? store.get(0) : MISSING;
+  return storeToNdArray(store, info.dims);
 }

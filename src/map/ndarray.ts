@@ -1,3 +1,5 @@
+import type { InspectOptionsStylized, inspect } from "node:util";
+import { NdArrayError } from "../errors.ts";
 import { isMissing, MISSING, type Missing } from "./missing.ts";
 
 /** A value or arbitrarily nested arrays of it, as {@link NdArray.toNested} returns. */
@@ -44,17 +46,17 @@ export function product(shape: readonly number[]): number {
  * @param shape - Length of each axis.
  * @param index - One non-negative integer index per axis.
  * @returns The position in the row-major data.
- * @throws TypeError when `index` does not have one entry per axis.
- * @throws RangeError when an entry is not an integer within its axis.
+ * @throws {@link NdArrayError} when `index` does not have one entry per axis, or an entry is not
+ *   an integer within its axis.
  */
 export function linearIndex(shape: readonly number[], index: readonly number[]): number {
-  if (index.length !== shape.length) throw arityError(index.length, shape.length, undefined);
+  if (index.length !== shape.length) throw arityError("linearIndex", index, shape, undefined);
   let linear = 0;
   for (let axis = 0; axis < shape.length; axis++) {
     const i = index[axis]!;
     const length = shape[axis]!;
     if (!(i >= 0 && i < length && Number.isInteger(i))) {
-      throw indexError(axis, undefined, i, length, false);
+      throw indexError("linearIndex", axis, i, shape, undefined, false);
     }
     linear = linear * length + i;
   }
@@ -68,14 +70,15 @@ export function linearIndex(shape: readonly number[], index: readonly number[]):
  * @param shape - Length of each axis.
  * @param linear - A position from 0 to `product(shape) - 1`.
  * @returns One index per axis.
- * @throws RangeError when `linear` is not an integer within the array.
+ * @throws {@link NdArrayError} when `linear` is not an integer within the array.
  */
 export function unravelIndex(shape: readonly number[], linear: number): number[] {
   const size = product(shape);
   if (!(linear >= 0 && linear < size && Number.isInteger(linear))) {
-    throw new RangeError(
-      `Linear index ${String(linear)} is out of bounds for shape [${shape.join(", ")}] of ` +
-        `${size} elements: use an integer from 0 to ${size - 1}.`,
+    throw new NdArrayError(
+      "unravelIndex",
+      `unravelIndex: linear index ${describe(linear)} is out of bounds for shape ` +
+        `[${shape.join(", ")}] of ${size} elements: use an integer from 0 to ${size - 1}.`,
     );
   }
   const index = new Array<number>(shape.length);
@@ -88,6 +91,28 @@ export function unravelIndex(shape: readonly number[], linear: number): number[]
 }
 
 const BRAND = Symbol.for("pipeweave.NdArray");
+/** `util.inspect.custom`, by its registered name: no import of node:util at run time. */
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+/** How many elements a printout shows before `... n more items`, as Node's for an array. */
+const LEADING = 100;
+
+/** Stands for the elements a printout leaves out, as Node writes it for a long array. */
+class More {
+  constructor(readonly count: number) {}
+  toString(): string {
+    return `... ${this.count} more item${this.count === 1 ? "" : "s"}`;
+  }
+  [INSPECT](): string {
+    return this.toString();
+  }
+}
+
+/** Stands for a masked element in a printout (the symbol itself would print as `Symbol(…)`). */
+const MASKED = {
+  toString: () => "MISSING",
+  [INSPECT]: (_depth: number, options: InspectOptionsStylized) =>
+    options.stylize("MISSING", "special"),
+};
 
 /** Gives a new array numeric storage; set in NdArray's static block (private fields). */
 let attachNumbers: (
@@ -178,46 +203,11 @@ export class NdArray<T> {
    * @param shape - Length of each axis: non-negative integers.
    * @param dims - Name of each axis, one per entry of `shape`, all distinct.
    * @param data - `product(shape)` elements in row-major order, {@link MISSING} where masked.
-   * @throws TypeError when a shape entry is not a non-negative integer, `dims` does not name each
-   *   axis once, or `data` has the wrong length.
+   * @throws {@link NdArrayError} when `shape` is not an array of non-negative integers, `dims`
+   *   does not name each axis once, or `data` is not an array of `product(shape)` elements.
    */
   constructor(shape: readonly number[], dims: readonly string[], data: readonly (T | Missing)[]) {
-    for (let axis = 0; axis < shape.length; axis++) {
-      const length = shape[axis];
-      if (!(typeof length === "number" && Number.isInteger(length) && length >= 0)) {
-        throw new TypeError(
-          `NdArray shape entry ${axis} is ${String(length)}, expected a non-negative integer ` +
-            `(shape [${shape.join(", ")}]).`,
-        );
-      }
-    }
-    if (dims.length !== shape.length) {
-      throw new TypeError(
-        `NdArray shape [${shape.join(", ")}] has ${shape.length} axes but ${dims.length} dims ` +
-          `were given (${quoteList(dims)}): give one dim name per axis.`,
-      );
-    }
-    const seen = new Set<string>();
-    for (const dim of dims) {
-      if (typeof dim !== "string" || dim === "") {
-        throw new TypeError(
-          `NdArray dims must be non-empty strings, got ${String(dim)} in ${quoteList(dims)}.`,
-        );
-      }
-      if (seen.has(dim)) {
-        throw new TypeError(
-          `NdArray dim "${dim}" appears twice in ${quoteList(dims)}: name each axis once.`,
-        );
-      }
-      seen.add(dim);
-    }
-    const size = product(shape);
-    if (data.length !== size) {
-      throw new TypeError(
-        `NdArray of shape [${shape.join(", ")}] needs ${size} elements in row-major order, ` +
-          `but data has ${data.length}.`,
-      );
-    }
+    const size = checkParts("constructor", shape, dims, data);
     const strides = new Array<number>(shape.length);
     let stride = 1;
     for (let axis = shape.length - 1; axis >= 0; axis--) {
@@ -244,9 +234,11 @@ export class NdArray<T> {
    * @param nested - Nested arrays `dims.length` deep; for no dims, the single element.
    * @param dims - Name of each axis, outermost first.
    * @returns An array whose shape is read off `nested`.
-   * @throws TypeError when a level is not an array or is ragged, naming the depth and position.
+   * @throws {@link NdArrayError} when `dims` does not name each level once, or a level is not an
+   *   array or is ragged, naming the depth and position.
    */
   static fromNested<T>(nested: NestedInput<T | Missing>, dims: readonly string[]): NdArray<T> {
+    checkDims("fromNested", dims);
     const ndim = dims.length;
     const shape = new Array<number>(ndim).fill(0);
     let probe: unknown = nested;
@@ -265,10 +257,11 @@ export class NdArray<T> {
       }
       if (!Array.isArray(value)) throw notArrayError(value, depth, dims, path);
       if (value.length !== shape[depth]) {
-        throw new TypeError(
-          `Ragged nested array at depth ${depth} (dim "${dims[depth]}") at position ` +
-            `[${path.join(", ")}]: expected length ${shape[depth]} like the first array at that ` +
-            `depth, got ${value.length}. Every array at one depth must have the same length.`,
+        throw new NdArrayError(
+          "fromNested",
+          `NdArray.fromNested: ragged nested array at depth ${depth} (dim "${dims[depth]}") at ` +
+            `position [${path.join(", ")}]: expected length ${shape[depth]} like the first array ` +
+            `at that depth, got ${value.length}. Every array at one depth must have the same length.`,
         );
       }
       for (let i = 0; i < value.length; i++) {
@@ -286,36 +279,38 @@ export class NdArray<T> {
    *
    * @param json - `{ shape, dims, data, missing? }`, for example parsed from a run folder.
    * @returns An array equal to the one that was serialised.
-   * @throws TypeError when the fields are malformed or a `missing` entry is not the index of a
-   *   `null` element.
+   * @throws {@link NdArrayError} when the fields are malformed or a `missing` entry is not the
+   *   index of a `null` element.
    */
   static fromJSON<T>(json: NdArrayJSON<T>): NdArray<T> {
-    if (
-      typeof json !== "object" ||
-      json === null ||
-      !Array.isArray(json.shape) ||
-      !Array.isArray(json.dims) ||
-      !Array.isArray(json.data)
-    ) {
-      throw new TypeError(
-        "Expected the JSON form of an NdArray, an object with `shape`, `dims` and `data` arrays.",
+    if (typeof json !== "object" || json === null || !Array.isArray(json.data)) {
+      throw new NdArrayError(
+        "fromJSON",
+        "NdArray.fromJSON: expected the JSON form of an NdArray, an object with `shape`, `dims` " +
+          `and \`data\` arrays, got ${describe(json)}.`,
       );
     }
+    checkParts("fromJSON", json.shape, json.dims, json.data);
     const data: (T | Missing)[] = [...json.data] as (T | Missing)[];
     if (json.missing !== undefined) {
       if (!Array.isArray(json.missing)) {
-        throw new TypeError("NdArray JSON `missing` must be an array of linear indexes.");
+        throw new NdArrayError(
+          "fromJSON",
+          `NdArray.fromJSON: \`missing\` must be an array of linear indexes, got ${describe(json.missing)}.`,
+        );
       }
       for (const linear of json.missing) {
         if (!(Number.isInteger(linear) && linear >= 0 && linear < data.length)) {
-          throw new TypeError(
-            `NdArray JSON \`missing\` entry ${String(linear)} is not an index of \`data\` ` +
+          throw new NdArrayError(
+            "fromJSON",
+            `NdArray.fromJSON: \`missing\` entry ${describe(linear)} is not an index of \`data\` ` +
               `(length ${data.length}).`,
           );
         }
         if (data[linear] !== null && !isMissing(data[linear])) {
-          throw new TypeError(
-            `NdArray JSON \`missing\` lists index ${linear}, but \`data[${linear}]\` is not null.`,
+          throw new NdArrayError(
+            "fromJSON",
+            `NdArray.fromJSON: \`missing\` lists index ${linear}, but \`data[${linear}]\` is not null.`,
           );
         }
         data[linear] = MISSING;
@@ -329,20 +324,20 @@ export class NdArray<T> {
    *
    * @param index - One integer per axis.
    * @returns The element, or {@link MISSING} where masked.
-   * @throws TypeError when the number of indexes is not `ndim` or an index is not an integer.
-   * @throws RangeError when an index is outside its axis, naming the axis, index and length.
+   * @throws {@link NdArrayError} when the number of indexes is not `ndim`, or an index is not an
+   *   integer or is outside its axis, naming the axis, index and length.
    */
   get(...index: number[]): T | Missing {
     const shape = this.shape;
     const strides = this.#strides;
-    if (index.length !== shape.length) throw arityError(index.length, shape.length, this.dims);
+    if (index.length !== shape.length) throw arityError("get", index, shape, this.dims);
     let offset = 0;
     for (let axis = 0; axis < shape.length; axis++) {
       let i = index[axis]!;
       const length = shape[axis]!;
       if (i < 0) i += length;
       if (!(i >= 0 && i < length && Number.isInteger(i))) {
-        throw indexError(axis, this.dims[axis], index[axis]!, length, true);
+        throw indexError("get", axis, index[axis]!, shape, this.dims, true);
       }
       offset += i * strides[axis]!;
     }
@@ -374,11 +369,13 @@ export class NdArray<T> {
    *
    * @param selection - `{ dim: index }` for each dim to fix.
    * @returns The sub-array over the remaining dims, in their original order.
-   * @throws TypeError when a key is not one of `dims` or an index is not an integer.
-   * @throws RangeError when an index is outside its axis.
+   * @throws {@link NdArrayError} when `selection` is not a `{ dim: index }` object (`slice(3)`
+   *   for `slice({ i: 3 })`), a key is not one of `dims`, or an index is not an integer within
+   *   its axis.
    */
   slice(selection: Readonly<Record<string, number>>): NdArray<T> {
     const { shape, dims } = this;
+    if (!isPlainObject(selection)) throw this.#selectionError(selection);
     const strides = this.#strides;
     const fixed = new Array<boolean>(this.ndim).fill(false);
     let base = 0;
@@ -387,7 +384,7 @@ export class NdArray<T> {
       let i = raw;
       if (i < 0) i += shape[axis]!;
       if (!(i >= 0 && i < shape[axis]! && Number.isInteger(i))) {
-        throw indexError(axis, dim, raw, shape[axis]!, true);
+        throw indexError("slice", axis, raw, shape, dims, true);
       }
       base += i * strides[axis]!;
       fixed[axis] = true;
@@ -432,10 +429,10 @@ export class NdArray<T> {
    *
    * @param dim - One of `dims`.
    * @returns One array per index of `dim`, each without that dim.
-   * @throws TypeError when `dim` is not one of `dims`.
+   * @throws {@link NdArrayError} when `dim` is not one of `dims`.
    */
   along(dim: string): NdArray<T>[] {
-    const axis = this.#axisOf(dim, "iterate along");
+    const axis = this.#axisOf(dim, "along");
     return Array.from({ length: this.shape[axis]! }, (_, k) => this.slice({ [dim]: k }));
   }
 
@@ -444,8 +441,16 @@ export class NdArray<T> {
    *
    * @param fn - Called with the element and its index (a fresh array for each call).
    * @returns An array of the same shape and dims.
+   * @throws {@link NdArrayError} when `fn` is not a function.
    */
   map<U>(fn: (value: T, index: readonly number[]) => U): NdArray<U> {
+    if (typeof fn !== "function") {
+      throw new NdArrayError(
+        "map",
+        `NdArray.map: expected a function (value, index) => newValue, got ${describe(fn)}.`,
+        this,
+      );
+    }
     const { shape, size } = this;
     const out = new Array<U | Missing>(size);
     const index = new Array<number>(this.ndim).fill(0);
@@ -520,6 +525,94 @@ export class NdArray<T> {
     return missing.length > 0 ? { ...json, missing } : json;
   }
 
+  /**
+   * The array in words: shape, dims, how many elements are masked, and the leading elements
+   * nested by axis: at most 100 per axis and about 100 in all (whole rows), then
+   * `... n more items`, as Node shows a long array. `console.log` shows the same, in Node's
+   * style.
+   *
+   * @returns For example `NdArray shape [3, 2] dims [i, j] [[11, 21], [12, 22], [13, 23]]`.
+   */
+  toString(): string {
+    return `${this.#header()} ${render(this.#leading(LEADING, false))}`;
+  }
+
+  /**
+   * What `console.log` and `util.inspect` show: {@link NdArray.toString}'s parts, the elements
+   * formatted by Node (colours, `depth`, as many per axis as its `maxArrayLength`), whichever
+   * storage holds them (a numeric output of `map` would otherwise show `data: [Getter]`).
+   */
+  [INSPECT](depth: number, options: InspectOptionsStylized, inspectValue: typeof inspect): string {
+    if (depth < 0) return options.stylize("[NdArray]", "special");
+    const max = options.maxArrayLength;
+    // As Node reads it: unset is 100, null no limit, a negative number 0.
+    const limit =
+      max === undefined ? LEADING : max === null ? Number.POSITIVE_INFINITY : Math.max(0, max);
+    const shown = inspectValue(this.#leading(limit, true), {
+      ...options,
+      depth,
+      maxArrayLength: limit,
+    });
+    return `${this.#header()} ${shown}`;
+  }
+
+  /** `NdArray shape [3, 2] dims [i, j]`, and `(n missing)` when elements are masked. */
+  #header(): string {
+    let text = `NdArray shape [${this.shape.join(", ")}] dims [${this.dims.join(", ")}]`;
+    if (this.hasMissing) {
+      let masked = 0;
+      for (let n = 0; n < this.size; n++) if (isMissing(this.#at(n))) masked++;
+      text += ` (${masked} missing)`;
+    }
+    return text;
+  }
+
+  /**
+   * The leading elements as nested arrays for a printout, masked ones as {@link MASKED}; a 0-D
+   * array gives its element. Each array holds at most `limit` entries, and rows are added while
+   * fewer than `limit` elements (an empty array counts as one) are shown, so a printout stays
+   * short whatever the shape. A cut array ends in a {@link More}, except, `forNode`, one cut at
+   * `limit`: it gets its full length with holes after `limit`, so Node writes its own
+   * `... n more items` and lays the entries out as it does any long array (the same text as
+   * for `toNested()`'s arrays).
+   */
+  #leading(limit: number, forNode: boolean): unknown {
+    const { shape, ndim } = this;
+    const strides = this.#strides;
+    const show = (n: number): unknown => {
+      const value = this.#at(n);
+      return isMissing(value) ? MASKED : value;
+    };
+    if (ndim === 0) return show(0);
+    let left = limit;
+    const build = (axis: number, offset: number): unknown[] => {
+      const length = shape[axis]!;
+      const out: unknown[] = [];
+      let k = 0;
+      if (length === 0) left--;
+      if (axis === ndim - 1) {
+        // A row is shown whole (up to `limit`), even past what is left.
+        for (; k < length && k < limit; k++) out.push(show(offset + k));
+        left -= k;
+      } else {
+        for (; k < length && k < limit && left > 0; k++) {
+          out.push(build(axis + 1, offset + k * strides[axis]!));
+        }
+      }
+      if (k < length) {
+        if (forNode && k === limit) {
+          // Node reads one entry past the cut to choose how to align numbers: give it.
+          if (axis === ndim - 1) out.push(show(offset + k));
+          out.length = length;
+        } else {
+          out.push(new More(length - k));
+        }
+      }
+      return out;
+    };
+    return build(0, 0);
+  }
+
   /** The element at row-major position `n` (in range), from whichever storage holds it. */
   #at(n: number): T | Missing {
     const numbers = this.#numbers;
@@ -540,15 +633,39 @@ export class NdArray<T> {
     for (let n = 0; n < this.size; n++) yield this.#at(n);
   }
 
-  #axisOf(dim: string, action: string): number {
+  #axisOf(dim: string, method: "slice" | "along"): number {
     const axis = this.dims.indexOf(dim);
     if (axis < 0) {
-      throw new TypeError(
-        `Cannot ${action} dim "${dim}": the NdArray has dims ${quoteList(this.dims)}. ` +
-          "Use one of those names.",
+      const got = typeof dim === "string" ? `"${dim}"` : describe(dim);
+      throw new NdArrayError(
+        method,
+        `NdArray.${method}: the array has no dim ${got}; its dims are ${quoteList(this.dims)} ` +
+          `(shape [${this.shape.join(", ")}]). Use one of those names.`,
+        this,
       );
     }
     return axis;
+  }
+
+  /** The error for a `slice` argument that is no `{ dim: index }` object, with one to pass. */
+  #selectionError(selection: unknown): NdArrayError {
+    const { dims } = this;
+    // What to pass instead: the given number(s) keyed by the leading dims when they fit.
+    const given = Array.isArray(selection) ? selection : [selection];
+    const fits =
+      given.length <= dims.length &&
+      given.every((i) => typeof i === "number" && Number.isInteger(i));
+    const example =
+      dims.length === 0
+        ? "{} (the array has no dims, so nothing can be fixed)"
+        : `{ ${(fits ? given : [0]).map((i, axis) => `${dims[axis]}: ${String(i)}`).join(", ")} }`;
+    return new NdArrayError(
+      "slice",
+      `NdArray.slice: expected a selection { dim: index } over the dims ${quoteList(dims)} ` +
+        `(shape [${this.shape.join(", ")}]), got ${typeof selection === "number" ? `${selection} (a number)` : describe(selection)}. ` +
+        `Pass ${example}.`,
+      this,
+    );
   }
 }
 
@@ -556,32 +673,186 @@ function quoteList(names: readonly unknown[]): string {
   return names.length === 0 ? "(none)" : names.map((name) => `"${String(name)}"`).join(", ");
 }
 
-function arityError(got: number, ndim: number, dims: readonly string[] | undefined): TypeError {
+/** A printout's nested elements as text: strings quoted, objects as JSON where they can be. */
+function render(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(render).join(", ")}]`;
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "object" && value !== null && value !== MASKED && !(value instanceof More)) {
+    try {
+      return JSON.stringify(value) ?? String(value);
+    } catch {
+      return String(value);
+    }
+  }
+  return String(value);
+}
+
+/**
+ * A value as an error message shows what was given: numbers as written, anything else with
+ * its kind, so `"1"` (a string) or `[1]` (an array) is not mistaken for the number 1.
+ */
+function describe(value: unknown): string {
+  if (typeof value === "number") return String(value);
+  if (typeof value === "string") return `${JSON.stringify(value)} (a string)`;
+  if (typeof value === "bigint") return `${value}n (a bigint)`;
+  if (typeof value === "function") return "a function";
+  if (Array.isArray(value)) {
+    const items = value.map((v) => (typeof v === "string" ? JSON.stringify(v) : String(v)));
+    return `[${items.join(", ")}] (an array)`;
+  }
+  if (typeof value === "object" && value !== null) {
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === "string" && name !== "Object" ? `a ${name}` : "an object";
+  }
+  return String(value);
+}
+
+/** An object literal (or one without prototype), as a `slice` selection must be. */
+function isPlainObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** `new NdArray`, `NdArray.<method>`, or `linearIndex` (a function of this module). */
+function callName(method: string): string {
+  if (method === "constructor") return "new NdArray";
+  return method === "linearIndex" ? method : `NdArray.${method}`;
+}
+
+/**
+ * Checks that `dims` names axes: an array of distinct, non-empty strings.
+ *
+ * @throws {@link NdArrayError} naming `method` otherwise.
+ */
+function checkDims(method: string, dims: unknown): asserts dims is readonly string[] {
+  const call = callName(method);
+  if (!Array.isArray(dims)) {
+    throw new NdArrayError(
+      method,
+      `${call}: expected dims to be an array of axis names, got ${describe(dims)}. Pass one ` +
+        'name per axis, as ["i", "j"].',
+    );
+  }
+  const seen = new Set<string>();
+  for (const dim of dims as unknown[]) {
+    if (typeof dim !== "string" || dim === "") {
+      throw new NdArrayError(
+        method,
+        `${call}: dims must be non-empty strings, got ${describe(dim)} in ${quoteList(dims)}.`,
+      );
+    }
+    if (seen.has(dim)) {
+      throw new NdArrayError(
+        method,
+        `${call}: dim "${dim}" appears twice in ${quoteList(dims)}: name each axis once.`,
+      );
+    }
+    seen.add(dim);
+  }
+}
+
+/**
+ * Checks that `shape`, `dims` and `data` make an array: non-negative integer lengths, one
+ * distinct name per axis, and `product(shape)` elements (an array, or a typed array inside).
+ *
+ * @returns The number of elements.
+ * @throws {@link NdArrayError} naming `method` otherwise.
+ */
+function checkParts(method: string, shape: unknown, dims: unknown, data: unknown): number {
+  const call = callName(method);
+  if (!Array.isArray(shape)) {
+    throw new NdArrayError(
+      method,
+      `${call}: expected shape to be an array of axis lengths, got ${describe(shape)}. Pass one ` +
+        "non-negative integer per axis, as [3, 2].",
+    );
+  }
+  for (let axis = 0; axis < shape.length; axis++) {
+    const length: unknown = shape[axis];
+    if (!(typeof length === "number" && Number.isInteger(length) && length >= 0)) {
+      throw new NdArrayError(
+        method,
+        `${call}: shape entry ${axis} is ${describe(length)}, expected a non-negative integer ` +
+          `(shape [${shape.join(", ")}]).`,
+      );
+    }
+  }
+  checkDims(method, dims);
+  if (dims.length !== shape.length) {
+    throw new NdArrayError(
+      method,
+      `${call}: shape [${shape.join(", ")}] has ${shape.length} axes but ${dims.length} dims ` +
+        `were given (${quoteList(dims)}): give one dim name per axis.`,
+    );
+  }
+  const size = product(shape);
+  if (!Array.isArray(data) && !ArrayBuffer.isView(data)) {
+    throw new NdArrayError(
+      method,
+      `${call}: expected data to be an array of ${size} elements in row-major order, got ` +
+        `${describe(data)}.`,
+    );
+  }
+  const length = (data as ArrayLike<unknown>).length;
+  if (length !== size) {
+    throw new NdArrayError(
+      method,
+      `${call}: shape [${shape.join(", ")}] needs ${size} elements in row-major order, but ` +
+        `data has ${length}.`,
+    );
+  }
+  return size;
+}
+
+function arityError(
+  method: string,
+  index: readonly unknown[],
+  shape: readonly number[],
+  dims: readonly string[] | undefined,
+): NdArrayError {
+  const ndim = shape.length;
+  const names = dims ?? shape.map((_, axis) => `i${axis}`);
   const where = dims === undefined ? "" : ` (dims ${quoteList(dims)})`;
-  return new TypeError(
-    `Expected ${ndim} ${ndim === 1 ? "index" : "indexes"}, one per axis${where}, got ${got}.`,
+  // An index array passed whole (`get([1, 2])`) rather than spread.
+  const only = index.length === 1 ? index[0] : undefined;
+  const hint = Array.isArray(only)
+    ? `Spread an index array: ${method}(...index), as ${method}(${only.map(String).join(", ")}).`
+    : `Pass ${method}(${names.join(", ")}).`;
+  return new NdArrayError(
+    method,
+    `${callName(method)}: expected ${ndim} ${ndim === 1 ? "index" : "indexes"}, one per axis` +
+      `${where} of shape [${shape.join(", ")}], got ${index.length}` +
+      `${index.length > 0 ? ` (${index.map(describe).join(", ")})` : ""}. ${hint}`,
+    dims === undefined ? undefined : { shape, dims },
   );
 }
 
 function indexError(
+  method: string,
   axis: number,
-  dim: string | undefined,
-  index: number,
-  length: number,
+  index: unknown,
+  shape: readonly number[],
+  dims: readonly string[] | undefined,
   allowNegative: boolean,
-): RangeError | TypeError {
-  const where = dim === undefined ? `axis ${axis}` : `axis ${axis} ("${dim}")`;
-  if (!Number.isInteger(index)) {
-    return new TypeError(`Index ${String(index)} for ${where} is not an integer.`);
-  }
+): NdArrayError {
+  const length = shape[axis]!;
+  const where = dims === undefined ? `axis ${axis}` : `axis ${axis} ("${dims[axis]}")`;
   const valid =
     length === 0
       ? "the axis is empty, so no index is valid"
       : allowNegative
         ? `use an integer from ${-length} to ${length - 1}`
         : `use an integer from 0 to ${length - 1}`;
-  return new RangeError(
-    `Index ${index} is out of bounds for ${where} of length ${length}: ${valid}.`,
+  const problem =
+    typeof index === "number" && Number.isInteger(index)
+      ? `index ${index} is out of bounds for ${where} of length ${length}`
+      : `index ${describe(index)} for ${where} of length ${length} is not an integer`;
+  return new NdArrayError(
+    method,
+    `${callName(method)}: ${problem}: ${valid}.`,
+    dims === undefined ? undefined : { shape, dims },
   );
 }
 
@@ -590,11 +861,12 @@ function notArrayError(
   depth: number,
   dims: readonly string[],
   path: readonly number[],
-): TypeError {
-  const got = value === null ? "null" : typeof value;
-  return new TypeError(
-    `Expected an array at depth ${depth} (dim "${dims[depth]}") at position [${path.join(", ")}] ` +
-      `of the nested array, got ${got}. Pass arrays nested ${dims.length} deep, one level per dim.`,
+): NdArrayError {
+  return new NdArrayError(
+    "fromNested",
+    `NdArray.fromNested: expected an array at depth ${depth} (dim "${dims[depth]}") at position ` +
+      `[${path.join(", ")}] of the nested array, got ${describe(value)}. Pass arrays nested ` +
+      `${dims.length} deep, one level per dim.`,
   );
 }
 
@@ -607,7 +879,7 @@ function notArrayError(
  * @param numbers - `product(shape)` numbers, row-major; the caller must not change them.
  * @param present - 0 at each masked position, 1 elsewhere; undefined when none is masked.
  * @returns The array.
- * @throws TypeError as the NdArray constructor does.
+ * @throws {@link NdArrayError} as the NdArray constructor does.
  */
 export function typedNdArray(
   shape: readonly number[],
@@ -616,8 +888,9 @@ export function typedNdArray(
   present?: Uint8Array,
 ): NdArray<number> {
   if (present !== undefined && present.length !== numbers.length) {
-    throw new TypeError(
-      `Expected a presence array of ${numbers.length} entries, got ${present.length}.`,
+    throw new NdArrayError(
+      "typedNdArray",
+      `typedNdArray: expected a presence array of ${numbers.length} entries, got ${present.length}.`,
     );
   }
   // The constructor checks the shape against the length of `numbers` (an ArrayLike).

@@ -1,4 +1,7 @@
+import { type InspectOptionsStylized, inspect } from "node:util";
+import { closestNames } from "../_internal/closest.ts";
 import { setOwn } from "../_internal/own.ts";
+import { UnknownOutputError } from "../errors.ts";
 import type { ErrorSnapshot } from "./error-snapshot.ts";
 import { MISSING } from "./missing.ts";
 import { NdArray } from "./ndarray.ts";
@@ -31,6 +34,8 @@ export interface MapResultsMembers {
    * Long-format rows, one per element of `output` (default: the output with the most axes):
    * its axis indexes, the values of inputs and outputs along those axes, and the value.
    * Masked elements are left out.
+   *
+   * @throws {@link UnknownOutputError} when `output` is neither an output nor an input of the map.
    */
   toRows(output?: string): Row[];
 }
@@ -60,7 +65,9 @@ export function createMapResults(
   const results: Record<string, OutputResult<unknown>> = {};
   for (const [name, { value, store }] of outputs) {
     const array = value instanceof NdArray ? value : new NdArray([], [], [value]);
-    setOwn(results, name, { output: value, array, shape: array.shape, dims: array.dims, store });
+    const result = Object.create(OUTPUT_RESULT) as OutputResult<unknown>;
+    Object.assign(result, { output: value, array, shape: array.shape, dims: array.dims, store });
+    setOwn(results, name, result);
   }
   Object.defineProperties(results, {
     errors: { value: errors },
@@ -86,6 +93,10 @@ function toRows(values: ReadonlyMap<string, unknown>, output: string | undefined
   if (target === undefined) return [];
   const main = arrays.get(target);
   if (!main) {
+    if (!values.has(target)) {
+      const known = [...values.keys()];
+      throw new UnknownOutputError(target, closestNames(target, known), known);
+    }
     const v = values.get(target);
     return v === undefined || v === MISSING ? [] : [{ [target]: v }];
   }
@@ -118,3 +129,22 @@ function toRows(values: ReadonlyMap<string, unknown>, output: string | undefined
   }
   return rows;
 }
+
+/**
+ * The prototype of each {@link OutputResult}: `console.log(results)` shows each output's value
+ * (an NdArray's shape, dims and leading elements) as deep as the value itself would print,
+ * instead of the same array twice and the store's insides.
+ */
+const OUTPUT_RESULT = Object.freeze({
+  [inspect.custom](
+    this: OutputResult<unknown>,
+    depth: number,
+    options: InspectOptionsStylized,
+    inspectValue: typeof inspect,
+  ): string {
+    if (depth < 0) return options.stylize("[OutputResult]", "special");
+    // One level more: the wrapper is not a level of the value a reader looks for.
+    const shown = inspectValue({ output: this.output }, { ...options, depth: depth + 1 });
+    return `OutputResult ${shown}`;
+  },
+});

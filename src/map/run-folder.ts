@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { serialize } from "node:v8";
 import { own, setOwn } from "../_internal/own.ts";
@@ -9,6 +9,7 @@ import {
   RunFolderExistsError,
   RunFolderMismatchError,
   RunFolderNotEmptyError,
+  RunFolderNotFoundError,
 } from "../errors.ts";
 import { calledNames, checkCaptures } from "../graph/captures.ts";
 import { sourceText } from "../graph/pipe-func.ts";
@@ -164,13 +165,18 @@ function writeRunJson(path: string, record: RunRecord): void {
 /**
  * Reads a run folder's run.json.
  *
- * @throws TypeError when the folder holds no run.
+ * @throws {@link RunFolderNotFoundError} when the path does not exist, is a file, or is a folder
+ *   without run.json.
  * @throws {@link RunFolderCorruptError} when run.json is not valid JSON or not a run record.
  */
 export function readRunRecord(runFolder: string): RunRecord {
   const path = join(runFolder, "run.json");
   if (!existsSync(path)) {
-    throw new TypeError(`"${runFolder}" is not a run folder: it has no run.json.`);
+    const found = whatIsAt(runFolder);
+    throw new RunFolderNotFoundError(
+      runFolder,
+      found === "folder" ? "folder without run.json" : found,
+    );
   }
   const text = readFileSync(path, "utf8");
   let value: unknown;
@@ -183,6 +189,22 @@ export function readRunRecord(runFolder: string): RunRecord {
   const problem = runRecordProblem(value);
   if (problem !== undefined) throw new RunFolderCorruptError(runFolder, path, problem);
   return value as RunRecord;
+}
+
+/**
+ * What is at `path`: a folder, a file, or nothing (a file standing where a folder on the path
+ * should be counts as nothing there).
+ *
+ * @throws The file system's error for anything else (permission denied …).
+ */
+export function whatIsAt(path: string): "folder" | "file" | "nothing" {
+  try {
+    return statSync(path).isDirectory() ? "folder" : "file";
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return "nothing";
+    throw error;
+  }
 }
 
 /** What makes `value` not a run record, or undefined when it is one. */

@@ -1,8 +1,8 @@
 import { type Dirent, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { RunFolderCorruptError } from "../errors.ts";
-import { type RunRecord, readRunRecord } from "../map/run-folder.ts";
+import { RunFolderCorruptError, RunFolderNotFoundError } from "../errors.ts";
+import { type RunRecord, readRunRecord, whatIsAt } from "../map/run-folder.ts";
 import { inspectLock, readLockOwner } from "../map/run-folder-lock.ts";
 import type { FunctionStatus, RunState, RunStatus } from "./types.ts";
 import { STATUS_FILE } from "./writer.ts";
@@ -43,8 +43,8 @@ const FUNCTION_STATES = new Set<string>(["pending", "running", "done", "failed"]
  *
  * @param folder - The run folder.
  * @returns The run's status.
- * @throws TypeError when the path is not a folder, or the folder holds no run (no status.json,
- *   no run.json).
+ * @throws {@link RunFolderNotFoundError} when the path does not exist, is a file, or is a
+ *   folder that holds no run (no status.json, no run.json).
  * @throws {@link RunFolderCorruptError} naming run.json (or status.json) when it cannot be
  *   read as a run record (or a status): a run whose record is corrupt cannot be resumed or
  *   loaded, whatever its status says.
@@ -81,22 +81,8 @@ export function runStatus(folder: string): RunStatus {
 
 /** Refuses a path that is no folder, before anything is read inside it. */
 function checkFolder(folder: string): void {
-  let isFolder: boolean;
-  try {
-    isFolder = statSync(folder).isDirectory();
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== "ENOENT") throw error;
-    throw new TypeError(
-      `"${folder}" is not a run folder: it does not exist. Pass the folder map wrote ` +
-        "(its runFolder option, or pipeweave map --run-folder).",
-    );
-  }
-  if (!isFolder) {
-    throw new TypeError(
-      `"${folder}" is not a run folder: it is a file. Pass the folder map wrote (its ` +
-        "runFolder option, or pipeweave map --run-folder), which holds run.json and status.json.",
-    );
-  }
+  const found = whatIsAt(folder);
+  if (found !== "folder") throw new RunFolderNotFoundError(folder, found);
 }
 
 /**

@@ -1,11 +1,14 @@
+import { inspect } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { NdArrayError } from "../../src/errors.ts";
 import { MISSING, type Missing } from "../../src/map/missing.ts";
 import {
   linearIndex,
   NdArray,
   type NdArrayJSON,
   product,
+  typedNdArray,
   unravelIndex,
 } from "../../src/map/ndarray.ts";
 
@@ -23,6 +26,19 @@ const cube = (): NdArray<number> =>
   );
 
 const dimNames = (ndim: number): string[] => Array.from({ length: ndim }, (_, k) => `d${k}`);
+
+/** The error `fn` throws, checked to be an NdArrayError of `method` with the stable code. */
+function ndArrayError(fn: () => unknown, method: string): NdArrayError {
+  let error: unknown;
+  try {
+    fn();
+  } catch (caught) {
+    error = caught;
+  }
+  expect(error).toBeInstanceOf(NdArrayError);
+  expect(error).toMatchObject({ name: "NdArrayError", code: "E_NDARRAY", method });
+  return error as NdArrayError;
+}
 
 const elementArb: fc.Arbitrary<Element> = fc.oneof(
   fc.integer(),
@@ -91,7 +107,7 @@ describe("NdArray constructor", () => {
       [2, 3],
       ["i"],
       [1, 2, 3, 4, 5, 6],
-      /shape \[2, 3\] has 2 axes but 1 dims were given \("i"\)/,
+      /^new NdArray: shape \[2, 3\] has 2 axes but 1 dims were given \("i"\)/,
     ],
     [
       "dims longer than shape",
@@ -106,10 +122,21 @@ describe("NdArray constructor", () => {
     ["a fractional length", [1.5], ["i"], [1], /shape entry 0 is 1.5, expected a non-negative/],
     ["a NaN length", [Number.NaN], ["i"], [], /shape entry 0 is NaN/],
     ["a repeated dim", [1, 1], ["i", "i"], [1], /dim "i" appears twice in "i", "i"/],
-    ["an empty dim name", [1], [""], [1], /dims must be non-empty strings/],
-  ])("rejects %s with a TypeError naming the mismatch", (_, shape, dims, data, message) => {
-    expect(() => new NdArray(shape, dims, data)).toThrow(TypeError);
-    expect(() => new NdArray(shape, dims, data)).toThrow(message);
+    ["an empty dim name", [1], [""], [1], /dims must be non-empty strings, got "" \(a string\)/],
+    ["a dim that is no string", [1], [3], [1], /dims must be non-empty strings, got 3 in "3"/],
+    ["a shape that is no array", 3, ["i"], [1], /expected shape to be an array .* got 3\./],
+    ["a shape entry that is a string", ["2"], ["i"], [1, 2], /shape entry 0 is "2" \(a string\)/],
+    ["dims as one string", [2, 2], "ij", [1, 2, 3, 4], /expected dims to be an array .* got "ij"/],
+    ["data as a string", [3], ["i"], "abc", /expected data to be an array of 3 elements/],
+    ["no data", [1], ["i"], undefined, /expected data to be an array of 1 elements/],
+  ])("rejects %s with an NdArrayError naming the mismatch", (_, shape, dims, data, message) => {
+    const error = ndArrayError(
+      () => new NdArray(shape as never, dims as never, data as never),
+      "constructor",
+    );
+    expect(error.message).toMatch(message);
+    expect(error.message).toMatch(/^new NdArray: /);
+    expect(error.shape).toBeUndefined();
   });
 });
 
@@ -138,32 +165,65 @@ describe("NdArray.get", () => {
   });
 
   it.each([
-    [[2, 0], 'Index 2 is out of bounds for axis 0 ("i") of length 2: use an integer from -2 to 1.'],
-    [[0, 3], 'Index 3 is out of bounds for axis 1 ("j") of length 3: use an integer from -3 to 2.'],
-    [[0, -4], 'Index -4 is out of bounds for axis 1 ("j") of length 3'],
-  ])("throws a RangeError naming the axis, index and length for %j", (index, message) => {
-    expect(() => grid().get(...index)).toThrow(RangeError);
-    expect(() => grid().get(...index)).toThrow(message);
+    [
+      [2, 0],
+      'NdArray.get: index 2 is out of bounds for axis 0 ("i") of length 2: use an integer from -2 to 1.',
+    ],
+    [
+      [0, 3],
+      'NdArray.get: index 3 is out of bounds for axis 1 ("j") of length 3: use an integer from -3 to 2.',
+    ],
+    [[0, -4], 'NdArray.get: index -4 is out of bounds for axis 1 ("j") of length 3'],
+  ])("throws an NdArrayError naming the axis, index and length for %j", (index, message) => {
+    const error = ndArrayError(() => grid().get(...index), "get");
+    expect(error.message).toContain(message);
+    expect(error.shape).toEqual([2, 3]);
+    expect(error.dims).toEqual(["i", "j"]);
   });
 
   it("says an empty axis has no valid index", () => {
     const a = new NdArray<number>([0], ["i"], []);
-    expect(() => a.get(0)).toThrow(RangeError);
-    expect(() => a.get(0)).toThrow('axis 0 ("i") of length 0: the axis is empty');
+    expect(ndArrayError(() => a.get(0), "get").message).toContain(
+      'axis 0 ("i") of length 0: the axis is empty',
+    );
   });
 
   it.each([
-    [[0], 'Expected 2 indexes, one per axis (dims "i", "j"), got 1.'],
-    [[0, 0, 0], 'Expected 2 indexes, one per axis (dims "i", "j"), got 3.'],
-  ])("throws a TypeError for the wrong number of indexes %j", (index, message) => {
-    expect(() => grid().get(...index)).toThrow(TypeError);
-    expect(() => grid().get(...index)).toThrow(message);
+    [
+      [0],
+      'NdArray.get: expected 2 indexes, one per axis (dims "i", "j") of shape [2, 3], got 1 (0).',
+    ],
+    [
+      [0, 0, 0],
+      'expected 2 indexes, one per axis (dims "i", "j") of shape [2, 3], got 3 (0, 0, 0).',
+    ],
+    [[], "got 0. Pass get(i, j)."],
+  ])("throws an NdArrayError for the wrong number of indexes %j", (index, message) => {
+    expect(ndArrayError(() => grid().get(...index), "get").message).toContain(message);
   });
 
-  it("throws a TypeError for an index that is not an integer", () => {
-    expect(() => grid().get(0, 1.5)).toThrow(TypeError);
-    expect(() => grid().get(0, 1.5)).toThrow('Index 1.5 for axis 1 ("j") is not an integer.');
-    expect(() => grid().get(Number.NaN, 0)).toThrow("Index NaN for axis 0");
+  it("says to spread an index array given whole", () => {
+    const error = ndArrayError(() => grid().get([1, 2] as never), "get");
+    expect(error.message).toContain("got 1 ([1, 2] (an array)). Spread an index array");
+    expect(error.message).toContain("get(1, 2)");
+  });
+
+  it.each([
+    [
+      [0, 1.5],
+      'index 1.5 for axis 1 ("j") of length 3 is not an integer: use an integer from -3 to 2.',
+    ],
+    [[Number.NaN, 0], 'index NaN for axis 0 ("i") of length 2 is not an integer'],
+    [[0, Number.POSITIVE_INFINITY], "index Infinity for axis 1"],
+    [[0, "1"], 'index "1" (a string) for axis 1 ("j")'],
+    [[0, "-1"], 'index "-1" (a string) for axis 1 ("j")'],
+    [[0, 1n], "index 1n (a bigint) for axis 1"],
+    [[0, [1]], "index [1] (an array) for axis 1"],
+    [[0, null], "index null for axis 1"],
+    [[0, undefined], "index undefined for axis 1"],
+  ])("throws an NdArrayError for an index that is not an integer, %o", (index, message) => {
+    const error = ndArrayError(() => grid().get(...(index as number[])), "get");
+    expect(error.message).toContain(`NdArray.get: ${message}`);
   });
 });
 
@@ -228,7 +288,7 @@ describe("NdArray.fromNested", () => {
       "a short inner array",
       [[1, 2], [3, 4], [5]],
       ["i", "j"],
-      'Ragged nested array at depth 1 (dim "j") at position [2]: expected length 2',
+      'NdArray.fromNested: ragged nested array at depth 1 (dim "j") at position [2]: expected length 2',
     ],
     [
       "a long array at depth 2",
@@ -237,11 +297,12 @@ describe("NdArray.fromNested", () => {
         [[3], [4, 5]],
       ],
       ["a", "b", "c"],
-      'Ragged nested array at depth 2 (dim "c") at position [1, 1]: expected length 1',
+      'ragged nested array at depth 2 (dim "c") at position [1, 1]: expected length 1',
     ],
-  ])("rejects %s with a TypeError naming the depth", (_, nested, dims, message) => {
-    expect(() => NdArray.fromNested(nested, dims)).toThrow(TypeError);
-    expect(() => NdArray.fromNested(nested, dims)).toThrow(message);
+  ])("rejects %s with an NdArrayError naming the depth", (_, nested, dims, message) => {
+    expect(ndArrayError(() => NdArray.fromNested(nested, dims), "fromNested").message).toContain(
+      message,
+    );
   });
 
   it.each([
@@ -250,12 +311,18 @@ describe("NdArray.fromNested", () => {
       "a scalar inside",
       [[1], 2],
       ["i", "j"],
-      'Expected an array at depth 1 (dim "j") at position [1] of the nested array, got number',
+      'expected an array at depth 1 (dim "j") at position [1] of the nested array, got 2.',
     ],
     ["too shallow nesting", [1, 2], ["i", "j"], 'depth 1 (dim "j") at position [0] of the'],
-  ])("rejects %s with a TypeError naming the depth", (_, nested, dims, message) => {
-    expect(() => NdArray.fromNested(nested as never, dims)).toThrow(TypeError);
-    expect(() => NdArray.fromNested(nested as never, dims)).toThrow(message);
+    ["dims as one string", [[1]], "ij", "expected dims to be an array of axis names"],
+    ["a repeated dim", [[1]], ["i", "i"], 'dim "i" appears twice'],
+  ])("rejects %s with an NdArrayError naming the depth", (_, nested, dims, message) => {
+    const error = ndArrayError(
+      () => NdArray.fromNested(nested as never, dims as never),
+      "fromNested",
+    );
+    expect(error.message).toContain(message);
+    expect(error.message).toMatch(/^NdArray\.fromNested: /);
   });
 });
 
@@ -285,18 +352,56 @@ describe("NdArray.slice and along", () => {
     expect(grid().slice({ i: 1 }).data).toEqual([3, 4, MISSING]);
   });
 
-  it("throws a TypeError naming an unknown dim and the valid ones", () => {
-    expect(() => grid().slice({ k: 0 })).toThrow(TypeError);
-    expect(() => grid().slice({ k: 0 })).toThrow(
-      'Cannot slice dim "k": the NdArray has dims "i", "j". Use one of those names.',
+  it("throws an NdArrayError naming an unknown dim and the valid ones", () => {
+    expect(ndArrayError(() => grid().slice({ k: 0 }), "slice").message).toBe(
+      'NdArray.slice: the array has no dim "k"; its dims are "i", "j" (shape [2, 3]). Use one ' +
+        "of those names.",
     );
   });
 
-  it("throws a RangeError naming the dim, index and length when out of bounds", () => {
-    expect(() => grid().slice({ j: 3 })).toThrow(RangeError);
-    expect(() => grid().slice({ j: 3 })).toThrow(
-      'Index 3 is out of bounds for axis 1 ("j") of length 3',
+  it("throws an NdArrayError naming the dim, index and length when out of bounds", () => {
+    expect(ndArrayError(() => grid().slice({ j: 3 }), "slice").message).toContain(
+      'NdArray.slice: index 3 is out of bounds for axis 1 ("j") of length 3',
     );
+  });
+
+  it.each([
+    [{ j: 0.5 }, 'index 0.5 for axis 1 ("j") of length 3 is not an integer'],
+    [{ j: "1" }, 'index "1" (a string) for axis 1 ("j")'],
+    [{ j: undefined }, 'index undefined for axis 1 ("j")'],
+  ])("throws an NdArrayError for the index in %j that is not an integer", (selection, message) => {
+    expect(ndArrayError(() => grid().slice(selection as never), "slice").message).toContain(
+      message,
+    );
+  });
+
+  // slice(3) read no key of the number 3 and returned the whole array.
+  it.each([
+    [3, "got 3 (a number). Pass { i: 3 }."],
+    [-1, "got -1 (a number). Pass { i: -1 }."],
+    [[1, 2], "got [1, 2] (an array). Pass { i: 1, j: 2 }."],
+    ["i", 'got "i" (a string). Pass { i: 0 }.'],
+    [null, "got null. Pass { i: 0 }."],
+    [undefined, "got undefined. Pass { i: 0 }."],
+    [new Map([["i", 1]]), "got a Map. Pass { i: 0 }."],
+  ])("refuses a selection that is no { dim: index } object: %o", (selection, message) => {
+    const error = ndArrayError(() => grid().slice(selection as never), "slice");
+    expect(error.message).toBe(
+      'NdArray.slice: expected a selection { dim: index } over the dims "i", "j" (shape [2, 3]), ' +
+        message,
+    );
+    expect(error.shape).toEqual([2, 3]);
+    expect(error.dims).toEqual(["i", "j"]);
+  });
+
+  it("refuses a number for a 0-D array, which has no dims to fix", () => {
+    const error = ndArrayError(() => new NdArray([], [], [1]).slice(0 as never), "slice");
+    expect(error.message).toContain("Pass {} (the array has no dims, so nothing can be fixed).");
+  });
+
+  it("takes a selection object without a prototype", () => {
+    const selection = Object.assign(Object.create(null) as Record<string, number>, { i: 1 });
+    expect(grid().slice(selection).data).toEqual([3, 4, MISSING]);
   });
 
   it("splits along a dim into sub-arrays without it", () => {
@@ -314,9 +419,14 @@ describe("NdArray.slice and along", () => {
     expect(new NdArray([0, 2], ["i", "j"], []).along("i")).toEqual([]);
   });
 
-  it("throws a TypeError naming an unknown dim to go along", () => {
-    expect(() => grid().along("x")).toThrow(TypeError);
-    expect(() => grid().along("x")).toThrow('Cannot iterate along dim "x"');
+  it("throws an NdArrayError naming an unknown dim to go along", () => {
+    expect(ndArrayError(() => grid().along("x"), "along").message).toBe(
+      'NdArray.along: the array has no dim "x"; its dims are "i", "j" (shape [2, 3]). Use one ' +
+        "of those names.",
+    );
+    expect(ndArrayError(() => grid().along(0 as never), "along").message).toContain(
+      "has no dim 0;",
+    );
   });
 });
 
@@ -344,6 +454,13 @@ describe("NdArray.map", () => {
     new NdArray<number>([0], ["i"], []).map(() => called++);
     expect(called).toBe(0);
     expect(new NdArray([], [], [2]).map((v, index) => [v * 2, index]).data).toEqual([[4, []]]);
+  });
+
+  it("refuses something other than a function, also on an empty array", () => {
+    const empty = new NdArray<number>([0], ["i"], []);
+    expect(ndArrayError(() => empty.map(3 as never), "map").message).toBe(
+      "NdArray.map: expected a function (value, index) => newValue, got 3.",
+    );
   });
 });
 
@@ -393,8 +510,8 @@ describe("NdArray JSON", () => {
   });
 
   it.each([
-    ["not an object", null, "Expected the JSON form of an NdArray"],
-    ["no data", { shape: [1], dims: ["i"] }, "Expected the JSON form of an NdArray"],
+    ["not an object", null, "expected the JSON form of an NdArray, an object with"],
+    ["no data", { shape: [1], dims: ["i"] }, "`data` arrays, got an object."],
     [
       "a missing index out of range",
       { shape: [1], dims: ["i"], data: [null], missing: [1] },
@@ -411,9 +528,12 @@ describe("NdArray JSON", () => {
       "`missing` must be an array",
     ],
     ["a shape mismatch", { shape: [2], dims: ["i"], data: [1] }, "needs 2 elements"],
-  ])("fromJSON rejects %s with a TypeError", (_, json, message) => {
-    expect(() => NdArray.fromJSON(json as never)).toThrow(TypeError);
-    expect(() => NdArray.fromJSON(json as never)).toThrow(message);
+    ["no shape", { dims: ["i"], data: [1] }, "expected shape to be an array"],
+    ["dims as a string", { shape: [1], dims: "i", data: [1] }, "expected dims to be an array"],
+  ])("fromJSON rejects %s with an NdArrayError", (_, json, message) => {
+    const error = ndArrayError(() => NdArray.fromJSON(json as never), "fromJSON");
+    expect(error.message).toContain(message);
+    expect(error.message).toMatch(/^NdArray\.fromJSON: /);
   });
 });
 
@@ -443,29 +563,31 @@ describe("index helpers", () => {
     [
       [2, 3],
       [2, 0],
-      RangeError,
-      "Index 2 is out of bounds for axis 0 of length 2: use an integer from 0 to 1.",
+      "linearIndex: index 2 is out of bounds for axis 0 of length 2: use an integer from 0 to 1.",
     ],
-    [[2, 3], [0, -1], RangeError, "Index -1 is out of bounds for axis 1 of length 3"],
-    [[2, 3], [0], TypeError, "Expected 2 indexes, one per axis, got 1."],
-    [[2, 3], [0, 0.5], TypeError, "Index 0.5 for axis 1 is not an integer."],
-  ])("linearIndex(%j, %j) throws", (shape, index, errorClass, message) => {
-    expect(() => linearIndex(shape, index)).toThrow(errorClass);
-    expect(() => linearIndex(shape, index)).toThrow(message);
+    [[2, 3], [0, -1], "index -1 is out of bounds for axis 1 of length 3"],
+    [[2, 3], [0], "expected 2 indexes, one per axis of shape [2, 3], got 1 (0). Pass "],
+    [[2, 3], [0, 0.5], "index 0.5 for axis 1 of length 3 is not an integer"],
+  ])("linearIndex(%j, %j) throws", (shape, index, message) => {
+    const error = ndArrayError(() => linearIndex(shape, index), "linearIndex");
+    expect(error.message).toContain(message);
+    expect(error.shape).toBeUndefined();
   });
 
   it.each([
     [
       [2, 3],
       6,
-      "Linear index 6 is out of bounds for shape [2, 3] of 6 elements: use an integer from 0 to 5.",
+      "unravelIndex: linear index 6 is out of bounds for shape [2, 3] of 6 elements: use an " +
+        "integer from 0 to 5.",
     ],
-    [[2, 3], -1, "Linear index -1 is out of bounds"],
-    [[2, 3], 1.5, "Linear index 1.5 is out of bounds"],
-    [[0], 0, "Linear index 0 is out of bounds for shape [0] of 0 elements"],
-  ])("unravelIndex(%j, %d) throws a RangeError", (shape, linear, message) => {
-    expect(() => unravelIndex(shape, linear)).toThrow(RangeError);
-    expect(() => unravelIndex(shape, linear)).toThrow(message);
+    [[2, 3], -1, "linear index -1 is out of bounds"],
+    [[2, 3], 1.5, "linear index 1.5 is out of bounds"],
+    [[0], 0, "linear index 0 is out of bounds for shape [0] of 0 elements"],
+  ])("unravelIndex(%j, %d) throws an NdArrayError", (shape, linear, message) => {
+    expect(ndArrayError(() => unravelIndex(shape, linear), "unravelIndex").message).toContain(
+      message,
+    );
   });
 });
 
@@ -589,3 +711,181 @@ describe("NdArray properties", () => {
     );
   });
 });
+
+describe("NdArray arguments it cannot use", () => {
+  /** An array, and an index with one entry made wrong: out of its axis or not an integer. */
+  const badIndexArb = ndArrayArb(fc.integer(), 1, 1).chain((a) =>
+    fc.tuple(
+      fc.constant(a),
+      fc.tuple(...a.shape.map((n) => fc.integer({ min: -n, max: n - 1 }))),
+      fc.integer({ min: 0, max: a.ndim - 1 }),
+      fc.oneof(
+        fc.integer({ min: 0, max: 5 }).map((k) => (n: number) => n + k),
+        fc.integer({ min: 1, max: 5 }).map((k) => (n: number) => -n - k),
+        fc.constantFrom<unknown>(0.5, Number.NaN, Number.POSITIVE_INFINITY, "0", null, [0], 0n),
+      ),
+    ),
+  );
+
+  it("get and slice throw an NdArrayError for any index outside its axis or not an integer", () => {
+    fc.assert(
+      fc.property(badIndexArb, ([a, index, axis, bad]) => {
+        const length = a.shape[axis]!;
+        const wrong = typeof bad === "function" ? (bad as (n: number) => number)(length) : bad;
+        const broken: unknown[] = [...index];
+        broken[axis] = wrong;
+        const dim = a.dims[axis]!;
+        const get = ndArrayError(() => a.get(...(broken as number[])), "get");
+        expect(get.message).toContain(`axis ${axis} ("${dim}") of length ${length}`);
+        const slice = ndArrayError(() => a.slice({ [dim]: wrong } as never), "slice");
+        expect(slice.message).toContain(`axis ${axis} ("${dim}") of length ${length}`);
+      }),
+    );
+  });
+
+  it("get throws an NdArrayError for any number of indexes other than ndim", () => {
+    fc.assert(
+      fc.property(
+        ndArrayArb(fc.integer(), 1),
+        fc.array(fc.integer({ min: 0, max: 0 }), { maxLength: 6 }),
+        (a, index) => {
+          fc.pre(index.length !== a.ndim);
+          const error = ndArrayError(() => a.get(...index), "get");
+          expect(error.message).toContain(`got ${index.length}`);
+        },
+      ),
+    );
+  });
+
+  it("slice throws an NdArrayError for any selection that is not a { dim: index } object", () => {
+    fc.assert(
+      fc.property(
+        ndArrayArb(fc.integer()),
+        fc.oneof(
+          fc.integer(),
+          fc.double(),
+          fc.string(),
+          fc.boolean(),
+          fc.array(fc.integer()),
+          fc.constantFrom<unknown>(null, undefined, new Map(), new Set(), new Date(0), () => 0),
+        ),
+        (a, selection) => {
+          const error = ndArrayError(() => a.slice(selection as never), "slice");
+          expect(error.message).toMatch(/^NdArray\.slice: expected a selection \{ dim: index \}/);
+        },
+      ),
+    );
+  });
+
+  it("slice and along throw an NdArrayError for any name that is not a dim", () => {
+    fc.assert(
+      fc.property(ndArrayArb(fc.integer()), fc.string(), (a, name) => {
+        fc.pre(!a.dims.includes(name));
+        expect(ndArrayError(() => a.slice({ [name]: 0 }), "slice").message).toContain(
+          `has no dim "${name}"`,
+        );
+        expect(ndArrayError(() => a.along(name), "along").message).toContain(
+          `has no dim "${name}"`,
+        );
+      }),
+    );
+  });
+});
+
+describe("NdArray printed", () => {
+  const header = (a: NdArray<unknown>): string =>
+    `NdArray shape [${a.shape.join(", ")}] dims [${a.dims.join(", ")}]`;
+
+  it("console.log shows shape, dims and the elements by axis, not data: [Getter]", () => {
+    const plain = new NdArray([3, 2], ["i", "j"], [11, 21, 12, 22, 13, 23]);
+    const typed = typedNdArray([3, 2], ["i", "j"], Float64Array.of(11, 21, 12, 22, 13, 23));
+    const expected = "NdArray shape [3, 2] dims [i, j] [ [ 11, 21 ], [ 12, 22 ], [ 13, 23 ] ]";
+    expect(inspect(plain)).toBe(expected);
+    expect(inspect(typed)).toBe(expected);
+    expect(String(typed)).toBe("NdArray shape [3, 2] dims [i, j] [[11, 21], [12, 22], [13, 23]]");
+  });
+
+  it("counts and shows masked elements as MISSING, strings quoted", () => {
+    expect(inspect(grid())).toBe(
+      "NdArray shape [2, 3] dims [i, j] (1 missing) [ [ 0, 1, 2 ], [ 3, 4, MISSING ] ]",
+    );
+    const mixed = new NdArray([2], ["i"], ["a", { b: 1 }]);
+    expect(String(mixed)).toBe('NdArray shape [2] dims [i] ["a", {"b":1}]');
+    expect(inspect(mixed)).toBe("NdArray shape [2] dims [i] [ 'a', { b: 1 } ]");
+  });
+
+  it.each([
+    ["0-D", new NdArray([], [], [7]), "NdArray shape [] dims [] 7"],
+    ["masked 0-D", new NdArray([], [], [MISSING]), "NdArray shape [] dims [] (1 missing) MISSING"],
+    ["empty", new NdArray([2, 0], ["i", "j"], []), "NdArray shape [2, 0] dims [i, j] [[], []]"],
+  ])("prints a %s array", (_, a, text) => {
+    expect(String(a)).toBe(text);
+  });
+
+  it("shows the first 100 elements of a long axis, then how many more, as Node does", () => {
+    const long = new NdArray(
+      [1000],
+      ["i"],
+      Array.from({ length: 1000 }, (_, n) => n),
+    );
+    expect(inspect(long)).toBe(`${header(long)} ${inspect(long.toNested())}`);
+    expect(inspect(long)).toMatch(/ 99,\n {2}\.\.\. 900 more items\n\]$/);
+    expect(String(long)).toMatch(/ 98, 99, \.\.\. 900 more items\]$/);
+    expect(inspect(long, { maxArrayLength: 2 })).toBe(
+      "NdArray shape [1000] dims [i] [ 0, 1, ... 998 more items ]",
+    );
+  });
+
+  it("shows whole rows until 100 elements are shown, so a big array prints short", () => {
+    const big = typedNdArray([1000, 1000], ["i", "j"], new Float64Array(1_000_000));
+    const text = String(big);
+    expect(text.match(/\b0\b/g)).toHaveLength(100);
+    expect(text).toMatch(
+      /^NdArray shape \[1000, 1000\] dims \[i, j\] \[\[0, 0, .*, 0, \.\.\. 900 more items\], \.\.\. 999 more items\]$/,
+    );
+    const rows = new NdArray(
+      [20, 20],
+      ["i", "j"],
+      Array.from({ length: 400 }, (_, n) => n),
+    );
+    expect(String(rows)).toMatch(/, 99\], \.\.\. 15 more items\]$/);
+    expect(inspect(rows)).toMatch(/99\n {2}\],\n {2}\.\.\. 15 more items\n\]$/);
+    expect(String(new NdArray([1000, 1000, 0], ["i", "j", "k"], []))).toMatch(
+      /^NdArray shape \[1000, 1000, 0\] dims \[i, j, k\] \[\[(\[\], ){100}\.\.\. 900 more items\], \.\.\. 999 more items\]$/,
+    );
+  });
+
+  it("follows Node's depth: deeper axes as [Array], the array itself as [NdArray]", () => {
+    const a = new NdArray([1, 1, 1, 1], ["a", "b", "c", "d"], [5]);
+    expect(inspect(a)).toBe("NdArray shape [1, 1, 1, 1] dims [a, b, c, d] [ [ [ [Array] ] ] ]");
+    expect(inspect(a, { depth: null })).toBe(`${header(a)} ${inspect([[[[5]]]], { depth: null })}`);
+    expect(inspect({ x: { y: { z: a } } })).toBe("{ x: { y: { z: [NdArray] } } }");
+  });
+
+  it("prints the same for numbers in a Float64Array and in an array, and parses back", () => {
+    fc.assert(
+      fc.property(ndArrayArb(fc.oneof(fc.integer(), fc.constant(MISSING))), (a) => {
+        const numbers = Float64Array.from(a.data, (v) => (isMissingValue(v) ? 0 : v));
+        const present = Uint8Array.from(a.data, (v) => (isMissingValue(v) ? 0 : 1));
+        const typed = typedNdArray(a.shape, a.dims, numbers, present);
+        expect(String(typed)).toBe(String(a));
+        expect(inspect(typed)).toBe(inspect(a));
+        expect(String(a).startsWith(`${header(a)} `)).toBe(true);
+        if (a.size <= 100 && !a.hasMissing) {
+          // Whole: the elements are the nested arrays, as JSON and as Node shows them.
+          expect(JSON.parse(String(a).slice(header(a).length))).toEqual(a.toNested());
+          expect(inspect(a)).toBe(`${header(a)} ${inspect(a.toNested())}`);
+        }
+      }),
+    );
+  });
+
+  it("keeps the JSON form { shape, dims, data }", () => {
+    const typed = typedNdArray([2], ["i"], Float64Array.of(1, 2));
+    expect(JSON.parse(JSON.stringify(typed))).toEqual({ shape: [2], dims: ["i"], data: [1, 2] });
+  });
+});
+
+function isMissingValue(value: unknown): value is Missing {
+  return value === MISSING;
+}

@@ -13,6 +13,7 @@ import {
   Pipeline,
   pipefunc,
   RunFolderCorruptError,
+  RunFolderNotFoundError,
   runStatus,
 } from "../../src/index.ts";
 import { cli, show } from "../cli/cli.ts";
@@ -85,7 +86,7 @@ describe("a run folder whose run.json is corrupt", () => {
 describe("a path that is no run folder", () => {
   it("runStatus says it is a file, or does not exist, never ENOTDIR", () => {
     const error = thrown(() => runStatus(file));
-    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toBeInstanceOf(RunFolderNotFoundError);
     expect((error as Error).message).toBe(
       `"${file}" is not a run folder: it is a file. Pass the folder map wrote (its runFolder ` +
         "option, or pipeweave map --run-folder), which holds run.json and status.json.",

@@ -12,6 +12,7 @@ import {
   Pipeline,
   pipefunc,
   RunFolderCorruptError,
+  RunFolderNotFoundError,
   type RunStatus,
   runStatus,
   STALE_AFTER_MS,
@@ -368,7 +369,7 @@ describe("runStatus and listRuns", () => {
     expect(broken.functions).toEqual([]);
   });
 
-  it("throws RunFolderCorruptError for a corrupt status.json, TypeError for no run", async () => {
+  it("throws RunFolderCorruptError for a corrupt status.json, RunFolderNotFoundError for no run", async () => {
     const runFolder = join(dir, "run");
     await oneRun(runFolder);
     writeFileSync(join(runFolder, "status.json"), '{"format": 1, "state": ');
@@ -384,8 +385,31 @@ describe("runStatus and listRuns", () => {
     expect((error as RunFolderCorruptError).file).toBe(join(runFolder, "status.json"));
     writeFileSync(join(runFolder, "status.json"), JSON.stringify({ format: 1, state: "flying" }));
     expect(() => runStatus(runFolder)).toThrow(RunFolderCorruptError);
-    expect(() => runStatus(join(dir, "nothing"))).toThrow(TypeError);
+    expect(() => runStatus(join(dir, "nothing"))).toThrow(RunFolderNotFoundError);
     expect(() => runStatus(join(dir, "nothing"))).toThrow(/not a run folder/);
+  });
+
+  it.each([
+    ["does not exist", "nothing", "nothing", "it does not exist"],
+    ["is a file", "file", "file", "it is a file"],
+    ["lies below a file", join("file", "run"), "nothing", "it does not exist"],
+    ["is a folder holding no run", "folder", "folder without run.json", "it has no run.json"],
+  ])("throws a RunFolderNotFoundError when the path %s", (_, name, found, what) => {
+    writeFileSync(join(dir, "file"), "notes");
+    mkdirSync(join(dir, "folder"));
+    const path = join(dir, name);
+    let error: unknown;
+    try {
+      runStatus(path);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(RunFolderNotFoundError);
+    expect(error).toMatchObject({ code: "E_RUN_FOLDER_NOT_FOUND", runFolder: path, found });
+    expect((error as Error).message).toBe(
+      `"${path}" is not a run folder: ${what}. Pass the folder map wrote (its runFolder option, ` +
+        "or pipeweave map --run-folder), which holds run.json and status.json.",
+    );
   });
 
   it("derives a status from run.json when status.json is missing (an older run)", async () => {
