@@ -17,7 +17,8 @@ import { definePipeline, type NdArray, Pipeline, pipefunc, runStatus } from "../
 import { redis, runWorker } from "../src/redis/index.ts";
 
 const connection = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const queue = "pipeweave-example-distributed";
+// PIPEWEAVE_QUEUE: another queue (the example's test gives each test run its own).
+const queue = process.env.PIPEWEAVE_QUEUE ?? "pipeweave-example-distributed";
 
 /** π(n), the number of primes below n, by trial division: CPU-bound on purpose. */
 const countPrimes = pipefunc(

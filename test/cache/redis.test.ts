@@ -2,13 +2,14 @@ import { Redis, type RedisOptions } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Pipeline, pipefunc } from "../../src/index.ts";
 import { createRedisStore } from "../../src/redis/index.ts";
-import { redisAvailable, redisUrl } from "../redis-available.ts";
+import { redisAvailable, redisNames, redisUrl } from "../redis-available.ts";
 
 const url = redisUrl;
 const available = await redisAvailable("the Redis cache tests");
 
 describe.runIf(available)("cache: redis", () => {
-  const prefix = `pipeweave-test:${process.pid}:${Date.now()}:`;
+  const names = redisNames("cache");
+  const prefix = names.prefix("cache");
   const pipelines: Pipeline[] = [];
   const make = () => {
     const calls = { n: 0 };
@@ -30,6 +31,7 @@ describe.runIf(available)("cache: redis", () => {
   afterAll(async () => {
     await pipelines[0]?.clearCache();
     await Promise.all(pipelines.map((p) => p.closeCache()));
+    await names.cleanUp();
   });
 
   it("shares results between pipelines on separate connections", async () => {
@@ -62,7 +64,7 @@ describe.runIf(available)("cache: redis", () => {
 
   it("clears only its own prefix", async () => {
     const other = new Redis(url);
-    const theirs = `pipeweave-test-other:${process.pid}`;
+    const theirs = `${names.prefix("other")}kept`;
     await other.set(theirs, "kept");
     const { p } = make();
     await p.clearCache();
@@ -81,8 +83,12 @@ describe.runIf(available)("cache: redis", () => {
     await withClient.closeCache();
     expect(client.status).toBe("ready");
 
-    const { hostname, port } = new URL(url);
-    const options: RedisOptions = { host: hostname, port: Number(port || 6379) };
+    const { hostname, port, pathname } = new URL(url);
+    const options: RedisOptions = {
+      host: hostname,
+      port: Number(port || 6379),
+      db: Number(pathname.slice(1) || 0),
+    };
     const withOptions = new Pipeline([f], {
       cache: { type: "redis", connection: options, prefix: own },
     });

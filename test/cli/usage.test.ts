@@ -1,9 +1,10 @@
 /**
  * The CLI's usage: `--help` on every command, and bad arguments print the usage on stderr and
- * exit 2 before anything runs.
+ * exit 2 before anything runs. The first test runs the bin; the others, which only parse
+ * arguments, run the same code in this process.
  */
 import { describe, expect, it } from "vitest";
-import { cli, show } from "./cli.ts";
+import { cli, cliInProcess, show } from "./cli.ts";
 
 const COMMANDS = [
   "run",
@@ -30,7 +31,7 @@ describe("pipeweave --help", () => {
   it.each(COMMANDS)(
     "%s --help prints the command's usage and options and exits 0",
     async (command) => {
-      const result = await cli([command, "--help"]);
+      const result = await cliInProcess([command, "--help"]);
       expect(result.code, show(result)).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^Usage: pipeweave ${command} `, "m"));
       expect(result.stdout).toContain("--verbose");
@@ -100,7 +101,7 @@ describe("bad arguments", () => {
       /Expected --lock-duration to be an integer from 1 and up, got "soon"/,
     ],
   ] as const)("%s: prints the usage on stderr and exits 2", async (_, args, message) => {
-    const result = await cli(args);
+    const result = await cliInProcess(args);
     expect(result.code, show(result)).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toMatch(/Usage: pipeweave/);

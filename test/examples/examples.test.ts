@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
-import { redisAvailable } from "../redis-available.ts";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { redisAvailable, redisNames } from "../redis-available.ts";
 
 const run = promisify(execFile);
 // Skipped with a notice without Redis, except under CI=true, where a missing Redis fails.
@@ -98,7 +98,9 @@ describe("examples", () => {
   it.runIf(withRedis)(
     "distributed.ts maps on two Redis worker processes, one killed mid-run, and gets every element",
     async () => {
-      const out = await example("distributed.ts");
+      const names = redisNames("examples");
+      onTestFinished(() => names.cleanUp());
+      const out = await example("distributed.ts", { PIPEWEAVE_QUEUE: names.queue("distributed") });
       expect(out).toMatch(/^started 2 workers: pid \d+, pid \d+$/m);
       expect(out).toMatch(/^killed worker pid \d+ mid-run$/m);
       // π(n), the primes below n, for n = 100 000 … 1 200 000: every element is there.

@@ -1,14 +1,12 @@
 /**
- * Helpers of the redis executor tests: worker and coordinator child processes, unique queues
- * removed afterwards, temporary folders, call logs.
+ * Helpers of the redis executor tests: worker and coordinator child processes, queues under
+ * the test run's prefix whose keys are deleted afterwards, temporary folders, call logs.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Queue } from "bullmq";
-import { redisUrl } from "../redis-available.ts";
+import { redisNames, redisUrl } from "../redis-available.ts";
 
 const fixtures = join(import.meta.dirname, "fixtures");
 
@@ -88,21 +86,16 @@ export function events<T>(path: string): T[] {
 }
 
 /**
- * What one test file starts: queues unique to this run (obliterated at the end), worker
- * processes (stopped with SIGTERM), temporary folders.
+ * What one test file starts: queues under the test run's Redis prefix (their keys deleted at
+ * the end), worker processes (stopped with SIGTERM), temporary folders.
  */
 export function testBed(file: string) {
-  const suffix = `${file}-${process.pid}-${randomBytes(4).toString("hex")}`;
-  const queues: string[] = [];
+  const names = redisNames(file);
   const children: Child[] = [];
   const folders: string[] = [];
   return {
     children,
-    queue(what: string): string {
-      const q = `pipeweave-test-${what}-${suffix}`;
-      queues.push(q);
-      return q;
-    },
+    queue: names.queue,
     folder(): string {
       const f = mkdtempSync(join(tmpdir(), "pipeweave-redis-"));
       folders.push(f);
@@ -125,13 +118,7 @@ export function testBed(file: string) {
     async cleanUp(): Promise<void> {
       for (const c of children) c.process.kill("SIGTERM");
       await Promise.all(children.map((c) => c.exited));
-      await Promise.all(
-        queues.map(async (name) => {
-          const q = new Queue(name, { connection: { url: redisUrl } });
-          await q.obliterate({ force: true });
-          await q.close();
-        }),
-      );
+      await names.cleanUp();
       for (const f of folders) rmSync(f, { recursive: true, force: true });
     },
   };

@@ -6,7 +6,6 @@
  * edited code is. Worker threads share the process and are exempt.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -20,7 +19,7 @@ import {
 } from "../../src/index.ts";
 import { redis } from "../../src/redis/index.ts";
 import { definitionHash } from "../../src/redis/protocol.ts";
-import { redisAvailable, redisUrl } from "../redis-available.ts";
+import { redisAvailable, redisNames, redisUrl } from "../redis-available.ts";
 import { declared, loadedK, pipelineLevel, undeclared } from "./fixtures/capture-skew.mjs";
 
 const quiet = { progress: false } as const;
@@ -118,12 +117,12 @@ async function startWorker(
 }
 
 describe.runIf(available)("captures across Redis worker processes of another K", () => {
-  const suffix = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  const names = redisNames("captures");
   const queues = {
-    undeclared: `pipeweave-test-captures-undeclared-${suffix}`,
-    declared: `pipeweave-test-captures-declared-${suffix}`,
-    skewed: `pipeweave-test-captures-skewed-${suffix}`,
-    same: `pipeweave-test-captures-same-${suffix}`,
+    undeclared: names.queue("undeclared"),
+    declared: names.queue("declared"),
+    skewed: names.queue("skewed"),
+    same: names.queue("same"),
   };
   const children: ChildProcess[] = [];
 
@@ -140,11 +139,7 @@ describe.runIf(available)("captures across Redis worker processes of another K",
     const exited = children.map((c) => new Promise((resolve) => c.once("exit", resolve)));
     for (const c of children) c.kill("SIGTERM");
     await Promise.all(exited);
-    for (const name of Object.values(queues)) {
-      const q = new Queue(name, { connection: { url: redisUrl } });
-      await q.obliterate({ force: true });
-      await q.close();
-    }
+    await names.cleanUp();
   }, 30_000);
 
   it("refuses undeclared data before any job is queued, without cache or run folder", async () => {

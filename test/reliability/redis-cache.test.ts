@@ -13,7 +13,7 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type CacheStore, Pipeline, pipefunc, RedisConnectionError } from "../../src/index.ts";
 import { createRedisStore } from "../../src/redis/index.ts";
-import { redisAvailable, redisUrl } from "../redis-available.ts";
+import { redisAvailable, redisNames, redisUrl } from "../redis-available.ts";
 
 const hasRedisServer = spawnSync("redis-server", ["--version"]).status === 0;
 if (!hasRedisServer) {
@@ -150,7 +150,8 @@ describe.runIf(hasRedisServer)("redis cache: the server killed in the middle of 
 const available = await redisAvailable("the Redis corrupt-entry tests");
 
 describe.runIf(available)("redis cache: a corrupt entry is a miss", () => {
-  const prefix = `pipeweave-test-corrupt:${process.pid}:${Date.now()}:`;
+  const names = redisNames("corrupt");
+  const prefix = names.prefix("corrupt");
   const client = new Redis(redisUrl);
   let warnings: (Error & { code?: string })[] = [];
   const onWarning = (warning: Error) => warnings.push(warning);
@@ -163,10 +164,9 @@ describe.runIf(available)("redis cache: a corrupt entry is a miss", () => {
   });
   const pipelines: Pipeline[] = [];
   afterAll(async () => {
-    const keys = await client.keys(`${prefix}*`);
-    if (keys.length > 0) await client.del(...keys);
     await Promise.all(pipelines.map((p) => p.closeCache()));
     await client.quit();
+    await names.cleanUp();
   });
 
   function counted(sub: string) {

@@ -17,10 +17,12 @@ describe.runIf(available)("redis executor: a worker killed while it holds the la
     const log = join(bed.folder(), "calls.log");
     // BullMQ alone puts a dead worker's chunk back in the queue at the second stalled check
     // after its lock expired: at least 2.5 s after the kill here, while the coordinator's
-    // timeoutMs is 1 s and the worker left idles, holding no job.
+    // timeoutMs is 1 s and the worker left idles, holding no job. A lock of 1.5 s gives the
+    // surviving worker time to renew it on a busy machine (with 0.5 s it lapsed under load,
+    // and the chunk stalled a second time, past maxStalledCount).
     const workers = await Promise.all([
-      bed.worker("slow", queue, "500", "2500"),
-      bed.worker("slow", queue, "500", "2500"),
+      bed.worker("slow", queue, "1500", "2500"),
+      bed.worker("slow", queue, "1500", "2500"),
     ]);
     const x = [0, 1, 2, 3, 4, 5];
     const executor = redis({ connection: redisUrl, queue, chunkSize: x.length, timeoutMs: 1000 });

@@ -2,9 +2,9 @@ import { execFile } from "node:child_process";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { Pipeline, pipefunc, RedisConnectionError } from "../../src/index.ts";
-import { redisAvailable, redisUrl } from "../redis-available.ts";
+import { redisAvailable, redisNames, redisUrl } from "../redis-available.ts";
 
 /** Generous bound: the point is that nothing waits for a minute, not how fast it is. */
 const HANG_GUARD_MS = 10_000;
@@ -88,6 +88,8 @@ class CuttableProxy {
 }
 
 describe.runIf(available)("redis: lost connection", () => {
+  const names = redisNames("lost");
+  afterAll(() => names.cleanUp());
   const proxy = new CuttableProxy();
   let pipeline: Pipeline | undefined;
   afterEach(async () => {
@@ -104,7 +106,7 @@ describe.runIf(available)("redis: lost connection", () => {
       x,
       draw: Math.random(),
     }));
-    const prefix = `pipeweave-test-lost:${process.pid}:${Date.now()}:`;
+    const prefix = names.prefix("lost");
     pipeline = new Pipeline([f], { cache: { type: "redis", connection: proxy.url(), prefix } });
     const first = await pipeline.run("y", { x: 1 });
 

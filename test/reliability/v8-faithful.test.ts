@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type CacheOptions, loadOutputs, Pipeline, pipefunc } from "../../src/index.ts";
-import { redisAvailable, redisUrl } from "../redis-available.ts";
+import { redisAvailable, redisNames, redisUrl } from "../redis-available.ts";
 
 class Fit {
   constructor(readonly slope: number) {}
@@ -21,7 +21,11 @@ class Fit {
 
 const redisUp = await redisAvailable("the Redis cache's v8 check");
 const scratch = mkdtempSync(join(tmpdir(), "pipeweave-v8-faithful-"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const names = redisNames("v8-faithful");
+afterAll(async () => {
+  rmSync(scratch, { recursive: true, force: true });
+  if (redisUp) await names.cleanUp();
+});
 
 const trainer = () =>
   pipefunc({ output: "fit", cache: true, name: "train", version: 1 }, ({ x }: { x: number }) => ({
@@ -56,7 +60,7 @@ describe("stores that serialize never give back a changed value", () => {
           ? {
               type: "redis",
               connection: redisUrl,
-              prefix: `pw-v8-${process.pid}-${Math.random()}:`,
+              prefix: names.prefix(`v8-${Math.random()}`),
             }
           : undefined,
     ],
