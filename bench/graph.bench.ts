@@ -1,5 +1,5 @@
 /**
- * Graph overhead (SPEC §12): `runSync` and `run` per function on a 3-function chain, a
+ * Graph overhead (a performance target): `runSync` and `run` per function on a 3-function chain, a
  * 50-function chain and a 20-wide fan-in, against the same functions called by hand.
  */
 import { type PipeFunc, Pipeline, pipefunc } from "../src/index.ts";

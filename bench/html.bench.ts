@@ -1,5 +1,5 @@
 /**
- * The HTML view of big graphs (SPEC §12: `toHtml` of 2,000 functions < 5 s; issue 21): a
+ * The HTML view of big graphs (target: `toHtml` of 2,000 functions < 5 s; issue 21): a
  * 1,900-function chain (dagre overflowed the stack on it), a seeded random 2,000-function DAG
  * (dagre took 10-27 s) and a 2,000-step chain whose first output every step reads, against the
  * baseline of dagre at the largest graph it is still given.

@@ -1,5 +1,5 @@
 /**
- * Sweep costs (SPEC §12): `map` overhead per element on a 300x300 outer product and its row
+ * Sweep costs (a performance target): `map` overhead per element on a 300x300 outer product and its row
  * reduction (memory storage, inline) against the same functions called by hand; the extra
  * cost per element of a file run folder; and the speedup of `threads` over `inline` on a
  * CPU-bound element function.

@@ -1,5 +1,5 @@
 /**
- * Distributed sweep costs (SPEC §4/§12): `map` through Redis (the BullMQ executor) on 1 and 2
+ * Distributed sweep costs (the performance targets of §4 and §12 of the spec): `map` through Redis (the BullMQ executor) on 1 and 2
  * local worker processes against the same map inline: the executor's overhead per trivial
  * element at chunk sizes 1, 16 and 256, and the speedup on a CPU-bound element function.
  * Skipped, with a notice, when no Redis answers at `REDIS_URL`.
@@ -355,7 +355,7 @@ function shares(perWorker: readonly number[]): string {
 
 /** The section as `npm run bench` prints it: a notice when skipped, else a table and targets. */
 export function reportRedis(result: RedisResult): string {
-  const title = "Distributed sweeps (SPEC §4/§12)";
+  const title = "Distributed sweeps";
   if ("skipped" in result) return `${title}: skipped, ${result.skipped}`;
   const d = result;
   const head =

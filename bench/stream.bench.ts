@@ -1,5 +1,5 @@
 /**
- * Stream costs (SPEC §12): one million items through three one-worker stages in pipeweave,
+ * Stream costs (a performance target): one million items through three one-worker stages in pipeweave,
  * RxJS, Effect Stream and a hand-written async-generator chain, all doing the same work (three
  * async functions) and summing the outputs; four workers on a stage that awaits a timer,
  * against p-map; and resident memory over ten million items with `buffer: 64` and a slow

@@ -1,5 +1,5 @@
 /**
- * Thread pool figures (SPEC §12, scale): 2,048 CPU-bound elements of about 2 ms each, inline
+ * Thread pool figures (a scale target): 2,048 CPU-bound elements of about 2 ms each, inline
  * and on N worker threads, as speed-ups over inline:
  * - `map` on threads with the pool started by the call (the shared pool closed first);
  * - `map` on the warm pool that call left, and how long its first element waited;

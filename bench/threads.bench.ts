@@ -1,5 +1,5 @@
 /**
- * Thread pool figures (SPEC §12, scale): `map` on threads with the pool started by the call,
+ * Thread pool figures (a scale target): `map` on threads with the pool started by the call,
  * on the warm pool, and a threaded stream stage, each as a speed-up over inline. The work is
  * in threads-core.mjs. `npm run bench` measures the built package in a plain `node` process,
  * as the package's users run it: from the sources, every thread would first load tsx (about
