@@ -53,6 +53,26 @@ interface Plot {
   state: FunctionStatus["state"] | undefined;
 }
 
+/** A plot not yet sent to any page, to be scanned on the next poll. */
+function newPlot(
+  output: string,
+  node: string,
+  spec: ConstructorParameters<typeof PlotGrid>[0],
+  store: OutputStore,
+): Plot {
+  return {
+    output,
+    node,
+    grid: new PlotGrid(spec),
+    store,
+    messages: new Map(),
+    failed: undefined,
+    isAnnounced: false,
+    isDirty: true,
+    state: undefined,
+  };
+}
+
 /** What a feed does with each plot on every poll, in whichever way its elements are found. */
 function feedOf(
   plots: () => Iterable<Plot>,
@@ -146,17 +166,7 @@ export function sweepPlots(sweep: SweepPlotSource): {
       if (!store) continue;
       const spec = plotSpec(output, node, n.outputDims, store.shape, coordinates);
       if (!spec) continue;
-      plots.push({
-        output,
-        node,
-        grid: new PlotGrid(spec),
-        store,
-        messages: new Map(),
-        failed: undefined,
-        isAnnounced: false,
-        isDirty: true,
-        state: undefined,
-      });
+      plots.push(newPlot(output, node, spec, store));
     }
     if (plots.length > 0) byNode.set(node, plots);
   };
@@ -242,17 +252,7 @@ export function folderPlots(runFolder: string, record: RunRecord): PlotFeed {
         }
         const spec = plotSpec(due.output, due.node, store.dims, store.shape, coordinates);
         if (!spec) return;
-        plots.set(due.output, {
-          output: due.output,
-          node: due.node,
-          grid: new PlotGrid(spec),
-          store,
-          messages: new Map(),
-          failed: undefined,
-          isAnnounced: false,
-          isDirty: true,
-          state: undefined,
-        });
+        plots.set(due.output, newPlot(due.output, due.node, spec, store));
       })
       .catch(() => {
         // Not readable now (being written, or removed): tried again once its counts change.

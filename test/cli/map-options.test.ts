@@ -5,37 +5,16 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
-import { runCli } from "../../src/cli/program.ts";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadOutputs, type NdArray } from "../../src/index.ts";
 import { testBed } from "../redis/workers.ts";
 import { redisAvailable, redisUrl } from "../redis-available.ts";
-import { type CliResult, cli, show, startCli, until } from "./cli.ts";
+import { cli, cliInProcess, show, startCli, until } from "./cli.ts";
 
 const bed = testBed("cli-map");
 afterAll(() => bed.cleanUp(), 30_000);
 
 const SWEEP = ["map", "pipelines.ts#sweep", "--inputs", "sweep-inputs.json"];
-
-/** Runs the CLI in this process (for what fails before a module loads), capturing its output. */
-async function inProcess(args: readonly string[]): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await runCli(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe("pipeweave map --storage", () => {
   it("memory runs without a run folder and prints the leaf outputs as JSON on stdout", async () => {
@@ -106,7 +85,7 @@ describe("bad values and combinations exit 2 naming the flag", () => {
       /--chunk-size needs --executor threads or redis/,
     ],
   ] as const)("%s", async (_, args, message) => {
-    const result = await inProcess([...SWEEP, "--run-folder", "unused", ...args]);
+    const result = await cliInProcess([...SWEEP, "--run-folder", "unused", ...args]);
     expect(result.code, show(result)).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toMatch(/Usage: pipeweave map/);

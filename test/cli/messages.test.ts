@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { cliOptionName } from "../../src/cli/flags.ts";
 import { reportFailure } from "../../src/cli/output.ts";
-import { runCli } from "../../src/cli/program.ts";
 import {
   ExecutorError,
   NodeExecutionError,
@@ -24,31 +23,10 @@ import {
   UnusedInputError,
 } from "../../src/errors.ts";
 import { deserializeError, serializeError } from "../../src/executor/error-data.ts";
-import { type CliResult, cli, show } from "./cli.ts";
+import { cli, cliInProcess, show } from "./cli.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "pipeweave-cli-messages-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** Runs the CLI in this process (for what fails before a module loads), capturing its output. */
-async function inProcess(args: readonly string[]): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runCli(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 /** What `reportFailure` prints for `error`. */
 function reported(error: unknown, verbose = false): string {
@@ -214,7 +192,7 @@ describe("usage errors of map exit 2 with the usage, before anything runs", () =
       /required option '--run-folder <dir>' not specified \(only --storage memory runs without one/,
     ],
   ] as const)("%s", async (_, args, message) => {
-    const result = await inProcess([...map, ...args]);
+    const result = await cliInProcess([...map, ...args]);
     expect(result.code, show(result)).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toMatch(/Usage: pipeweave map/);
