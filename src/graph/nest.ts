@@ -172,7 +172,8 @@ export function nestFunctions(
  * A nested function's resources, as pipefunc combines them: the most cpus, memory, gpus and
  * wall time any part needs, every part's `extra` flags and their one partition. When a part
  * computes its resources, so does the nested function: each part's are evaluated with the
- * arguments that part reads, per element when any such part has `resourcesScope: "element"`.
+ * nested function's arguments that the part reads (a value computed inside the group is not
+ * known yet, so absent), per element when any such part has `resourcesScope: "element"`.
  *
  * @throws {@link InvalidOptionError} when fixed parts ask for different partitions.
  */

@@ -324,8 +324,9 @@ export async function runWorker(
       return { kind: "skipped", ...identity };
     }
     const items = unpackItems(data.items);
+    // A chunk that declares cpus holds them while it runs (`concurrency` above 1).
     const held = needs?.cpus ?? 0;
-    const waiting = cpus.acquire(held);
+    const waiting = held > 0 ? cpus.acquire(held) : undefined;
     if (waiting) await waiting;
     const started = performance.now();
     let results: ItemResult[];

@@ -3,17 +3,41 @@
  * whose function's resources fit; a chunk no connected worker fits fails the map after
  * `timeoutMs`, naming what it needs and what the workers offer.
  */
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ExecutorError } from "../../src/index.ts";
-import { redis } from "../../src/redis/index.ts";
+import { ExecutorError, InvalidOptionError } from "../../src/index.ts";
+import { redis, runWorker } from "../../src/redis/index.ts";
 import { caught } from "../caught.ts";
 import { redisAvailable, redisUrl } from "../redis-available.ts";
-import { needy, sized } from "./fixtures/pipelines.mjs";
+import { held, needy, sized } from "./fixtures/pipelines.mjs";
 import { calls, events, testBed, until } from "./workers.ts";
 
 const available = await redisAvailable("the redis resources tests");
+
+describe("runWorker's size", () => {
+  it.each([
+    [{ cpus: 0 }, "cpus", "Expected `cpus` to be an integer from 1 and up, got `0` (number)"],
+    [{ cpus: 1.5 }, "cpus", "got `1.5` (number)"],
+    [{ memory: "4 gigs" }, "memory", 'Expected `memory` to be an amount such as "16GB" or "512MB"'],
+    [{ memory: 0 }, "memory", "or a number of megabytes, got 0"],
+  ])("refuses %j before connecting, naming the option", async (options, option, text) => {
+    const error = await runWorker(sized, { ...options, connection: redisUrl }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const e = caught(
+      () => {
+        throw error;
+      },
+      InvalidOptionError,
+      "E_INVALID_OPTION",
+    );
+    expect(e.option).toBe(option);
+    expect(e.message).toContain(text);
+  });
+});
 
 describe.runIf(available)("redis workers and resources", () => {
   const bed = testBed("resources");
@@ -73,6 +97,21 @@ describe.runIf(available)("redis workers and resources", () => {
       await executor.close();
     }
   }, 60_000);
+
+  it("runs chunks at once only while their cpus fit the worker's together (--concurrency)", async () => {
+    const queue = bed.queue("held");
+    const log = join(bed.folder(), "spans.log");
+    await bed.worker("held", queue, "", "", "", "", "--cpus=3", "--concurrency=2");
+    const executor = redis({ connection: redisUrl, queue, chunkSize: 1 });
+    try {
+      await held.map({ x: [0, 1], log, ms: 200 }, { executor, progress: false });
+    } finally {
+      await executor.close();
+    }
+    // Two chunks of 2 cpus each on 3: the second starts once the first has ended.
+    const lines = readFileSync(log, "utf8").trim().split("\n");
+    expect(lines.map((l) => l.split(" ")[0])).toEqual(["start", "end", "start", "end"]);
+  }, 30_000);
 
   it("fails a chunk that no connected worker fits after timeoutMs, naming its needs and the workers' sizes", async () => {
     const queue = bed.queue("unfit");
