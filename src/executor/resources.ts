@@ -323,19 +323,6 @@ export function resourcesKey(r: ResolvedResources | undefined): string {
   return JSON.stringify([r.cpus, r.memoryMb, r.gpus, r.timeMinutes, r.partition, r.extra]);
 }
 
-/** Resources in words, for messages: `"2 cpus, 4096 MB of memory"` (`"nothing"` when none). */
-export function describeResources(r: ResolvedResources | undefined): string {
-  const parts: string[] = [];
-  const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
-  if (r?.cpus !== undefined) parts.push(count(r.cpus, "cpu"));
-  if (r?.memoryMb !== undefined) parts.push(`${r.memoryMb} MB of memory`);
-  if (r?.gpus !== undefined) parts.push(count(r.gpus, "gpu"));
-  if (r?.timeMinutes !== undefined) parts.push(`${count(r.timeMinutes, "minute")} of wall time`);
-  if (r?.partition !== undefined) parts.push(`partition "${r.partition}"`);
-  if (r && r.extra.length > 0) parts.push(`sbatch flags ${r.extra.join(" ")}`);
-  return parts.length > 0 ? parts.join(", ") : "nothing";
-}
-
 /**
  * The resources of functions run as one (a nested function): enough for the largest part,
  * key by key (the most cpus, memory, gpus and wall time of any part), every part's `extra`

@@ -5,17 +5,15 @@
  * needing fewer.
  */
 export class Slots {
-  readonly size: number;
   #free: number;
   readonly #waiting: { readonly n: number; readonly resolve: () => void }[] = [];
 
   constructor(size: number) {
-    this.size = size;
     this.#free = size;
   }
 
   /**
-   * Takes `n` slots (at most `size`), once they are free and every earlier waiter is served.
+   * Takes `n` slots (at most the size), once they are free and every earlier waiter is served.
    *
    * @returns Undefined when taken at once (no promise on the fast path), else a promise
    *   resolved once taken.

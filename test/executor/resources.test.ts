@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
   combineResources,
-  describeResources,
   memoryInMb,
   mergeResources,
   type Resources,
@@ -203,7 +202,7 @@ describe("mergeResources and resourcesFor", () => {
   });
 });
 
-describe("combineResources, resourcesKey, describeResources", () => {
+describe("combineResources and resourcesKey", () => {
   it("takes the most of each amount over parts, every extra flag once, and their one partition", () => {
     const combined = combineResources(
       [
@@ -246,15 +245,11 @@ describe("combineResources, resourcesKey, describeResources", () => {
     );
   });
 
-  it("keys equal resources alike and describes them in words", () => {
+  it("keys equal resources alike", () => {
     expect(resourcesKey(resolve({ cpus: 2, memory: "1GB" }))).toBe(
       resourcesKey(resolve({ memory: 1024, cpus: 2 })),
     );
     expect(resourcesKey(resolve({ cpus: 2 }))).not.toBe(resourcesKey(resolve({ cpus: 3 })));
     expect(resourcesKey(undefined)).toBe("");
-    expect(describeResources(resolve({ cpus: 1, memory: "2GB", gpus: 2, time: 90 }))).toBe(
-      "1 cpu, 2048 MB of memory, 2 gpus, 90 minutes of wall time",
-    );
-    expect(describeResources(undefined)).toBe("nothing");
   });
 });
