@@ -296,9 +296,10 @@ export class InvalidOptionError extends PipeweaveError {
   /**
    * @param option - The offending option.
    * @param message - What is wrong and what to do, naming the option.
+   * @param options - `cause`: what the option's own code threw (a `resources` function).
    */
-  constructor(option: string, message: string) {
-    super("E_INVALID_OPTION", message);
+  constructor(option: string, message: string, options?: { readonly cause?: unknown }) {
+    super("E_INVALID_OPTION", message, options);
     this.name = "InvalidOptionError";
     this.option = option;
   }

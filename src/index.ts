@@ -57,6 +57,14 @@ export {
 } from "./errors.ts";
 export { InlineExecutor } from "./executor/inline.ts";
 export {
+  type ResolvedResources,
+  type Resources,
+  type ResourcesOption,
+  type ResourcesScope,
+  resolveResources,
+  resourcesFor,
+} from "./executor/resources.ts";
+export {
   type SharedThreadsOptions,
   ThreadExecutor,
   type ThreadExecutorOptions,

@@ -46,15 +46,12 @@ export interface ResolvedResources {
 
 const KEYS = new Set(["cpus", "memory", "gpus", "time", "partition", "extra"]);
 
+/** Megabytes per unit, by its first letter: `"4G"`, `"4GB"` and `"4GiB"` are 4096 MB, as in SLURM. */
 const UNITS: Readonly<Record<string, number>> = {
   k: 1 / 1024,
-  kb: 1 / 1024,
   m: 1,
-  mb: 1,
   g: 1024,
-  gb: 1024,
   t: 1024 * 1024,
-  tb: 1024 * 1024,
 };
 
 /**
@@ -70,6 +67,14 @@ export function resolveResources(resources: Resources, where: string): ResolvedR
       "resources",
       `The resources of ${where} are ${describe(resources)}; expected an object such as ` +
         '{ cpus: 2, memory: "4GB", time: "1:00:00" }, or a function of the inputs returning one.',
+    );
+  }
+  // A promise has no keys of its own: read as resources it would silently ask for nothing.
+  if (typeof (resources as { then?: unknown }).then === "function") {
+    throw new InvalidOptionError(
+      "resources",
+      `The resources of ${where} are a promise; a resources function must return them ` +
+        "synchronously (it is called where elements are dispatched), without async or await.",
     );
   }
   for (const key of Object.keys(resources)) {
@@ -117,21 +122,37 @@ export function resolveResources(resources: Resources, where: string): ResolvedR
   };
 }
 
-/** Memory in megabytes (rounded up), from `"4GB"`, `"500MB"`, `"1.5g"` or a number of MB. */
+/** Memory in megabytes (rounded up), as {@link memoryInMb} reads it, checked. */
 function memoryMb(value: string | number | undefined, where: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === "number" && Number.isFinite(value) && value > 0) return Math.ceil(value);
-  const found =
-    typeof value === "string" ? /^\s*(\d+(?:\.\d+)?)\s*([kmgt]b?)?\s*$/i.exec(value) : null;
-  const amount = found ? Number(found[1]) * (UNITS[(found[2] ?? "mb").toLowerCase()] ?? 1) : 0;
-  if (!found || !(amount > 0)) {
+  const mb = memoryInMb(value);
+  if (mb === undefined) {
     throw new InvalidOptionError(
       "resources.memory",
       `The resources of ${where} have memory ${describe(value)}; expected an amount such as ` +
         '"4GB", "500MB" or "1.5G", or a number of megabytes.',
     );
   }
-  return Math.ceil(amount);
+  return mb;
+}
+
+/**
+ * Megabytes (rounded up) in a memory amount: `"4GB"`, `"4GiB"`, `"4G"` (all 4096), `"500MB"`,
+ * `"1.5g"`, or a number of MB (a bare number in a string is MB too, as in SLURM).
+ *
+ * @returns The megabytes, or undefined when `value` is not a positive amount.
+ */
+export function memoryInMb(value: unknown): number | undefined {
+  if (typeof value === "number") {
+    return Number.isFinite(value) && value > 0 ? Math.ceil(value) : undefined;
+  }
+  const found =
+    typeof value === "string"
+      ? /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?)?\s*$/i.exec(value)
+      : null;
+  if (!found) return undefined;
+  const amount = Number(found[1]) * (UNITS[(found[2] ?? "m").toLowerCase()] ?? 1);
+  return amount > 0 ? Math.ceil(amount) : undefined;
 }
 
 /**
@@ -200,7 +221,159 @@ export function evaluateResources(
   where: string,
 ): ResolvedResources | undefined {
   if (option === undefined) return undefined;
-  return resolveResources(typeof option === "function" ? option(args) : option, where);
+  if (typeof option !== "function") return resolveFixed(option, where);
+  let returned: Resources;
+  try {
+    returned = option(args);
+  } catch (error) {
+    // A nested function's parts name themselves.
+    if (error instanceof InvalidOptionError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidOptionError(
+      "resources",
+      `The resources function of ${where} threw: ${reason}. It is called with the ` +
+        'function\'s arguments by name (for resourcesScope "map" only those that are not ' +
+        "mapped); make it return resources for every call.",
+      { cause: error },
+    );
+  }
+  return resolveResources(returned, `${where} (what its resources function returned)`);
+}
+
+/** Fixed resources already checked, so an element never checks them again. */
+const resolved = new WeakMap<Resources, ResolvedResources>();
+
+/** {@link resolveResources} of fixed resources, once per object. */
+function resolveFixed(resources: Resources, where: string): ResolvedResources {
+  let r = typeof resources === "object" && resources !== null ? resolved.get(resources) : undefined;
+  if (!r) {
+    r = resolveResources(resources, where);
+    resolved.set(resources, r);
+  }
+  return r;
+}
+
+/**
+ * Checks a function's `resources` option when the function is made: fixed resources are
+ * resolved (so bad ones fail at once); a function is checked each time it is evaluated.
+ *
+ * @throws {@link InvalidOptionError} naming `where` and the key.
+ */
+export function checkResourcesOption(option: unknown, where: string): void {
+  if (option === undefined || typeof option === "function") return;
+  resolveFixed(option as Resources, where);
+}
+
+/**
+ * Checks a `resourcesScope` option.
+ *
+ * @returns The scope, `"map"` when not given.
+ * @throws {@link InvalidOptionError} for another value.
+ */
+export function checkResourcesScope(scope: unknown, where: string): ResourcesScope {
+  if (scope === undefined) return "map";
+  if (scope === "map" || scope === "element") return scope;
+  throw new InvalidOptionError(
+    "resourcesScope",
+    `The resourcesScope of ${where} is ${describe(scope)}; expected "map" (evaluate a resources ` +
+      'function once per map of the function) or "element" (once per element).',
+  );
+}
+
+/** What {@link resourcesFor} reads of a function. */
+export interface ResourcesOwner {
+  readonly name: string;
+  readonly resources: ResourcesOption | undefined;
+}
+
+/**
+ * What one call (or one map) of `f` needs: the pipeline's defaults overlaid by the function's
+ * own resources, evaluated with `args` when they are a function. What executors put on a
+ * chunk (`Chunk.resources`); `map` calls it with the map's unmapped arguments for
+ * `resourcesScope: "map"` and with each element's arguments for `"element"`.
+ *
+ * @param f - The function (its `name` and `resources`).
+ * @param defaults - The pipeline's resources (`pipeline.resources`), if any.
+ * @param args - The arguments by the function's own argument names; only read when its
+ *   resources are a function. @defaultValue `{}`
+ * @param index - The element's index, when `args` are one element's, for messages.
+ * @returns The resources, or undefined when neither the function nor the pipeline has any.
+ * @throws {@link InvalidOptionError} naming the function (and the element) when its resources
+ *   function throws or returns bad resources.
+ */
+export function resourcesFor(
+  f: ResourcesOwner,
+  defaults: ResolvedResources | undefined,
+  args: Readonly<Record<string, unknown>> = EMPTY,
+  index?: readonly number[],
+): ResolvedResources | undefined {
+  if (f.resources === undefined) return defaults;
+  const where = `function "${f.name}"${index ? ` at index [${index.join(", ")}]` : ""}`;
+  return mergeResources(defaults, evaluateResources(f.resources, args, where));
+}
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/**
+ * A text equal for equal resources: chunks of one function are grouped by it (elements
+ * needing the same go out together).
+ */
+export function resourcesKey(r: ResolvedResources | undefined): string {
+  if (!r) return "";
+  return JSON.stringify([r.cpus, r.memoryMb, r.gpus, r.timeMinutes, r.partition, r.extra]);
+}
+
+/**
+ * The resources of functions run as one (a nested function): enough for the largest part,
+ * key by key (the most cpus, memory, gpus and wall time of any part), every part's `extra`
+ * flags, and their partition.
+ *
+ * @param parts - Each part's name and resources.
+ * @param where - Whose they are, for messages.
+ * @throws {@link InvalidOptionError} when parts ask for different partitions.
+ */
+export function combineResources(
+  parts: readonly { readonly name: string; readonly resources: ResolvedResources | undefined }[],
+  where: string,
+): ResolvedResources | undefined {
+  const given = parts.flatMap((p) => (p.resources ? [{ name: p.name, r: p.resources }] : []));
+  if (given.length === 0) return undefined;
+  const max = (key: "cpus" | "memoryMb" | "gpus" | "timeMinutes") => {
+    const values = given.flatMap((p) => (p.r[key] === undefined ? [] : [p.r[key]]));
+    return values.length > 0 ? Math.max(...values) : undefined;
+  };
+  const partitions = given.filter((p) => p.r.partition !== undefined);
+  const first = partitions[0];
+  const other = partitions.find((p) => p.r.partition !== first?.r.partition);
+  if (first && other) {
+    throw new InvalidOptionError(
+      "resources.partition",
+      `The functions nested as ${where} ask for different partitions: "${first.name}" ` +
+        `for "${first.r.partition}", "${other.name}" for "${other.r.partition}". A nested ` +
+        "function runs as one job, on one partition: give its parts the same partition (or " +
+        "none, and the pipeline's resources one).",
+    );
+  }
+  return {
+    cpus: max("cpus"),
+    memoryMb: max("memoryMb"),
+    gpus: max("gpus"),
+    timeMinutes: max("timeMinutes"),
+    partition: first?.r.partition,
+    extra: [...new Set(given.flatMap((p) => p.r.extra))],
+  };
+}
+
+/** Resolved resources written back as {@link Resources} (memory in MB, time in minutes). */
+export function toResources(r: ResolvedResources): Resources {
+  return {
+    ...(r.cpus === undefined ? {} : { cpus: r.cpus }),
+    ...(r.memoryMb === undefined ? {} : { memory: r.memoryMb }),
+    ...(r.gpus === undefined ? {} : { gpus: r.gpus }),
+    ...(r.timeMinutes === undefined ? {} : { time: r.timeMinutes }),
+    ...(r.partition === undefined ? {} : { partition: r.partition }),
+    ...(r.extra.length === 0 ? {} : { extra: r.extra }),
+  };
 }
 
 function describe(value: unknown): string {

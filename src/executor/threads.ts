@@ -9,6 +9,8 @@ import {
 } from "../errors.ts";
 import { describeUnclonable, isCloneable, isDataCloneError } from "./clone.ts";
 import { serializeError } from "./error-data.ts";
+import type { ResolvedResources } from "./resources.ts";
+import { Slots } from "./slots.ts";
 import {
   closeSharedPools,
   configureSharedPools,
@@ -42,7 +44,8 @@ export interface ThreadResourceLimits {
 export interface ThreadExecutorOptions {
   /**
    * Threads this executor runs chunks on at once. With the shared pool, the pool grows to the
-   * largest number any executor asked for, starting threads as chunks need them.
+   * largest number any executor asked for, starting threads as chunks need them. A chunk
+   * whose function needs `resources: { cpus }` holds that many of them while it runs.
    *
    * @defaultValue `os.availableParallelism()`
    */
@@ -171,9 +174,11 @@ export class ThreadExecutor implements Executor {
   readonly #shared: SharedPoolHandle | undefined;
   /** One per chunk given to the pool and not yet answered, to end them on close. */
   readonly #pending = new Set<AbortController>();
-  /** Chunks waiting for one of this executor's `threads` to be free. */
-  readonly #waiting: (() => void)[] = [];
-  #running = 0;
+  /**
+   * This executor's `threads` as slots: a chunk holds one per cpu its elements need (one
+   * without `resources.cpus`) while it runs.
+   */
+  readonly #slots: Slots;
   #isClosed = false;
 
   /**
@@ -210,6 +215,7 @@ export class ThreadExecutor implements Executor {
    */
   constructor(options: ThreadExecutorOptions = {}) {
     this.#threads = checkThreads(options.threads);
+    this.#slots = new Slots(this.#threads);
     this.#limits = checkLimits(options.resourceLimits);
     const config = poolConfig(this.#limits ? { ...this.#limits } : undefined);
     if (checkPool(options.pool) === "shared") {
@@ -229,8 +235,28 @@ export class ThreadExecutor implements Executor {
     return this.#threads;
   }
 
+  /**
+   * Refuses a function that needs more cpus than this executor has threads: its chunks could
+   * never get their slots.
+   *
+   * @throws {@link InvalidOptionError} naming the function, its cpus and the pool's size.
+   */
+  checkResources(node: string, resources: ResolvedResources): void {
+    const cpus = resources.cpus ?? 1;
+    if (cpus <= this.#threads) return;
+    throw new InvalidOptionError(
+      "resources.cpus",
+      `Function "${node}" needs ${cpus} cpus per element, but the thread executor has ` +
+        `${this.#threads} thread${this.#threads === 1 ? "" : "s"}: an element holds one thread ` +
+        `per cpu, so it could never run. Give the executor at least ${cpus} threads (map's ` +
+        `\`threads: ${cpus}\`, or new ThreadExecutor({ threads: ${cpus} })), or lower the ` +
+        "function's cpus.",
+    );
+  }
+
   async submit(chunk: Chunk, signal?: AbortSignal): Promise<ItemResult[]> {
     if (!chunk.pipeline) throw new UndeclaredPipelineError(chunk.node, "threads");
+    if (chunk.resources) this.checkResources(chunk.node, chunk.resources);
     const task: ThreadTask = {
       pipeline: chunk.pipeline,
       node: chunk.node,
@@ -242,7 +268,7 @@ export class ThreadExecutor implements Executor {
     };
     let answer: ThreadAnswer;
     try {
-      answer = await this.#run(task, signal);
+      answer = await this.#run(task, chunk.resources?.cpus ?? 1, signal);
     } catch (error) {
       // Posting the task failed before any of it ran: fail the elements whose arguments
       // cannot cross and send the others again.
@@ -255,12 +281,16 @@ export class ThreadExecutor implements Executor {
     return unpackResults(answer);
   }
 
-  /** Runs a task once one of this executor's threads is free, ended by close(). */
-  async #run(task: ThreadTask, signal: AbortSignal | undefined): Promise<ThreadAnswer> {
-    // A finishing chunk hands its place straight to the next waiting one, so no chunk that
-    // arrives meanwhile takes it and one more than `threads` runs.
-    if (this.#running < this.#threads) this.#running++;
-    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  /** Runs a task once `cpus` of this executor's threads are free, ended by close(). */
+  async #run(
+    task: ThreadTask,
+    cpus: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ThreadAnswer> {
+    // A finishing chunk hands its slots straight to the waiting ones, in order, so no chunk
+    // that arrives meanwhile takes them and more than `threads` run.
+    const waiting = this.#slots.acquire(cpus);
+    if (waiting) await waiting;
     const controller = new AbortController();
     const forward = () => controller.abort(signal!.reason);
     try {
@@ -275,9 +305,7 @@ export class ThreadExecutor implements Executor {
     } finally {
       signal?.removeEventListener("abort", forward);
       this.#pending.delete(controller);
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#running--;
+      this.#slots.release(cpus);
     }
   }
 

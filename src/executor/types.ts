@@ -1,5 +1,6 @@
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { PipelineReference } from "../map/define.ts";
+import type { ResolvedResources } from "./resources.ts";
 
 /** One call of a sweep: the element's linear index and its argument values (params order). */
 export interface ChunkItem {
@@ -25,6 +26,12 @@ export interface Chunk {
    * `ValidationError` raised where the element runs).
    */
   readonly shape?: readonly number[];
+  /**
+   * What each element of the chunk needs: the function's `resources` over the pipeline's,
+   * evaluated for this map (`resourcesScope: "map"`) or for these elements (`"element"`,
+   * which groups elements needing the same into chunks). Undefined when neither declares any.
+   */
+  readonly resources?: ResolvedResources;
 }
 
 /**
@@ -107,6 +114,14 @@ export interface Executor {
    * `ExecutorError` stops the map whatever its `errors` option says.
    */
   submit(chunk: Chunk, signal?: AbortSignal): Promise<ItemResult[]>;
+  /**
+   * Refuses, before any of its elements is sent, a function whose resources this executor can
+   * never provide (more cpus than a thread pool has). `map` calls it before any work for
+   * fixed resources, and before the first chunk for resources a function computes.
+   *
+   * @throws {@link InvalidOptionError} naming the function, what it needs and what there is.
+   */
+  checkResources?(node: string, resources: ResolvedResources): void;
   /** Releases threads, connections, timers. */
   close(): Promise<void>;
 }

@@ -1,4 +1,12 @@
+import { setOwn } from "../_internal/own.ts";
 import { PipelineDefinitionError } from "../errors.ts";
+import {
+  combineResources,
+  evaluateResources,
+  type ResourcesOption,
+  type ResourcesScope,
+  toResources,
+} from "../executor/resources.ts";
 import { type ArraySpec, formatMapSpec, type MapSpec, parseMapSpec } from "../map/mapspec.ts";
 import {
   checkOptionKeys,
@@ -31,6 +39,8 @@ type NestedOptions = Pick<
   | "captures"
   | "profile"
   | "schema"
+  | "resources"
+  | "resourcesScope"
 >;
 
 const CHANGEABLE: ReadonlySet<string> = new Set<keyof NestedOptions>([
@@ -45,6 +55,8 @@ const CHANGEABLE: ReadonlySet<string> = new Set<keyof NestedOptions>([
   "captures",
   "profile",
   "schema",
+  "resources",
+  "resourcesScope",
 ]);
 
 /**
@@ -54,6 +66,9 @@ const CHANGEABLE: ReadonlySet<string> = new Set<keyof NestedOptions>([
  *
  * The group's mapspecs are combined into one (`x[i] -> y[i]` and `y[i] -> z[i]` give
  * `x[i] -> y[i], z[i]`), so a sweep still maps the nested function element by element.
+ *
+ * Its resources are enough for every part (see {@link nestedResources}) unless it is given
+ * its own with `.with({ resources })`.
  *
  * @param group - The functions to combine.
  * @param name - Name of the nested function. @defaultValue the inner names joined by "+"
@@ -92,6 +107,7 @@ export function nestFunctions(
   // captures and versions enter it through `parts`).
   const source = `nest(${group.map((f) => `${sourceText(f)}|${f.mapspec ?? ""}`).join(",")})`;
   const combined = combineMapspecs(group, nestedName, new Set(args));
+  const resources = nestedResources(group, nestedName);
 
   const build = (options: NestedOptions): PipeFunc => {
     const fnName = options.name ?? nestedName;
@@ -130,6 +146,8 @@ export function nestFunctions(
       captures: options.captures,
       profile: options.profile,
       schema: options.schema,
+      ...("resources" in options ? { resources: options.resources } : resources),
+      ...("resourcesScope" in options ? { resourcesScope: options.resourcesScope } : {}),
       derive: {
         renameGraph: (more, mapspec) =>
           build({ ...options, renames: composeRenames(call, more), mapspec }),
@@ -148,6 +166,51 @@ export function nestFunctions(
     });
   };
   return build({});
+}
+
+/**
+ * A nested function's resources, as pipefunc combines them: the most cpus, memory, gpus and
+ * wall time any part needs, every part's `extra` flags and their one partition. When a part
+ * computes its resources, so does the nested function: each part's are evaluated with the
+ * nested function's arguments that the part reads (a value computed inside the group is not
+ * known yet, so absent), per element when any such part has `resourcesScope: "element"`.
+ *
+ * @throws {@link InvalidOptionError} when fixed parts ask for different partitions.
+ */
+function nestedResources(
+  group: readonly AnyPipeFunc[],
+  name: string,
+): { readonly resources?: ResourcesOption; readonly resourcesScope?: ResourcesScope } {
+  const owners = group.filter((f) => f.resources !== undefined);
+  if (owners.length === 0) return {};
+  const where = `"${name}"`;
+  const computed = owners.filter((f) => typeof f.resources === "function");
+  if (computed.length === 0) {
+    const fixed = owners.map((f) => ({
+      name: f.name,
+      resources: evaluateResources(f.resources, {}, `function "${f.name}"`),
+    }));
+    return { resources: toResources(combineResources(fixed, where)!) };
+  }
+  // The nested function's arguments are the group's graph names; each part reads its own.
+  const evaluate = (args: Readonly<Record<string, unknown>>) =>
+    toResources(
+      combineResources(
+        owners.map((f) => {
+          const own: Record<string, unknown> = { ...f.call.bound };
+          for (const p of f.call.params) {
+            if (Object.hasOwn(args, p.graph)) setOwn(own, p.arg, args[p.graph]);
+          }
+          return {
+            name: f.name,
+            resources: evaluateResources(f.resources, own, `function "${f.name}"`),
+          };
+        }),
+        where,
+      )!,
+    );
+  const perElement = computed.some((f) => f.resourcesScope === "element");
+  return { resources: evaluate, resourcesScope: perElement ? "element" : "map" };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { own as ownValue, setOwn } from "../_internal/own.ts";
 import { PipelineDefinitionError } from "../errors.ts";
+import type { ResourcesOption, ResourcesScope } from "../executor/resources.ts";
 import { PARTIAL_SIGNATURE, type PartialSignature } from "./named-partial.ts";
 import { type CallSpec, checkDistinct, type ParamSpec, PipeFunc } from "./pipe-func.ts";
 import { parsePositionalArity } from "./signature.ts";
@@ -52,6 +53,17 @@ export interface NodeOptions<
     readonly inputs?: Readonly<Record<string, StandardSchemaV1>>;
     readonly output?: StandardSchemaV1;
   };
+  /**
+   * What the node needs to run: `{ cpus, memory, gpus, time, partition, extra }`, or a
+   * function of its inputs (by input name) returning them (see `PipeFuncOptions.resources`).
+   * @defaultValue the pipeline's `resources`, else none
+   */
+  readonly resources?: ResourcesOption;
+  /**
+   * When a `resources` function is evaluated: once per map (`"map"`), or per element.
+   * @defaultValue "map"
+   */
+  readonly resourcesScope?: ResourcesScope;
 }
 
 type IsConfig<N> = N extends "config" | `config.${string}` ? true : false;
@@ -170,6 +182,8 @@ function buildNodeInit<I extends readonly string[], O extends readonly string[]>
     captures: options.captures,
     profile: options.profile,
     schema: options.schema,
+    resources: options.resources,
+    resourcesScope: options.resourcesScope,
     derive: {
       renameGraph: (more, mapspec) => {
         const composed: Record<string, string> = {};

@@ -3,6 +3,13 @@ import { boundedList, clip } from "../_internal/bounded-text.ts";
 import { closestNames } from "../_internal/closest.ts";
 import { own, setOwn } from "../_internal/own.ts";
 import { InvalidOptionError, MapSpecError, PipelineDefinitionError } from "../errors.ts";
+import {
+  checkResourcesOption,
+  checkResourcesScope,
+  type Resources,
+  type ResourcesOption,
+  type ResourcesScope,
+} from "../executor/resources.ts";
 import { formatMapSpec, type MapSpec, parseMapSpec } from "../map/mapspec.ts";
 import {
   PARTIAL_SIGNATURE,
@@ -115,6 +122,25 @@ export interface PipeFuncOptions<A = Record<string, unknown>> {
   readonly outputPicker?: (returned: unknown, outputName: string) => unknown;
   /** Prefix every input and output as `scope.name`. */
   readonly scope?: string;
+  /**
+   * What the function needs to run (pipefunc's `resources`): `{ cpus, memory, gpus, time,
+   * partition, extra }` (memory as `"4GB"`, time as `"1:30:00"` or minutes, `extra` for other
+   * `sbatch` flags), or a function of its arguments returning them. Executors honour what
+   * they can: threads count `cpus` as slots, Redis workers take the chunks that fit their
+   * `--cpus`/`--memory`, SLURM turns them into `sbatch` options; inline runs ignore them.
+   * Fixed resources are checked when the function is made, a function's each time it is
+   * evaluated (see `resourcesScope`); both overlay the pipeline's `resources` key by key.
+   * @defaultValue the pipeline's `resources`, else none
+   */
+  readonly resources?: ResourcesOption<Partial<A>>;
+  /**
+   * When a `resources` function is evaluated, as pipefunc's `resources_scope`: `"map"`, once
+   * per map of the function, with its arguments that are not mapped (mapped ones may still be
+   * computing); `"element"`, for every element, with that element's arguments (elements
+   * needing the same resources are sent out together).
+   * @defaultValue "map"
+   */
+  readonly resourcesScope?: ResourcesScope;
 }
 
 /** How an argument's default is known. */
@@ -225,6 +251,13 @@ export class PipeFunc<
   readonly schema: PipeFuncSchema;
   /** The scope prefix, if any. */
   readonly scope: string | undefined;
+  /**
+   * What the function needs to run, as given (fixed, already checked, or a function of its
+   * arguments by name); executors read it through `resourcesFor`, which adds the pipeline's.
+   */
+  readonly resources: ResourcesOption | undefined;
+  /** When a `resources` function is evaluated: once per map, or per element. */
+  readonly resourcesScope: ResourcesScope;
   /** @internal How the engine calls this function. */
   readonly call: CallSpec;
   readonly #derive: PipeFuncDerive;
@@ -241,6 +274,8 @@ export class PipeFunc<
     readonly profile?: boolean | undefined;
     readonly schema?: PipeFuncSchema | undefined;
     readonly scope?: string | undefined;
+    readonly resources?: Resources | ((args: never) => Resources) | undefined;
+    readonly resourcesScope?: ResourcesScope | undefined;
     readonly derive: PipeFuncDerive;
   }) {
     this.name = init.name;
@@ -265,6 +300,9 @@ export class PipeFunc<
     this.profile = init.profile ?? false;
     this.schema = init.schema ?? noSchema;
     this.scope = init.scope;
+    checkResourcesOption(init.resources, `function "${init.name}"`);
+    this.resources = init.resources as ResourcesOption | undefined;
+    this.resourcesScope = checkResourcesScope(init.resourcesScope, `function "${init.name}"`);
     this.#derive = init.derive;
   }
 
@@ -423,6 +461,8 @@ function buildPipeFunc(options: PipeFuncOptions, fn: Function): PipeFunc {
     profile: options.profile,
     schema: options.schema,
     scope: options.scope,
+    resources: options.resources,
+    resourcesScope: options.resourcesScope,
     derive: {
       // Renames arrive as full graph names, so the scope is already folded into them.
       renameGraph: (renameGraph) =>

@@ -14,6 +14,7 @@ import {
   UnknownOutputError,
   UnusedInputError,
 } from "../errors.ts";
+import { type ResolvedResources, type Resources, resolveResources } from "../executor/resources.ts";
 import {
   addMapspecAxis,
   type MapInputs,
@@ -96,6 +97,13 @@ export interface PipelineOptions {
    * `cache: true`
    */
   readonly cache?: CacheOptions;
+  /**
+   * Resources every function needs unless it says otherwise (pipefunc's `default_resources`):
+   * a function's own `resources` overlay these key by key, its `extra` flags added to these.
+   * Checked when the pipeline is made.
+   * @defaultValue none
+   */
+  readonly resources?: Resources;
 }
 
 /** Options of one run. */
@@ -202,6 +210,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   readonly #registry: RegistryStore | undefined;
   readonly #hasExtra: boolean;
   readonly #cache: NodeCache | undefined;
+  readonly #resources: ResolvedResources | undefined;
 
   /**
    * @param functions - The functions; each output must have one producer.
@@ -215,10 +224,12 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    *   registry keeps, reads data from outside itself that neither its `captures`, the
    *   pipeline's `captures` nor its `version` declares.
    * @throws {@link InvalidOptionError} when `captures` is not an object of values by name, or
-   *   such a function declares a captured value that cannot be hashed.
+   *   such a function declares a captured value that cannot be hashed; when `resources` has a
+   *   bad value ("negative cpus", "4 gigs").
    */
   constructor(functions: Fns & CheckConnections<Fns>, options: PipelineOptions = {}) {
     const captures = pipelineCaptures(options);
+    this.#resources = pipelineResources(options);
     this.#graph = new Graph(
       captures
         ? (functions as readonly AnyPipeFunc[]).map((f) => withPipelineCaptures(f, captures))
@@ -280,6 +291,14 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   /** The options this pipeline was built with. */
   get options(): PipelineOptions {
     return this.#options;
+  }
+
+  /**
+   * The pipeline's default resources, checked and in one unit each (memory in MB, time in
+   * minutes); executors pass them to `resourcesFor` with each function.
+   */
+  get resources(): ResolvedResources | undefined {
+    return this.#resources;
   }
 
   /** Name shown in views and errors. */
@@ -918,6 +937,22 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   #derive(functions: readonly AnyPipeFunc[]): Pipeline<readonly UntypedPipeFunc[]> {
     return new Pipeline(functions as never, this.#options) as never;
   }
+}
+
+/** The pipeline's default `resources`, checked; undefined when it has none. */
+function pipelineResources(options: PipelineOptions): ResolvedResources | undefined {
+  const resources: unknown = options.resources;
+  if (resources === undefined) return undefined;
+  const where = `pipeline "${options.name ?? "pipeline"}"`;
+  if (typeof resources === "function") {
+    throw new InvalidOptionError(
+      "resources",
+      `The resources of ${where} are a function; a pipeline's resources are fixed defaults ` +
+        'such as { cpus: 1, memory: "2GB" }. Give the function whose needs depend on its ' +
+        "inputs a resources function of its own (pipefunc({ ..., resources: (args) => ... })).",
+    );
+  }
+  return resolveResources(resources as Resources, where);
 }
 
 /** The pipeline's `captures`, checked; undefined when it declares none. */

@@ -2,8 +2,14 @@ import { setOwn } from "../_internal/own.ts";
 import type { NodeCache } from "../cache/node-cache.ts";
 import { CACHE_MISS } from "../cache/store.ts";
 import { isCacheUnavailable } from "../cache/unavailable.ts";
-import { ExecutorError, NodeExecutionError, ValidationError } from "../errors.ts";
+import {
+  ExecutorError,
+  InvalidOptionError,
+  NodeExecutionError,
+  ValidationError,
+} from "../errors.ts";
 import { invokerOf, NO_VALUE } from "../executor/invoke.ts";
+import { type ResolvedResources, resourcesFor, resourcesKey } from "../executor/resources.ts";
 import { ThreadExecutor } from "../executor/threads.ts";
 import { type Chunk, type ChunkItem, deserializeError, type Executor } from "../executor/types.ts";
 import { callElement, isThenable, reportRemoteCall, splitOutputs } from "../graph/engine.ts";
@@ -69,6 +75,37 @@ export function namedInputs(f: AnyPipeFunc, values: readonly unknown[]): Record<
   });
   return out;
 }
+
+/** Elements gathered for one chunk, and what each of them needs. */
+interface ChunkGroup {
+  readonly resources: ResolvedResources | undefined;
+  items: ChunkItem[];
+}
+
+/** The chunk an element goes into (undefined: its resources failed, the map stops). */
+interface ChunkGroups {
+  readonly of: (e: number, values: readonly unknown[]) => ChunkGroup | undefined;
+  readonly all: () => Iterable<ChunkGroup>;
+}
+
+/**
+ * `f`'s arguments by its own argument names, as a resources function reads them: those given
+ * (an argument left to the function's own default is absent), and the bound ones.
+ */
+function argumentsByName(
+  f: AnyPipeFunc,
+  values: readonly unknown[],
+  given: (k: number) => boolean,
+): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(f.call.bound)) setOwn(args, k, v);
+  f.call.params.forEach((p, k) => {
+    if (given(k) && values[k] !== NO_VALUE) setOwn(args, p.arg, values[k]);
+  });
+  return args;
+}
+
+const yes = () => true;
 
 /** Adds `work` to `inflight` until it settles. */
 function track(inflight: Set<Promise<void>>, work: Promise<void>): void {
@@ -359,9 +396,11 @@ export class ElementLoop {
     // Told which worker processes ran the elements (the run status lists them).
     const listener = this.#run.listener?.onRemote ? this.#run.listener : undefined;
     const inflight = new Set<Promise<void>>();
-    let items: ChunkItem[] = [];
+    const groups = this.#chunkGroups(executor);
     const byIndex = new Map<number, readonly unknown[]>();
-    const submit = (chunkItems: ChunkItem[]) => {
+    const submit = (group: ChunkGroup) => {
+      const chunkItems = group.items;
+      group.items = [];
       const chunk: Chunk = {
         pipeline: ref,
         node: this.#f.name,
@@ -370,6 +409,7 @@ export class ElementLoop {
         items: chunkItems,
         validate: this.#run.validate,
         shape: this.#shape,
+        ...(group.resources ? { resources: group.resources } : {}),
       };
       const p = executor.submit(chunk, this.#run.signal).then(
         (results) => {
@@ -390,9 +430,10 @@ export class ElementLoop {
           this.#report();
         },
         (error: unknown) => {
-          // The executor cannot run anything (Redis away, workers of another version): the map
-          // stops whatever `errors` says, and no element is recorded, so a resume computes them.
-          if (error instanceof ExecutorError) {
+          // The executor cannot run anything (Redis away, workers of another version, no
+          // worker that fits the resources): the map stops whatever `errors` says, and no
+          // element is recorded, so a resume computes them.
+          if (error instanceof ExecutorError || error instanceof InvalidOptionError) {
             for (const item of chunkItems) byIndex.delete(item.index);
             this.#stopped ??= error;
             return;
@@ -416,24 +457,68 @@ export class ElementLoop {
           this.#skip(e);
           return true;
         }
+        const group = groups.of(e, values);
+        // Its resources failed: the map stops (the next visit sees it).
+        if (!group) return true;
         const copy = values.slice();
         byIndex.set(e, copy);
-        items.push({ index: e, values: copy });
-        if (items.length < size) return true;
-        submit(items);
-        items = [];
+        group.items.push({ index: e, values: copy });
+        if (group.items.length < size) return true;
+        submit(group);
         return inflight.size < window;
       },
       () => {
-        if (items.length === 0) return;
-        submit(items);
-        items = [];
+        for (const group of groups.all()) if (group.items.length > 0) submit(group);
       },
     );
-    if (items.length > 0 && this.#stopped === undefined && !this.#run.signal.aborted) {
-      submit(items);
+    if (this.#stopped === undefined && !this.#run.signal.aborted) {
+      for (const group of groups.all()) if (group.items.length > 0) submit(group);
     }
     await Promise.all(inflight);
+  }
+
+  /**
+   * How elements are grouped into chunks by what they need, each group checked against the
+   * executor when it is made. Resources fixed or evaluated once per map (`resourcesScope:
+   * "map"`, with the map's unmapped arguments): one group. Evaluated per element: one group
+   * per distinct result. Evaluated at the first element sent, so a map whose elements are all
+   * masked (an input failed) never evaluates them; resources that fail stop the map.
+   */
+  #chunkGroups(executor: Executor): ChunkGroups {
+    const f = this.#f;
+    const defaults = this.#run.pipeline.resources;
+    const perElement = typeof f.resources === "function" && f.resourcesScope === "element";
+    const sources = this.#sources;
+    const byKey = new Map<string, ChunkGroup>();
+    let only: ChunkGroup | undefined;
+    const groupOf = (resources: ResolvedResources | undefined): ChunkGroup => {
+      const key = resourcesKey(resources);
+      let group = byKey.get(key);
+      if (!group) {
+        if (resources) executor.checkResources?.(f.name, resources);
+        group = { resources, items: [] };
+        byKey.set(key, group);
+      }
+      return group;
+    };
+    return {
+      of: (e, values) => {
+        if (only) return only;
+        try {
+          if (perElement) {
+            const args = argumentsByName(f, values, yes);
+            return groupOf(resourcesFor(f, defaults, args, unravelIndex(this.#shape, e)));
+          }
+          const whole = (k: number) => sources[k]!.kind === "whole";
+          only = groupOf(resourcesFor(f, defaults, argumentsByName(f, values, whole)));
+          return only;
+        } catch (error) {
+          this.#stopped ??= error;
+          return undefined;
+        }
+      },
+      all: () => byKey.values(),
+    };
   }
 
   #put(e: number, result: unknown, args: readonly unknown[]): void {

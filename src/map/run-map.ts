@@ -8,6 +8,7 @@ import {
   InvalidOptionError,
   PipelineDefinitionError,
 } from "../errors.ts";
+import type { ResolvedResources } from "../executor/resources.ts";
 import type { Executor } from "../executor/types.ts";
 import { checkCaptures } from "../graph/captures.ts";
 import type { RunListener } from "../graph/events.ts";
@@ -91,6 +92,8 @@ export interface MappablePipeline {
     readonly constants?: Readonly<Record<string, unknown>>;
     readonly allowUnused?: boolean;
   };
+  /** The pipeline's default resources, which every chunk's resources start from. */
+  readonly resources?: ResolvedResources | undefined;
 }
 
 /** What `map` shares with the pipeline's other runs. */
@@ -169,6 +172,7 @@ export async function runMap(
     }
   }
   checkOutOfProcessCaptures(layout.nodes, inputs, options.executor);
+  run.checkResources();
   const folder = options.runFolder
     ? await openRunFolder(options.runFolder, {
         pipelineName: pipeline.name,

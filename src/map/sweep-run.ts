@@ -18,6 +18,7 @@ import {
   UnusedInputError,
 } from "../errors.ts";
 import { invokerOf, NO_VALUE } from "../executor/invoke.ts";
+import { resourcesFor } from "../executor/resources.ts";
 import { ThreadExecutor } from "../executor/threads.ts";
 import type { Executor } from "../executor/types.ts";
 import { callElement, isThenable, splitOutputs } from "../graph/engine.ts";
@@ -368,6 +369,23 @@ export class SweepRun {
       return pool;
     }
     return pick;
+  }
+
+  /**
+   * Refuses, before any work, a mapped function whose fixed resources (its own over the
+   * pipeline's) its executor can never provide: more cpus than a thread pool has. Resources
+   * a function computes are checked as they are evaluated.
+   *
+   * @throws {@link InvalidOptionError} naming the function.
+   */
+  checkResources(): void {
+    for (const node of this.nodes) {
+      const f = node.func;
+      if (!node.spec || node.spec.generates || typeof f.resources === "function") continue;
+      if (f.outputs.length > 0 && f.outputs.every((o) => Object.hasOwn(this.inputs, o))) continue;
+      const resources = resourcesFor(f, this.pipeline.resources);
+      if (resources) this.#executor(node)?.checkResources?.(f.name, resources);
+    }
   }
 
   async closeExecutors(): Promise<void> {

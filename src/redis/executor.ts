@@ -22,13 +22,18 @@ import { bounded, openClient, waitReady } from "./connection.ts";
 import {
   type ChunkJobData,
   type ChunkJobResult,
+  type ChunkNeeds,
   definitionHash,
+  describeNeeds,
+  fits,
   JOB_NAME,
+  needsOf,
   PROTOCOL,
   packItems,
   parseRefusal,
   resultKey,
   runKey,
+  sizeOfWorker,
   unpackResults,
 } from "./protocol.ts";
 
@@ -54,7 +59,8 @@ export interface RedisExecutorOptions {
   /**
    * How long the map waits without any sign of progress before it fails with an
    * `ExecutorError`: Redis unreachable (when the map starts, or for this long since it last
-   * answered), or no worker connected to the queue. A chunk a live worker is running is never
+   * answered), no worker connected to the queue, or a chunk whose function's `resources`
+   * (cpus, memory) no connected worker offers. A chunk a live worker is running is never
    * cut short, however long it takes; one whose worker died goes to another worker. Also how
    * long this run's jobs stay valid after its coordinator is gone.
    * @defaultValue 30000
@@ -114,6 +120,8 @@ interface Pending {
   readonly shape: readonly number[] | undefined;
   /** The coordinator's definition hash, sent with the chunk. */
   readonly hash: string;
+  /** What each element needs of a worker, when anything. */
+  readonly needs: ChunkNeeds | undefined;
   readonly resolve: (results: ItemResult[]) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -170,6 +178,10 @@ class RedisChunkExecutor implements Executor {
   readonly #orphans = new Map<string, { readonly token: string; readonly since: number }>();
   /** Jobs of this run whose dead worker's lock was released, with that worker's name. */
   readonly #released = new Map<string, string>();
+  /** The names of the workers connected to the queue at the last check (where Redis lists them). */
+  #workers: readonly string[] | undefined;
+  /** Jobs of this run that no connected worker fits, and since when. */
+  readonly #unfitSince = new Map<string, number>();
 
   /**
    * How long the run stays alive in Redis without a refresh (refreshed 4 times as often):
@@ -205,6 +217,7 @@ class RedisChunkExecutor implements Executor {
     if (payload === undefined) return refused;
     const unsent = new Set(refused.map((r) => r.index));
     const elements = chunk.items.map((item) => item.index).filter((i) => !unsent.has(i));
+    const needs = needsOf(chunk.resources);
     const data: ChunkJobData = {
       protocol: PROTOCOL,
       pipeline: name,
@@ -217,6 +230,7 @@ class RedisChunkExecutor implements Executor {
       items: payload,
       // Read at once by a live coordinator (or after a shorter outage than its timeoutMs).
       keepMs: Math.max(2 * this.#runTtl, MIN_KEEP_MS),
+      ...(needs ? { needs } : {}),
     };
     const jobId = `${this.runId}.${++this.#seq}`;
     const done = new Promise<ItemResult[]>((resolve, reject) => {
@@ -225,6 +239,7 @@ class RedisChunkExecutor implements Executor {
         elements,
         shape: chunk.shape,
         hash,
+        needs,
         resolve,
         reject,
       });
@@ -529,6 +544,7 @@ class RedisChunkExecutor implements Executor {
     this.#idleSince = this.#pending.size > 0 ? Date.now() : undefined;
     this.#orphans.delete(jobId);
     this.#released.delete(jobId);
+    this.#unfitSince.delete(jobId);
     return pending;
   }
 
@@ -596,6 +612,7 @@ class RedisChunkExecutor implements Executor {
         this.#idleSince = undefined;
         this.#failAll(this.#noWorker());
       }
+      this.#failUnfit(now);
       return this.#every;
     } catch (error) {
       if (silent() >= t) return this.#lost(error);
@@ -633,6 +650,7 @@ class RedisChunkExecutor implements Executor {
     const listed = clients?.every((c) => typeof c.rawname === "string") ?? false;
     // Each is "<prefix>:<queue in base64>:w:<worker's name>" (workers name themselves).
     const alive = new Set(clients?.map((c) => String(c.rawname).split(":w:")[1]));
+    this.#workers = listed ? [...alive].filter((n): n is string => n !== undefined) : undefined;
     let busy = listed ? clients!.length > 0 : value(0) === 1;
     const now = Date.now();
     const seen = new Set<string>();
@@ -660,6 +678,45 @@ class RedisChunkExecutor implements Executor {
     }
     for (const id of this.#orphans.keys()) if (!seen.has(id)) this.#orphans.delete(id);
     return busy;
+  }
+
+  /**
+   * Fails each waiting chunk that no connected worker fits (each declines it: it needs more
+   * cpus or memory than the worker's `--cpus`/`--memory`) once that has lasted `timeoutMs`,
+   * naming what it needs and what the workers offer. Where Redis does not list its clients,
+   * the workers' sizes are unknown and nothing is failed.
+   */
+  #failUnfit(now: number): void {
+    const workers = this.#workers?.map((name) => ({ name, size: sizeOfWorker(name) }));
+    for (const [id, pending] of this.#pending) {
+      const { needs } = pending;
+      // A worker of unknown size may fit; none at all is the no-worker error's case.
+      if (!needs || !workers?.length || workers.some((w) => !w.size || fits(needs, w.size))) {
+        this.#unfitSince.delete(id);
+        continue;
+      }
+      const since = this.#unfitSince.get(id);
+      if (since === undefined) this.#unfitSince.set(id, now);
+      else if (now - since > this.#timeoutMs) {
+        const sizes = workers
+          .map((w) => `${describeWorker(w.name)} offers ${describeNeeds(w.size!)}`)
+          .join("; ");
+        this.#settle(id)?.reject(
+          this.#error(
+            (o) =>
+              `has had ${describeElements(pending.elements, pending.shape)} of ` +
+              `"${pending.node}", which need ${describeNeeds(needs)} each, waiting for more ` +
+              `than ${this.#timeoutMs} ms (${o("timeoutMs")}) while no connected worker fits ` +
+              `them (${sizes}). Start a worker that does (pipeweave worker <module>#<export> ` +
+              `--queue ${this.queue}${needs.cpus === undefined ? "" : ` --cpus ${needs.cpus}`}` +
+              `${needs.memoryMb === undefined ? "" : ` --memory ${needs.memoryMb}MB`}), or lower ` +
+              `the function's resources; resume the map with ${o("resume", true)}.`,
+            { node: pending.node, elements: this.#indexes(pending) },
+          ),
+        );
+        this.#forget([id]);
+      }
+    }
   }
 
   /** The error for chunks waiting while no worker is connected to the queue. */

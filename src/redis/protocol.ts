@@ -27,8 +27,9 @@ import { describeFunction } from "../map/run-folder.ts";
 /**
  * Version of the job format; a worker refuses a job of another (pipeweave versions differ).
  * 2: results are stored under {@link resultKey}, for `keepMs`.
+ * 3: a job carries what its elements need (`needs`), which only a worker that fits runs.
  */
-export const PROTOCOL = 2;
+export const PROTOCOL = 3;
 
 /** BullMQ's name for every chunk job (the queue may hold other jobs; workers take all). */
 export const JOB_NAME = "pipeweave-chunk";
@@ -54,6 +55,61 @@ export interface ChunkJobData {
    * deletes them as it reads them; those of a coordinator that went away expire.
    */
   readonly keepMs: number;
+  /** What each element needs (the chunk's resources a worker can offer), when anything. */
+  readonly needs?: ChunkNeeds;
+}
+
+/** The part of a chunk's resources a worker offers: cpus and memory. */
+export interface ChunkNeeds {
+  readonly cpus?: number;
+  readonly memoryMb?: number;
+}
+
+/** What a worker offers (its `--cpus` and `--memory`), as its name advertises it. */
+export interface WorkerSize {
+  readonly cpus: number;
+  readonly memoryMb: number;
+}
+
+/** The needs a worker checks, from a chunk's resources; undefined when it needs neither. */
+export function needsOf(
+  resources:
+    | { readonly cpus: number | undefined; readonly memoryMb: number | undefined }
+    | undefined,
+): ChunkNeeds | undefined {
+  if (resources?.cpus === undefined && resources?.memoryMb === undefined) return undefined;
+  return {
+    ...(resources.cpus === undefined ? {} : { cpus: resources.cpus }),
+    ...(resources.memoryMb === undefined ? {} : { memoryMb: resources.memoryMb }),
+  };
+}
+
+/** Whether a worker of `size` can run a chunk with `needs`. */
+export function fits(needs: ChunkNeeds, size: WorkerSize): boolean {
+  return (needs.cpus ?? 0) <= size.cpus && (needs.memoryMb ?? 0) <= size.memoryMb;
+}
+
+/**
+ * A worker's name, `<host>:<pid>:<random>+c<cpus>+m<memoryMb>`: BullMQ names the worker's
+ * Redis connection after it, so a coordinator listing the queue's clients learns each
+ * worker's size, for exactly as long as the worker is connected.
+ */
+export function workerName(identity: WorkerIdentity, random: string, size: WorkerSize): string {
+  return `${identity.host}:${identity.pid}:${random}+c${size.cpus}+m${size.memoryMb}`;
+}
+
+/** The size a worker's name advertises; undefined for a name without one. */
+export function sizeOfWorker(name: string): WorkerSize | undefined {
+  const found = /\+c(\d+)\+m(\d+)$/.exec(name);
+  return found ? { cpus: Number(found[1]), memoryMb: Number(found[2]) } : undefined;
+}
+
+/** Needs or a size in words: `"4 cpus and 2048 MB of memory"`. */
+export function describeNeeds(needs: ChunkNeeds): string {
+  const parts: string[] = [];
+  if (needs.cpus !== undefined) parts.push(`${needs.cpus} cpu${needs.cpus === 1 ? "" : "s"}`);
+  if (needs.memoryMb !== undefined) parts.push(`${needs.memoryMb} MB of memory`);
+  return parts.join(" and ");
 }
 
 /** What a worker returns for a chunk job. */

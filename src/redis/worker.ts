@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
+import { availableParallelism, hostname, totalmem } from "node:os";
 import type { Job, Worker } from "bullmq";
 import { importOptional } from "../_internal/optional-dependency.ts";
 import { ExecutorError, InvalidOptionError } from "../errors.ts";
 import { callChunk } from "../executor/call-chunk.ts";
+import { memoryInMb } from "../executor/resources.ts";
+import { Slots } from "../executor/slots.ts";
 import { outputOf } from "../executor/thread-worker.ts";
 import type { ChunkItem, ItemResult } from "../executor/types.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
@@ -17,7 +19,9 @@ import { bounded, openClient, waitReady } from "./connection.ts";
 import {
   type ChunkJobData,
   type ChunkJobResult,
+  type ChunkNeeds,
   definitionHash,
+  fits,
   PROTOCOL,
   packResults,
   type Refusal,
@@ -26,6 +30,8 @@ import {
   runKey,
   unpackItems,
   type WorkerIdentity,
+  type WorkerSize,
+  workerName,
 } from "./protocol.ts";
 
 /** Options of {@link runWorker}. */
@@ -68,6 +74,19 @@ export interface WorkerOptions {
   readonly maxStalledCount?: number;
   /** How long to wait for Redis when starting, before failing. @defaultValue 30000 */
   readonly timeoutMs?: number;
+  /**
+   * CPUs this worker offers. It takes only chunks whose function needs at most this many
+   * (`resources: { cpus }`); a chunk holds its cpus while it runs, so with `concurrency`
+   * above 1 the chunks running at once never need more than this together.
+   * @defaultValue `os.availableParallelism()`
+   */
+  readonly cpus?: number;
+  /**
+   * Memory this worker offers: `"16GB"`, `"512MB"`, or a number of megabytes. It takes only
+   * chunks whose function needs at most this much (`resources: { memory }`).
+   * @defaultValue the machine's memory (`os.totalmem()`)
+   */
+  readonly memory?: string | number;
   /** Stops the worker: it finishes the jobs it runs, then `runWorker` resolves. */
   readonly signal?: AbortSignal;
   /** Told what the worker does (the CLI prints it). */
@@ -84,6 +103,8 @@ export type WorkerEvent =
       /** The pipeline's definition hash, which the coordinator's must equal. */
       readonly hash: string;
       readonly host: string;
+      /** What it offers: the chunks it takes need at most this. */
+      readonly size: WorkerSize;
     }
   | {
       /** A chunk ran; `elements` are the linear indexes of its elements. */
@@ -101,6 +122,19 @@ export type WorkerEvent =
       readonly type: "skipped";
       readonly job: string;
       readonly run: string;
+    }
+  | {
+      /**
+       * A job whose elements need more than this worker offers: put back in the queue (after
+       * a short delay) for a worker that fits.
+       */
+      readonly type: "declined";
+      readonly job: string;
+      readonly run: string;
+      readonly node: string;
+      readonly needs: ChunkNeeds;
+      /** What this worker offers. */
+      readonly size: WorkerSize;
     }
   | {
       /** A job this worker cannot run (another pipeline or version): failed, naming why. */
@@ -145,6 +179,11 @@ const DEFAULTS = Object.freeze({
 
 /** How long a run seen alive is trusted before asking Redis again. */
 const ALIVE_CACHE_MS = 500;
+/**
+ * How long a job this worker does not fit stays out of the queue: long enough that this
+ * worker does not take it straight back, short enough that one that fits gets it soon.
+ */
+const DECLINE_DELAY_MS = 200;
 
 /**
  * Runs chunks of map elements that a coordinator's {@link redis} executor queued, until
@@ -176,7 +215,8 @@ export async function runWorker(
 ): Promise<WorkerSummary> {
   const o: ResolvedWorkerOptions = { ...DEFAULTS, ...definedOf(options) };
   checkOptions(o);
-  const { Worker, UnrecoverableError } = await importOptional(
+  const size = sizeOf(o);
+  const { Worker, UnrecoverableError, DelayedError } = await importOptional(
     { name: "bullmq", feature: "The redis worker" },
     () => import("bullmq"),
   );
@@ -187,7 +227,9 @@ export async function runWorker(
   const identity: WorkerIdentity = { host: hostname(), pid: process.pid };
   // BullMQ names this worker's connection after it and records it on each job it takes, so a
   // coordinator can tell a chunk whose worker process is gone (see the redis executor).
-  const name = `${identity.host}:${identity.pid}:${randomBytes(4).toString("hex")}`;
+  // Its size is in its name too: the coordinator fails a chunk no connected worker fits.
+  const name = workerName(identity, randomBytes(4).toString("hex"), size);
+  const cpus = new Slots(size.cpus);
   const emit = options.onEvent ?? (() => undefined);
   const connection = options.connection ?? defaultConnection();
   const address = describeConnection(connection);
@@ -235,7 +277,7 @@ export async function runWorker(
   const yieldMs = Math.min(100, o.lockDuration / 4);
 
   let worker: Worker | undefined;
-  const processor = async (job: Job): Promise<ChunkJobResult> => {
+  const processor = async (job: Job, token?: string): Promise<ChunkJobResult> => {
     const data = job.data as ChunkJobData;
     const id = String(job.id);
     if (data.protocol !== PROTOCOL) {
@@ -270,13 +312,29 @@ export async function runWorker(
         `pipeline "${pipeline.name}" here has no function with output "${data.output}".`,
       );
     }
+    const needs = data.needs;
+    if (needs && !fits(needs, size)) {
+      // Back to the queue, not failed: a worker that fits takes it (BullMQ counts no attempt).
+      emit({ type: "declined", job: id, run: data.run, node: data.node, needs, size });
+      await job.moveToDelayed(Date.now() + DECLINE_DELAY_MS, token);
+      throw new DelayedError();
+    }
     if (!(await isAlive((type) => worker!.toKey(type), data.run))) {
       emit({ type: "skipped", job: id, run: data.run });
       return { kind: "skipped", ...identity };
     }
     const items = unpackItems(data.items);
+    // A chunk that declares cpus holds them while it runs (`concurrency` above 1).
+    const held = needs?.cpus ?? 0;
+    const waiting = held > 0 ? cpus.acquire(held) : undefined;
+    if (waiting) await waiting;
     const started = performance.now();
-    const results = await runItems(f, items, data.validate, data.shape, yieldMs);
+    let results: ItemResult[];
+    try {
+      results = await runItems(f, items, data.validate, data.shape, yieldMs);
+    } finally {
+      cpus.release(held);
+    }
     const packed = packResults(f, results, identity, outputOf);
     // Not awaited: BullMQ completes the job through this same connection, whose commands
     // Redis runs in order, so the results are stored before the coordinator hears of the job,
@@ -328,7 +386,7 @@ export async function runWorker(
       { queue: o.queue, cause: error },
     );
   }
-  emit({ type: "ready", queue: o.queue, pipeline: pipeline.name, hash, host: identity.host });
+  emit({ type: "ready", queue: o.queue, pipeline: pipeline.name, hash, host: identity.host, size });
   await new Promise<void>((resolve) => {
     if (!options.signal) return;
     if (options.signal.aborted) resolve();
@@ -370,6 +428,30 @@ async function runItems(
     }
   }
   return out;
+}
+
+/**
+ * What the worker offers: its `cpus` and `memory`, the machine's by default.
+ *
+ * @throws {@link InvalidOptionError} for a bad amount.
+ */
+function sizeOf(o: ResolvedWorkerOptions): WorkerSize {
+  if (o.cpus !== undefined && !(Number.isInteger(o.cpus) && o.cpus >= 1)) {
+    throw new InvalidOptionError(
+      "cpus",
+      `Expected \`cpus\` to be an integer from 1 and up, got \`${String(o.cpus)}\` (${typeof o.cpus}). ` +
+        "Leave it out for the machine's cpus.",
+    );
+  }
+  const memoryMb = o.memory === undefined ? Math.floor(totalmem() / 2 ** 20) : memoryInMb(o.memory);
+  if (memoryMb === undefined) {
+    throw new InvalidOptionError(
+      "memory",
+      `Expected \`memory\` to be an amount such as "16GB" or "512MB", or a number of ` +
+        `megabytes, got ${JSON.stringify(o.memory)}. Leave it out for the machine's memory.`,
+    );
+  }
+  return { cpus: o.cpus ?? availableParallelism(), memoryMb };
 }
 
 function definedOf(options: WorkerOptions): Partial<WorkerOptions> {

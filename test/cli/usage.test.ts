@@ -100,6 +100,16 @@ describe("bad arguments", () => {
       ["worker", "pipelines.ts#arith", "--lock-duration", "soon"],
       /Expected --lock-duration to be an integer from 1 and up, got "soon"/,
     ],
+    [
+      "a worker cpu count that is not a positive integer",
+      ["worker", "pipelines.ts#arith", "--cpus", "0"],
+      /Expected --cpus to be an integer from 1 and up, got "0"/,
+    ],
+    [
+      "a worker memory that is not an amount",
+      ["worker", "pipelines.ts#arith", "--memory", "4 gigs"],
+      /Expected --memory to be an amount such as 16GB or 512MB \(or a number of megabytes\), got "4 gigs"/,
+    ],
   ] as const)("%s: prints the usage on stderr and exits 2", async (_, args, message) => {
     const result = await cliInProcess(args);
     expect(result.code, show(result)).toBe(2);

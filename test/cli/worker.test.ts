@@ -31,6 +31,10 @@ describe.runIf(available)("pipeweave worker", () => {
         queue,
         "--concurrency",
         "2",
+        "--cpus",
+        "3",
+        "--memory",
+        "1.5GB",
       ],
       { cwd: REDIS_FIXTURES },
     );
@@ -49,7 +53,7 @@ describe.runIf(available)("pipeweave worker", () => {
       );
       expect(stdout, stderr).toMatch(
         new RegExp(
-          `^Worker .* pid ${worker.pid} takes chunks of pipeline "redis-sweep" \\(definition [0-9a-f]{16}\\) from queue "${queue}"\\.$`,
+          `^Worker .* pid ${worker.pid} takes chunks of pipeline "redis-sweep" \\(definition [0-9a-f]{16}\\) from queue "${queue}", offering 3 cpus and 1536 MB of memory\\.$`,
           "m",
         ),
       );

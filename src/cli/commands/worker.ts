@@ -4,7 +4,8 @@
  * which let the jobs in progress finish (a second one quits at once; BullMQ then hands the job
  * to another worker).
  */
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { memoryInMb } from "../../executor/resources.ts";
 import { describeBadUrl, redisUrlProblem } from "../../redis/address.ts";
 import type { WorkerEvent } from "../../redis/worker.ts";
 import { positiveInteger, queueName, type Target } from "../args.ts";
@@ -15,6 +16,8 @@ interface WorkerCliOptions {
   readonly redis?: string;
   readonly queue: string;
   readonly concurrency: number;
+  readonly cpus?: number;
+  readonly memory?: string;
   readonly lockDuration?: number;
   readonly stalledInterval?: number;
 }
@@ -45,6 +48,19 @@ export function addWorkerCommand(program: Command): void {
     )
     .addOption(
       new Option(
+        "--cpus <n>",
+        "cpus this worker offers: it takes only chunks whose function needs at most this " +
+          "many (resources.cpus) (default: the machine's)",
+      ).argParser(positiveInteger("--cpus")),
+    )
+    .addOption(
+      new Option(
+        "--memory <amount>",
+        "memory this worker offers, such as 16GB or 512MB: it takes only chunks whose function needs at most this much (default: the machine's)",
+      ).argParser(memoryAmount),
+    )
+    .addOption(
+      new Option(
         "--lock-duration <ms>",
         "how long a job stays this worker's without a renewal: keep it well above the " +
           "longest element (default 30000)",
@@ -59,7 +75,8 @@ export function addWorkerCommand(program: Command): void {
     .addHelpText(
       "after",
       "\nSIGTERM or Ctrl-C finishes the jobs in progress, then exits 0.\n\nExample:\n" +
-        "  pipeweave worker ./sweep.ts#pipeline --redis redis://10.0.0.5:6379 --queue sweep",
+        "  pipeweave worker ./sweep.ts#pipeline --redis redis://10.0.0.5:6379 --queue sweep\n" +
+        "  pipeweave worker ./sweep.ts#pipeline --queue sweep --cpus 8 --memory 32GB",
     )
     .action(async (target: Target, options: WorkerCliOptions, command: Command) => {
       // Checked here rather than by an argument parser, whose message would repeat the value
@@ -91,6 +108,8 @@ export function addWorkerCommand(program: Command): void {
           ...(options.redis === undefined ? {} : { connection: options.redis }),
           queue: options.queue,
           concurrency: options.concurrency,
+          ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
+          ...(options.memory === undefined ? {} : { memory: options.memory }),
           ...(options.lockDuration === undefined ? {} : { lockDuration: options.lockDuration }),
           ...(options.stalledInterval === undefined
             ? {}
@@ -119,6 +138,8 @@ function reporter() {
   let failed = 0;
   // A connection that keeps failing reports each attempt: say it once.
   let lastError: string | undefined;
+  // A chunk that fits no worker comes back every moment: said once per function and run.
+  const declined = new Set<string>();
   const flush = () => {
     if (chunks === 0) return;
     const failures = failed > 0 ? ` (${failed} failed)` : "";
@@ -134,7 +155,7 @@ function reporter() {
       case "ready":
         print(
           `Worker ${e.host} pid ${process.pid} takes chunks of pipeline "${e.pipeline}" ` +
-            `(definition ${e.hash}) from queue "${e.queue}".`,
+            `(definition ${e.hash}) from queue "${e.queue}", offering ${amounts(e.size)}.`,
         );
         return;
       case "done":
@@ -149,6 +170,17 @@ function reporter() {
       case "refused":
         printError(`Refused job ${e.job} of run ${e.run}: ${e.message}`);
         return;
+      case "declined": {
+        const key = `${e.run}\u0000${e.node}`;
+        if (declined.has(key)) return;
+        declined.add(key);
+        print(
+          `Declined chunks of "${e.node}" (run ${e.run}): each element needs ` +
+            `${amounts(e.needs)}, this worker offers ${amounts(e.size)} (--cpus, --memory); ` +
+            "they go back to the queue for a worker that fits.",
+        );
+        return;
+      }
       case "error":
         if (e.message !== lastError) printError(`Redis: ${e.message}`);
         lastError = e.message;
@@ -159,3 +191,21 @@ function reporter() {
 }
 
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
+/** "4 cpus and 2048 MB of memory". */
+function amounts(a: { readonly cpus?: number; readonly memoryMb?: number }): string {
+  const parts: string[] = [];
+  if (a.cpus !== undefined) parts.push(plural(a.cpus, "cpu"));
+  if (a.memoryMb !== undefined) parts.push(`${a.memoryMb} MB of memory`);
+  return parts.join(" and ");
+}
+
+/** `--memory`: an amount such as 16GB, 512MB or a number of megabytes. */
+function memoryAmount(text: string): string {
+  if (memoryInMb(text) === undefined) {
+    throw new InvalidArgumentError(
+      `Expected --memory to be an amount such as 16GB or 512MB (or a number of megabytes), got "${text}".`,
+    );
+  }
+  return text;
+}
