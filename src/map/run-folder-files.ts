@@ -6,8 +6,10 @@
  * A run folder holds `run.json`, `status.json`, the lock (`.pipeweave.lock/` and
  * `.pipeweave.lock.json`), `inputs/<name>.v8` per input, and `outputs/<name>/` per output: a
  * store's `meta.json`, then `<index>.v8` files (file storage) or `zarr.json`, chunks under
- * `c/` and presence records under `.present/` (zarr). Every file is written through a
- * temporary `.<file>.<pid>.<random>.tmp` beside it.
+ * `c/` and presence records under `.present/` (zarr). A run with zarr outputs also writes
+ * `outputs/zarr.json` (the Zarr group) and, per mapped input, `outputs/<input>/` holding
+ * `zarr.json` and `c/0` (its coordinate array). Every file is written through a temporary
+ * `.<file>.<pid>.<random>.tmp` beside it.
  */
 import {
   closeSync,
@@ -89,7 +91,12 @@ export function removeRunFiles(
     rmSync(join(inputsFolder, `${file}.tmp`), { force: true });
   }
   removeMatching(inputsFolder, (name) => TEMPORARY.test(name) && name.includes(".v8."));
-  for (const name of new Set(outputs)) removeStore(outputFolder(folder, name));
+  // Inputs too: a zarr run writes their coordinate arrays beside the outputs.
+  for (const name of new Set([...outputs, ...inputs])) removeStore(outputFolder(folder, name));
+  removeMatching(
+    join(folder, "outputs"),
+    (name) => name === "zarr.json" || (TEMPORARY.test(name) && name.startsWith(".zarr.json.")),
+  );
   removeMatching(folder, isRunTemporary);
 }
 
