@@ -106,6 +106,7 @@ export type { OutputStore, StorageKind } from "./map/storage/types.ts";
 export { isSweep, Sweep, sweep } from "./map/sweep.ts";
 export type { ProfileStats } from "./profile/profiler.ts";
 export type { Placement, Registry, RegistryOptions } from "./registry/registry.ts";
+export { type DatasetSource, type TableOptions, toArrow, writeParquet } from "./results/arrow.ts";
 export type { Coordinate, CoordinateKind, CoordinateValue } from "./results/coordinates.ts";
 export {
   DataArray,
