@@ -91,13 +91,30 @@ export function removeRunFiles(
     rmSync(join(inputsFolder, `${file}.tmp`), { force: true });
   }
   removeMatching(inputsFolder, (name) => TEMPORARY.test(name) && name.includes(".v8."));
-  // Inputs too: a zarr run writes their coordinate arrays beside the outputs.
-  for (const name of new Set([...outputs, ...inputs])) removeStore(outputFolder(folder, name));
-  removeMatching(
-    join(folder, "outputs"),
-    (name) => name === "zarr.json" || (TEMPORARY.test(name) && name.startsWith(".zarr.json.")),
-  );
+  const stores = new Set(outputs);
+  for (const name of stores) removeStore(outputFolder(folder, name));
+  // A zarr run's coordinate arrays (one per input) and their group.
+  for (const name of new Set(inputs)) {
+    if (!stores.has(name)) removeCoordinateArray(outputFolder(folder, name));
+  }
+  removeMatching(join(folder, "outputs"), (name) => isOwnFile(name, "zarr.json"));
   removeMatching(folder, isRunTemporary);
+}
+
+/** Whether `name` is `file` or a temporary of a write of it. */
+function isOwnFile(name: string, file: string): boolean {
+  return name === file || (TEMPORARY.test(name) && name.startsWith(`.${file}.`));
+}
+
+/**
+ * Removes the files of a coordinate array (`zarr.json` and its one chunk `c/0`), then its
+ * folders when nothing else is left in them.
+ */
+function removeCoordinateArray(array: string): void {
+  removeMatching(join(array, "c"), (name) => isOwnFile(name, "0"));
+  removeIfEmpty(join(array, "c"));
+  removeMatching(array, (name) => isOwnFile(name, "zarr.json"));
+  removeIfEmpty(array);
 }
 
 /**
