@@ -53,7 +53,7 @@ export type DatasetRow = Record<string, unknown>;
  * ds.dims;                        // { i: 3, j: 2 }
  * ds.coords.a;                    // { dim: "i", kind: "number", values: [1, 2, 3] }
  * ds.sel({ a: 2, b: 20 }).get("c").array.get(); // the element at a = 2, b = 20
- * ds.isel({ i: 0 }).toRows();     // [{ a: 1, j: 0, b: 10, c: 11 }, { a: 1, j: 1, b: 20, c: 21 }]
+ * ds.isel({ i: 0 }).toRows();     // [{ j: 0, b: 10, a: 1, c: 11 }, { j: 1, b: 20, a: 1, c: 21 }]
  * ```
  */
 export class Dataset {
