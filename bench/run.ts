@@ -11,6 +11,7 @@ import { benchHtml } from "./html.bench.ts";
 import { benchMap } from "./map.bench.ts";
 import { benchMemory } from "./memory.bench.ts";
 import { benchRedis, reportRedis } from "./redis.bench.ts";
+import { benchResults } from "./results.bench.ts";
 import { benchSchedule } from "./schedule.bench.ts";
 import { benchStream } from "./stream.bench.ts";
 import { benchThreadsBuilt, formatThreads } from "./threads.bench.ts";
@@ -142,6 +143,20 @@ async function main(): Promise<void> {
       `${zarr.files <= Math.ceil(zarr.elements / 256) ? "met" : "MISSED"}; before chunking: 90,002 files, ~6.5k elements/s)`,
   );
 
+  const dataset = await benchResults();
+  const rows = (perSecond: number) => `${(perSecond / 1e6).toFixed(2)}M rows/s`;
+  console.log(
+    `\nLabelled results (issue 23), a ${dataset.elements.toLocaleString("en")}-element sweep ` +
+      `(1000 x 1000; table columns i, j, a, b strings, c):\n` +
+      `  results.dataset() ${fmt(dataset.datasetMs, 2)} ms (target < 50 ms: ` +
+      `${dataset.datasetMs < 50 ? "met" : "MISSED"}); loadDataset from a zarr run folder ` +
+      `${fmt(dataset.loadDatasetMs, 0)} ms\n` +
+      `  toRows ${rows(dataset.toRowsPerSecond)}, toArrow ${rows(dataset.arrowRowsPerSecond)}, ` +
+      `writeParquet ${rows(dataset.parquetRowsPerSecond)} (${fmt(dataset.parquetBytes / 1024, 0)} KiB; ` +
+      `the first call, loading apache-arrow and parquet-wasm, ${fmt(dataset.firstParquetMs, 0)} ms); ` +
+      `baseline: the columns' raw bytes written by hand ${rows(dataset.rawRowsPerSecond)}`,
+  );
+
   const schedule = await benchSchedule();
   console.log(
     `\nScheduling on ${schedule.threads} threads (pool started beforehand): two independent ` +
@@ -254,6 +269,7 @@ async function main(): Promise<void> {
     typedMemory,
     threads,
     zarr,
+    dataset,
     schedule,
     cache,
     streams,

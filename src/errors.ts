@@ -29,6 +29,7 @@ export type ErrorCode =
   | "E_MAPSPEC"
   | "E_SHAPE_MISMATCH"
   | "E_NDARRAY"
+  | "E_DATASET"
   | "E_RUN_FOLDER_MISMATCH"
   | "E_RUN_FOLDER_EXISTS"
   | "E_RUN_FOLDER_NOT_FOUND"
@@ -688,6 +689,31 @@ export class NdArrayError extends PipeweaveError {
     this.method = method;
     this.shape = array?.shape;
     this.dims = array?.dims;
+  }
+}
+
+/**
+ * A `Dataset` or `DataArray` method got an argument it cannot use: a coordinate, dim or
+ * variable it does not have, a value no coordinate holds (or holds twice), `method:
+ * "nearest"` on labels that are not numbers, an index outside its axis; or, building one,
+ * variables and coordinates whose lengths disagree along a dim.
+ */
+export class DatasetError extends PipeweaveError {
+  /** The method that refused its argument (`sel`, `isel`, `get`, `constructor` …). */
+  readonly method: string;
+  /** The coordinate, dim or variable the problem is about, when there is one. */
+  readonly subject: string | undefined;
+
+  /**
+   * @param method - The method called.
+   * @param message - What was given, what was expected, and what to pass instead.
+   * @param subject - The coordinate, dim or variable concerned.
+   */
+  constructor(method: string, message: string, subject?: string) {
+    super("E_DATASET", message);
+    this.name = "DatasetError";
+    this.method = method;
+    this.subject = subject;
   }
 }
 

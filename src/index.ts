@@ -17,6 +17,7 @@ export {
   CacheValueError,
   CycleError,
   DashboardError,
+  DatasetError,
   DuplicateInputError,
   ExecutorError,
   InvalidArgumentError,
@@ -113,6 +114,16 @@ export type { OutputStore, StorageKind } from "./map/storage/types.ts";
 export { isSweep, Sweep, sweep } from "./map/sweep.ts";
 export type { ProfileStats } from "./profile/profiler.ts";
 export type { Placement, Registry, RegistryOptions } from "./registry/registry.ts";
+export { type DatasetSource, type TableOptions, toArrow, writeParquet } from "./results/arrow.ts";
+export type { Coordinate, CoordinateKind, CoordinateValue } from "./results/coordinates.ts";
+export {
+  DataArray,
+  Dataset,
+  type DatasetParts,
+  type DatasetRow,
+  type SelOptions,
+} from "./results/dataset.ts";
+export { loadDataset } from "./results/load-dataset.ts";
 export {
   type ListRunsOptions,
   listRuns,

@@ -2,6 +2,8 @@ import { type InspectOptionsStylized, inspect } from "node:util";
 import { closestNames } from "../_internal/closest.ts";
 import { setOwn } from "../_internal/own.ts";
 import { UnknownOutputError } from "../errors.ts";
+import type { Dataset } from "../results/dataset.ts";
+import { sweepDataset } from "../results/sweep-dataset.ts";
 import type { ErrorSnapshot } from "./error-snapshot.ts";
 import { MISSING } from "./missing.ts";
 import { NdArray } from "./ndarray.ts";
@@ -38,6 +40,11 @@ export interface MapResultsMembers {
    * @throws {@link UnknownOutputError} when `output` is neither an output nor an input of the map.
    */
   toRows(output?: string): Row[];
+  /**
+   * The results labelled, as an xarray Dataset: each output a data variable, each axis
+   * labelled by the mapped inputs along it (0..n-1 for a generated or internal axis).
+   */
+  dataset(): Dataset;
 }
 
 /** What `map` resolves to: each output by name, plus {@link MapResultsMembers}. */
@@ -50,6 +57,7 @@ export const RESERVED_RESULT_NAMES: ReadonlySet<string> = new Set([
   "errors",
   "runFolder",
   "toRows",
+  "dataset",
 ]);
 
 /** The values each results object was built from (inputs included), for its plots. */
@@ -72,6 +80,7 @@ export function createMapResults(
   errors: readonly ErrorSnapshot[],
   runFolder: string | undefined,
   values: ReadonlyMap<string, unknown>,
+  mappedInputs: readonly string[] = [],
 ): MapResults<Record<string, unknown>> {
   const results: Record<string, OutputResult<unknown>> = {};
   for (const [name, { value, store }] of outputs) {
@@ -84,6 +93,16 @@ export function createMapResults(
     errors: { value: errors },
     runFolder: { value: runFolder },
     toRows: { value: (output?: string) => toRows(values, output) },
+    dataset: {
+      value: () =>
+        sweepDataset(
+          [...outputs].map(([name, { value }]) => [name, value] as const),
+          mappedInputs.flatMap((name) => {
+            const v = values.get(name);
+            return v instanceof NdArray ? [[name, v] as const] : [];
+          }),
+        ),
+    },
   });
   sweepValues.set(results, values);
   return results as unknown as MapResults<Record<string, unknown>>;

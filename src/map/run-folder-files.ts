@@ -6,8 +6,10 @@
  * A run folder holds `run.json`, `status.json`, the lock (`.pipeweave.lock/` and
  * `.pipeweave.lock.json`), `inputs/<name>.v8` per input, and `outputs/<name>/` per output: a
  * store's `meta.json`, then `<index>.v8` files (file storage) or `zarr.json`, chunks under
- * `c/` and presence records under `.present/` (zarr). Every file is written through a
- * temporary `.<file>.<pid>.<random>.tmp` beside it.
+ * `c/` and presence records under `.present/` (zarr). A run with zarr outputs also writes
+ * `outputs/zarr.json` (the Zarr group) and, per mapped input, `outputs/<input>/` holding
+ * `zarr.json` and `c/0` (its coordinate array). Every file is written through a temporary
+ * `.<file>.<pid>.<random>.tmp` beside it.
  */
 import {
   closeSync,
@@ -89,8 +91,30 @@ export function removeRunFiles(
     rmSync(join(inputsFolder, `${file}.tmp`), { force: true });
   }
   removeMatching(inputsFolder, (name) => TEMPORARY.test(name) && name.includes(".v8."));
-  for (const name of new Set(outputs)) removeStore(outputFolder(folder, name));
+  const stores = new Set(outputs);
+  for (const name of stores) removeStore(outputFolder(folder, name));
+  // A zarr run's coordinate arrays (one per input) and their group.
+  for (const name of new Set(inputs)) {
+    if (!stores.has(name)) removeCoordinateArray(outputFolder(folder, name));
+  }
+  removeMatching(join(folder, "outputs"), (name) => isOwnFile(name, "zarr.json"));
   removeMatching(folder, isRunTemporary);
+}
+
+/** Whether `name` is `file` or a temporary of a write of it. */
+function isOwnFile(name: string, file: string): boolean {
+  return name === file || (TEMPORARY.test(name) && name.startsWith(`.${file}.`));
+}
+
+/**
+ * Removes the files of a coordinate array (`zarr.json` and its one chunk `c/0`), then its
+ * folders when nothing else is left in them.
+ */
+function removeCoordinateArray(array: string): void {
+  removeMatching(join(array, "c"), (name) => isOwnFile(name, "0"));
+  removeIfEmpty(join(array, "c"));
+  removeMatching(array, (name) => isOwnFile(name, "zarr.json"));
+  removeIfEmpty(array);
 }
 
 /**

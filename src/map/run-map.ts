@@ -14,10 +14,11 @@ import { checkCaptures } from "../graph/captures.ts";
 import type { RunListener } from "../graph/events.ts";
 import { flattenScopes, hasScopes } from "../graph/scopes.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
+import { writeZarrCoordinates } from "../results/zarr-coordinates.ts";
 import { createStatusWriter, plannedFunctions } from "../status/writer.ts";
 import type { ErrorSnapshot } from "./error-snapshot.ts";
 import { combineListeners, type ProgressListener } from "./events.ts";
-import { type NodeLayout, sweepLayout } from "./layout.ts";
+import { type NodeLayout, type SweepLayout, sweepLayout } from "./layout.ts";
 import { NdArray } from "./ndarray.ts";
 import { progressBars } from "./progress.ts";
 import { createMapResults, type MapResults, RESERVED_RESULT_NAMES } from "./results.ts";
@@ -212,6 +213,7 @@ export async function runMap(
   let dashboard: ServedDashboard | undefined;
   try {
     run.followCallerSignal();
+    if (folder) writeCoordinates(folder.path, layout, run.values, inputs, outputs);
     if (options.dashboard && status) {
       const settings = options.dashboard === true ? {} : options.dashboard;
       // Loaded on first use: a sweep without a dashboard never loads the server or the page.
@@ -249,7 +251,40 @@ export async function runMap(
     inRunOrder(run.snapshots, planned),
     folder?.path,
     run.values,
+    mappedInputsOf(layout),
   );
+}
+
+/**
+ * For a run with zarr outputs: the given inputs mapped along one axis, as zarr arrays beside
+ * them that xarray reads as coordinates (see zarr-coordinates.ts). Only given ones: run.json
+ * names them, so `overwrite` removes their arrays.
+ */
+function writeCoordinates(
+  runFolder: string,
+  layout: SweepLayout,
+  values: ReadonlyMap<string, unknown>,
+  inputs: Readonly<Record<string, unknown>>,
+  outputs: Readonly<Record<string, OutputRecord>>,
+): void {
+  const zarrDims = new Set<string>();
+  for (const o of Object.values(outputs))
+    if (o.storage === "zarr") for (const d of o.dims) zarrDims.add(d);
+  if (zarrDims.size === 0) return;
+  const coordinates = new Map<string, { dim: string; values: unknown[] }>();
+  for (const name of mappedInputsOf(layout)) {
+    const value = values.get(name);
+    if (!Object.hasOwn(inputs, name) || Object.hasOwn(outputs, name)) continue;
+    if (!(value instanceof NdArray) || value.ndim !== 1) continue;
+    if (zarrDims.has(value.dims[0]!))
+      coordinates.set(name, { dim: value.dims[0]!, values: [...value] });
+  }
+  writeZarrCoordinates(runFolder, coordinates);
+}
+
+/** The root inputs read along axes (the rest of `layout.dims` are outputs). */
+function mappedInputsOf(layout: SweepLayout): string[] {
+  return [...layout.dims.keys()].filter((name) => !layout.producer.has(name));
 }
 
 /**

@@ -233,8 +233,9 @@ describe.skipIf(!CAN_MOUNT)("on a real full disk (a small tmpfs)", () => {
 describe("with the full disk injected into fs (after N new files)", () => {
   it("a zarr map rejects once with RunFolderWriteError, cleans up, says failed, and resumes", async () => {
     const folder = join(dir, "run");
-    // run.json, status.json, the lock's owner, inputs, meta.json, zarr.json, then chunks.
-    const undo = injectWriteFailure(folder, "ENOSPC", 20);
+    // run.json, status.json, the lock's owner, inputs, the coordinate arrays and their group
+    // (5 files), meta.json, zarr.json, then chunks.
+    const undo = injectWriteFailure(folder, "ENOSPC", 25);
     try {
       await fillsUp(folder, "zarr");
     } finally {
