@@ -57,9 +57,20 @@ import type {
   RunInputs,
   Simplify,
 } from "./types.ts";
+import {
+  checkNoVariants,
+  sameOutputs,
+  type VariantGroupView,
+  type VariantPipelineOptions,
+  type VariantRunOptions,
+  type VariantSelection,
+  type VariantSelectionOf,
+  type VariantTable,
+  variantTableOf,
+} from "./variants.ts";
 
 /** Options of a {@link Pipeline}. */
-export interface PipelineOptions {
+export interface PipelineOptions extends VariantPipelineOptions {
   /** Name shown in views and errors. @defaultValue "pipeline" */
   readonly name?: string;
   /** Values for `config` and `config.<path>` inputs. @defaultValue {} */
@@ -107,7 +118,7 @@ export interface PipelineOptions {
 }
 
 /** Options of one run. */
-export interface RunOptions {
+export interface RunOptions extends VariantRunOptions {
   /** Accept inputs that no function reads. @defaultValue the pipeline's `allowUnused` */
   readonly allowUnused?: boolean;
 }
@@ -211,6 +222,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   readonly #hasExtra: boolean;
   readonly #cache: NodeCache | undefined;
   readonly #resources: ResolvedResources | undefined;
+  readonly #variants: VariantTable | undefined;
 
   /**
    * @param functions - The functions; each output must have one producer.
@@ -230,12 +242,12 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   constructor(functions: Fns & CheckConnections<Fns>, options: PipelineOptions = {}) {
     const captures = pipelineCaptures(options);
     this.#resources = pipelineResources(options);
-    this.#graph = new Graph(
-      captures
-        ? (functions as readonly AnyPipeFunc[]).map((f) => withPipelineCaptures(f, captures))
-        : (functions as readonly AnyPipeFunc[]),
-      options.order ?? "auto",
-    );
+    const all = captures
+      ? (functions as readonly AnyPipeFunc[]).map((f) => withPipelineCaptures(f, captures))
+      : (functions as readonly AnyPipeFunc[]);
+    // A variant pipeline's graph is one selection's (see variants.ts); it keeps every function.
+    this.#variants = variantTableOf(all, options);
+    this.#graph = new Graph(this.#variants?.selected ?? all, options.order ?? "auto");
     this.#options = options;
     const clash = Object.keys(options.constants ?? {}).filter((n) => this.#graph.producer.has(n));
     if (clash.length > 0) {
@@ -283,9 +295,28 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     }
   }
 
-  /** The functions, in declaration order. */
+  /** The functions, in declaration order (every variant included). */
   get functions(): Fns {
-    return this.#graph.functions as unknown as Fns;
+    return (this.#variants?.functions ?? this.#graph.functions) as unknown as Fns;
+  }
+
+  /** The variant groups, their variants and the one run without a choice (empty: none). */
+  get variantGroups(): readonly VariantGroupView[] {
+    return this.#variants?.view ?? [];
+  }
+
+  /**
+   * The plain pipeline with the chosen variants (pipefunc's `with_variant`; groups left out
+   * take the `defaultVariant`), or this one when it has no other variant to choose.
+   * @param selection - `{ group: variant }`, or a variant's name when there is one group.
+   * @throws {@link UnknownVariantError}, {@link VariantRequiredError} (see variants.ts).
+   */
+  withVariant(selection?: VariantSelectionOf<Fns>): Pipeline<Fns> {
+    const choice = selection as VariantSelection | undefined;
+    if (!this.#variants) checkNoVariants(this.name, choice);
+    const { defaultVariant: _, ...options } = this.#options;
+    const build = (f: readonly AnyPipeFunc[]) => new Pipeline(f as never, options) as never;
+    return this.#variants?.choose<Pipeline<Fns>>(choice, this, build) ?? this;
   }
 
   /** The options this pipeline was built with. */
@@ -425,6 +456,10 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     options: RunOptions | undefined,
     isAsync: boolean,
   ): unknown {
+    if (options?.variant !== undefined || this.#variants?.open.length) {
+      const chosen = this.withVariant(options?.variant as never);
+      if (chosen !== this) return chosen.#execute(target, inputs, options, isAsync);
+    }
     const given = inputs ?? EMPTY;
     let extra = this.#hasExtra ? (this.#options.constants ?? EMPTY) : EMPTY;
     let restored: ReadonlyMap<AnyPipeFunc, Record<string, unknown>> | undefined;
@@ -636,13 +671,13 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
 
   /** A new pipeline with `fn` added. */
   add<F extends AnyPipeFunc>(fn: F): Pipeline<[...Fns, F]> {
-    return this.#derive([...this.#graph.functions, fn]) as Pipeline<[...Fns, F]>;
+    return this.#derive([...this.functions, fn]) as Pipeline<[...Fns, F]>;
   }
 
   /** A new pipeline without the function producing `output`. */
   drop<K extends OutputName<Fns>>(output: K): Pipeline<WithoutProducer<Fns, K>> {
     const target = this.get(output);
-    return this.#derive(this.#graph.functions.filter((f) => f !== target)) as Pipeline<
+    return this.#derive(this.functions.filter((f) => !sameOutputs(f, target))) as Pipeline<
       WithoutProducer<Fns, K>
     >;
   }
@@ -653,9 +688,9 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     fn: F,
   ): Pipeline<[...WithoutProducer<Fns, K>, F]> {
     const target = this.get(output);
-    return this.#derive(this.#graph.functions.map((f) => (f === target ? fn : f))) as Pipeline<
-      [...WithoutProducer<Fns, K>, F]
-    >;
+    return this.#derive(
+      this.functions.flatMap((f) => (f === target ? [fn] : sameOutputs(f, target) ? [] : [f])),
+    ) as Pipeline<[...WithoutProducer<Fns, K>, F]>;
   }
 
   /**
@@ -688,7 +723,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       ...(a.captures || b.captures ? { captures: merge("captures") } : {}),
     };
     if (problems.length > 0) throw new PipelineDefinitionError(problems);
-    return new Pipeline([...this.#graph.functions, ...other.functions] as never, options) as never;
+    return new Pipeline([...this.functions, ...other.functions] as never, options) as never;
   }
 
   /**
@@ -751,8 +786,8 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   nest(outputs: readonly string[], name?: string): Pipeline<readonly UntypedPipeFunc[]> {
     const group = [...new Set(outputs.map((o) => this.get(o)))];
     const nested = nestFunctions(group, name, (fns) => new Pipeline(fns as never) as never);
-    const first = this.#graph.functions.findIndex((f) => group.includes(f));
-    const rest = this.#graph.functions.filter((f) => !group.includes(f));
+    const first = this.functions.findIndex((f) => group.includes(f));
+    const rest = this.functions.filter((f) => !group.includes(f));
     rest.splice(first, 0, nested);
     return this.#derive(rest) as never;
   }
@@ -769,7 +804,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
         ),
       );
     }
-    return this.#derive(this.#graph.functions.map((f) => f.renameGraph(renames))) as never;
+    return this.#derive(this.functions.map((f) => f.renameGraph(renames))) as never;
   }
 
   /** A new pipeline with new defaults for inputs, by graph name. */
@@ -785,7 +820,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       );
     }
     return this.#derive(
-      this.#graph.functions.map((f) => {
+      this.functions.map((f) => {
         const mine = f.call.params.filter((p) => Object.hasOwn(defaults, p.graph));
         if (mine.length === 0) return f;
         const byArg: Record<string, unknown> = {};
@@ -816,6 +851,15 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * ```
    */
   map(inputs: MapInputs, options?: MapOptions): Promise<MapResults<OutputMap<Fns>>> {
+    if (options?.variant !== undefined || this.#variants?.open.length) {
+      let chosen: Pipeline<Fns>;
+      try {
+        chosen = this.withVariant(options?.variant as never);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (chosen !== this) return chosen.map(inputs, options);
+    }
     // The registry stores whole outputs of `run`; per-element values are not outputs.
     const listeners = this.#listeners.filter((l) => l !== this.#registry?.listener);
     this.#history?.reset();

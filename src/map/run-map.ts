@@ -14,6 +14,7 @@ import { checkCaptures } from "../graph/captures.ts";
 import type { RunListener } from "../graph/events.ts";
 import { flattenScopes, hasScopes } from "../graph/scopes.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
+import type { VariantRunOptions } from "../graph/variants.ts";
 import { writeZarrCoordinates } from "../results/zarr-coordinates.ts";
 import { createStatusWriter, plannedFunctions } from "../status/writer.ts";
 import type { ErrorSnapshot } from "./error-snapshot.ts";
@@ -32,7 +33,7 @@ import { executorChoiceFor, SweepRun } from "./sweep-run.ts";
 export type ExecutorChoice = "inline" | "threads" | Executor;
 
 /** Options of {@link Pipeline.map}. */
-export interface MapOptions {
+export interface MapOptions extends VariantRunOptions {
   /** Folder for run.json, inputs and results; results are kept in memory only without one. */
   readonly runFolder?: string;
   /**
