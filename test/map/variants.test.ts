@@ -16,7 +16,7 @@ describe("map with variants", () => {
       const fast = await solver.map({ x: [1, 2, 3] }, { ...options, variant: { solver: "fast" } });
       expect(fast.total.output).toBe(12);
       const exact = await solver.withVariant({ solver: "exact" }).map({ x: [1, 2, 3] }, options);
-      expect(exact.y.output.data).toEqual([3, 5, 7]);
+      expect(exact.y.array.data).toEqual([3, 5, 7]);
       expect(exact.total.output).toBe(15);
     },
   );
