@@ -61,6 +61,7 @@ import {
   checkNoVariants,
   sameOutputs,
   type VariantGroupView,
+  type VariantOptionOf,
   type VariantPipelineOptions,
   type VariantRunOptions,
   type VariantSelection,
@@ -378,7 +379,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   run<const K extends RunTarget<Fns>>(
     output: K,
     inputs?: RunInputs<Fns>,
-    options?: RunOptions,
+    options?: RunOptions & VariantOptionOf<Fns>,
   ): Promise<RunResult<Fns, K>> {
     if (isWorkerImport()) return suspendedRun();
     try {
@@ -399,7 +400,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   runSync<const K extends RunTarget<Fns>>(
     output: K,
     inputs?: RunInputs<Fns>,
-    options?: RunOptions,
+    options?: RunOptions & VariantOptionOf<Fns>,
   ): RunResult<Fns, K> {
     return this.#execute(this.#target(output), inputs, options, false) as RunResult<Fns, K>;
   }
@@ -430,7 +431,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    */
   runAll<I extends RunInputs<Fns> = {}>(
     inputs?: I,
-    options?: RunOptions,
+    options?: RunOptions & VariantOptionOf<Fns>,
   ): Promise<Simplify<OutputMap<Fns> & I>> {
     if (isWorkerImport()) return suspendedRun();
     try {
@@ -445,7 +446,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   /** Runs every function synchronously; see {@link Pipeline.runAll}. */
   runAllSync<I extends RunInputs<Fns> = {}>(
     inputs?: I,
-    options?: RunOptions,
+    options?: RunOptions & VariantOptionOf<Fns>,
   ): Simplify<OutputMap<Fns> & I> {
     return this.#execute(ALL_TARGET, inputs, options, false) as Simplify<OutputMap<Fns> & I>;
   }
@@ -850,7 +851,10 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * results.c.array.shape; // [2, 3]
    * ```
    */
-  map(inputs: MapInputs, options?: MapOptions): Promise<MapResults<OutputMap<Fns>>> {
+  map(
+    inputs: MapInputs,
+    options?: MapOptions & VariantOptionOf<Fns>,
+  ): Promise<MapResults<OutputMap<Fns>>> {
     if (options?.variant !== undefined || this.#variants?.open.length) {
       let chosen: Pipeline<Fns>;
       try {

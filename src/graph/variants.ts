@@ -351,3 +351,8 @@ export type VariantSelectionOf<Fns extends readonly unknown[]> = [Marks<Fns>] ex
   :
       | { readonly [G in Groups<Fns> & string]?: VariantsOf<Fns, G> & string }
       | (VariantsOf<Fns, Groups<Fns>> & string);
+
+/** The `variant` option of a run of a pipeline of `Fns`, typed by {@link VariantSelectionOf}. */
+export interface VariantOptionOf<Fns extends readonly unknown[]> {
+  readonly variant?: VariantSelectionOf<Fns>;
+}
