@@ -126,6 +126,12 @@ export {
 } from "./map/mapspec.ts";
 export { isMissing, MISSING, type Missing } from "./map/missing.ts";
 export { NdArray, type NdArrayJSON } from "./map/ndarray.ts";
+export type {
+  FixedIndices,
+  FunctionSummary,
+  MapSummary,
+  SummaryOnly,
+} from "./map/partial.ts";
 export type { MapResults, MapResultsMembers, OutputResult, Row } from "./map/results.ts";
 export type { ExecutorChoice, MapInputs, MapOptions } from "./map/run-map.ts";
 export type { OutputStore, StorageKind } from "./map/storage/types.ts";

@@ -20,7 +20,9 @@ import {
   type MapInputs,
   type MapOptions,
   type MapResults,
+  type MapSummary,
   runMap,
+  type SummaryOnly,
   sweepLayout,
 } from "../map/index.ts";
 import type { MapResultsMembers } from "../map/results.ts";
@@ -853,8 +855,16 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    */
   map(
     inputs: MapInputs,
+    options: MapOptions & SummaryOnly & VariantOptionOf<Fns>,
+  ): Promise<MapSummary>;
+  map(
+    inputs: MapInputs,
     options?: MapOptions & VariantOptionOf<Fns>,
-  ): Promise<MapResults<OutputMap<Fns>>> {
+  ): Promise<MapResults<OutputMap<Fns>>>;
+  map(
+    inputs: MapInputs,
+    options?: MapOptions & VariantOptionOf<Fns>,
+  ): Promise<MapResults<OutputMap<Fns>> | MapSummary> {
     if (options?.variant !== undefined || this.#variants?.open.length) {
       let chosen: Pipeline<Fns>;
       try {
