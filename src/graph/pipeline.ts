@@ -8,13 +8,12 @@ import type { CacheOptions } from "../cache/options.ts";
 import type { CacheStats } from "../cache/store.ts";
 import {
   AmbiguousOutputError,
-  InvalidOptionError,
   PipelineDefinitionError,
   RegistryConflictError,
   UnknownOutputError,
   UnusedInputError,
 } from "../errors.ts";
-import { type ResolvedResources, type Resources, resolveResources } from "../executor/resources.ts";
+import type { ResolvedResources, Resources } from "../executor/resources.ts";
 import {
   addMapspecAxis,
   type MapInputs,
@@ -43,10 +42,11 @@ import { checkCaptures, withPipelineCaptures } from "./captures.ts";
 import { compile, type Runner } from "./compile.ts";
 import { createEnv } from "./engine.ts";
 import type { RunListener } from "./events.ts";
-import { type ExecutionOrder, Graph, isConfigName } from "./graph.ts";
+import { type ExecutionOrder, forwardOutputs, Graph, isConfigName } from "./graph.ts";
 import { type HistoryEntry, HistoryRecorder } from "./history.ts";
 import { nestFunctions } from "./nest.ts";
 import type { PipeFunc } from "./pipe-func.ts";
+import { pipelineCaptures, pipelineResources } from "./pipeline-options.ts";
 import { ALL, buildPlan } from "./plan.ts";
 import { flattenScopes, hasScopes } from "./scopes.ts";
 import type {
@@ -997,60 +997,6 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   }
 }
 
-/** The pipeline's default `resources`, checked; undefined when it has none. */
-function pipelineResources(options: PipelineOptions): ResolvedResources | undefined {
-  const resources: unknown = options.resources;
-  if (resources === undefined) return undefined;
-  const where = `pipeline "${options.name ?? "pipeline"}"`;
-  if (typeof resources === "function") {
-    throw new InvalidOptionError(
-      "resources",
-      `The resources of ${where} are a function; a pipeline's resources are fixed defaults ` +
-        'such as { cpus: 1, memory: "2GB" }. Give the function whose needs depend on its ' +
-        "inputs a resources function of its own (pipefunc({ ..., resources: (args) => ... })).",
-    );
-  }
-  return resolveResources(resources as Resources, where);
-}
-
-/** The pipeline's `captures`, checked; undefined when it declares none. */
-function pipelineCaptures(options: PipelineOptions): Readonly<Record<string, unknown>> | undefined {
-  const captures: unknown = options.captures;
-  if (captures === undefined) return undefined;
-  if (typeof captures !== "object" || captures === null || Array.isArray(captures)) {
-    throw new InvalidOptionError(
-      "captures",
-      `Pipeline "${options.name ?? "pipeline"}" has \`captures\` ` +
-        `${Array.isArray(captures) ? "an array" : `${String(captures)} (${typeof captures})`}; ` +
-        "expected an object of the captured values by name, such as captures: { K, SCALE }.",
-    );
-  }
-  return Object.keys(captures).length > 0
-    ? (captures as Readonly<Record<string, unknown>>)
-    : undefined;
-}
-
 function hint(names: readonly string[]): string {
   return names.length > 0 ? ` Did you mean "${names[0]}"?` : "";
-}
-
-/** Outputs computable from `inputs` alone (defaults and config included). */
-function forwardOutputs(g: Graph, inputs: ReadonlySet<string>): string[] {
-  const available = new Set(inputs);
-  const out: string[] = [];
-  for (const i of g.order) {
-    const f = g.functions[i]!;
-    const ok = f.call.params.every(
-      (p) =>
-        available.has(p.graph) ||
-        isConfigName(p.graph) ||
-        p.default.kind !== "none" ||
-        g.defaults.has(p.graph),
-    );
-    if (ok) {
-      for (const o of f.outputs) available.add(o);
-      out.push(...(f.outputs.length > 0 ? f.outputs : [f.name]));
-    }
-  }
-  return out;
 }
