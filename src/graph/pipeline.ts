@@ -842,7 +842,8 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    *
    * @param inputs - Inputs by name (arrays for mapped inputs), or a `sweep(...)`.
    * @param options - Run folder, storage, executor, resume, progress, errors, signal.
-   * @returns Each output as `{ output, array, shape, dims }`, with `errors` and `toRows()`.
+   * @returns Each output as `{ output, array, shape, dims }`, with `errors` and `toRows()`;
+   *   with `returnResults: false`, a {@link MapSummary} (the results stay in the run folder).
    * @throws {@link MapSpecSyntaxError}, {@link MapSpecError}, {@link ShapeMismatchError},
    *   {@link MissingInputError}, {@link RunFolderMismatchError}, {@link RunFolderExistsError},
    *   {@link NodeExecutionError} (with `errors: "raise"`), {@link AbortError} (as rejections).
