@@ -10,11 +10,18 @@
  * V8's young generation resident (about 8 MB of RSS that any allocation-heavy work leaves),
  * so the growth left is the sweep's own. Without it, the growth counts those pages too.
  *
+ * `tsx bench/memory-sweep.ts summary <m> <n>`: the same m x n sweep into zarr in a temporary
+ * run folder with `returnResults: false` (issue 25), after a 20 x 20 warm-up of the same kind;
+ * reports the growth of RSS and of its peak while the results stay on disk only.
+ *
  * `tsx bench/memory-sweep.ts overhead <m> <n> <rounds>`: the median wall time of the same
  * sweep and of a hand-written loop doing the same work (the element function over the same
  * grid into a Float64Array), for the overhead per element.
  */
-import { Pipeline, pipefunc } from "../src/index.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadOutputs, type NdArray, Pipeline, pipefunc } from "../src/index.ts";
 import { time } from "./harness.ts";
 
 /** What the `memory` mode prints. */
@@ -99,6 +106,51 @@ async function memory(m: number, n: number, young: boolean): Promise<MemorySampl
   };
 }
 
+/** What the `summary` mode prints. */
+export interface SummarySample {
+  readonly elements: number;
+  /** RSS after the sweep minus before, bytes (nothing of the results is held). */
+  readonly rssGrowth: number;
+  /** Peak RSS of the process during the sweep minus RSS before it, bytes. */
+  readonly peakRssGrowth: number;
+  /** Wall time of the sweep, ms. */
+  readonly ms: number;
+}
+
+async function summary(m: number, n: number): Promise<SummarySample> {
+  const pipeline = new Pipeline([pipefunc({ output: "c", mapspec: "a[i], b[j] -> c[i, j]" }, add)]);
+  const dir = mkdtempSync(join(tmpdir(), "pipeweave-bench-summary-"));
+  try {
+    const options = { ...quiet, storage: "zarr", returnResults: false } as const;
+    await pipeline.map(inputs(20, 20), { ...options, runFolder: join(dir, "warm") });
+    const given = inputs(m, n);
+    await collect();
+    const before = footprint();
+    const peakBefore = process.resourceUsage().maxRSS * 1024;
+    const started = performance.now();
+    const done = await pipeline.map(given, { ...options, runFolder: join(dir, "run") });
+    const ms = performance.now() - started;
+    await collect();
+    const after = footprint();
+    const peak = Math.max(process.resourceUsage().maxRSS * 1024, peakBefore);
+    if (done.functions.add?.computed !== m * n)
+      throw new Error(`computed ${JSON.stringify(done.functions)}`);
+    // Checked after measuring: the results are on disk.
+    const c = (await loadOutputs("c", { runFolder: join(dir, "run") })) as NdArray<number>;
+    const last = c.get(m - 1, n - 1);
+    if (last !== m - 1 + 0.5 + (n - 1) * 0.25)
+      throw new Error(`wrong last element ${String(last)}`);
+    return {
+      elements: m * n,
+      rssGrowth: after.rss - before.rss,
+      peakRssGrowth: peak - before.rss,
+      ms,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function byHand(a: readonly number[], b: readonly number[]): Float64Array {
   const out = new Float64Array(a.length * b.length);
   let k = 0;
@@ -122,8 +174,10 @@ const [m, n, last] = rest.map(Number);
 const sample =
   mode === "memory"
     ? await memory(m!, n!, rest[2] === "young")
-    : mode === "overhead"
-      ? await overhead(m!, n!, last ?? 3)
-      : undefined;
+    : mode === "summary"
+      ? await summary(m!, n!)
+      : mode === "overhead"
+        ? await overhead(m!, n!, last ?? 3)
+        : undefined;
 if (sample === undefined) throw new Error(`unknown mode ${String(mode)}`);
 process.stdout.write(`${JSON.stringify(sample)}\n`);

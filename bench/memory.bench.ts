@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createMemoryStore } from "../src/map/storage/memory.ts";
 import { median } from "./harness.ts";
-import type { MemorySample, OverheadSample } from "./memory-sweep.ts";
+import type { MemorySample, OverheadSample, SummarySample } from "./memory-sweep.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -49,6 +49,15 @@ export interface MemoryResult {
   readonly setNewNsPerElement: number;
   /** `MemoryStore.set` overwriting numbers already stored, ns per element. */
   readonly setNsPerElement: number;
+  /**
+   * RSS growth of a 2000 x 2000 sweep into zarr with `returnResults: false` (issue 25) in a
+   * fresh process, after the map resolved, bytes (target < 100 MB).
+   */
+  readonly summaryRss4M: number;
+  /** Peak RSS growth during that sweep, bytes (target < 100 MB). */
+  readonly summaryPeakRss4M: number;
+  /** Wall time of that sweep, ms. */
+  readonly summary4MMs: number;
 }
 
 /** Options of {@link benchMemory}. */
@@ -94,8 +103,8 @@ function timeSet(): { readonly fresh: number; readonly overwrite: number } {
 }
 
 /**
- * Measures the typed memory figures: four child processes (two 1000 x 1000 sweeps, one
- * 10000 x 1000, the overhead rounds) and the store's `set`; about half a minute on 2 cores.
+ * Measures the typed memory figures: five child processes (two 1000 x 1000 sweeps, one
+ * 10000 x 1000, the overhead rounds, a 2000 x 2000 zarr sweep with `returnResults: false`) and the store's `set`; about half a minute on 2 cores.
  * Prints nothing.
  */
 export async function benchMemory(options: MemoryBenchOptions = {}): Promise<MemoryResult> {
@@ -104,6 +113,7 @@ export async function benchMemory(options: MemoryBenchOptions = {}): Promise<Mem
   const young = await inChild<MemorySample>(["memory", "1000", "1000", "young"]);
   const big = await inChild<MemorySample>(["memory", "10000", "1000"]);
   const overhead = await inChild<OverheadSample>(["overhead", "1000", "1000", String(rounds)]);
+  const summary = await inChild<SummarySample>(["summary", "2000", "2000"]);
   const set = timeSet();
   return {
     raw1M: cold.elements * 8,
@@ -121,5 +131,8 @@ export async function benchMemory(options: MemoryBenchOptions = {}): Promise<Mem
     overheadUsPerElement1M: ((overhead.mapMs - overhead.floorMs) * 1000) / overhead.elements,
     setNewNsPerElement: set.fresh,
     setNsPerElement: set.overwrite,
+    summaryRss4M: summary.rssGrowth,
+    summaryPeakRss4M: summary.peakRssGrowth,
+    summary4MMs: summary.ms,
   };
 }

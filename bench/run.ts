@@ -123,7 +123,11 @@ async function main(): Promise<void> {
       `has been touched (${typedMemory.rss1MYoungResident < 2 * typedMemory.raw1M ? "met" : "MISSED"} after warm-up)\n` +
       `  10M elements (raw ${mb(typedMemory.raw10M)} MB): resident memory grows ${mb(typedMemory.rss10M)} MB, peak ${mb(typedMemory.peakRss10M)} MB\n` +
       `  map overhead at 1M elements: ${fmt(typedMemory.overheadUsPerElement1M)} µs/element ` +
-      `(target < 1: ${typedMemory.overheadUsPerElement1M < 1 ? "met" : "MISSED"})`,
+      `(target < 1: ${typedMemory.overheadUsPerElement1M < 1 ? "met" : "MISSED"})\n` +
+      `  2000x2000 into zarr with returnResults: false (issue 25): resident memory grows ` +
+      `${mb(typedMemory.summaryRss4M)} MB, peak ${mb(typedMemory.summaryPeakRss4M)} MB ` +
+      `(target < 100: ${typedMemory.summaryPeakRss4M < 100 * 2 ** 20 ? "met" : "MISSED"}), ` +
+      `${fmt(typedMemory.summary4MMs / 1000, 1)} s`,
   );
 
   const threads = benchThreadsBuilt([2]);

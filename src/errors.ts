@@ -51,7 +51,10 @@ export type ErrorCode =
   | "E_PIPELINE_MODULE"
   | "E_DASHBOARD"
   | "E_RUN_FOLDER_NOT_EMPTY"
-  | "E_RUN_FOLDER_WRITE";
+  | "E_RUN_FOLDER_WRITE"
+  | "E_VARIANT_REQUIRED"
+  | "E_UNKNOWN_VARIANT"
+  | "E_FIXED_INDICES";
 
 /**
  * Writes an option that a message tells the reader to set: `option` alone (`runFolder`), or
@@ -1444,5 +1447,109 @@ export class DashboardError extends PipeweaveError {
     this.name = "DashboardError";
     this.host = host;
     this.port = port;
+  }
+}
+
+/** The choices of one variant group, as errors list them. */
+export interface VariantChoices {
+  /** The group's name. */
+  readonly group: string;
+  /** Its variants, in declaration order. */
+  readonly variants: readonly string[];
+}
+
+/**
+ * A variant pipeline (several functions of one output, one per variant) was run or mapped
+ * without choosing a variant of a group that has no default.
+ */
+export class VariantRequiredError extends PipeweaveError {
+  /** The groups left unchosen, with their variants. */
+  readonly groups: readonly VariantChoices[];
+
+  /**
+   * @param pipeline - The pipeline's name.
+   * @param groups - The groups without a choice or default.
+   */
+  constructor(pipeline: string, groups: readonly VariantChoices[]) {
+    const list = groups
+      .map((g) => `"${g.group}" (${g.variants.map((v) => `"${v}"`).join(", ")})`)
+      .join("; ");
+    const first = groups[0];
+    const example = first
+      ? `{ ${JSON.stringify(first.group)}: ${JSON.stringify(first.variants[0])} }`
+      : "{}";
+    super(
+      "E_VARIANT_REQUIRED",
+      (o) =>
+        `Pipeline "${pipeline}" has variants and no variant was chosen for ${list}. Pass ` +
+        `${o("variant")}: ${example} to run or map, call pipeline.withVariant(${example}), or ` +
+        `give the pipeline ${o("defaultVariant")}.`,
+    );
+    this.name = "VariantRequiredError";
+    this.groups = groups;
+  }
+}
+
+/** A variant selection names a group or variant the pipeline does not have. */
+export class UnknownVariantError extends PipeweaveError {
+  /** The group named (or the one a bare variant name was taken for). */
+  readonly group: string;
+  /** The variant named, when the group exists. */
+  readonly variant: string | undefined;
+  /** What could have been named instead: the groups, or the group's variants. */
+  readonly choices: readonly string[];
+
+  /**
+   * @param pipeline - The pipeline's name.
+   * @param group - The group named.
+   * @param variant - The variant named; undefined when the group itself is unknown.
+   * @param choices - The known groups (unknown group) or the group's variants.
+   * @param suggestion - The closest known name, if any.
+   */
+  constructor(
+    pipeline: string,
+    group: string,
+    variant: string | undefined,
+    choices: readonly string[],
+    suggestion?: string,
+  ) {
+    const known = choices.map((c) => `"${c}"`).join(", ") || "none";
+    const hint = suggestion === undefined ? "" : ` Did you mean "${suggestion}"?`;
+    super(
+      "E_UNKNOWN_VARIANT",
+      variant === undefined
+        ? `Pipeline "${pipeline}" has no variant group "${group}" (its groups: ${known}).${hint} ` +
+            "Fix the group's name in the variant selection."
+        : `Variant group "${group}" of pipeline "${pipeline}" has no variant "${variant}" ` +
+            `(its variants: ${known}).${hint} Fix the variant's name.`,
+    );
+    this.name = "UnknownVariantError";
+    this.group = group;
+    this.variant = variant;
+    this.choices = choices;
+  }
+}
+
+/**
+ * `fixedIndices` cannot be honoured: it names an axis no mapped function has, gives an index
+ * out of range, or a function reads a whole output along a fixed axis (a reduction), which
+ * would see only the fixed elements.
+ */
+export class FixedIndicesError extends PipeweaveError {
+  /** The fixed axis concerned. */
+  readonly axis: string;
+  /** The function that cannot run with it, when one is to blame. */
+  readonly node: string | undefined;
+
+  /**
+   * @param axis - The axis.
+   * @param message - What is wrong and what to do.
+   * @param node - The function concerned, if any.
+   */
+  constructor(axis: string, message: string, node?: string) {
+    super("E_FIXED_INDICES", message);
+    this.name = "FixedIndicesError";
+    this.axis = axis;
+    this.node = node;
   }
 }

@@ -8,7 +8,13 @@ export type {
 export { CACHE_MISS, type CacheStats, type CacheStore } from "./cache/store.ts";
 export { serveDashboard } from "./dashboard/run-folder.ts";
 export type { Dashboard, DashboardOptions } from "./dashboard/server.ts";
-export type { ErrorCode, ErrorMessage, OptionNamer, ValidationIssue } from "./errors.ts";
+export type {
+  ErrorCode,
+  ErrorMessage,
+  OptionNamer,
+  ValidationIssue,
+  VariantChoices,
+} from "./errors.ts";
 export {
   AbortError,
   AmbiguousOutputError,
@@ -20,6 +26,7 @@ export {
   DatasetError,
   DuplicateInputError,
   ExecutorError,
+  FixedIndicesError,
   InvalidArgumentError,
   InvalidOptionError,
   MapRequiredError,
@@ -53,8 +60,10 @@ export {
   UndeclaredHandlerError,
   UndeclaredPipelineError,
   UnknownOutputError,
+  UnknownVariantError,
   UnusedInputError,
   ValidationError,
+  VariantRequiredError,
 } from "./errors.ts";
 export { InlineExecutor } from "./executor/inline.ts";
 export {
@@ -96,6 +105,15 @@ export type {
   OutputName,
   RunInputs,
 } from "./graph/types.ts";
+export {
+  DEFAULT_VARIANT_GROUP,
+  type VariantGroupView,
+  type VariantMark,
+  type VariantPipelineOptions,
+  type VariantRunOptions,
+  type VariantSelection,
+  type VariantSelectionOf,
+} from "./graph/variants.ts";
 export { definePipeline, type PipelineReference } from "./map/define.ts";
 export { ErrorSnapshot } from "./map/error-snapshot.ts";
 export type { ProgressListener } from "./map/events.ts";
@@ -108,6 +126,12 @@ export {
 } from "./map/mapspec.ts";
 export { isMissing, MISSING, type Missing } from "./map/missing.ts";
 export { NdArray, type NdArrayJSON } from "./map/ndarray.ts";
+export type {
+  FixedIndices,
+  FunctionSummary,
+  MapSummary,
+  SummaryOnly,
+} from "./map/partial.ts";
 export type { MapResults, MapResultsMembers, OutputResult, Row } from "./map/results.ts";
 export type { ExecutorChoice, MapInputs, MapOptions } from "./map/run-map.ts";
 export type { OutputStore, StorageKind } from "./map/storage/types.ts";

@@ -59,7 +59,7 @@ async function functionOf(task: ThreadTask): Promise<AnyPipeFunc | StaleModule> 
     }
     await prepareImport(module);
     const pipeline = await resolveReference(task.pipeline);
-    f = pipeline.functions.find((fn) => fn.outputs[0] === task.output);
+    f = pipeline.sortedFunctions.find((fn) => fn.outputs[0] === task.output);
     if (!f) {
       throw new TypeError(
         `Pipeline "${task.pipeline.name}" in ${task.pipeline.module} has no function "${task.node}" ` +

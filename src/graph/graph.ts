@@ -184,3 +184,24 @@ function safeStringify(value: unknown): string {
     return String(value);
   }
 }
+
+/** Outputs computable from `inputs` alone (defaults and config included). */
+export function forwardOutputs(g: Graph, inputs: ReadonlySet<string>): string[] {
+  const available = new Set(inputs);
+  const out: string[] = [];
+  for (const i of g.order) {
+    const f = g.functions[i]!;
+    const ok = f.call.params.every(
+      (p) =>
+        available.has(p.graph) ||
+        isConfigName(p.graph) ||
+        p.default.kind !== "none" ||
+        g.defaults.has(p.graph),
+    );
+    if (ok) {
+      for (const o of f.outputs) available.add(o);
+      out.push(...(f.outputs.length > 0 ? f.outputs : [f.name]));
+    }
+  }
+  return out;
+}

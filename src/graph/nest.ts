@@ -41,6 +41,8 @@ type NestedOptions = Pick<
   | "schema"
   | "resources"
   | "resourcesScope"
+  | "variant"
+  | "variantGroup"
 >;
 
 const CHANGEABLE: ReadonlySet<string> = new Set<keyof NestedOptions>([
@@ -57,6 +59,8 @@ const CHANGEABLE: ReadonlySet<string> = new Set<keyof NestedOptions>([
   "schema",
   "resources",
   "resourcesScope",
+  "variant",
+  "variantGroup",
 ]);
 
 /**
@@ -148,6 +152,9 @@ export function nestFunctions(
       schema: options.schema,
       ...("resources" in options ? { resources: options.resources } : resources),
       ...("resourcesScope" in options ? { resourcesScope: options.resourcesScope } : {}),
+      ...variantOfGroup(group),
+      ...("variant" in options ? { variant: options.variant } : {}),
+      ...("variantGroup" in options ? { variantGroup: options.variantGroup } : {}),
       derive: {
         renameGraph: (more, mapspec) =>
           build({ ...options, renames: composeRenames(call, more), mapspec }),
@@ -166,6 +173,27 @@ export function nestFunctions(
     });
   };
   return build({});
+}
+
+/**
+ * The variant a nested group implements: the one variant its functions declare (a group
+ * nesting one variant's functions, with or without shared ones, is that variant); none when
+ * they declare none or several.
+ */
+function variantOfGroup(group: readonly AnyPipeFunc[]): {
+  readonly variant?: string;
+  readonly variantGroup?: string;
+} {
+  const labels = new Set(
+    group
+      .filter((f) => f.variant !== undefined)
+      .map((f) => `${f.variantGroup ?? ""}\u0000${f.variant}`),
+  );
+  if (labels.size !== 1) return {};
+  const f = group.find((g) => g.variant !== undefined)!;
+  return f.variantGroup === undefined
+    ? { variant: f.variant! }
+    : { variant: f.variant!, variantGroup: f.variantGroup };
 }
 
 /**

@@ -19,6 +19,7 @@ import {
 } from "./named-partial.ts";
 import { evaluateLiteral, type ParsedSignature, parseSignature } from "./signature.ts";
 import type { GraphInputs, GraphOutputs } from "./types.ts";
+import type { VariantMarkOf } from "./variants.ts";
 
 /** Standard Schemas checked at run time when the pipeline has `validate: true`. */
 export interface PipeFuncSchema {
@@ -141,6 +142,21 @@ export interface PipeFuncOptions<A = Record<string, unknown>> {
    * @defaultValue "map"
    */
   readonly resourcesScope?: ResourcesScope;
+  /**
+   * Makes this function one variant (one implementation) of its outputs, as pipefunc's
+   * `variant`: a pipeline may then hold several functions of the same outputs, one per
+   * variant, and `withVariant` or the run's `variant` option picks one. See
+   * {@link PipeFuncOptions.variantGroup}.
+   * @defaultValue none: the function is the only producer of its outputs
+   */
+  readonly variant?: string;
+  /**
+   * The group of alternatives this variant belongs to (pipefunc's `variant_group`), chosen
+   * as a whole: `{ solver: "fast" }`. May be left out when the pipeline has one group (the
+   * function joins it; with no named group at all, the group is called `"variant"`).
+   * @defaultValue the pipeline's one group
+   */
+  readonly variantGroup?: string;
 }
 
 /** How an argument's default is known. */
@@ -258,6 +274,10 @@ export class PipeFunc<
   readonly resources: ResourcesOption | undefined;
   /** When a `resources` function is evaluated: once per map, or per element. */
   readonly resourcesScope: ResourcesScope;
+  /** The variant this function implements, if it is one (see {@link PipeFuncOptions.variant}). */
+  readonly variant: string | undefined;
+  /** The variant's group as declared; undefined when left to the pipeline's one group. */
+  readonly variantGroup: string | undefined;
   /** @internal How the engine calls this function. */
   readonly call: CallSpec;
   readonly #derive: PipeFuncDerive;
@@ -276,6 +296,8 @@ export class PipeFunc<
     readonly scope?: string | undefined;
     readonly resources?: Resources | ((args: never) => Resources) | undefined;
     readonly resourcesScope?: ResourcesScope | undefined;
+    readonly variant?: string | undefined;
+    readonly variantGroup?: string | undefined;
     readonly derive: PipeFuncDerive;
   }) {
     this.name = init.name;
@@ -303,6 +325,9 @@ export class PipeFunc<
     checkResourcesOption(init.resources, `function "${init.name}"`);
     this.resources = init.resources as ResourcesOption | undefined;
     this.resourcesScope = checkResourcesScope(init.resourcesScope, `function "${init.name}"`);
+    checkVariantOptions(init.name, init.variant, init.variantGroup);
+    this.variant = init.variant;
+    this.variantGroup = init.variantGroup;
     this.#derive = init.derive;
   }
 
@@ -330,6 +355,29 @@ export class PipeFunc<
    */
   with(options: Partial<PipeFuncOptions>): PipeFunc {
     return this.#derive.with(options);
+  }
+}
+
+/** Rejects a variant or group that is not a non-empty string, or a group without variant. */
+function checkVariantOptions(name: string, variant: unknown, group: unknown): void {
+  for (const [option, value] of [
+    ["variant", variant],
+    ["variantGroup", group],
+  ] as const) {
+    if (value !== undefined && (typeof value !== "string" || value === "")) {
+      throw new InvalidOptionError(
+        option,
+        `Function "${name}" has \`${option}\` ${JSON.stringify(value) ?? String(value)}; expected a ` +
+          'non-empty name such as variant: "fast", variantGroup: "solver".',
+      );
+    }
+  }
+  if (group !== undefined && variant === undefined) {
+    throw new InvalidOptionError(
+      "variantGroup",
+      `Function "${name}" has variantGroup "${String(group)}" but no \`variant\`. Name the ` +
+        'variant it implements: variant: "fast".',
+    );
   }
 }
 
@@ -393,8 +441,12 @@ export function pipefunc<
   const B extends Partial<A> = {},
   const S extends string = string,
   const M extends string = string,
+  const V extends string = never,
+  const G extends string = never,
 >(
   options: Omit<PipeFuncOptions<NoInfer<A>>, "defaults"> & {
+    readonly variant?: V;
+    readonly variantGroup?: G;
     readonly output: O;
     readonly renames?: Rn;
     readonly bound?: B;
@@ -403,11 +455,12 @@ export function pipefunc<
     readonly defaults?: MappedDefaults<NoInfer<A>, M>;
   },
   fn: (args: A) => R,
-): PipeFunc<GraphInputs<A, Rn, B, S>, GraphOutputs<O, Awaited<R>, Rn, S>> {
+): PipeFunc<GraphInputs<A, Rn, B, S>, GraphOutputs<O, Awaited<R>, Rn, S>> & VariantMarkOf<V, G> {
   return buildPipeFunc(options as PipeFuncOptions, fn) as PipeFunc<
     GraphInputs<A, Rn, B, S>,
     GraphOutputs<O, Awaited<R>, Rn, S>
-  >;
+  > &
+    VariantMarkOf<V, G>;
 }
 
 function buildPipeFunc(options: PipeFuncOptions, fn: Function): PipeFunc {
@@ -463,6 +516,8 @@ function buildPipeFunc(options: PipeFuncOptions, fn: Function): PipeFunc {
     scope: options.scope,
     resources: options.resources,
     resourcesScope: options.resourcesScope,
+    variant: options.variant,
+    variantGroup: options.variantGroup,
     derive: {
       // Renames arrive as full graph names, so the scope is already folded into them.
       renameGraph: (renameGraph) =>

@@ -8,19 +8,20 @@ import type { CacheOptions } from "../cache/options.ts";
 import type { CacheStats } from "../cache/store.ts";
 import {
   AmbiguousOutputError,
-  InvalidOptionError,
   PipelineDefinitionError,
   RegistryConflictError,
   UnknownOutputError,
   UnusedInputError,
 } from "../errors.ts";
-import { type ResolvedResources, type Resources, resolveResources } from "../executor/resources.ts";
+import type { ResolvedResources, Resources } from "../executor/resources.ts";
 import {
   addMapspecAxis,
   type MapInputs,
   type MapOptions,
   type MapResults,
+  type MapSummary,
   runMap,
+  type SummaryOnly,
   sweepLayout,
 } from "../map/index.ts";
 import type { MapResultsMembers } from "../map/results.ts";
@@ -41,10 +42,11 @@ import { checkCaptures, withPipelineCaptures } from "./captures.ts";
 import { compile, type Runner } from "./compile.ts";
 import { createEnv } from "./engine.ts";
 import type { RunListener } from "./events.ts";
-import { type ExecutionOrder, Graph, isConfigName } from "./graph.ts";
+import { type ExecutionOrder, forwardOutputs, Graph, isConfigName } from "./graph.ts";
 import { type HistoryEntry, HistoryRecorder } from "./history.ts";
 import { nestFunctions } from "./nest.ts";
 import type { PipeFunc } from "./pipe-func.ts";
+import { pipelineCaptures, pipelineResources } from "./pipeline-options.ts";
 import { ALL, buildPlan } from "./plan.ts";
 import { flattenScopes, hasScopes } from "./scopes.ts";
 import type {
@@ -57,9 +59,21 @@ import type {
   RunInputs,
   Simplify,
 } from "./types.ts";
+import {
+  checkNoVariants,
+  sameOutputs,
+  type VariantGroupView,
+  type VariantOptionOf,
+  type VariantPipelineOptions,
+  type VariantRunOptions,
+  type VariantSelection,
+  type VariantSelectionOf,
+  type VariantTable,
+  variantTableOf,
+} from "./variants.ts";
 
 /** Options of a {@link Pipeline}. */
-export interface PipelineOptions {
+export interface PipelineOptions extends VariantPipelineOptions {
   /** Name shown in views and errors. @defaultValue "pipeline" */
   readonly name?: string;
   /** Values for `config` and `config.<path>` inputs. @defaultValue {} */
@@ -107,7 +121,7 @@ export interface PipelineOptions {
 }
 
 /** Options of one run. */
-export interface RunOptions {
+export interface RunOptions extends VariantRunOptions {
   /** Accept inputs that no function reads. @defaultValue the pipeline's `allowUnused` */
   readonly allowUnused?: boolean;
 }
@@ -211,6 +225,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   readonly #hasExtra: boolean;
   readonly #cache: NodeCache | undefined;
   readonly #resources: ResolvedResources | undefined;
+  readonly #variants: VariantTable | undefined;
 
   /**
    * @param functions - The functions; each output must have one producer.
@@ -230,12 +245,12 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   constructor(functions: Fns & CheckConnections<Fns>, options: PipelineOptions = {}) {
     const captures = pipelineCaptures(options);
     this.#resources = pipelineResources(options);
-    this.#graph = new Graph(
-      captures
-        ? (functions as readonly AnyPipeFunc[]).map((f) => withPipelineCaptures(f, captures))
-        : (functions as readonly AnyPipeFunc[]),
-      options.order ?? "auto",
-    );
+    const all = captures
+      ? (functions as readonly AnyPipeFunc[]).map((f) => withPipelineCaptures(f, captures))
+      : (functions as readonly AnyPipeFunc[]);
+    // A variant pipeline's graph is one selection's (see variants.ts); it keeps every function.
+    this.#variants = variantTableOf(all, options);
+    this.#graph = new Graph(this.#variants?.selected ?? all, options.order ?? "auto");
     this.#options = options;
     const clash = Object.keys(options.constants ?? {}).filter((n) => this.#graph.producer.has(n));
     if (clash.length > 0) {
@@ -283,9 +298,28 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     }
   }
 
-  /** The functions, in declaration order. */
+  /** The functions, in declaration order (every variant included). */
   get functions(): Fns {
-    return this.#graph.functions as unknown as Fns;
+    return (this.#variants?.functions ?? this.#graph.functions) as unknown as Fns;
+  }
+
+  /** The variant groups, their variants and the one run without a choice (empty: none). */
+  get variantGroups(): readonly VariantGroupView[] {
+    return this.#variants?.view ?? [];
+  }
+
+  /**
+   * The plain pipeline with the chosen variants (pipefunc's `with_variant`; groups left out
+   * take the `defaultVariant`), or this one when it has no other variant to choose.
+   * @param selection - `{ group: variant }`, or a variant's name when there is one group.
+   * @throws {@link UnknownVariantError}, {@link VariantRequiredError} (see variants.ts).
+   */
+  withVariant(selection?: VariantSelectionOf<Fns>): Pipeline<Fns> {
+    const choice = selection as VariantSelection | undefined;
+    if (!this.#variants) checkNoVariants(this.name, choice);
+    const { defaultVariant: _, ...options } = this.#options;
+    const build = (f: readonly AnyPipeFunc[]) => new Pipeline(f as never, options) as never;
+    return this.#variants?.choose<Pipeline<Fns>>(choice, this, build) ?? this;
   }
 
   /** The options this pipeline was built with. */
@@ -347,7 +381,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   run<const K extends RunTarget<Fns>>(
     output: K,
     inputs?: RunInputs<Fns>,
-    options?: RunOptions,
+    options?: RunOptions & VariantOptionOf<Fns>,
   ): Promise<RunResult<Fns, K>> {
     if (isWorkerImport()) return suspendedRun();
     try {
@@ -368,7 +402,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   runSync<const K extends RunTarget<Fns>>(
     output: K,
     inputs?: RunInputs<Fns>,
-    options?: RunOptions,
+    options?: RunOptions & VariantOptionOf<Fns>,
   ): RunResult<Fns, K> {
     return this.#execute(this.#target(output), inputs, options, false) as RunResult<Fns, K>;
   }
@@ -399,7 +433,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    */
   runAll<I extends RunInputs<Fns> = {}>(
     inputs?: I,
-    options?: RunOptions,
+    options?: RunOptions & VariantOptionOf<Fns>,
   ): Promise<Simplify<OutputMap<Fns> & I>> {
     if (isWorkerImport()) return suspendedRun();
     try {
@@ -414,7 +448,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   /** Runs every function synchronously; see {@link Pipeline.runAll}. */
   runAllSync<I extends RunInputs<Fns> = {}>(
     inputs?: I,
-    options?: RunOptions,
+    options?: RunOptions & VariantOptionOf<Fns>,
   ): Simplify<OutputMap<Fns> & I> {
     return this.#execute(ALL_TARGET, inputs, options, false) as Simplify<OutputMap<Fns> & I>;
   }
@@ -425,6 +459,10 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     options: RunOptions | undefined,
     isAsync: boolean,
   ): unknown {
+    if (options?.variant !== undefined || this.#variants?.open.length) {
+      const chosen = this.withVariant(options?.variant as never);
+      if (chosen !== this) return chosen.#execute(target, inputs, options, isAsync);
+    }
     const given = inputs ?? EMPTY;
     let extra = this.#hasExtra ? (this.#options.constants ?? EMPTY) : EMPTY;
     let restored: ReadonlyMap<AnyPipeFunc, Record<string, unknown>> | undefined;
@@ -636,13 +674,13 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
 
   /** A new pipeline with `fn` added. */
   add<F extends AnyPipeFunc>(fn: F): Pipeline<[...Fns, F]> {
-    return this.#derive([...this.#graph.functions, fn]) as Pipeline<[...Fns, F]>;
+    return this.#derive([...this.functions, fn]) as Pipeline<[...Fns, F]>;
   }
 
   /** A new pipeline without the function producing `output`. */
   drop<K extends OutputName<Fns>>(output: K): Pipeline<WithoutProducer<Fns, K>> {
     const target = this.get(output);
-    return this.#derive(this.#graph.functions.filter((f) => f !== target)) as Pipeline<
+    return this.#derive(this.functions.filter((f) => !sameOutputs(f, target))) as Pipeline<
       WithoutProducer<Fns, K>
     >;
   }
@@ -653,9 +691,9 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     fn: F,
   ): Pipeline<[...WithoutProducer<Fns, K>, F]> {
     const target = this.get(output);
-    return this.#derive(this.#graph.functions.map((f) => (f === target ? fn : f))) as Pipeline<
-      [...WithoutProducer<Fns, K>, F]
-    >;
+    return this.#derive(
+      this.functions.flatMap((f) => (f === target ? [fn] : sameOutputs(f, target) ? [] : [f])),
+    ) as Pipeline<[...WithoutProducer<Fns, K>, F]>;
   }
 
   /**
@@ -688,7 +726,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       ...(a.captures || b.captures ? { captures: merge("captures") } : {}),
     };
     if (problems.length > 0) throw new PipelineDefinitionError(problems);
-    return new Pipeline([...this.#graph.functions, ...other.functions] as never, options) as never;
+    return new Pipeline([...this.functions, ...other.functions] as never, options) as never;
   }
 
   /**
@@ -751,8 +789,8 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   nest(outputs: readonly string[], name?: string): Pipeline<readonly UntypedPipeFunc[]> {
     const group = [...new Set(outputs.map((o) => this.get(o)))];
     const nested = nestFunctions(group, name, (fns) => new Pipeline(fns as never) as never);
-    const first = this.#graph.functions.findIndex((f) => group.includes(f));
-    const rest = this.#graph.functions.filter((f) => !group.includes(f));
+    const first = this.functions.findIndex((f) => group.includes(f));
+    const rest = this.functions.filter((f) => !group.includes(f));
     rest.splice(first, 0, nested);
     return this.#derive(rest) as never;
   }
@@ -769,7 +807,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
         ),
       );
     }
-    return this.#derive(this.#graph.functions.map((f) => f.renameGraph(renames))) as never;
+    return this.#derive(this.functions.map((f) => f.renameGraph(renames))) as never;
   }
 
   /** A new pipeline with new defaults for inputs, by graph name. */
@@ -785,7 +823,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       );
     }
     return this.#derive(
-      this.#graph.functions.map((f) => {
+      this.functions.map((f) => {
         const mine = f.call.params.filter((p) => Object.hasOwn(defaults, p.graph));
         if (mine.length === 0) return f;
         const byArg: Record<string, unknown> = {};
@@ -804,7 +842,8 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    *
    * @param inputs - Inputs by name (arrays for mapped inputs), or a `sweep(...)`.
    * @param options - Run folder, storage, executor, resume, progress, errors, signal.
-   * @returns Each output as `{ output, array, shape, dims }`, with `errors` and `toRows()`.
+   * @returns Each output as `{ output, array, shape, dims }`, with `errors` and `toRows()`;
+   *   with `returnResults: false`, a {@link MapSummary} (the results stay in the run folder).
    * @throws {@link MapSpecSyntaxError}, {@link MapSpecError}, {@link ShapeMismatchError},
    *   {@link MissingInputError}, {@link RunFolderMismatchError}, {@link RunFolderExistsError},
    *   {@link NodeExecutionError} (with `errors: "raise"`), {@link AbortError} (as rejections).
@@ -815,7 +854,27 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * results.c.array.shape; // [2, 3]
    * ```
    */
-  map(inputs: MapInputs, options?: MapOptions): Promise<MapResults<OutputMap<Fns>>> {
+  map(
+    inputs: MapInputs,
+    options: MapOptions & SummaryOnly & VariantOptionOf<Fns>,
+  ): Promise<MapSummary>;
+  map(
+    inputs: MapInputs,
+    options?: MapOptions & VariantOptionOf<Fns>,
+  ): Promise<MapResults<OutputMap<Fns>>>;
+  map(
+    inputs: MapInputs,
+    options?: MapOptions & VariantOptionOf<Fns>,
+  ): Promise<MapResults<OutputMap<Fns>> | MapSummary> {
+    if (options?.variant !== undefined || this.#variants?.open.length) {
+      let chosen: Pipeline<Fns>;
+      try {
+        chosen = this.withVariant(options?.variant as never);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (chosen !== this) return chosen.map(inputs, options);
+    }
     // The registry stores whole outputs of `run`; per-element values are not outputs.
     const listeners = this.#listeners.filter((l) => l !== this.#registry?.listener);
     this.#history?.reset();
@@ -939,60 +998,6 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   }
 }
 
-/** The pipeline's default `resources`, checked; undefined when it has none. */
-function pipelineResources(options: PipelineOptions): ResolvedResources | undefined {
-  const resources: unknown = options.resources;
-  if (resources === undefined) return undefined;
-  const where = `pipeline "${options.name ?? "pipeline"}"`;
-  if (typeof resources === "function") {
-    throw new InvalidOptionError(
-      "resources",
-      `The resources of ${where} are a function; a pipeline's resources are fixed defaults ` +
-        'such as { cpus: 1, memory: "2GB" }. Give the function whose needs depend on its ' +
-        "inputs a resources function of its own (pipefunc({ ..., resources: (args) => ... })).",
-    );
-  }
-  return resolveResources(resources as Resources, where);
-}
-
-/** The pipeline's `captures`, checked; undefined when it declares none. */
-function pipelineCaptures(options: PipelineOptions): Readonly<Record<string, unknown>> | undefined {
-  const captures: unknown = options.captures;
-  if (captures === undefined) return undefined;
-  if (typeof captures !== "object" || captures === null || Array.isArray(captures)) {
-    throw new InvalidOptionError(
-      "captures",
-      `Pipeline "${options.name ?? "pipeline"}" has \`captures\` ` +
-        `${Array.isArray(captures) ? "an array" : `${String(captures)} (${typeof captures})`}; ` +
-        "expected an object of the captured values by name, such as captures: { K, SCALE }.",
-    );
-  }
-  return Object.keys(captures).length > 0
-    ? (captures as Readonly<Record<string, unknown>>)
-    : undefined;
-}
-
 function hint(names: readonly string[]): string {
   return names.length > 0 ? ` Did you mean "${names[0]}"?` : "";
-}
-
-/** Outputs computable from `inputs` alone (defaults and config included). */
-function forwardOutputs(g: Graph, inputs: ReadonlySet<string>): string[] {
-  const available = new Set(inputs);
-  const out: string[] = [];
-  for (const i of g.order) {
-    const f = g.functions[i]!;
-    const ok = f.call.params.every(
-      (p) =>
-        available.has(p.graph) ||
-        isConfigName(p.graph) ||
-        p.default.kind !== "none" ||
-        g.defaults.has(p.graph),
-    );
-    if (ok) {
-      for (const o of f.outputs) available.add(o);
-      out.push(...(f.outputs.length > 0 ? f.outputs : [f.name]));
-    }
-  }
-  return out;
 }

@@ -53,15 +53,47 @@ export function referenceOf(pipeline: object): PipelineReference | undefined {
   return declaredReference(KIND, pipeline);
 }
 
+/** How the name of a declared pipeline's variant selection is written: `name?variant={...}`. */
+const VARIANT_MARK = "?variant=";
+
+/**
+ * Declares the pipeline that `withVariant` derived from a declared pipeline, under the
+ * parent's name and the selection, so worker threads rebuild it: they import the module,
+ * find the parent and choose the same variants. Nothing happens for an undeclared parent.
+ */
+export function declareVariant(
+  parent: object,
+  derived: object,
+  selection: Readonly<Record<string, string>>,
+): void {
+  const ref = referenceOf(parent);
+  if (!ref) return;
+  const sorted = Object.fromEntries(Object.entries(selection).sort(([a], [b]) => (a < b ? -1 : 1)));
+  declare(
+    KIND,
+    { module: ref.module, name: `${ref.name}${VARIANT_MARK}${JSON.stringify(sorted)}` },
+    () => derived,
+  );
+}
+
 /**
  * Imports the declaring module (which declares the pipeline as a side effect) and returns the
- * declared pipeline.
+ * declared pipeline (for a variant selection's name, the declared pipeline with those variants).
  *
  * @throws TypeError when the module does not declare that name.
  */
 export async function resolveReference(
   ref: PipelineReference,
 ): Promise<Pipeline<readonly AnyPipeFunc[]>> {
+  const mark = ref.name.indexOf(VARIANT_MARK);
+  if (mark >= 0) {
+    const parent = await resolveReference({ module: ref.module, name: ref.name.slice(0, mark) });
+    const selection = JSON.parse(ref.name.slice(mark + VARIANT_MARK.length)) as Record<
+      string,
+      string
+    >;
+    return parent.withVariant(selection as never) as Pipeline<readonly AnyPipeFunc[]>;
+  }
   const pipeline = await resolveDeclaration(KIND, ref);
   if (!pipeline) {
     throw new TypeError(

@@ -22,6 +22,7 @@ import { internalProblem } from "./internal-axes.ts";
 import type { NodeLayout } from "./layout.ts";
 import { MISSING } from "./missing.ts";
 import { NdArray, product, unravelIndex } from "./ndarray.ts";
+import { elementFilter } from "./partial.ts";
 import type { Readiness } from "./readiness.ts";
 import type { OutputStore } from "./storage/types.ts";
 import type { SweepRun } from "./sweep-run.ts";
@@ -154,6 +155,10 @@ export class ElementLoop {
   readonly #split: boolean;
   /** For outputs with internal axes: checks each element's array before it is stored. */
   readonly #check: ((k: number, value: unknown) => string | undefined) | undefined;
+  /** With `fixedIndices`: whether the map computes the element at these coordinates. */
+  readonly #include: ((coords: readonly number[]) => boolean) | undefined;
+  /** Elements this map computes: all, or those `fixedIndices` leaves. */
+  readonly total: number;
 
   constructor(
     run: SweepRun,
@@ -173,6 +178,13 @@ export class ElementLoop {
     this.#errors = errors;
     this.#size = product(shape);
     this.#split = splitsResult(node.func.call);
+    this.#include = elementFilter(node, run.fixed);
+    this.total = this.#include
+      ? shape.reduce(
+          (n, length, d) => n * (run.fixed?.get(node.elementDims[d]!)?.size ?? length),
+          1,
+        )
+      : this.#size;
     if (node.internalDims.length > 0) {
       const outputs = node.func.outputs;
       this.#check = (k, value) => {
@@ -193,6 +205,7 @@ export class ElementLoop {
     let n = 0;
     for (let e = 0; e < this.#size; e++) {
       if (!this.#isStored(e)) continue;
+      if (this.#include && !this.#include(unravelIndex(this.#shape, e))) continue;
       n++;
       this.#ready?.settle(e);
     }
@@ -220,6 +233,7 @@ export class ElementLoop {
     const values = new Array<unknown>(sources.length);
     const signal = this.#run.signal;
     const resumed = this.#run.folder?.resumed === true;
+    const include = this.#include;
     let lastCheck = performance.now();
     const sliceEnd = lastCheck + SLICE_MS;
     let stride = 1;
@@ -245,6 +259,7 @@ export class ElementLoop {
         countdown = stride;
         lastCheck = now;
       }
+      if (include !== undefined && !include(coords)) continue;
       if (resumed && this.#isStored(e)) continue;
       if (this.#cache && this.#cached.has(e)) continue;
       let masked = false;

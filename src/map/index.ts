@@ -4,5 +4,6 @@
  */
 export { addMapspecAxis } from "./add-axis.ts";
 export { sweepLayout } from "./layout.ts";
+export type { MapSummary, SummaryOnly } from "./partial.ts";
 export type { MapResults } from "./results.ts";
 export { type MapInputs, type MapOptions, runMap } from "./run-map.ts";

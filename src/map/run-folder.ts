@@ -14,6 +14,7 @@ import {
 import { calledNames, checkCaptures } from "../graph/captures.ts";
 import { sourceText } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
+import { variantLabels } from "../graph/variants.ts";
 import {
   asRunFolderError,
   foreignEntries,
@@ -74,6 +75,11 @@ export interface RunRecord {
    * folders written before it (a resume gives them one).
    */
   readonly id?: string;
+  /**
+   * The variant of each variant group the run used, `{ group: variant }`; absent when its
+   * functions are no variants. A resume with other variants is refused.
+   */
+  readonly variants?: Readonly<Record<string, string>>;
 }
 
 const VERSION: string = (
@@ -307,6 +313,7 @@ function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFold
   const now = new Date().toISOString();
   const inputs: Record<string, string> = {};
   for (const [k, v] of Object.entries(request.inputs)) setOwn(inputs, k, valueHash(v));
+  const variants = variantLabels(request.functions);
   const record: RunRecord = {
     format: 1,
     pipeweave: VERSION,
@@ -317,6 +324,7 @@ function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFold
     status: "running",
     createdAt: now,
     updatedAt: now,
+    ...(Object.keys(variants).length > 0 ? { variants } : {}),
   };
   const runJson = join(path, "run.json");
   let resumed = false;
@@ -384,9 +392,24 @@ function readRunRecordIfValid(path: string): RunRecord | undefined {
   }
 }
 
+function sortedEntries(record: Readonly<Record<string, string>>): [string, string][] {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
 /** Every difference between a stored run and the one about to start, in words. */
 function compareRuns(before: RunRecord, now: RunRecord): string[] {
   const out: string[] = [];
+  const variants = (r: RunRecord) => JSON.stringify(sortedEntries(r.variants ?? {}));
+  if (variants(before) !== variants(now)) {
+    const text = (r: RunRecord) =>
+      sortedEntries(r.variants ?? {})
+        .map(([g, v]) => `${g}: "${v}"`)
+        .join(", ") || "none";
+    out.push(
+      `it was written with the variants { ${text(before)} } and this run uses { ${text(now)} } ` +
+        "(resume with the same variant option, or map the other variants into another run folder)",
+    );
+  }
   // Folders written before the mode was recorded ran with the default.
   const errors = before.errors ?? "raise";
   if (errors !== now.errors) {

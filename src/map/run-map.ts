@@ -14,12 +14,20 @@ import { checkCaptures } from "../graph/captures.ts";
 import type { RunListener } from "../graph/events.ts";
 import { flattenScopes, hasScopes } from "../graph/scopes.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
+import type { VariantRunOptions } from "../graph/variants.ts";
 import { writeZarrCoordinates } from "../results/zarr-coordinates.ts";
 import { createStatusWriter, plannedFunctions } from "../status/writer.ts";
 import type { ErrorSnapshot } from "./error-snapshot.ts";
 import { combineListeners, type ProgressListener } from "./events.ts";
 import { type NodeLayout, type SweepLayout, sweepLayout } from "./layout.ts";
 import { NdArray } from "./ndarray.ts";
+import {
+  checkFixedIndices,
+  type FixedIndices,
+  type MapSummary,
+  neededNodes,
+  SummaryCounter,
+} from "./partial.ts";
 import { progressBars } from "./progress.ts";
 import { createMapResults, type MapResults, RESERVED_RESULT_NAMES } from "./results.ts";
 import { type OutputRecord, openRunFolder } from "./run-folder.ts";
@@ -32,7 +40,7 @@ import { executorChoiceFor, SweepRun } from "./sweep-run.ts";
 export type ExecutorChoice = "inline" | "threads" | Executor;
 
 /** Options of {@link Pipeline.map}. */
-export interface MapOptions {
+export interface MapOptions extends VariantRunOptions {
   /** Folder for run.json, inputs and results; results are kept in memory only without one. */
   readonly runFolder?: string;
   /**
@@ -82,6 +90,28 @@ export interface MapOptions {
    * @defaultValue false
    */
   readonly dashboard?: boolean | DashboardOptions;
+  /**
+   * Compute only these outputs and what they need (pipefunc's `output_names`); the results
+   * hold only the functions that ran. A later `resume` without it computes the rest.
+   * @defaultValue every output
+   */
+  readonly outputs?: readonly string[];
+  /**
+   * Compute only these elements along these axes (pipefunc's `fixed_indices`): `{ i: 3 }` or
+   * `{ i: [0, 5] }`. Every function mapped over a fixed axis computes only those elements;
+   * the others stay missing (a later `resume` without it computes them). A function reading
+   * such an output whole (a reduction over the axis, or a function without mapspec) is
+   * refused with a `FixedIndicesError`: leave it out with `outputs`.
+   * @defaultValue every element
+   */
+  readonly fixedIndices?: FixedIndices;
+  /**
+   * `false` keeps the results in the run folder only, so memory stays bounded by what the
+   * functions read, not by the sweep's size: `map` resolves with a {@link MapSummary}
+   * (counts per function, the run folder, the errors). Read results with `loadOutputs`.
+   * @defaultValue true
+   */
+  readonly returnResults?: boolean;
 }
 
 /** What `map` reads from a pipeline. */
@@ -118,7 +148,7 @@ export async function runMap(
   rawInputs: MapInputs,
   options: MapOptions = {},
   context: MapContext = {},
-): Promise<MapResults<Record<string, unknown>>> {
+): Promise<MapResults<Record<string, unknown>> | MapSummary> {
   // A worker importing the module that declared this pipeline must not sweep it again.
   if (isWorkerImport()) return suspendedRun();
   const given: Readonly<Record<string, unknown>> = isSweep(rawInputs)
@@ -143,9 +173,16 @@ export async function runMap(
     const fallback = run.fallback(name);
     if (fallback.found) run.values.set(name, toNdArray(name, fallback.value, dims));
   }
-  run.checkInputs(options.allowUnused ?? pipeline.options.allowUnused ?? false);
+  const needed = neededNodes(layout.nodes, options.outputs);
+  run.checkInputs(options.allowUnused ?? pipeline.options.allowUnused ?? false, needed);
   run.fixInputAxes(layout.dims);
   run.checkSizes();
+  // A function whose outputs are all given does not run.
+  const planned = needed.filter(
+    (node) =>
+      node.func.outputs.length === 0 || !node.func.outputs.every((o) => Object.hasOwn(inputs, o)),
+  );
+  run.fixed = checkFixedIndices(options.fixedIndices, planned, run.axisLengths);
 
   const outputs: Record<string, OutputRecord> = {};
   for (const node of layout.nodes) {
@@ -192,11 +229,6 @@ export async function runMap(
     options.progress === true || (options.progress === undefined && process.stderr.isTTY)
       ? progressBars()
       : undefined;
-  // A function whose outputs are all given does not run.
-  const planned = layout.nodes.filter(
-    (node) =>
-      node.func.outputs.length === 0 || !node.func.outputs.every((o) => Object.hasOwn(inputs, o)),
-  );
   // status.json and the dashboard are listeners of the events the bars draw.
   const status =
     folder || options.dashboard
@@ -206,9 +238,11 @@ export async function runMap(
           functions: plannedFunctions(planned, run.axisLengths),
         })
       : undefined;
+  const counter = options.returnResults === false ? new SummaryCounter() : undefined;
   run.listener = combineListeners(
     typeof options.progress === "object" ? options.progress : bars,
     status,
+    counter,
   );
   let dashboard: ServedDashboard | undefined;
   try {
@@ -246,9 +280,12 @@ export async function runMap(
     await run.closeExecutors();
     await folder?.close();
   }
+  const errors = inRunOrder(run.snapshots, planned);
+  if (counter) return counter.summary(folder?.path, planned, errors);
+  const ran = new Set(needed.flatMap((n) => n.func.outputs));
   return createMapResults(
-    run.results(),
-    inRunOrder(run.snapshots, planned),
+    new Map([...run.results()].filter(([o]) => ran.has(o))),
+    errors,
     folder?.path,
     run.values,
     mappedInputsOf(layout),

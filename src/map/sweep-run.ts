@@ -62,6 +62,8 @@ export class SweepRun {
   folder: RunFolder | undefined;
   outputRecords: Readonly<Record<string, OutputRecord>> = {};
   listener: ProgressListener | undefined;
+  /** With `fixedIndices`: the indices computed along each fixed axis. */
+  fixed: ReadonlyMap<string, ReadonlySet<number>> | undefined;
 
   readonly cache: NodeCache | undefined;
   readonly listeners: readonly RunListener[];
@@ -166,8 +168,8 @@ export class SweepRun {
     return typeof shape === "number" ? [shape] : shape;
   }
 
-  /** Every input is read by something, and every function's inputs are available. */
-  checkInputs(allowUnused: boolean): void {
+  /** Every input is read by something, and every input of the functions that run is available. */
+  checkInputs(allowUnused: boolean, running: readonly NodeLayout[] = this.nodes): void {
     const produced = new Set(this.nodes.flatMap((n) => n.func.outputs));
     const read = new Set(this.nodes.flatMap((n) => n.func.inputs));
     const unused = Object.keys(this.inputs).filter((k) => !read.has(k) && !produced.has(k));
@@ -175,7 +177,7 @@ export class SweepRun {
     if (unused.length > 0 && !allowUnused) throw new UnusedInputError(unused, Object.create(null));
     const constants = this.pipeline.options.constants ?? {};
     const missing = new Map<string, string[]>();
-    for (const n of this.nodes) {
+    for (const n of running) {
       for (const p of n.func.call.params) {
         const g = p.graph;
         const available =
@@ -422,7 +424,7 @@ export class SweepRun {
     // Outputs with internal axes are stacked when the function ends: nothing to read before.
     const ready = node.internalDims.length === 0 ? new Readiness(size, this.signal) : undefined;
     const loop = new ElementLoop(this, node, sources, shape, stores, errors, ready);
-    this.listener?.onNodeStart?.(f.name, size, loop.alreadyDone());
+    this.listener?.onNodeStart?.(f.name, loop.total, loop.alreadyDone());
     if (ready) {
       f.outputs.forEach((o, k) => {
         this.#live.set(o, { store: stores[k]!, ready });

@@ -1,4 +1,4 @@
-import { type EdgeSource, layout, outputSummary, type PipelineView } from "./view.ts";
+import { type EdgeSource, layout, outputSummary, type PipelineView, variantLabel } from "./view.ts";
 
 /** Graphviz DOT source: inputs as ellipses, functions as boxes, edges labelled by name. */
 export function toDot(view: PipelineView): string {
@@ -15,8 +15,18 @@ export function toDot(view: PipelineView): string {
     lines.push(`  ${id({ kind: "input", index: i })} [label=${quote(name)}, shape=ellipse];`);
   });
   g.functions.forEach((f, i) => {
-    const label = [f.name, `→ ${outputSummary(f)}`, ...(f.mapspec ? [f.mapspec] : [])].join("\n");
-    lines.push(`  ${id({ kind: "function", index: i })} [label=${quote(label)}, shape=box];`);
+    const variant = variantLabel(f, view);
+    const label = [
+      f.name,
+      `→ ${outputSummary(f)}`,
+      ...(f.mapspec ? [f.mapspec] : []),
+      ...(variant ? [variant] : []),
+    ].join("\n");
+    // A variant the pipeline does not run without a choice is drawn dashed.
+    const style = variant && !variant.endsWith("(chosen)") ? ", style=dashed" : "";
+    lines.push(
+      `  ${id({ kind: "function", index: i })} [label=${quote(label)}, shape=box${style}];`,
+    );
   });
   for (const e of g.edges) {
     lines.push(

@@ -4,7 +4,7 @@ import { mapspecAxes, parseMapSpec } from "../map/mapspec.ts";
 import type { FunctionRecord } from "../map/run-folder.ts";
 import type { ProfileStats } from "../profile/profiler.ts";
 import { profileFigures } from "./profile-figures.ts";
-import type { PipelineView } from "./view.ts";
+import { drawnFunctions, type PipelineView, variantLabel } from "./view.ts";
 
 /** What the HTML view reads: the text views' fields and, when profiled, the figures. */
 export interface HtmlView extends PipelineView {
@@ -24,6 +24,8 @@ export interface GraphFunction {
   readonly details: Readonly<Record<string, unknown>>;
   /** The functions a nested function runs, in order. */
   readonly nested?: readonly GraphFunction[];
+  /** A variant's label (`variant solver: fast (chosen)`), drawn on its node. */
+  readonly variant?: string;
 }
 
 /** A graph to draw: a title and its functions in execution order. */
@@ -43,6 +45,8 @@ export function modelOfPipeline(view: HtmlView): GraphModel {
       cache: isTop && f.cache,
     };
     if (f.scope !== undefined) details.scope = f.scope;
+    const variant = isTop ? variantLabel(f, view) : undefined;
+    if (variant) details.variant = variant.slice("variant ".length);
     const figures = isTop && Object.hasOwn(stats, f.name) ? stats[f.name] : undefined;
     if (figures) details.profile = profileFigures(figures);
     const parts = f.call.parts;
@@ -52,10 +56,11 @@ export function modelOfPipeline(view: HtmlView): GraphModel {
       outputs: f.outputs,
       mapspec: f.mapspec ?? null,
       details,
+      ...(variant ? { variant } : {}),
       ...(parts ? { nested: parts.map((p) => describe(p as AnyPipeFunc, false)) } : {}),
     };
   };
-  return { name: view.name, functions: view.sortedFunctions.map((f) => describe(f, true)) };
+  return { name: view.name, functions: drawnFunctions(view).map((f) => describe(f, true)) };
 }
 
 /** The graph of a run folder's pipeline, as its run.json records it (no code at hand). */

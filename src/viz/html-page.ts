@@ -216,6 +216,7 @@ ${RELAYOUT_SCRIPT}
       rows.push(["mapspec", show(d.mapspec)], ["axes", show(d.axes)]);
       if (d.cache !== undefined) rows.push(["cache", d.cache ? "on" : "off"]);
       if (d.scope !== undefined) rows.push(["scope", d.scope]);
+      if (d.variant !== undefined) rows.push(["variant", d.variant]);
       if (d.nested) rows.push(["nested functions", show(d.nested)]);
       if (d.profile) rows.push(["profile", show(d.profile)]);
       else if (d.parent === undefined && d.cache !== undefined) rows.push(["profile", "no figures (profile the pipeline and run it)"]);

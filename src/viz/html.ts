@@ -154,6 +154,7 @@ function drawnGraph(
     const lines = [f.name, `→ ${f.outputs.length > 0 ? f.outputs.join(", ") : "(side effect)"}`];
     if (f.mapspec !== null) lines.push(f.mapspec);
     if (axes.length > 0) lines.push(`axes: ${axes.join(", ")}`);
+    if (f.variant) lines.push(f.variant);
     const details: Record<string, unknown> = {
       kind: "function",
       inputs: f.inputs,

@@ -1,4 +1,4 @@
-import { type EdgeSource, layout, outputSummary, type PipelineView } from "./view.ts";
+import { type EdgeSource, layout, outputSummary, type PipelineView, variantLabel } from "./view.ts";
 
 /** Mermaid `flowchart TD` source: inputs as stadiums, functions as boxes, edges by name. */
 export function toMermaid(view: PipelineView): string {
@@ -10,7 +10,9 @@ export function toMermaid(view: PipelineView): string {
   });
   g.functions.forEach((f, i) => {
     const map = f.mapspec ? `<br/>${text(f.mapspec)}` : "";
-    lines.push(`  f${i}["<b>${text(f.name)}</b><br/>→ ${text(outputSummary(f))}${map}"]`);
+    const label = variantLabel(f, view);
+    const variant = label ? `<br/><i>${text(label)}</i>` : "";
+    lines.push(`  f${i}["<b>${text(f.name)}</b><br/>→ ${text(outputSummary(f))}${map}${variant}"]`);
   });
   for (const e of g.edges) {
     lines.push(`  ${id(e.from)} -- "${text(e.label)}" --> f${e.to}`);
