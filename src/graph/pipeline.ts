@@ -218,12 +218,13 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   readonly #graph: Graph;
   readonly #options: PipelineOptions;
   readonly #plans = new Map<string, PlanEntry[]>();
-  readonly #listeners: RunListener[] = [];
-  readonly #profiler: Profiler | undefined;
-  readonly #history: HistoryRecorder | undefined;
-  readonly #registry: RegistryStore | undefined;
+  // Not readonly: a pipeline derived for a variant shares these with its parent (#adopt).
+  #listeners: RunListener[] = [];
+  #profiler: Profiler | undefined;
+  #history: HistoryRecorder | undefined;
+  #registry: RegistryStore | undefined;
   readonly #hasExtra: boolean;
-  readonly #cache: NodeCache | undefined;
+  #cache: NodeCache | undefined;
   readonly #resources: ResolvedResources | undefined;
   readonly #variants: VariantTable | undefined;
 
@@ -263,7 +264,9 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     if (this.#graph.functions.some((f) => f.mapspec !== undefined)) {
       sweepLayout(this, this.sortedFunctions);
     }
-    const anyProfiled = options.profile || this.#graph.functions.some((f) => f.profile);
+    // Every variant counts, as the pipelines derived for other variants share these (#adopt).
+    const every = this.#variants?.functions ?? this.#graph.functions;
+    const anyProfiled = options.profile || every.some((f) => f.profile);
     if (anyProfiled) {
       this.#profiler = new Profiler(options.profile === true);
       this.#listeners.push(this.#profiler.listener);
@@ -286,7 +289,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     }
     this.#hasExtra =
       this.#registry !== undefined || Object.keys(options.constants ?? {}).length > 0;
-    if (options.cache || this.#graph.functions.some((f) => f.cache)) {
+    if (options.cache || every.some((f) => f.cache)) {
       this.#cache = new NodeCache(options.cache ?? { type: "lru" });
       // A cached function that reads values it does not declare, or declares one that cannot
       // be hashed, fails here, before any work, not at its first call.
@@ -318,8 +321,26 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     const choice = selection as VariantSelection | undefined;
     if (!this.#variants) checkNoVariants(this.name, choice);
     const { defaultVariant: _, ...options } = this.#options;
-    const build = (f: readonly AnyPipeFunc[]) => new Pipeline(f as never, options) as never;
+    const build = (f: readonly AnyPipeFunc[]) => {
+      const derived = new Pipeline<Fns>(f as never, options);
+      derived.#adopt(this);
+      return derived;
+    };
     return this.#variants?.choose<Pipeline<Fns>>(choice, this, build) ?? this;
+  }
+
+  /**
+   * Shares the parent's listeners, profiler, history, registry and cache: a variant chosen
+   * from a pipeline is a view of it, so `on()`, `history`, `profilingStats()` and
+   * `cacheStats()` of the parent see the runs of its variants. (Cache keys hold each
+   * function's identity, so variants of one output never share entries.)
+   */
+  #adopt(parent: Pipeline<Fns>): void {
+    this.#listeners = parent.#listeners;
+    this.#profiler = parent.#profiler;
+    this.#history = parent.#history;
+    this.#registry = parent.#registry;
+    this.#cache = parent.#cache;
   }
 
   /** The options this pipeline was built with. */

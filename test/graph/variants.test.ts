@@ -33,6 +33,24 @@ describe("variants", () => {
     expect(p.withVariant({ solver: "fast" })).toBe(chosen);
   });
 
+  it("tells the pipeline's listeners, history, profiling and cache about its variants' runs", async () => {
+    const cached = pipefunc(
+      { output: "y", variant: "exact", variantGroup: "solver", name: "exactSolve", cache: true },
+      ({ x }: { x: number }) => x * 2 + 1,
+    );
+    const p = new Pipeline([fast, cached, post], { history: true, profile: true });
+    const started: string[] = [];
+    p.on({ onNodeStart: (call) => started.push(call.node.name) });
+    expect(await p.run("z", { x: 1 }, { variant: { solver: "exact" } })).toBe(103);
+    expect(started).toEqual(["exactSolve", "z"]);
+    expect(p.history.map((entry) => entry.node)).toEqual(["exactSolve", "z"]);
+    expect(Object.keys(p.profilingStats()).sort()).toEqual(["exactSolve", "z"]);
+    await p.map({ x: [1, 2] }, { variant: { solver: "fast" } });
+    expect(started).toContain("fastSolve");
+    p.withVariant({ solver: "exact" }).runSync("z", { x: 1 });
+    expect(await p.cacheStats()).toMatchObject({ hits: 1, misses: 1 });
+  });
+
   it("refuses to run without a choice when a group has no default, listing the choices", async () => {
     const p = new Pipeline([fast, exact, post]);
     const rejected: unknown = await p.run("z", { x: 1 }).catch((e: unknown) => e);
