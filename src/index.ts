@@ -70,7 +70,14 @@ export {
   ThreadExecutor,
   type ThreadExecutorOptions,
 } from "./executor/threads.ts";
-export type { Chunk, ChunkItem, Executor, ItemResult, SerializedError } from "./executor/types.ts";
+export type {
+  Chunk,
+  ChunkItem,
+  Executor,
+  ExecutorRun,
+  ItemResult,
+  SerializedError,
+} from "./executor/types.ts";
 export type { NodeCall, RunListener } from "./graph/events.ts";
 export type { ExecutionOrder } from "./graph/graph.ts";
 export type { HistoryEntry, HistorySource } from "./graph/history.ts";
