@@ -143,6 +143,7 @@ export {
   LATEST_ERRORS,
   type RunState,
   type RunStatus,
+  type SlurmJobStatus,
   type WorkerStatus,
 } from "./status/types.ts";
 export {

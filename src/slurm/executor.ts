@@ -171,6 +171,8 @@ class SlurmChunkExecutor implements Executor {
   readonly #outbox = new Map<string, Outgoing>();
   readonly #definitions = new Map<string, Promise<{ name: string; hash: string }>>();
   readonly #records = new Map<string, JobRecord>();
+  /** Each job's tasks' states, as squeue last gave them (COMPLETED once a task's end marker is in). */
+  readonly #taskStates = new Map<string, Map<number, string>>();
   #flushing: Promise<void> | undefined;
   #flushQueued = false;
   #ticker: NodeJS.Timeout | undefined;
@@ -202,7 +204,8 @@ class SlurmChunkExecutor implements Executor {
           'runFolder: "runs/my-sweep" (on a filesystem every node of the cluster shares).',
       );
     }
-    if (this.#waiting.size > 0 || this.#active.size > 0) {
+    const busy = [...this.#waiting.values()].some((w) => w.size > 0);
+    if (busy || this.#active.size > 0) {
       throw this.#error(
         "is already serving another map. Give each map running at the same time its own slurm().",
       );
@@ -210,6 +213,7 @@ class SlurmChunkExecutor implements Executor {
     this.#run = { folder: run.runFolder, pipeline: run.pipeline };
     this.#found.clear();
     this.#records.clear();
+    this.#taskStates.clear();
     this.#lastRecords = "";
     const root = slurmFolder(run.runFolder);
     if (!run.resumed) {
@@ -291,6 +295,7 @@ class SlurmChunkExecutor implements Executor {
       );
     }
     const onAbort = () => {
+      for (const e of request.remaining) if (waiting.get(e) === request) waiting.delete(e);
       void this.#cancelAll().then(() =>
         request.reject(new AbortError(`chunk of "${chunk.node}" on SLURM`, signal!.reason)),
       );
@@ -442,6 +447,7 @@ class SlurmChunkExecutor implements Executor {
       tasks: tasks.length,
       states: { PENDING: tasks.length },
     });
+    this.#taskStates.set(jobId, new Map(tasks.map((t) => [t.task, "PENDING"])));
     this.#writeRecords();
   }
 
@@ -484,7 +490,6 @@ class SlurmChunkExecutor implements Executor {
         return;
       }
       this.#squeueFailures = 0;
-      this.#updateRecords(listed);
       // After squeue: a task it says ended wrote its last results before it ended.
       const byDir = new Map<string, Task[]>();
       for (const task of this.#active.values()) {
@@ -503,6 +508,8 @@ class SlurmChunkExecutor implements Executor {
             task.unlisted = 0;
           } else task.unlisted++;
           if (ended.has(task.task)) {
+            // Ended well, whatever squeue said a moment before.
+            this.#taskStates.get(task.jobId!)?.set(task.task, "COMPLETED");
             await this.#finish(task, undefined);
             continue;
           }
@@ -515,6 +522,7 @@ class SlurmChunkExecutor implements Executor {
           await this.#finish(task, queued);
         }
       }
+      this.#updateRecords(listed);
     } finally {
       this.#polling = false;
     }
@@ -752,8 +760,7 @@ class SlurmChunkExecutor implements Executor {
           reason: queued.reason,
           unlisted: 0,
         });
-        const record = this.#records.get(jobId!);
-        if (!record) {
+        if (!this.#records.has(jobId!)) {
           this.#records.set(jobId!, {
             node: job.node,
             output: job.output,
@@ -761,6 +768,7 @@ class SlurmChunkExecutor implements Executor {
             tasks: job.tasks,
             states: {},
           });
+          this.#taskStates.set(jobId!, new Map());
         }
       }
     }
@@ -770,15 +778,17 @@ class SlurmChunkExecutor implements Executor {
   /** Counts each job's tasks by state, and writes `slurm/jobs.json` when that changed. */
   #updateRecords(listed: ReadonlyMap<string, QueuedTask>): void {
     for (const [id, record] of this.#records) {
-      const states: Record<string, number> = {};
-      let counted = 0;
+      const states = this.#taskStates.get(id);
+      if (!states) continue;
       for (const task of listed.values()) {
-        if (task.job !== id) continue;
-        states[task.state] = (states[task.state] ?? 0) + 1;
-        counted++;
+        // A task whose end marker is in stays COMPLETED, whatever squeue lags behind with.
+        if (task.job === id && states.get(task.task) !== "COMPLETED") {
+          states.set(task.task, task.state);
+        }
       }
-      if (counted === 0) continue;
-      this.#records.set(id, { ...record, states });
+      const counts: Record<string, number> = {};
+      for (const state of states.values()) counts[state] = (counts[state] ?? 0) + 1;
+      this.#records.set(id, { ...record, states: counts });
     }
     this.#writeRecords();
   }
