@@ -42,6 +42,7 @@ import {
   readItems,
   readJob,
   readJobId,
+  readJobRecords,
   readRefusal,
   slurmFolder,
   writeJobFolder,
@@ -226,6 +227,8 @@ class SlurmChunkExecutor implements Executor {
       this.#seq = 0;
       return;
     }
+    // The jobs of the runs before this one stay listed (for status) beside those to come.
+    for (const record of readJobRecords(run.runFolder) ?? []) this.#records.set(record.job, record);
     await this.#reattach(run.runFolder);
   }
 
@@ -768,8 +771,8 @@ class SlurmChunkExecutor implements Executor {
             tasks: job.tasks,
             states: {},
           });
-          this.#taskStates.set(jobId!, new Map());
         }
+        if (!this.#taskStates.has(jobId!)) this.#taskStates.set(jobId!, new Map());
       }
     }
     this.#schedule();
