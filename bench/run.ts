@@ -13,6 +13,7 @@ import { benchMemory } from "./memory.bench.ts";
 import { benchRedis, reportRedis } from "./redis.bench.ts";
 import { benchResults } from "./results.bench.ts";
 import { benchSchedule } from "./schedule.bench.ts";
+import { benchSlurm, reportSlurm } from "./slurm.bench.ts";
 import { benchStream } from "./stream.bench.ts";
 import { benchThreadsBuilt, formatThreads } from "./threads.bench.ts";
 import { benchZarr } from "./zarr.bench.ts";
@@ -264,6 +265,9 @@ async function main(): Promise<void> {
   const distributed = await benchRedis();
   console.log(`\n${reportRedis(distributed)}`);
 
+  const cluster = await benchSlurm();
+  console.log(`\n${reportSlurm(cluster)}`);
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -279,6 +283,7 @@ async function main(): Promise<void> {
     streams,
     html,
     distributed,
+    slurm: cluster,
   };
   writeFileSync(
     new URL("./results.json", import.meta.url),

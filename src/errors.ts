@@ -1392,12 +1392,20 @@ export class ExecutorError extends PipeweaveError {
   readonly node: string | undefined;
   /** That chunk's element indexes, as the map's outputs index them. */
   readonly elements: readonly (readonly number[])[] | undefined;
+  /**
+   * On SLURM: the array task that failed (`"<job id>_<array index>"`), the state and reason
+   * SLURM gave (`"TIMEOUT"`, `"CANCELLED"`, `"FAILED (NonZeroExitCode)"`) and the tail of its
+   * log file.
+   */
+  readonly job: string | undefined;
+  readonly reason: string | undefined;
+  readonly log: string | undefined;
 
   /**
    * @param executor - The executor's name.
    * @param message - What went wrong, naming the executor and queue, and what to do.
    * @param options - The queue, the hashes on version skew, the worker, the failed chunk's
-   *   node and elements, and the cause.
+   *   node and elements, the SLURM task with its reason and log, and the cause.
    */
   constructor(
     executor: string,
@@ -1408,6 +1416,9 @@ export class ExecutorError extends PipeweaveError {
       readonly worker?: string;
       readonly node?: string;
       readonly elements?: readonly (readonly number[])[];
+      readonly job?: string;
+      readonly reason?: string;
+      readonly log?: string;
       readonly cause?: unknown;
     } = {},
   ) {
@@ -1419,6 +1430,9 @@ export class ExecutorError extends PipeweaveError {
     this.worker = options.worker;
     this.node = options.node;
     this.elements = options.elements;
+    this.job = options.job;
+    this.reason = options.reason;
+    this.log = options.log;
   }
 }
 

@@ -79,7 +79,14 @@ export {
   ThreadExecutor,
   type ThreadExecutorOptions,
 } from "./executor/threads.ts";
-export type { Chunk, ChunkItem, Executor, ItemResult, SerializedError } from "./executor/types.ts";
+export type {
+  Chunk,
+  ChunkItem,
+  Executor,
+  ExecutorRun,
+  ItemResult,
+  SerializedError,
+} from "./executor/types.ts";
 export type { NodeCall, RunListener } from "./graph/events.ts";
 export type { ExecutionOrder } from "./graph/graph.ts";
 export type { HistoryEntry, HistorySource } from "./graph/history.ts";
@@ -160,6 +167,7 @@ export {
   LATEST_ERRORS,
   type RunState,
   type RunStatus,
+  type SlurmJobStatus,
   type WorkerStatus,
 } from "./status/types.ts";
 export {

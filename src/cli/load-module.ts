@@ -90,6 +90,33 @@ export async function loadWorkerPipeline(
   );
 }
 
+/**
+ * Imports `<module>` for a SLURM array task (`pipeweave worker --slurm`) and returns the
+ * pipeline it declares as `definePipeline(import.meta.url, "<name>", ...)`: the coordinator
+ * names a pipeline by its declaration, which need not be the name of an export. A module that
+ * declares none under that name is read as {@link loadWorkerPipeline} reads it.
+ *
+ * @throws {@link PipelineModuleError} as {@link loadWorkerPipeline} does.
+ */
+export async function loadDeclaredPipeline(
+  target: Target,
+  cwd: string = process.cwd(),
+): Promise<LoadedPipeline> {
+  const path = await locate(target, cwd);
+  const url = pathToFileURL(realpathSync(path)).href;
+  let imported: PipelineModuleImport;
+  try {
+    imported = await importPipelineModule(url);
+  } catch (cause) {
+    throw failedToLoad(target, cause);
+  }
+  const own = imported.pipelines.find(
+    (d) => d.ref.name === target.exportName && withoutQuery(d.ref.module) === url,
+  );
+  if (own && isPipeline(own.pipeline)) return own.pipeline;
+  return loadWorkerPipeline(target, cwd);
+}
+
 /** The module's absolute path, checked to exist, with a TypeScript loader when it needs one. */
 async function locate(target: Target, cwd: string): Promise<string> {
   const { module, exportName } = target;

@@ -147,7 +147,25 @@ export function renderStatus(status: RunStatus, style: Style, now: number = Date
     },
     style.dim,
   );
-  return [...head, "", ...table, ...failures].join("\n");
+  return [...head, "", ...table, ...jobLines(status), ...failures].join("\n");
+}
+
+/**
+ * Each function's SLURM jobs (the `slurm()` executor): `c  job 41: 3 tasks, 2 RUNNING, 1
+ * PENDING`, one line per job; none when no function ran on SLURM.
+ */
+function jobLines(status: RunStatus): string[] {
+  const lines: string[] = [];
+  for (const f of status.functions) {
+    for (const j of f.jobs ?? []) {
+      const states = Object.entries(j.states)
+        .map(([state, n]) => `${formatCount(n)} ${state}`)
+        .join(", ");
+      const tasks = `${formatCount(j.tasks)} task${j.tasks === 1 ? "" : "s"}`;
+      lines.push(`  ${f.name}  job ${j.job}: ${tasks}${states ? `, ${states}` : ""}`);
+    }
+  }
+  return lines.length === 0 ? [] : ["", "SLURM jobs:", ...lines];
 }
 
 /** The latest failed elements shown by `status`, newest first. */

@@ -82,6 +82,18 @@ export type ItemResult =
       readonly worker?: WorkerIdentity;
     };
 
+/** The `map` an executor serves, as {@link Executor.begin} is told. */
+export interface ExecutorRun {
+  /** The run folder (an absolute path), or undefined for a map without one. */
+  readonly runFolder: string | undefined;
+  /** Whether the map resumes a run found in the folder (`resume: true`). */
+  readonly resumed: boolean;
+  /** The pipeline's name. */
+  readonly pipeline: string;
+  /** The functions the map sends to this executor, by name, with their first output. */
+  readonly functions: readonly { readonly name: string; readonly output: string }[];
+}
+
 /**
  * Runs chunks of sweep elements. `map` uses the inline path for `"inline"`, a pool of worker
  * threads for `"threads"`; any object of this shape plugs in another engine.
@@ -122,6 +134,14 @@ export interface Executor {
    * @throws {@link InvalidOptionError} naming the function, what it needs and what there is.
    */
   checkResources?(node: string, resources: ResolvedResources): void;
+  /**
+   * Told, once per `map` and before any chunk, which run it serves: executors that keep their
+   * state in the run folder (SLURM) open it there, or refuse a map without one. Rejecting
+   * stops the map before any work.
+   *
+   * @throws {@link ExecutorError} or {@link InvalidOptionError} when it cannot serve the run.
+   */
+  begin?(run: ExecutorRun): void | Promise<void>;
   /** Releases threads, connections, timers. */
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { isWorkerImport, suspendedRun } from "../_internal/declarations.ts";
 import { setOwn } from "../_internal/own.ts";
 import type { NodeCache } from "../cache/node-cache.ts";
@@ -247,6 +248,7 @@ export async function runMap(
   let dashboard: ServedDashboard | undefined;
   try {
     run.followCallerSignal();
+    await run.beginExecutors(folder ? resolve(folder.path) : undefined, folder?.resumed === true);
     if (folder) writeCoordinates(folder.path, layout, run.values, inputs, outputs);
     if (options.dashboard && status) {
       const settings = options.dashboard === true ? {} : options.dashboard;

@@ -390,6 +390,27 @@ export class SweepRun {
     }
   }
 
+  /**
+   * Tells each executor that mapped functions use which run it serves (see
+   * `Executor.begin`), before any work.
+   */
+  async beginExecutors(runFolder: string | undefined, resumed: boolean): Promise<void> {
+    const served = new Map<Executor, { name: string; output: string }[]>();
+    for (const node of this.nodes) {
+      const f = node.func;
+      if (!node.spec || node.spec.generates) continue;
+      if (f.outputs.length > 0 && f.outputs.every((o) => Object.hasOwn(this.inputs, o))) continue;
+      const executor = this.#executor(node);
+      if (!executor?.begin) continue;
+      const list = served.get(executor) ?? [];
+      list.push({ name: f.name, output: f.outputs[0]! });
+      served.set(executor, list);
+    }
+    for (const [executor, functions] of served) {
+      await executor.begin!({ runFolder, resumed, pipeline: this.pipeline.name, functions });
+    }
+  }
+
   async closeExecutors(): Promise<void> {
     // Only pools this run created; an executor the caller passed is theirs to close.
     await Promise.all([...this.#executors.values()].map((e) => e.close()));

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { InvalidOptionError, RunFolderCorruptError, RunFolderNotFoundError } from "../errors.ts";
 import { type RunRecord, readRunRecord, whatIsAt } from "../map/run-folder.ts";
 import { inspectLock, readLockOwner } from "../map/run-folder-lock.ts";
-import type { FunctionStatus, RunState, RunStatus } from "./types.ts";
+import type { FunctionStatus, RunState, RunStatus, SlurmJobStatus } from "./types.ts";
 import { STATUS_FILE } from "./writer.ts";
 
 /**
@@ -64,7 +64,9 @@ export function runStatus(folder: string): RunStatus {
     text = readFileSync(path, "utf8");
   } catch (error) {
     if ((error as { code?: unknown }).code !== "ENOENT") throw error;
-    return withStaleness(fromRunRecord(runFolder, record ?? readRunRecord(folder)), runFolder);
+    return withJobs(
+      withStaleness(fromRunRecord(runFolder, record ?? readRunRecord(folder)), runFolder),
+    );
   }
   let value: unknown;
   try {
@@ -76,7 +78,49 @@ export function runStatus(folder: string): RunStatus {
   const problem = statusProblem(value);
   if (problem !== undefined) throw new RunFolderCorruptError(folder, path, problem);
   // Where the folder is now, should it have been moved since.
-  return withStaleness(withSkipped({ ...(value as RunStatus), runFolder }), runFolder);
+  return withJobs(withStaleness(withSkipped({ ...(value as RunStatus), runFolder }), runFolder));
+}
+
+/**
+ * The status with each function's SLURM jobs, as the `slurm()` executor keeps them in
+ * `slurm/jobs.json` (written as it polls `squeue`, so a run whose coordinator died still
+ * shows them).
+ */
+function withJobs(status: RunStatus): RunStatus {
+  let records: unknown;
+  try {
+    records = JSON.parse(readFileSync(join(status.runFolder, "slurm", "jobs.json"), "utf8"));
+  } catch {
+    return status;
+  }
+  if (!Array.isArray(records)) return status;
+  const byNode = new Map<string, SlurmJobStatus[]>();
+  for (const r of records as {
+    node?: unknown;
+    job?: unknown;
+    tasks?: unknown;
+    states?: unknown;
+  }[]) {
+    if (typeof r?.node !== "string" || typeof r.job !== "string") continue;
+    const list = byNode.get(r.node) ?? [];
+    list.push({
+      job: r.job,
+      tasks: typeof r.tasks === "number" ? r.tasks : 0,
+      states:
+        typeof r.states === "object" && r.states !== null
+          ? (r.states as Record<string, number>)
+          : {},
+    });
+    byNode.set(r.node, list);
+  }
+  if (byNode.size === 0) return status;
+  return {
+    ...status,
+    functions: status.functions.map((f) => {
+      const jobs = byNode.get(f.name);
+      return jobs ? { ...f, jobs } : f;
+    }),
+  };
 }
 
 /** Refuses a path that is no folder, before anything is read inside it. */

@@ -43,6 +43,22 @@ export interface FunctionStatus {
    * files of older versions).
    */
   readonly etaMs?: number | null;
+  /**
+   * The SLURM jobs its elements went out as (the `slurm()` executor), in submission order,
+   * with their tasks' states as `squeue` last gave them; absent for functions that ran
+   * elsewhere.
+   */
+  readonly jobs?: readonly SlurmJobStatus[];
+}
+
+/** One SLURM job array of a function, as the run status lists it. */
+export interface SlurmJobStatus {
+  /** SLURM's job id. */
+  readonly job: string;
+  /** Its array tasks. */
+  readonly tasks: number;
+  /** Task counts by SLURM state (`PENDING`, `RUNNING`, `COMPLETED`, `CANCELLED`…). */
+  readonly states: Readonly<Record<string, number>>;
 }
 
 /** A worker process that ran elements of a sweep (an executor such as `redis()`). */

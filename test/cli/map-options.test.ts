@@ -52,7 +52,7 @@ describe("bad values and combinations exit 2 naming the flag", () => {
     [
       "an unknown executor",
       ["--executor", "gpu"],
-      /option '--executor <executor>' argument 'gpu' is invalid\. Allowed choices are inline, threads, redis\./,
+      /option '--executor <executor>' argument 'gpu' is invalid\. Allowed choices are inline, threads, redis, slurm\./,
     ],
     [
       "a queue with a colon",
@@ -82,7 +82,7 @@ describe("bad values and combinations exit 2 naming the flag", () => {
     [
       "a chunk size with inline",
       ["--chunk-size", "4"],
-      /--chunk-size needs --executor threads or redis/,
+      /--chunk-size needs --executor threads, redis or slurm/,
     ],
   ] as const)("%s", async (_, args, message) => {
     const result = await cliInProcess([...SWEEP, "--run-folder", "unused", ...args]);

@@ -24,6 +24,8 @@ describeSnippets([
       "Types #1": "shows compile errors, which the type check confirms",
       "Distributed sweeps":
         "needs worker processes; examples/distributed.ts runs the same with two, and its test runs it",
+      "On a cluster":
+        "needs a SLURM cluster; examples/slurm.ts runs the same on the local one, and its test runs it",
     },
   },
   ...readdirSync(docs)

@@ -5,10 +5,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { redisAvailable, redisNames } from "../redis-available.ts";
+import { slurmAvailable } from "../slurm-available.ts";
 
 const run = promisify(execFile);
 // Skipped with a notice without Redis, except under CI=true, where a missing Redis fails.
 const withRedis = await redisAvailable("the distributed example (examples/distributed.ts)");
+// Likewise without SLURM (start one with scripts/slurm-local.sh start).
+const withSlurm = slurmAvailable("the SLURM example (examples/slurm.ts)");
 const root = join(import.meta.dirname, "..", "..");
 
 /** Runs an example the way the README tells users to, and returns what it printed. */
@@ -110,5 +113,17 @@ describe("examples", () => {
       expect(out).toContain("workers stopped");
     },
     60_000,
+  );
+
+  it.runIf(withSlurm)(
+    "slurm.ts runs the sweep as a SLURM job array and the reduction here",
+    async () => {
+      const out = await example("slurm.ts");
+      expect(out).toContain("energy shape = [3,4]");
+      expect(out).toContain("peak = 7.6911");
+      expect(out).toMatch(/^energy: 12\/12 done; job \d+ \{"COMPLETED":3\}$/m);
+      expect(out).toContain("peak: 1/1 done here");
+    },
+    120_000,
   );
 });

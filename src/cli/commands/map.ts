@@ -21,7 +21,8 @@ import { print, printError } from "../output.ts";
 interface MapCliOptions extends InputOptions {
   readonly runFolder?: string;
   readonly storage?: "memory" | "file" | "zarr";
-  readonly executor: "inline" | "threads" | "redis";
+  readonly executor: "inline" | "threads" | "redis" | "slurm";
+  readonly partition?: string;
   readonly threads?: number;
   readonly chunkSize?: number;
   readonly redis?: string;
@@ -58,8 +59,15 @@ export function addMapCommand(program: Command): void {
     )
     .addOption(
       new Option("--executor <executor>", "where elements run")
-        .choices(["inline", "threads", "redis"])
+        .choices(["inline", "threads", "redis", "slurm"])
         .default("inline"),
+    )
+    .addOption(
+      new Option(
+        "--partition <name>",
+        "the SLURM partition of jobs whose function's resources name none (implies --executor " +
+          "slurm; default: the cluster's default partition)",
+      ).implies({ executor: "slurm" }),
     )
     .addOption(
       new Option("--threads <n>", "size of the thread pool (implies --executor threads)")
@@ -116,7 +124,10 @@ export function addMapCommand(program: Command): void {
         "  pipeweave map ./sweep.ts#pipeline --inputs inputs.json --run-folder runs/first\n" +
         "  pipeweave map ./sweep.ts#pipeline --inputs inputs.json --run-folder runs/big \\\n" +
         "    --executor redis --redis redis://10.0.0.5:6379 --queue sweep\n" +
-        "  (with workers started as: pipeweave worker ./sweep.ts#pipeline --redis redis://10.0.0.5:6379 --queue sweep)",
+        "  (with workers started as: pipeweave worker ./sweep.ts#pipeline --redis redis://10.0.0.5:6379 --queue sweep)\n" +
+        "  pipeweave map ./sweep.ts#pipeline --inputs inputs.json --run-folder /shared/runs/big \\\n" +
+        "    --executor slurm --partition compute --chunk-size 64\n" +
+        "  (from a machine that submits to SLURM, the run folder on a filesystem the nodes share)",
     )
     .action(async (target: Target, options: MapCliOptions, self: Command) => {
       checkCombinations(options, self);
@@ -215,8 +226,17 @@ function checkCombinations(options: MapCliOptions, command: Command): void {
       usage(`${flag} needs --executor redis (got --executor ${options.executor}).`);
     }
   }
+  if (options.partition !== undefined && options.executor !== "slurm") {
+    usage(`--partition needs --executor slurm (got --executor ${options.executor}).`);
+  }
+  if (options.executor === "slurm" && options.runFolder === undefined) {
+    usage(
+      "--executor slurm needs --run-folder: its jobs read their elements from it and write " +
+        "their results there (on a filesystem the nodes share).",
+    );
+  }
   if (options.chunkSize !== undefined && options.executor === "inline") {
-    usage("--chunk-size needs --executor threads or redis (inline runs no chunks).");
+    usage("--chunk-size needs --executor threads, redis or slurm (inline runs no chunks).");
   }
   // Checked here rather than by an argument parser, whose message would repeat the value as
   // given, password included.
@@ -224,8 +244,12 @@ function checkCombinations(options: MapCliOptions, command: Command): void {
   if (problem !== undefined) usage(describeBadUrl("--redis", options.redis!, problem));
 }
 
-/** The executor the flags name; a Redis one is created here, and closed by the caller. */
+/** The executor the flags name; a Redis or SLURM one is created here, and closed by the caller. */
 async function executorOf(options: MapCliOptions): Promise<ExecutorChoice> {
+  if (options.executor === "slurm") {
+    const { slurm } = await import("../../slurm/executor.ts");
+    return slurm(options.partition === undefined ? {} : { partition: options.partition });
+  }
   if (options.executor !== "redis") return options.executor;
   const { redis } = await import("../../redis/executor.ts");
   return redis({
@@ -270,6 +294,7 @@ function resumeCommand(target: Target, options: MapCliOptions): string {
     parts.push("--redis", options.redis.includes("@") ? "<url>" : options.redis);
   }
   if (options.queue !== undefined) parts.push("--queue", options.queue);
+  if (options.partition !== undefined) parts.push("--partition", options.partition);
   if (options.timeoutMs !== undefined) parts.push("--timeout-ms", String(options.timeoutMs));
   if (options.allowUnused) parts.push("--allow-unused");
   if (options.errors !== "raise") parts.push("--errors", options.errors);

@@ -14,6 +14,7 @@ import { print, printError } from "../output.ts";
 
 interface WorkerCliOptions {
   readonly redis?: string;
+  readonly slurm?: boolean;
   readonly queue: string;
   readonly concurrency: number;
   readonly cpus?: number;
@@ -30,9 +31,18 @@ const INTERRUPTED_EXIT = 130;
 export function addWorkerCommand(program: Command): void {
   program
     .command("worker")
-    .description("run the map chunks that redis() executors queue on Redis, until stopped")
+    .description(
+      "run the map chunks that redis() executors queue on Redis, until stopped; or (--slurm) " +
+        "one SLURM array task of a slurm() executor's job",
+    )
     .addArgument(targetArgument())
     .option("--redis <url>", "the Redis URL (default: REDIS_URL, else redis://127.0.0.1:6379)")
+    .addOption(
+      new Option(
+        "--slurm",
+        "run the SLURM array task this process is (the slurm() executor's job scripts start it)",
+      ).conflicts(["redis", "cpus", "memory", "concurrency", "lockDuration", "stalledInterval"]),
+    )
     .addOption(
       new Option("--queue <name>", "the queue the coordinators send to")
         .argParser(queueName)
@@ -76,9 +86,14 @@ export function addWorkerCommand(program: Command): void {
       "after",
       "\nSIGTERM or Ctrl-C finishes the jobs in progress, then exits 0.\n\nExample:\n" +
         "  pipeweave worker ./sweep.ts#pipeline --redis redis://10.0.0.5:6379 --queue sweep\n" +
-        "  pipeweave worker ./sweep.ts#pipeline --queue sweep --cpus 8 --memory 32GB",
+        "  pipeweave worker ./sweep.ts#pipeline --queue sweep --cpus 8 --memory 32GB\n" +
+        "  (inside a SLURM job script written by slurm():) pipeweave worker /abs/sweep.ts#sweep --slurm",
     )
     .action(async (target: Target, options: WorkerCliOptions, command: Command) => {
+      if (options.slurm) {
+        await runSlurmWorker(target);
+        return;
+      }
       // Checked here rather than by an argument parser, whose message would repeat the value
       // as given, password included.
       const problem = options.redis === undefined ? undefined : redisUrlProblem(options.redis);
@@ -129,6 +144,20 @@ export function addWorkerCommand(program: Command): void {
         process.off("SIGTERM", quit);
       }
     });
+}
+
+/** `--slurm`: runs this process's array task, then exits (1, naming why, on a refusal). */
+async function runSlurmWorker(target: Target): Promise<void> {
+  const { loadDeclaredPipeline } = await import("../load-module.ts");
+  const { runSlurmTask } = await import("../../slurm/worker.ts");
+  const pipeline = await loadDeclaredPipeline(target);
+  const started = performance.now();
+  const summary = await runSlurmTask(pipeline);
+  const failures = summary.failed > 0 ? ` (${summary.failed} failed)` : "";
+  print(
+    `Ran array task ${summary.task} of ${summary.job}: ${plural(summary.elements, "element")}` +
+      `${failures} in ${Math.round(performance.now() - started)} ms.`,
+  );
 }
 
 /** Prints what the worker does: its start and problems at once, chunks done every few seconds. */
