@@ -17,9 +17,8 @@ import {
 import { type ResolvedResources, type Resources, resolveResources } from "../executor/resources.ts";
 import {
   addMapspecAxis,
-  type MapInputs,
   type MapOptions,
-  type MapResults,
+  type SweepInputs,
   runMap,
   sweepLayout,
 } from "../map/index.ts";
@@ -43,6 +42,7 @@ import { createEnv } from "./engine.ts";
 import type { RunListener } from "./events.ts";
 import { type ExecutionOrder, Graph, isConfigName } from "./graph.ts";
 import { type HistoryEntry, HistoryRecorder } from "./history.ts";
+import type { PipelineMapInputs, PipelineMapResults } from "./map-types.ts";
 import { nestFunctions } from "./nest.ts";
 import type { PipeFunc } from "./pipe-func.ts";
 import { ALL, buildPlan } from "./plan.ts";
@@ -186,6 +186,14 @@ export type RunResult<Fns extends readonly AnyPipeFunc[], K> = K extends string
       ? unknown
       : OutputMap<Fns>[LeafOutput<Fns>];
 
+/**
+ * The functions of a pipeline type. `map` types itself through `this` (the pipeline it is
+ * called on) rather than `Fns`: comparing two pipelines then compares its signature with one
+ * and the same `Fns`, so a typed pipeline stays assignable to `Pipeline<readonly AnyPipeFunc[]>`
+ * without TypeScript relating the conditional result types of two different lists.
+ */
+export type FunctionsOf<P> = P extends Pipeline<infer Fns> ? Fns : never;
+
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 const ALL_TARGET: Target = { target: ALL, key: "\u0000all" };
 
@@ -200,7 +208,7 @@ const ALL_TARGET: Target = { target: ALL, key: "\u0000all" };
  * await pipeline.run("d", { a: 2, b: 3 }); // 15
  * ```
  */
-export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly UntypedPipeFunc[]> {
+export class Pipeline<const out Fns extends readonly AnyPipeFunc[] = readonly UntypedPipeFunc[]> {
   readonly #graph: Graph;
   readonly #options: PipelineOptions;
   readonly #plans = new Map<string, PlanEntry[]>();
@@ -815,7 +823,10 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * results.c.array.shape; // [2, 3]
    * ```
    */
-  map(inputs: MapInputs, options?: MapOptions): Promise<MapResults<OutputMap<Fns>>> {
+  map(
+    inputs: PipelineMapInputs<FunctionsOf<this>> | SweepInputs,
+    options?: MapOptions,
+  ): Promise<PipelineMapResults<FunctionsOf<this>>> {
     // The registry stores whole outputs of `run`; per-element values are not outputs.
     const listeners = this.#listeners.filter((l) => l !== this.#registry?.listener);
     this.#history?.reset();
@@ -823,7 +834,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       cache: this.#cache,
       listeners,
       validate: this.#options.validate === true,
-    }) as Promise<MapResults<OutputMap<Fns>>>;
+    }) as Promise<PipelineMapResults<FunctionsOf<this>>>;
   }
 
   /**

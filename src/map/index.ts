@@ -5,4 +5,4 @@
 export { addMapspecAxis } from "./add-axis.ts";
 export { sweepLayout } from "./layout.ts";
 export type { MapResults } from "./results.ts";
-export { type MapInputs, type MapOptions, runMap } from "./run-map.ts";
+export { type MapInputs, type MapOptions, runMap, type SweepInputs } from "./run-map.ts";
