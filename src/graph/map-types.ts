@@ -7,7 +7,7 @@
  */
 import type { AxesByName, JoinAxes, MapSpecAxesError, ParseMapSpec } from "../map/mapspec-types.ts";
 import type { NdArray } from "../map/ndarray.ts";
-import type { MapResultsMembers, OutputResult } from "../map/results.ts";
+import type { MapResults, MapResultsMembers, OutputResult } from "../map/results.ts";
 import type { PipeFunc } from "./pipe-func.ts";
 import type { AnyPipeFunc, InputMap, InputsOf, OutputMap, OutputsOf, Simplify } from "./types.ts";
 
@@ -53,9 +53,8 @@ type LiteralOutputs<F> =
   SpecOf<F> extends { readonly outputs: infer O extends AxesByName } ? O : never;
 
 /** True when some function's mapspec is not known to the types (it may read any name). */
-type HasUntypedSpec<Fns extends readonly AnyPipeFunc[]> = unknown extends SpecOf<Fns[number]>
-  ? true
-  : false;
+type HasUntypedSpec<Fns extends readonly AnyPipeFunc[]> =
+  unknown extends SpecOf<Fns[number]> ? true : false;
 
 /** The axes literal mapspecs read `K` with (one tuple per reader; `[]` for a bare name). */
 type ReadAxes<F, K> = F extends AnyPipeFunc
@@ -129,22 +128,34 @@ type ResultFor<Shape, T> = Shape extends {
  * (`NdArray<T, ["i", "j"]>` for a mapped output, `T` for an unmapped one), plus
  * {@link MapResultsMembers}.
  */
-export type PipelineMapResults<Fns extends readonly AnyPipeFunc[]> = {
-  readonly [K in keyof OutputMap<Fns>]: ResultFor<
-    ShapeFrom<Fns[number], K, Fns>,
-    OutputMap<Fns>[K]
-  >;
-} & MapResultsMembers;
+export type PipelineMapResults<Fns extends readonly AnyPipeFunc[]> = number extends Fns["length"]
+  ? MapResults<Record<string, unknown>>
+  : {
+      readonly [K in keyof OutputMap<Fns>]: ResultFor<
+        ShapeFrom<Fns[number], K, Fns>,
+        OutputMap<Fns>[K]
+      >;
+    } & MapResultsMembers;
 
 /**
  * The value `map` gives output `K` of a pipeline (what `loadOutputs(pipeline, K, …)` reads):
  * `NdArray<T, Axes>`, `T`, or `NdArray<T> | T` where the mapspecs do not decide.
  */
-export type MapOutputValue<Fns extends readonly AnyPipeFunc[], K> = PipelineMapResults<Fns>[K &
-  keyof OutputMap<Fns>]["output"];
+export type MapOutputValue<Fns extends readonly AnyPipeFunc[], K> = ResultFor<
+  ShapeFrom<Fns[number], K, Fns>,
+  OutputMap<Fns>[K & keyof OutputMap<Fns>]
+>["output"];
 
 /** A name for a typed array of numbers, accepted where a mapped input of numbers is. */
-type NumericArray = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
+type NumericArray =
+  | Float64Array
+  | Float32Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array;
 
 /**
  * A mapped input of element type `E` along `Axes`: arrays nested one level per axis (typed
@@ -154,21 +165,15 @@ export type MappedInput<E, Axes extends readonly unknown[]> =
   | NestedLevels<E, Axes>
   | NdArray<E, readonly string[]>;
 
-type NestedLevels<E, Axes extends readonly unknown[]> = Axes extends readonly [
-  unknown,
-  ...infer R,
-]
+type NestedLevels<E, Axes extends readonly unknown[]> = Axes extends readonly [unknown, ...infer R]
   ? R extends readonly []
     ? readonly E[] | (E extends number ? NumericArray : never)
     : readonly NestedLevels<E, R>[]
   : E;
 
 /** Elements of an argument that receives a slice (`c[i, :]`): an NdArray's or an array's. */
-type SliceElement<A> = A extends NdArray<infer E, readonly string[]>
-  ? E
-  : A extends readonly (infer E)[]
-    ? E
-    : unknown;
+type SliceElement<A> =
+  A extends NdArray<infer E, readonly string[]> ? E : A extends readonly (infer E)[] ? E : unknown;
 
 /** What a literal reader `F` of `K` takes for it in `map`, or never. */
 type MappedInputFrom<F, K> = F extends AnyPipeFunc
@@ -239,7 +244,14 @@ type ScopeOf<K> = K extends `${infer S}.${string}` ? (S extends "config" ? never
  * unmapped one as the argument's own type; inputs nothing gives a default to are required.
  * Outputs may be given too (their functions then do not run), and scoped names nested.
  */
-export type PipelineMapInputs<Fns extends readonly AnyPipeFunc[], Given = never> = Simplify<
+export type PipelineMapInputs<
+  Fns extends readonly AnyPipeFunc[],
+  Given = never,
+> = number extends Fns["length"]
+  ? Readonly<Record<string, unknown>>
+  : PipelineMapInputsOf<Fns, Given>;
+
+type PipelineMapInputsOf<Fns extends readonly AnyPipeFunc[], Given> = Simplify<
   { [K in RequiredInputName<Fns, Given>]: MapInputType<Fns, K> } & {
     [K in Exclude<RootInputName<Fns>, RequiredInputName<Fns, Given>>]?: MapInputType<Fns, K>;
   } & { [K in keyof OutputMap<Fns>]?: unknown } & {
@@ -249,9 +261,11 @@ export type PipelineMapInputs<Fns extends readonly AnyPipeFunc[], Given = never>
 
 /** The axes the literal mapspec of `F` gives output `K`, or never. */
 type ProducedAxes<F, K> = F extends AnyPipeFunc
-  ? K extends keyof LiteralOutputs<F>
-    ? LiteralOutputs<F>[K]
-    : never
+  ? string extends keyof LiteralOutputs<F>
+    ? never
+    : K extends keyof LiteralOutputs<F>
+      ? LiteralOutputs<F>[K]
+      : never
   : never;
 
 type AxesText<Axes extends readonly string[]> = Axes extends readonly []
@@ -266,9 +280,7 @@ type ReadText<K extends string, Axes extends readonly string[]> = Axes extends r
  * The messages for each name the literal mapspec of `F` reads with another number of axes
  * than the literal mapspec producing it gives it; never when all agree.
  */
-export type AxesProblems<F, Fns extends readonly AnyPipeFunc[]> = [LiteralInputs<F>] extends [
-  never,
-]
+export type AxesProblems<F, Fns extends readonly AnyPipeFunc[]> = [LiteralInputs<F>] extends [never]
   ? never
   : {
       [K in keyof LiteralInputs<F> & string]: LiteralInputs<F>[K] extends infer Read extends

@@ -11,6 +11,7 @@ import {
   type ResourcesScope,
 } from "../executor/resources.ts";
 import { formatMapSpec, type MapSpec, parseMapSpec } from "../map/mapspec.ts";
+import type { GraphMapSpec } from "./map-types.ts";
 import {
   PARTIAL_SIGNATURE,
   PARTIAL_TARGET,
@@ -18,7 +19,6 @@ import {
   type PartialTarget,
 } from "./named-partial.ts";
 import { evaluateLiteral, type ParsedSignature, parseSignature } from "./signature.ts";
-import type { GraphMapSpec } from "./map-types.ts";
 import type { GraphInputs, GraphOutputs } from "./types.ts";
 
 /** Standard Schemas checked at run time when the pipeline has `validate: true`. */

@@ -18,8 +18,8 @@ import { type ResolvedResources, type Resources, resolveResources } from "../exe
 import {
   addMapspecAxis,
   type MapOptions,
-  type SweepInputs,
   runMap,
+  type SweepInputs,
   sweepLayout,
 } from "../map/index.ts";
 import type { MapResultsMembers } from "../map/results.ts";
@@ -50,9 +50,11 @@ import { flattenScopes, hasScopes } from "./scopes.ts";
 import type {
   AnyPipeFunc,
   CheckConnections,
+  InputsOf,
   LeafOutput,
   OutputMap,
   OutputName,
+  OutputsOf,
   PickedOutputs,
   RunInputs,
   Simplify,
@@ -187,12 +189,20 @@ export type RunResult<Fns extends readonly AnyPipeFunc[], K> = K extends string
       : OutputMap<Fns>[LeafOutput<Fns>];
 
 /**
- * The functions of a pipeline type. `map` types itself through `this` (the pipeline it is
- * called on) rather than `Fns`: comparing two pipelines then compares its signature with one
- * and the same `Fns`, so a typed pipeline stays assignable to `Pipeline<readonly AnyPipeFunc[]>`
- * without TypeScript relating the conditional result types of two different lists.
+ * The functions of a pipeline type. `map` types itself through its `this` (the pipeline it is
+ * called on) rather than through `Fns`: its signature is then the same for every pipeline, so
+ * a typed pipeline stays assignable to `Pipeline<readonly AnyPipeFunc[]>` without TypeScript
+ * relating the conditional types of two different lists of functions.
  */
-export type FunctionsOf<P> = P extends Pipeline<infer Fns> ? Fns : never;
+export type FunctionsOf<P> = P extends Pipeline<infer Fns, string> ? Fns : never;
+
+/** Names a pipeline type gives values itself (`constants`, `withDefaults`); see {@link FunctionsOf}. */
+export type ProvidedOf<P> = P extends Pipeline<readonly AnyPipeFunc[], infer N> ? N : never;
+
+/** The functions with their mapspecs unknown to the types (after `addMapspecAxis`). */
+export type WithoutMapSpecTypes<Fns extends readonly AnyPipeFunc[]> = {
+  [I in keyof Fns]: PipeFunc<InputsOf<Fns[I]>, OutputsOf<Fns[I]>>;
+};
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 const ALL_TARGET: Target = { target: ALL, key: "\u0000all" };
@@ -208,7 +218,10 @@ const ALL_TARGET: Target = { target: ALL, key: "\u0000all" };
  * await pipeline.run("d", { a: 2, b: 3 }); // 15
  * ```
  */
-export class Pipeline<const out Fns extends readonly AnyPipeFunc[] = readonly UntypedPipeFunc[]> {
+export class Pipeline<
+  const out Fns extends readonly AnyPipeFunc[] = readonly UntypedPipeFunc[],
+  Provided extends string = never,
+> {
   readonly #graph: Graph;
   readonly #options: PipelineOptions;
   readonly #plans = new Map<string, PlanEntry[]>();
@@ -235,7 +248,10 @@ export class Pipeline<const out Fns extends readonly AnyPipeFunc[] = readonly Un
    *   such a function declares a captured value that cannot be hashed; when `resources` has a
    *   bad value ("negative cpus", "4 gigs").
    */
-  constructor(functions: Fns & CheckConnections<Fns>, options: PipelineOptions = {}) {
+  constructor(
+    functions: Fns & CheckConnections<Fns>,
+    options: PipelineOptions & { readonly constants?: Readonly<Record<Provided, unknown>> } = {},
+  ) {
     const captures = pipelineCaptures(options);
     this.#resources = pipelineResources(options);
     this.#graph = new Graph(
@@ -643,15 +659,16 @@ export class Pipeline<const out Fns extends readonly AnyPipeFunc[] = readonly Un
   }
 
   /** A new pipeline with `fn` added. */
-  add<F extends AnyPipeFunc>(fn: F): Pipeline<[...Fns, F]> {
-    return this.#derive([...this.#graph.functions, fn]) as Pipeline<[...Fns, F]>;
+  add<F extends AnyPipeFunc>(fn: F): Pipeline<[...Fns, F], Provided> {
+    return this.#derive([...this.#graph.functions, fn]) as Pipeline<[...Fns, F], Provided>;
   }
 
   /** A new pipeline without the function producing `output`. */
-  drop<K extends OutputName<Fns>>(output: K): Pipeline<WithoutProducer<Fns, K>> {
+  drop<K extends OutputName<Fns>>(output: K): Pipeline<WithoutProducer<Fns, K>, Provided> {
     const target = this.get(output);
     return this.#derive(this.#graph.functions.filter((f) => f !== target)) as Pipeline<
-      WithoutProducer<Fns, K>
+      WithoutProducer<Fns, K>,
+      Provided
     >;
   }
 
@@ -659,10 +676,11 @@ export class Pipeline<const out Fns extends readonly AnyPipeFunc[] = readonly Un
   replace<K extends OutputName<Fns>, F extends AnyPipeFunc>(
     output: K,
     fn: F,
-  ): Pipeline<[...WithoutProducer<Fns, K>, F]> {
+  ): Pipeline<[...WithoutProducer<Fns, K>, F], Provided> {
     const target = this.get(output);
     return this.#derive(this.#graph.functions.map((f) => (f === target ? fn : f))) as Pipeline<
-      [...WithoutProducer<Fns, K>, F]
+      [...WithoutProducer<Fns, K>, F],
+      Provided
     >;
   }
 
@@ -672,7 +690,9 @@ export class Pipeline<const out Fns extends readonly AnyPipeFunc[] = readonly Un
    *
    * @throws {@link PipelineDefinitionError} for duplicate outputs or conflicting options.
    */
-  concat<G extends readonly AnyPipeFunc[]>(other: Pipeline<G>): Pipeline<[...Fns, ...G]> {
+  concat<G extends readonly AnyPipeFunc[], P extends string = never>(
+    other: Pipeline<G, P>,
+  ): Pipeline<[...Fns, ...G], Provided | P> {
     const a = this.#options;
     const b = other.options;
     const problems: string[] = [];
@@ -781,7 +801,9 @@ export class Pipeline<const out Fns extends readonly AnyPipeFunc[] = readonly Un
   }
 
   /** A new pipeline with new defaults for inputs, by graph name. */
-  withDefaults(defaults: Readonly<Record<string, unknown>>): Pipeline<Fns> {
+  withDefaults<const D extends Readonly<Record<string, unknown>>>(
+    defaults: D,
+  ): Pipeline<Fns, Provided | (keyof D & string)> {
     const unknown = Object.keys(defaults).filter((k) => !this.#graph.readers.has(k));
     if (unknown.length > 0) {
       throw new PipelineDefinitionError(
@@ -803,7 +825,7 @@ export class Pipeline<const out Fns extends readonly AnyPipeFunc[] = readonly Un
         for (const p of mine) setOwn(byArg, p.arg, defaults[p.graph]);
         return f.with({ defaults: byArg });
       }),
-    ) as unknown as Pipeline<Fns>;
+    ) as unknown as Pipeline<Fns, Provided | (keyof D & string)>;
   }
 
   /**
@@ -823,10 +845,11 @@ export class Pipeline<const out Fns extends readonly AnyPipeFunc[] = readonly Un
    * results.c.array.shape; // [2, 3]
    * ```
    */
-  map(
-    inputs: PipelineMapInputs<FunctionsOf<this>> | SweepInputs,
+  map<P extends Pipeline<readonly AnyPipeFunc[], string>>(
+    this: P,
+    inputs: PipelineMapInputs<FunctionsOf<P>, ProvidedOf<P>> | SweepInputs,
     options?: MapOptions,
-  ): Promise<PipelineMapResults<FunctionsOf<this>>> {
+  ): Promise<PipelineMapResults<FunctionsOf<P>>> {
     // The registry stores whole outputs of `run`; per-element values are not outputs.
     const listeners = this.#listeners.filter((l) => l !== this.#registry?.listener);
     this.#history?.reset();
@@ -834,7 +857,7 @@ export class Pipeline<const out Fns extends readonly AnyPipeFunc[] = readonly Un
       cache: this.#cache,
       listeners,
       validate: this.#options.validate === true,
-    }) as Promise<PipelineMapResults<FunctionsOf<this>>>;
+    }) as Promise<PipelineMapResults<FunctionsOf<P>>>;
   }
 
   /**
@@ -870,10 +893,10 @@ export class Pipeline<const out Fns extends readonly AnyPipeFunc[] = readonly Un
    * it, and the axis is carried downstream (pipefunc's `add_mapspec_axis`):
    * `"x[i] -> y[i]"` becomes `"x[i], z[k] -> y[i, k]"` and a reduction `"y[:, k] -> sum[k]"`.
    */
-  addMapspecAxis(name: string, axis: string): Pipeline<Fns> {
+  addMapspecAxis(name: string, axis: string): Pipeline<WithoutMapSpecTypes<Fns>, Provided> {
     return this.#derive(
       addMapspecAxis(this, this.sortedFunctions, name, axis),
-    ) as unknown as Pipeline<Fns>;
+    ) as unknown as Pipeline<WithoutMapSpecTypes<Fns>, Provided>;
   }
 
   /** Adds a lifecycle listener; returns a function that removes it. */

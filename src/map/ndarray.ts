@@ -465,7 +465,10 @@ export class NdArray<T, Axes extends readonly string[] = string[]> {
     return Array.from(
       { length: this.shape[axis]! },
       (_, k) =>
-        (this as unknown as NdArray<T>).slice({ [dim]: k }) as unknown as NdArray<T, WithoutAxes<Axes, D>>,
+        (this as unknown as NdArray<T>).slice({ [dim]: k }) as unknown as NdArray<
+          T,
+          WithoutAxes<Axes, D>
+        >,
     );
   }
 
