@@ -29,6 +29,7 @@ export {
   MissingInputError,
   NdArrayError,
   NodeExecutionError,
+  OutputAxesError,
   OutputNotStoredError,
   PipelineDefinitionError,
   PipelineModuleError,
