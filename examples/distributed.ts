@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { definePipeline, type NdArray, Pipeline, pipefunc, runStatus } from "../src/index.ts";
+import { definePipeline, Pipeline, pipefunc, runStatus } from "../src/index.ts";
 import { redis, runWorker } from "../src/redis/index.ts";
 
 const connection = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -96,7 +96,8 @@ async function coordinate(): Promise<void> {
         },
       },
     );
-    const counts = (results.primes!.output as NdArray<number>).values();
+    // Typed from the mapspec: an NdArray<number, ["i"]>.
+    const counts = results.primes.output.values();
     for (const [k, value] of n.entries()) console.log(`primes below ${value}: ${counts[k]}`);
     // The run status counts the elements the workers ran, and lists the workers.
     const status = runStatus(runFolder);

@@ -3,7 +3,7 @@
  * progress bar per mapped function and a printed summary.
  * Run with `npm run demo` (PIPEWEAVE_DEMO_SIZE=small for a quick run).
  */
-import { loadOutputs, type NdArray } from "../src/index.ts";
+import { loadOutputs } from "../src/index.ts";
 import { oscillator } from "./oscillator.ts";
 
 const small = process.env.PIPEWEAVE_DEMO_SIZE === "small";
@@ -22,7 +22,8 @@ const results = await oscillator.map(
 const seconds = (performance.now() - started) / 1000;
 
 const settle = results.settle.array;
-const mean = results.meanSettle.array as NdArray<number>;
+// Typed from the mapspecs: settle is an NdArray<number, ["i", "j"]>, meanSettle one along "i".
+const mean = results.meanSettle.output;
 console.log(
   `\nswept ${settle.shape.join(" × ")} = ${settle.size} (ζ, ω) pairs on threads in ${seconds.toFixed(2)} s`,
 );
@@ -34,7 +35,8 @@ mean.values().forEach((t, i) => {
     );
   }
 });
-const best = (await loadOutputs("best", { runFolder })) as { zeta: number; meanSettle: number };
+// Read back typed from the pipeline: best is { zeta: number; meanSettle: number }.
+const best = await loadOutputs(oscillator, "best", { runFolder });
 console.log(
   `fastest settling: ζ = ${best.zeta.toFixed(2)} (mean ${best.meanSettle.toFixed(3)} s); results in ${runFolder}/`,
 );

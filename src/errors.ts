@@ -12,6 +12,7 @@ export type ErrorCode =
   | "E_MISSING_INPUT"
   | "E_UNKNOWN_OUTPUT"
   | "E_OUTPUT_NOT_STORED"
+  | "E_OUTPUT_AXES"
   | "E_UNUSED_INPUT"
   | "E_DUPLICATE_INPUT"
   | "E_AMBIGUOUS_OUTPUT"
@@ -1079,6 +1080,50 @@ export class RunFolderCorruptError extends PipeweaveError {
     this.name = "RunFolderCorruptError";
     this.runFolder = runFolder;
     this.file = file;
+  }
+}
+
+/**
+ * `loadOutputs(pipeline, output, { runFolder })` found the output stored with other axes than
+ * the pipeline gives it: the folder was written by another version of the pipeline, so the
+ * type the pipeline promises would be wrong.
+ */
+export class OutputAxesError extends PipeweaveError {
+  /** The run folder. */
+  readonly runFolder: string;
+  /** The output. */
+  readonly output: string;
+  /** Its axes as the run folder stores it. */
+  readonly stored: readonly string[];
+  /** Its axes as the pipeline gives it. */
+  readonly expected: readonly string[];
+
+  /**
+   * @param runFolder - The run folder.
+   * @param output - The output.
+   * @param stored - Its axes in the run folder.
+   * @param expected - Its axes in the pipeline.
+   */
+  constructor(
+    runFolder: string,
+    output: string,
+    stored: readonly string[],
+    expected: readonly string[],
+  ) {
+    const axes = (list: readonly string[]) =>
+      list.length === 0 ? "no axes" : `axes [${list.join(", ")}]`;
+    super(
+      "E_OUTPUT_AXES",
+      `Output "${output}" in the run folder "${runFolder}" has ${axes(stored)}, but the pipeline ` +
+        `gives it ${axes(expected)}: the folder was written by another version of the pipeline. ` +
+        `Load it without the pipeline (loadOutputs("${output}", { runFolder })), or run map ` +
+        "with this pipeline into another run folder.",
+    );
+    this.name = "OutputAxesError";
+    this.runFolder = runFolder;
+    this.output = output;
+    this.stored = stored;
+    this.expected = expected;
   }
 }
 

@@ -36,6 +36,7 @@ export {
   MissingInputError,
   NdArrayError,
   NodeExecutionError,
+  OutputAxesError,
   OutputNotStoredError,
   PipelineDefinitionError,
   PipelineModuleError,
@@ -137,6 +138,7 @@ export type {
   FixedIndices,
   FunctionSummary,
   MapSummary,
+  OnlyOutputs,
   SummaryOnly,
 } from "./map/partial.ts";
 export type { MapResults, MapResultsMembers, OutputResult, Row } from "./map/results.ts";

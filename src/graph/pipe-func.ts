@@ -11,6 +11,7 @@ import {
   type ResourcesScope,
 } from "../executor/resources.ts";
 import { formatMapSpec, type MapSpec, parseMapSpec } from "../map/mapspec.ts";
+import type { GraphMapSpec } from "./map-types.ts";
 import {
   PARTIAL_SIGNATURE,
   PARTIAL_TARGET,
@@ -231,14 +232,17 @@ const noSchema: PipeFuncSchema = Object.freeze({});
 
 /**
  * A function that names its output(s), ready to be a node of a {@link Pipeline}.
- * `In` and `Out` are the graph-facing input and output types.
+ * `In` and `Out` are the graph-facing input and output types; `Spec` is its mapspec as the
+ * type system knows it: parsed from a literal (a `ParsedMapSpec` in graph names), `null`
+ * for none, `unknown` when it is not known (a `string`, or a function rebuilt by `with`).
  */
 export class PipeFunc<
   In extends object = Record<string, unknown>,
   Out extends object = Record<string, unknown>,
+  Spec = unknown,
 > {
   /** Phantom field carrying the graph-facing types; never set at run time. */
-  declare readonly types?: { readonly in: In; readonly out: Out };
+  declare readonly types?: { readonly in: In; readonly out: Out; readonly spec: Spec };
   /** Display name, used in errors, views and profiles. */
   readonly name: string;
   /** Output names in the graph. */
@@ -440,7 +444,9 @@ export function pipefunc<
   const Rn extends Readonly<Record<string, string>> = {},
   const B extends Partial<A> = {},
   const S extends string = string,
-  const M extends string = string,
+  // `never` when no mapspec is given: no mapspec is not the same as one the types cannot read.
+  const M extends string = never,
+  const D extends MappedDefaults<NoInfer<A>, M> = {},
   const V extends string = never,
   const G extends string = never,
 >(
@@ -452,13 +458,19 @@ export function pipefunc<
     readonly bound?: B;
     readonly scope?: S;
     readonly mapspec?: M;
-    readonly defaults?: MappedDefaults<NoInfer<A>, M>;
+    readonly defaults?: D;
   },
   fn: (args: A) => R,
-): PipeFunc<GraphInputs<A, Rn, B, S>, GraphOutputs<O, Awaited<R>, Rn, S>> & VariantMarkOf<V, G> {
+): PipeFunc<
+  GraphInputs<A, Rn, B, S, D>,
+  GraphOutputs<O, Awaited<R>, Rn, S>,
+  GraphMapSpec<M, Rn, S>
+> &
+  VariantMarkOf<V, G> {
   return buildPipeFunc(options as PipeFuncOptions, fn) as PipeFunc<
-    GraphInputs<A, Rn, B, S>,
-    GraphOutputs<O, Awaited<R>, Rn, S>
+    GraphInputs<A, Rn, B, S, D>,
+    GraphOutputs<O, Awaited<R>, Rn, S>,
+    GraphMapSpec<M, Rn, S>
   > &
     VariantMarkOf<V, G>;
 }

@@ -18,10 +18,11 @@ import {
   addMapspecAxis,
   type MapInputs,
   type MapOptions,
-  type MapResults,
   type MapSummary,
+  type OnlyOutputs,
   runMap,
   type SummaryOnly,
+  type SweepInputs,
   sweepLayout,
 } from "../map/index.ts";
 import type { MapResultsMembers } from "../map/results.ts";
@@ -44,6 +45,7 @@ import { createEnv } from "./engine.ts";
 import type { RunListener } from "./events.ts";
 import { type ExecutionOrder, forwardOutputs, Graph, isConfigName } from "./graph.ts";
 import { type HistoryEntry, HistoryRecorder } from "./history.ts";
+import type { PipelineMapInputs, PipelineMapResults } from "./map-types.ts";
 import { nestFunctions } from "./nest.ts";
 import type { PipeFunc } from "./pipe-func.ts";
 import { pipelineCaptures, pipelineResources } from "./pipeline-options.ts";
@@ -52,9 +54,11 @@ import { flattenScopes, hasScopes } from "./scopes.ts";
 import type {
   AnyPipeFunc,
   CheckConnections,
+  InputsOf,
   LeafOutput,
   OutputMap,
   OutputName,
+  OutputsOf,
   PickedOutputs,
   RunInputs,
   Simplify,
@@ -200,6 +204,22 @@ export type RunResult<Fns extends readonly AnyPipeFunc[], K> = K extends string
       ? unknown
       : OutputMap<Fns>[LeafOutput<Fns>];
 
+/**
+ * The functions of a pipeline type. `map` types itself through its `this` (the pipeline it is
+ * called on) rather than through `Fns`: its signature is then the same for every pipeline, so
+ * a typed pipeline stays assignable to `Pipeline<readonly AnyPipeFunc[]>` without TypeScript
+ * relating the conditional types of two different lists of functions.
+ */
+export type FunctionsOf<P> = P extends Pipeline<infer Fns, string> ? Fns : never;
+
+/** Names a pipeline type gives values itself (`constants`, `withDefaults`); see {@link FunctionsOf}. */
+export type ProvidedOf<P> = P extends Pipeline<readonly AnyPipeFunc[], infer N> ? N : never;
+
+/** The functions with their mapspecs unknown to the types (after `addMapspecAxis`). */
+export type WithoutMapSpecTypes<Fns extends readonly AnyPipeFunc[]> = {
+  [I in keyof Fns]: PipeFunc<InputsOf<Fns[I]>, OutputsOf<Fns[I]>>;
+};
+
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 const ALL_TARGET: Target = { target: ALL, key: "\u0000all" };
 
@@ -214,7 +234,10 @@ const ALL_TARGET: Target = { target: ALL, key: "\u0000all" };
  * await pipeline.run("d", { a: 2, b: 3 }); // 15
  * ```
  */
-export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly UntypedPipeFunc[]> {
+export class Pipeline<
+  const out Fns extends readonly AnyPipeFunc[] = readonly UntypedPipeFunc[],
+  Provided extends string = never,
+> {
   readonly #graph: Graph;
   readonly #options: PipelineOptions;
   readonly #plans = new Map<string, PlanEntry[]>();
@@ -243,7 +266,10 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    *   such a function declares a captured value that cannot be hashed; when `resources` has a
    *   bad value ("negative cpus", "4 gigs").
    */
-  constructor(functions: Fns & CheckConnections<Fns>, options: PipelineOptions = {}) {
+  constructor(
+    functions: Fns & CheckConnections<Fns>,
+    options: PipelineOptions & { readonly constants?: Readonly<Record<Provided, unknown>> } = {},
+  ) {
     const captures = pipelineCaptures(options);
     this.#resources = pipelineResources(options);
     const all = captures
@@ -694,15 +720,16 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   }
 
   /** A new pipeline with `fn` added. */
-  add<F extends AnyPipeFunc>(fn: F): Pipeline<[...Fns, F]> {
-    return this.#derive([...this.functions, fn]) as Pipeline<[...Fns, F]>;
+  add<F extends AnyPipeFunc>(fn: F): Pipeline<[...Fns, F], Provided> {
+    return this.#derive([...this.functions, fn]) as Pipeline<[...Fns, F], Provided>;
   }
 
   /** A new pipeline without the function producing `output`. */
-  drop<K extends OutputName<Fns>>(output: K): Pipeline<WithoutProducer<Fns, K>> {
+  drop<K extends OutputName<Fns>>(output: K): Pipeline<WithoutProducer<Fns, K>, Provided> {
     const target = this.get(output);
     return this.#derive(this.functions.filter((f) => !sameOutputs(f, target))) as Pipeline<
-      WithoutProducer<Fns, K>
+      WithoutProducer<Fns, K>,
+      Provided
     >;
   }
 
@@ -710,11 +737,11 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   replace<K extends OutputName<Fns>, F extends AnyPipeFunc>(
     output: K,
     fn: F,
-  ): Pipeline<[...WithoutProducer<Fns, K>, F]> {
+  ): Pipeline<[...WithoutProducer<Fns, K>, F], Provided> {
     const target = this.get(output);
     return this.#derive(
       this.functions.flatMap((f) => (f === target ? [fn] : sameOutputs(f, target) ? [] : [f])),
-    ) as Pipeline<[...WithoutProducer<Fns, K>, F]>;
+    ) as Pipeline<[...WithoutProducer<Fns, K>, F], Provided>;
   }
 
   /**
@@ -723,7 +750,9 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    *
    * @throws {@link PipelineDefinitionError} for duplicate outputs or conflicting options.
    */
-  concat<G extends readonly AnyPipeFunc[]>(other: Pipeline<G>): Pipeline<[...Fns, ...G]> {
+  concat<G extends readonly AnyPipeFunc[], P extends string = never>(
+    other: Pipeline<G, P>,
+  ): Pipeline<[...Fns, ...G], Provided | P> {
     const a = this.#options;
     const b = other.options;
     const problems: string[] = [];
@@ -832,7 +861,9 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
   }
 
   /** A new pipeline with new defaults for inputs, by graph name. */
-  withDefaults(defaults: Readonly<Record<string, unknown>>): Pipeline<Fns> {
+  withDefaults<const D extends Readonly<Record<string, unknown>>>(
+    defaults: D,
+  ): Pipeline<Fns, Provided | (keyof D & string)> {
     const unknown = Object.keys(defaults).filter((k) => !this.#graph.readers.has(k));
     if (unknown.length > 0) {
       throw new PipelineDefinitionError(
@@ -854,7 +885,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
         for (const p of mine) setOwn(byArg, p.arg, defaults[p.graph]);
         return f.with({ defaults: byArg });
       }),
-    ) as unknown as Pipeline<Fns>;
+    ) as unknown as Pipeline<Fns, Provided | (keyof D & string)>;
   }
 
   /**
@@ -875,26 +906,40 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * results.c.array.shape; // [2, 3]
    * ```
    */
-  map(
-    inputs: MapInputs,
-    options: MapOptions & SummaryOnly & VariantOptionOf<Fns>,
+  // With `outputs`, the inputs of the functions left out are not needed: every input is optional.
+  map<P extends Pipeline<readonly AnyPipeFunc[], string>>(
+    this: P,
+    inputs: Partial<PipelineMapInputs<FunctionsOf<P>, ProvidedOf<P>>> | SweepInputs,
+    options: MapOptions & OnlyOutputs & SummaryOnly & VariantOptionOf<FunctionsOf<P>>,
   ): Promise<MapSummary>;
+  map<P extends Pipeline<readonly AnyPipeFunc[], string>>(
+    this: P,
+    inputs: Partial<PipelineMapInputs<FunctionsOf<P>, ProvidedOf<P>>> | SweepInputs,
+    options: MapOptions & OnlyOutputs & VariantOptionOf<FunctionsOf<P>>,
+  ): Promise<PipelineMapResults<FunctionsOf<P>>>;
+  map<P extends Pipeline<readonly AnyPipeFunc[], string>>(
+    this: P,
+    inputs: PipelineMapInputs<FunctionsOf<P>, ProvidedOf<P>> | SweepInputs,
+    options: MapOptions & SummaryOnly & VariantOptionOf<FunctionsOf<P>>,
+  ): Promise<MapSummary>;
+  map<P extends Pipeline<readonly AnyPipeFunc[], string>>(
+    this: P,
+    inputs: PipelineMapInputs<FunctionsOf<P>, ProvidedOf<P>> | SweepInputs,
+    options?: MapOptions & VariantOptionOf<FunctionsOf<P>>,
+  ): Promise<PipelineMapResults<FunctionsOf<P>>>;
   map(
+    this: Pipeline<readonly AnyPipeFunc[], string>,
     inputs: MapInputs,
-    options?: MapOptions & VariantOptionOf<Fns>,
-  ): Promise<MapResults<OutputMap<Fns>>>;
-  map(
-    inputs: MapInputs,
-    options?: MapOptions & VariantOptionOf<Fns>,
-  ): Promise<MapResults<OutputMap<Fns>> | MapSummary> {
+    options?: MapOptions & { readonly variant?: VariantSelection },
+  ): Promise<unknown> {
     if (options?.variant !== undefined || this.#variants?.open.length) {
-      let chosen: Pipeline<Fns>;
+      let chosen: Pipeline<readonly AnyPipeFunc[], string>;
       try {
         chosen = this.withVariant(options?.variant as never);
       } catch (error) {
         return Promise.reject(error);
       }
-      if (chosen !== this) return chosen.map(inputs, options);
+      if (chosen !== this) return chosen.map(inputs as never, options as never);
     }
     // The registry stores whole outputs of `run`; per-element values are not outputs.
     const listeners = this.#listeners.filter((l) => l !== this.#registry?.listener);
@@ -903,7 +948,7 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
       cache: this.#cache,
       listeners,
       validate: this.#options.validate === true,
-    }) as Promise<MapResults<OutputMap<Fns>>>;
+    });
   }
 
   /**
@@ -939,10 +984,10 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
    * it, and the axis is carried downstream (pipefunc's `add_mapspec_axis`):
    * `"x[i] -> y[i]"` becomes `"x[i], z[k] -> y[i, k]"` and a reduction `"y[:, k] -> sum[k]"`.
    */
-  addMapspecAxis(name: string, axis: string): Pipeline<Fns> {
+  addMapspecAxis(name: string, axis: string): Pipeline<WithoutMapSpecTypes<Fns>, Provided> {
     return this.#derive(
       addMapspecAxis(this, this.sortedFunctions, name, axis),
-    ) as unknown as Pipeline<Fns>;
+    ) as unknown as Pipeline<WithoutMapSpecTypes<Fns>, Provided>;
   }
 
   /** Adds a lifecycle listener; returns a function that removes it. */

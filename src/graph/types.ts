@@ -1,4 +1,5 @@
 import type { NdArray } from "../map/ndarray.ts";
+import type { CheckAxes } from "./map-types.ts";
 /**
  * Compile-time model of a pipeline: which names a function reads and produces, with their
  * types, so `run("d")` is typed and mismatched connections do not compile.
@@ -100,13 +101,15 @@ export interface ConnectionTypeError<Input extends PropertyKey, Expected, Produc
 }
 
 /**
- * Checks every function's inputs against the outputs of the whole list. Intersected with the
- * constructor's argument, a mismatch turns that element's expected type into a
- * {@link ConnectionTypeError}, so the compile error points at the offending function.
+ * Checks every function's inputs against the outputs of the whole list, and its literal
+ * mapspec's axes against those of the literal mapspecs producing what it reads. Intersected
+ * with the constructor's argument, a mismatch turns that element's expected type into a
+ * {@link ConnectionTypeError} or a `MapSpecAxesError`, so the compile error points at the
+ * offending function.
  */
 export type CheckConnections<Fns extends readonly AnyPipeFunc[]> = {
   [I in keyof Fns]: [MismatchedKeys<InputsOf<Fns[I]>, OutputMap<Fns>>] extends [never]
-    ? unknown
+    ? CheckAxes<Fns[I], Fns>
     : ConnectionTypeError<
         MismatchedKeys<InputsOf<Fns[I]>, OutputMap<Fns>>,
         InputsOf<Fns[I]>[MismatchedKeys<InputsOf<Fns[I]>, OutputMap<Fns>> & keyof InputsOf<Fns[I]>],
@@ -141,8 +144,18 @@ export type Scoped<T, S> = S extends string
     : { [K in keyof T as K extends string ? `${S}.${K}` : K]: T[K] }
   : T;
 
-/** Graph-facing input type of a function: bound arguments removed, renames and scope applied. */
-export type GraphInputs<A, Rn, B, S> = Simplify<Scoped<Renamed<Omit<A, keyof B & keyof A>, Rn>, S>>;
+/** `T` with the keys `K` optional. */
+type WithOptional<T, K> = [K] extends [never]
+  ? T
+  : Omit<T, K & keyof T> & { [P in keyof T & K]?: T[P] };
+
+/**
+ * Graph-facing input type of a function: bound arguments removed, those with a default given
+ * in `defaults` (`D`) optional, renames and scope applied.
+ */
+export type GraphInputs<A, Rn, B, S, D = {}> = Simplify<
+  Scoped<Renamed<WithOptional<Omit<A, keyof B & keyof A>, keyof D>, Rn>, S>
+>;
 
 /** Graph-facing output type of a function. */
 export type GraphOutputs<O, R, Rn, S> = Simplify<Scoped<Renamed<OutputsFor<O, R>, Rn>, S>>;

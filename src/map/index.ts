@@ -4,6 +4,6 @@
  */
 export { addMapspecAxis } from "./add-axis.ts";
 export { sweepLayout } from "./layout.ts";
-export type { MapSummary, SummaryOnly } from "./partial.ts";
+export type { MapSummary, OnlyOutputs, SummaryOnly } from "./partial.ts";
 export type { MapResults } from "./results.ts";
-export { type MapInputs, type MapOptions, runMap } from "./run-map.ts";
+export { type MapInputs, type MapOptions, runMap, type SweepInputs } from "./run-map.ts";

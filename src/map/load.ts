@@ -2,8 +2,17 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { closestNames } from "../_internal/closest.ts";
 import { own, setOwn } from "../_internal/own.ts";
-import { OutputNotStoredError, RunFolderCorruptError, UnknownOutputError } from "../errors.ts";
+import {
+  OutputAxesError,
+  OutputNotStoredError,
+  RunFolderCorruptError,
+  UnknownOutputError,
+} from "../errors.ts";
+import type { MapOutputValue } from "../graph/map-types.ts";
+import type { Pipeline } from "../graph/pipeline.ts";
+import type { AnyPipeFunc, OutputName } from "../graph/types.ts";
 import { stackInternal } from "./internal-axes.ts";
+import { sweepLayout } from "./layout.ts";
 import { MISSING } from "./missing.ts";
 import { type OutputRecord, outputFolder, type RunRecord, readRunRecord } from "./run-folder.ts";
 import { META_FILE } from "./storage/file.ts";
@@ -16,6 +25,30 @@ export interface LoadOptions {
   readonly runFolder: string;
 }
 
+/**
+ * Reads one output of a finished (or partly finished) sweep from its run folder, typed as the
+ * pipeline's `map` types it: `NdArray<T, ["i", "j"]>` for an output of a literal mapspec
+ * `… -> c[i, j]`, `T` for an unmapped one.
+ *
+ * @param pipeline - The pipeline that wrote the folder (only its types and mapspecs are read).
+ * @param output - The output's name.
+ * @param options - The run folder.
+ * @returns The output's value.
+ * @throws {@link OutputAxesError} when the folder stores the output with other axes than the
+ *   pipeline gives it; the rest as the form without the pipeline.
+ * @example
+ * ```ts
+ * const c = await loadOutputs(pipeline, "c", { runFolder: "runs/grid" }); // NdArray<number, ["i", "j"]>
+ * ```
+ */
+export async function loadOutputs<
+  Fns extends readonly AnyPipeFunc[],
+  const K extends OutputName<Fns>,
+>(
+  pipeline: Pipeline<Fns, string>,
+  output: K,
+  options: LoadOptions,
+): Promise<MapOutputValue<Fns, K>>;
 /**
  * Reads one output of a finished (or partly finished) sweep from its run folder, without the
  * pipeline: an `NdArray` for a mapped output (MISSING where not computed), else the value.
@@ -32,7 +65,28 @@ export interface LoadOptions {
  *   an element (zarr: a chunk) was not written there by this run: copied from another place,
  *   output or run, or changed since. It is never read as a value.
  */
-export async function loadOutputs(output: string, options: LoadOptions): Promise<unknown> {
+export async function loadOutputs(output: string, options: LoadOptions): Promise<unknown>;
+export async function loadOutputs(
+  ...args:
+    | [pipeline: Pipeline<readonly AnyPipeFunc[], string>, output: string, options: LoadOptions]
+    | [output: string, options: LoadOptions]
+): Promise<unknown> {
+  if (args.length === 3) {
+    const [pipeline, output, options] = args;
+    const record = readRunRecord(options.runFolder);
+    const stored = own(record.outputs, output);
+    const layout = sweepLayout(pipeline, pipeline.sortedFunctions);
+    const expected = layout.producer.get(output)?.outputDims;
+    // An output the pipeline does not produce, or the folder does not hold, is reported below.
+    if (stored && expected && stored.dims.join("\u0000") !== expected.join("\u0000")) {
+      throw new OutputAxesError(options.runFolder, output, stored.dims, expected);
+    }
+    return loadOne(output, options);
+  }
+  return loadOne(...args);
+}
+
+async function loadOne(output: string, options: LoadOptions): Promise<unknown> {
   const record = readRunRecord(options.runFolder);
   const info = own(record.outputs, output);
   if (!info) {

@@ -1,5 +1,6 @@
 import type { InspectOptionsStylized, inspect } from "node:util";
 import { NdArrayError } from "../errors.ts";
+import type { WithoutAxes } from "./mapspec-types.ts";
 import { isMissing, MISSING, type Missing } from "./missing.ts";
 
 /** A value or arbitrarily nested arrays of it, as {@link NdArray.toNested} returns. */
@@ -10,6 +11,25 @@ export type Nested<T> = T | Nested<T>[];
  * takes.
  */
 export type NestedInput<T> = T | readonly NestedInput<T>[];
+
+/**
+ * One index per axis: a tuple as long as `Axes` when the axes are a literal tuple, else any
+ * number of indexes (checked at run time).
+ */
+export type IndexFor<Axes extends readonly string[]> = { -readonly [K in keyof Axes]: number };
+
+/** Keys of a selection that name no dim, each typed `never`, when the dims are known. */
+type NoOtherDims<S, Axes extends readonly string[]> = number extends Axes["length"]
+  ? unknown
+  : { readonly [K in Exclude<keyof S, Axes[number]>]: never };
+
+/**
+ * What {@link NdArray.slice} takes: `{ dim: index }` over some of the dims, by name when the
+ * dims are a literal tuple.
+ */
+export type SliceSelection<Axes extends readonly string[]> = number extends Axes["length"]
+  ? Readonly<Record<string, number>>
+  : { readonly [K in Axes[number]]?: number };
 
 /**
  * The JSON form of an {@link NdArray}: row-major `data` with every masked element as `null`, and
@@ -129,6 +149,10 @@ let numbersOf: (array: NdArray<unknown>) => Float64Array | undefined;
  * return new arrays, and `data` is shared with the caller that built it, never copied.
  *
  * @typeParam T - Type of the elements that are not masked.
+ * @typeParam Axes - The axis names, as a tuple type when known: `map()` types a mapped output of
+ *   `a[i], b[j] -> c[i, j]` as `NdArray<number, ["i", "j"]>`, so `get` takes two indexes and
+ *   `slice({ i: 0 })` is an `NdArray<number, ["j"]>`. Without it (`NdArray<number>`) any names
+ *   and any number of indexes type-check, and are checked at run time.
  * @example
  * ```ts
  * const c = new NdArray([2, 3], ["i", "j"], [1, 2, 3, 4, 5, MISSING]);
@@ -141,13 +165,13 @@ let numbersOf: (array: NdArray<unknown>) => Float64Array | undefined;
  *                           //   missing: [5] }
  * ```
  */
-export class NdArray<T> {
+export class NdArray<T, Axes extends readonly string[] = string[]> {
   /**
    * `instanceof NdArray` holds for arrays made by any copy of this module in the process: a
    * worker thread may load pipeweave through CommonJS hooks while the pipeline's module
    * imports it as ESM, and each copy has its own class.
    */
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static [Symbol.hasInstance](value: unknown): value is NdArray<unknown> {
     return typeof value === "object" && value !== null && BRAND in value;
   }
 
@@ -159,7 +183,7 @@ export class NdArray<T> {
   /** Length of each axis. */
   readonly shape: readonly number[];
   /** Name of each axis, as in the mapspec (`c[i, j]` has dims `["i", "j"]`). */
-  readonly dims: readonly string[];
+  readonly dims: Readonly<Axes>;
   /**
    * Elements in row-major order (the last axis varies fastest), {@link MISSING} where masked.
    * For a numeric output of `map`, whose elements live in a Float64Array, this array is built
@@ -215,7 +239,7 @@ export class NdArray<T> {
       stride *= shape[axis]!;
     }
     this.shape = Object.freeze([...shape]);
-    this.dims = Object.freeze([...dims]);
+    this.dims = Object.freeze([...dims]) as readonly string[] as Readonly<Axes>;
     this.data = data;
     this.size = size;
     this.ndim = shape.length;
@@ -329,7 +353,7 @@ export class NdArray<T> {
    * @throws {@link NdArrayError} when the number of indexes is not `ndim`, or an index is not an
    *   integer or is outside its axis, naming the axis, index and length.
    */
-  get(...index: number[]): T | Missing {
+  get(...index: IndexFor<Axes>): T | Missing {
     const shape = this.shape;
     const strides = this.#strides;
     if (index.length !== shape.length) throw arityError("get", index, shape, this.dims);
@@ -375,8 +399,11 @@ export class NdArray<T> {
    *   for `slice({ i: 3 })`), a key is not one of `dims`, or an index is not an integer within
    *   its axis.
    */
-  slice(selection: Readonly<Record<string, number>>): NdArray<T> {
-    const { shape, dims } = this;
+  slice<const S extends SliceSelection<Axes>>(
+    selection: S & object & NoOtherDims<S, Axes>,
+  ): NdArray<T, WithoutAxes<Axes, keyof S>> {
+    const { shape } = this;
+    const dims: readonly string[] = this.dims;
     if (!isPlainObject(selection)) throw this.#selectionError(selection);
     const strides = this.#strides;
     const fixed = new Array<boolean>(this.ndim).fill(false);
@@ -419,7 +446,7 @@ export class NdArray<T> {
         counter[k] = 0;
       }
     }
-    return new NdArray<T>(
+    return new NdArray<T, WithoutAxes<Axes, keyof S>>(
       keptShape,
       kept.map((axis) => dims[axis]!),
       out,
@@ -433,9 +460,16 @@ export class NdArray<T> {
    * @returns One array per index of `dim`, each without that dim.
    * @throws {@link NdArrayError} when `dim` is not one of `dims`.
    */
-  along(dim: string): NdArray<T>[] {
+  along<D extends Axes[number]>(dim: D): NdArray<T, WithoutAxes<Axes, D>>[] {
     const axis = this.#axisOf(dim, "along");
-    return Array.from({ length: this.shape[axis]! }, (_, k) => this.slice({ [dim]: k }));
+    return Array.from(
+      { length: this.shape[axis]! },
+      (_, k) =>
+        (this as unknown as NdArray<T>).slice({ [dim]: k }) as unknown as NdArray<
+          T,
+          WithoutAxes<Axes, D>
+        >,
+    );
   }
 
   /**
@@ -445,7 +479,7 @@ export class NdArray<T> {
    * @returns An array of the same shape and dims.
    * @throws {@link NdArrayError} when `fn` is not a function.
    */
-  map<U>(fn: (value: T, index: readonly number[]) => U): NdArray<U> {
+  map<U>(fn: (value: T, index: readonly number[]) => U): NdArray<U, Axes> {
     if (typeof fn !== "function") {
       throw new NdArrayError(
         "map",
@@ -464,7 +498,7 @@ export class NdArray<T> {
         index[axis] = 0;
       }
     }
-    return new NdArray<U>(shape, this.dims, out);
+    return new NdArray<U, Axes>(shape, this.dims, out);
   }
 
   /** True at each row-major position whose element is {@link MISSING}; a new array each time. */

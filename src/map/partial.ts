@@ -18,6 +18,11 @@ export interface SummaryOnly {
   readonly returnResults: false;
 }
 
+/** `map` options naming the outputs to compute: the other functions' inputs are not needed. */
+export interface OnlyOutputs {
+  readonly outputs: readonly string[];
+}
+
 /** What one function did in a map that resolved with a {@link MapSummary}. */
 export interface FunctionSummary {
   /** Elements this run had to settle (1 for a function called once). */

@@ -9,16 +9,27 @@ import { MISSING } from "./missing.ts";
 import { NdArray } from "./ndarray.ts";
 import type { OutputStore } from "./storage/types.ts";
 
-/** One output of a sweep. */
-export interface OutputResult<T> {
+/**
+ * One output of a sweep.
+ *
+ * @typeParam T - The element type of a mapped output, else the output's type.
+ * @typeParam Axes - Its axes when a literal mapspec decides them: `["i", "j"]` for a mapped
+ *   output (`output` is an `NdArray<T, ["i", "j"]>`), `[]` for an unmapped one (`output` is
+ *   `T`); `undefined` where the types cannot know (`output` is `NdArray<T> | T`).
+ */
+export interface OutputResult<T, Axes extends readonly string[] | undefined = undefined> {
   /** An `NdArray` for a mapped output, else the single value (MISSING when masked). */
-  readonly output: NdArray<T> | T;
+  readonly output: Axes extends readonly []
+    ? T
+    : Axes extends readonly string[]
+      ? NdArray<T, Axes>
+      : NdArray<T> | T;
   /** The output as an `NdArray` (0-D for a single value). */
-  readonly array: NdArray<T>;
+  readonly array: NdArray<T, Axes extends readonly string[] ? Axes : string[]>;
   /** Its shape (`[]` for a single value). */
   readonly shape: readonly number[];
   /** Its axes. */
-  readonly dims: readonly string[];
+  readonly dims: Axes extends readonly string[] ? Readonly<Axes> : readonly string[];
   /** The store holding it. */
   readonly store: OutputStore | undefined;
 }

@@ -138,10 +138,13 @@ export interface MapContext {
   readonly validate?: boolean;
 }
 
+/** A {@link Sweep} (or anything giving its value lists by name), as `map` takes it. */
+export interface SweepInputs {
+  toInputs(): Readonly<Record<string, readonly unknown[]>>;
+}
+
 /** Inputs of `map`: values by name (arrays for mapped inputs), or a {@link Sweep}. */
-export type MapInputs =
-  | Readonly<Record<string, unknown>>
-  | { toInputs(): Readonly<Record<string, readonly unknown[]>> };
+export type MapInputs = Readonly<Record<string, unknown>> | SweepInputs;
 
 /** Runs a sweep; see {@link Pipeline.map}. */
 export async function runMap(

@@ -197,7 +197,13 @@ export const scaled = definePipeline(import.meta.url, "scaled", () =>
     const again = definePipeline(
       moduleUrl,
       "where",
-      () => new Pipeline([pipefunc({ output: "out", mapspec: "x[i] -> out[i]" }, () => 0)]),
+      () =>
+        new Pipeline([
+          pipefunc(
+            { output: "out", mapspec: "x[i] -> out[i]" },
+            ({ x, ms }: { x: number; ms: number }) => x + ms,
+          ),
+        ]),
     );
     expect(again).toBe(where);
     const out = elements<Where>(await again.map({ x: [3], ms: 0 }, onThreads));

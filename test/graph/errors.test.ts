@@ -284,7 +284,7 @@ describe("options that name nothing", () => {
       expect(error.input).toBe("s.a");
       expect(error.message).toMatch(/given twice: as "s.a" and inside "s"/);
     }
-    await expect(p.map({ "s.a": [1], s: { a: [2] } })).rejects.toBeInstanceOf(DuplicateInputError);
+    await expect(p.map({ "s.a": 1, s: { a: 2 } })).rejects.toBeInstanceOf(DuplicateInputError);
   });
 
   it("rejects a subpipeline from whose inputs nothing can be computed", () => {

@@ -8,6 +8,7 @@ import {
   loadOutputs,
   MISSING,
   type NdArray,
+  OutputAxesError,
   OutputNotStoredError,
   Pipeline,
   pipefunc,
@@ -162,5 +163,43 @@ describe("printing results", () => {
     expect(inspect(loaded)).toBe(expected);
     expect(String(inMemory.c.output)).toBe(String(loaded));
     expect(inspect(inMemory)).not.toContain("[Getter]");
+  });
+});
+
+describe("loadOutputs with the pipeline", () => {
+  it("reads an output as the pipeline's map gives it", async () => {
+    const c = await loadOutputs(pipeline, "c", { runFolder: done });
+    expect(c.dims).toEqual(["i", "j"]);
+    expect(c.get(2, 1)).toBe(23);
+    expect(await loadOutputs(pipeline, "total", { runFolder: done })).toBe(102);
+  });
+
+  it("throws an OutputAxesError when the folder stores the output with other axes", async () => {
+    const other = new Pipeline([
+      pipefunc(
+        { output: "c", mapspec: "a[k], b[j] -> c[k, j]" },
+        ({ a, b }: { a: number; b: number }) => a + b,
+      ),
+    ]);
+    const error = await rejection(loadOutputs(other, "c", { runFolder: done }));
+    expect(error).toBeInstanceOf(OutputAxesError);
+    const axes = error as OutputAxesError;
+    expect(axes.code).toBe("E_OUTPUT_AXES");
+    expect([axes.output, axes.stored, axes.expected]).toEqual(["c", ["i", "j"], ["k", "j"]]);
+    expect(axes.message).toContain(
+      `Output "c" in the run folder "${done}" has axes [i, j], but the pipeline gives it axes [k, j]`,
+    );
+    const rows = new Pipeline([
+      add,
+      pipefunc(
+        { output: "total", mapspec: "c[i, :] -> total[i]" },
+        ({ c }: { c: NdArray<number> }) => c.size,
+      ),
+    ]);
+    const row = await rejection(loadOutputs(rows, "total", { runFolder: done }));
+    expect((row as OutputAxesError).message).toContain('Output "total" in the run folder');
+    expect((row as OutputAxesError).message).toContain(
+      "has no axes, but the pipeline gives it axes [i]",
+    );
   });
 });

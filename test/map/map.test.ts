@@ -168,6 +168,7 @@ describe("map: mapspecs", () => {
 
   it("reports a missing input of a sweep", async () => {
     const ok = pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x }: { x: number }) => x);
+    // @ts-expect-error: x is required, at compile time too.
     await expect(new Pipeline([ok]).map({}, quiet)).rejects.toThrow(MissingInputError);
   });
 

@@ -16,9 +16,9 @@ describe("captures and version types", () => {
       { output: "y", cache: true, captures: { k } },
       ({ x }: { x: number }) => x * k,
     );
-    expectTypeOf(f).toEqualTypeOf<PipeFunc<{ x: number }, { y: number }>>();
+    expectTypeOf(f).toEqualTypeOf<PipeFunc<{ x: number }, { y: number }, null>>();
     const g = pipefunc({ output: "y", version: "2" }, ({ x }: { x: number }) => x * k);
-    expectTypeOf(g).toEqualTypeOf<PipeFunc<{ x: number }, { y: number }>>();
+    expectTypeOf(g).toEqualTypeOf<PipeFunc<{ x: number }, { y: number }, null>>();
   });
 
   it("take a string or number version and a record of captured values", () => {

@@ -10,13 +10,15 @@ const fE = pipefunc(
 
 describe("pipefunc types", () => {
   it("infers graph-facing inputs and outputs", () => {
-    expectTypeOf(fC).toEqualTypeOf<PipeFunc<{ a: number; b: number }, { c: number }>>();
-    expectTypeOf(fE).toEqualTypeOf<PipeFunc<{ c: number; d: number; x?: number }, { e: number }>>();
+    expectTypeOf(fC).toEqualTypeOf<PipeFunc<{ a: number; b: number }, { c: number }, null>>();
+    expectTypeOf(fE).toEqualTypeOf<
+      PipeFunc<{ c: number; d: number; x?: number }, { e: number }, null>
+    >();
   });
 
   it("unwraps async results", () => {
     const f = pipefunc({ output: "y" }, async ({ x }: { x: number }) => String(x));
-    expectTypeOf(f).toEqualTypeOf<PipeFunc<{ x: number }, { y: string }>>();
+    expectTypeOf(f).toEqualTypeOf<PipeFunc<{ x: number }, { y: string }, null>>();
   });
 
   it("maps tuple and object returns onto several outputs", () => {
@@ -24,9 +26,11 @@ describe("pipefunc types", () => {
       { output: ["lo", "hi"] },
       ({ xs }: { xs: number[] }) => [Math.min(...xs), String(Math.max(...xs))] as const,
     );
-    expectTypeOf(tuple).toEqualTypeOf<PipeFunc<{ xs: number[] }, { lo: number; hi: string }>>();
+    expectTypeOf(tuple).toEqualTypeOf<
+      PipeFunc<{ xs: number[] }, { lo: number; hi: string }, null>
+    >();
     const obj = pipefunc({ output: ["n", "s"] }, ({ v }: { v: number }) => ({ n: v, s: "x" }));
-    expectTypeOf(obj).toEqualTypeOf<PipeFunc<{ v: number }, { n: number; s: string }>>();
+    expectTypeOf(obj).toEqualTypeOf<PipeFunc<{ v: number }, { n: number; s: string }, null>>();
   });
 
   it("applies renames, bound arguments and scopes to the graph-facing names", () => {
@@ -35,15 +39,15 @@ describe("pipefunc types", () => {
       ({ a, k }: { a: number; k: string }) => a + k.length,
     );
     expectTypeOf(renamed).toEqualTypeOf<
-      PipeFunc<{ alpha: number; k: string }, { result: number }>
+      PipeFunc<{ alpha: number; k: string }, { result: number }, null>
     >();
     const bound = pipefunc(
       { output: "out", bound: { k: "fixed" } },
       ({ a, k }: { a: number; k: string }) => a + k.length,
     );
-    expectTypeOf(bound).toEqualTypeOf<PipeFunc<{ a: number }, { out: number }>>();
+    expectTypeOf(bound).toEqualTypeOf<PipeFunc<{ a: number }, { out: number }, null>>();
     const scoped = pipefunc({ output: "y", scope: "s" }, ({ x }: { x: number }) => x);
-    expectTypeOf(scoped).toEqualTypeOf<PipeFunc<{ "s.x": number }, { "s.y": number }>>();
+    expectTypeOf(scoped).toEqualTypeOf<PipeFunc<{ "s.x": number }, { "s.y": number }, null>>();
   });
 });
 

@@ -13,6 +13,7 @@ import {
   type ResourcesScope,
   resourcesFor,
 } from "../../src/index.ts";
+import type { ParsedMapSpec } from "../../src/map/mapspec-types.ts";
 
 describe("resources types", () => {
   it("leave the inferred inputs and outputs alone", () => {
@@ -20,7 +21,7 @@ describe("resources types", () => {
       { output: "y", resources: { cpus: 2, memory: "4GB", time: "1:00:00" } },
       ({ x }: { x: number }) => x * 2,
     );
-    expectTypeOf(f).toEqualTypeOf<PipeFunc<{ x: number }, { y: number }>>();
+    expectTypeOf(f).toEqualTypeOf<PipeFunc<{ x: number }, { y: number }, null>>();
     expectTypeOf(f.resources).toEqualTypeOf<ResourcesOption | undefined>();
     expectTypeOf(f.resourcesScope).toEqualTypeOf<ResourcesScope>();
   });
@@ -38,7 +39,13 @@ describe("resources types", () => {
       },
       ({ x }: { x: number; label: string }) => x,
     );
-    expectTypeOf(f).toEqualTypeOf<PipeFunc<{ x: number; label: string }, { y: number }>>();
+    expectTypeOf(f).toEqualTypeOf<
+      PipeFunc<
+        { x: number; label: string },
+        { y: number },
+        ParsedMapSpec<{ x: ["i"] }, { y: ["i"] }>
+      >
+    >();
     pipefunc(
       // @ts-expect-error no argument "size"
       { output: "y", resources: ({ size }) => ({ cpus: size }) },

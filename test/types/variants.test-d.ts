@@ -22,14 +22,14 @@ const pipeline = new Pipeline([fast, exact, euler, rk4, post]);
 
 describe("variant types", () => {
   it("keeps a function without variant the plain PipeFunc it was", () => {
-    expectTypeOf(post).toEqualTypeOf<PipeFunc<{ y: number }, { z: string }>>();
+    expectTypeOf(post).toEqualTypeOf<PipeFunc<{ y: number }, { z: string }, null>>();
   });
 
   it("accepts the declared groups and variants", () => {
     pipeline.withVariant({ solver: "fast" });
     pipeline.withVariant({ solver: "exact", integrator: "rk4" });
     void pipeline.run("z", { x: 1 }, { variant: { solver: "fast", integrator: "euler" } });
-    void pipeline.map({ x: [1] }, { variant: { integrator: "rk4" } });
+    void pipeline.map({ x: 1 }, { variant: { integrator: "rk4" } });
     expectTypeOf(pipeline.withVariant({ solver: "fast" })).toEqualTypeOf<typeof pipeline>();
   });
 
