@@ -155,6 +155,7 @@ class SlurmChunkExecutor implements Executor {
   readonly name = "slurm";
   readonly remote = true;
   readonly isOutOfProcess = true;
+  readonly runsUnmapped = true;
   readonly capacity: number;
   readonly chunkSize: number | undefined;
   readonly #partition: string | undefined;
@@ -249,8 +250,9 @@ class SlurmChunkExecutor implements Executor {
       );
     }
     throwIfAborted(signal);
-    // A reduction (`y[:] -> total`) that asks for nothing runs here, as unmapped functions do.
-    if (chunk.shape?.length === 0 && chunk.resources === undefined) {
+    // A reduction (`y[:] -> total`) whose function declares no resources runs here, as
+    // unmapped functions do: the pipeline's defaults alone are no request for a job.
+    if (chunk.shape?.length === 0 && chunk.func.resources === undefined) {
       return callChunk(chunk.func, chunk.items, chunk.validate === true, chunk.shape);
     }
     const { name, hash } = await this.#definitionOf(chunk.pipeline);
@@ -960,8 +962,10 @@ export interface SlurmExecutor extends Executor {
  * their results there; the coordinator follows the tasks with `squeue` and the run folder
  * (never `sacct`) and stores each element once.
  *
- * A run folder on a filesystem the nodes share is required. Functions without mapspec, and
- * reductions (`y[:] -> total`) that declare no resources, run in the coordinator. A task that
+ * A run folder on a filesystem the nodes share is required. Functions without mapspec and
+ * reductions (`y[:] -> total`) run in the coordinator unless they declare `resources` of
+ * their own (on `pipefunc`, `Node` or `nest`; the pipeline's defaults alone do not count):
+ * then they run as a job of one task with those resources. A task that
  * fails, is cancelled, passes its time limit or loses its node has its missing elements
  * submitted again, up to `retries` times; then they fail the map with an `ExecutorError`
  * naming the job id, array index, SLURM's reason and the tail of the task's log. Aborting
