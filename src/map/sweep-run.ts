@@ -360,6 +360,14 @@ export class SweepRun {
     return new BlockStore(inner, shape.length);
   }
 
+  /**
+   * Whether `node`'s calls go to its executor (see {@link sendsToExecutor}), judged on the
+   * choice so that no thread pool is made for a function that runs here.
+   */
+  #sendsAway(node: NodeLayout): boolean {
+    return sendsToExecutor(node, executorChoiceFor(this.options.executor, node.func));
+  }
+
   #executor(node: NodeLayout): Executor | undefined {
     const pick = executorChoiceFor(this.options.executor, node.func);
     if (pick === undefined || pick === "inline") return undefined;
@@ -384,7 +392,7 @@ export class SweepRun {
   checkResources(): void {
     for (const node of this.nodes) {
       const f = node.func;
-      if (!sendsToExecutor(node, this.#executor(node)) || typeof f.resources === "function") {
+      if (!this.#sendsAway(node) || typeof f.resources === "function") {
         continue;
       }
       if (f.outputs.length > 0 && f.outputs.every((o) => Object.hasOwn(this.inputs, o))) continue;
@@ -401,9 +409,9 @@ export class SweepRun {
     const served = new Map<Executor, { name: string; output: string }[]>();
     for (const node of this.nodes) {
       const f = node.func;
-      const executor = this.#executor(node);
-      if (!sendsToExecutor(node, executor)) continue;
+      if (!this.#sendsAway(node)) continue;
       if (f.outputs.length > 0 && f.outputs.every((o) => Object.hasOwn(this.inputs, o))) continue;
+      const executor = this.#executor(node);
       if (!executor?.begin) continue;
       const list = served.get(executor) ?? [];
       list.push({ name: f.name, output: f.outputs[0]! });
@@ -481,8 +489,7 @@ export class SweepRun {
     const f = node.func;
     const generator = node.spec?.generates === true;
     const values = sources.map((s) => (s.kind === "whole" ? s.value : undefined));
-    const executor = this.#executor(node);
-    const away = sendsToExecutor(node, executor) ? (executor as Executor) : undefined;
+    const away = !generator && this.#sendsAway(node) ? this.#executor(node) : undefined;
     if (away?.remote && !referenceOf(this.pipeline)) {
       throw new UndeclaredPipelineError(this.pipeline.name, away.name);
     }
