@@ -1,5 +1,6 @@
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { ProgressListener } from "../map/events.ts";
+import { withJobs } from "../status/read.ts";
 import type { StatusWriter } from "../status/writer.ts";
 import { modelOfPipeline } from "../viz/html-model.ts";
 import { dashboardPage } from "./page.ts";
@@ -9,7 +10,8 @@ import { type DashboardOptions, type ServedDashboard, startDashboard } from "./s
 /**
  * The dashboard of a sweep running in this process (`map(..., { dashboard: true })`): the
  * pipeline's graph with every detail, the run status its status writer keeps, and the plots of
- * its numeric outputs with one or two axes, filled as their elements settle.
+ * its numeric outputs with one or two axes, filled as their elements settle, and each
+ * function's SLURM jobs with their task states (read from the run folder, as runStatus does).
  *
  * @returns The dashboard, and the listener that feeds its plots: add it to the sweep's events.
  */
@@ -29,11 +31,11 @@ export async function startMapDashboard(
     {
       page: dashboardPage(model, "map"),
       snapshot() {
-        const now = status.snapshot();
+        const now = withJobs(status.snapshot());
         return { kind: "map", status: now, plots: plots.feed.all(now) };
       },
       changes() {
-        const now = status.snapshot();
+        const now = withJobs(status.snapshot());
         return { kind: "map", status: now, plots: plots.feed.changes(now) };
       },
     },

@@ -27,7 +27,8 @@ const STREAM_RESERVE = { width: 200, height: 48 } as const;
 /**
  * The dashboard page drawing `model` and following the events of kind `kind`: each function's
  * counts and times drawn inside its node (no edge crosses them), and, for a sweep, the plots
- * of its numeric outputs below the graph. A graph that cannot be drawn costs the page its
+ * of its numeric outputs below the graph and, once any function's elements went out as SLURM
+ * jobs, each job's id and its array tasks' states. A graph that cannot be drawn costs the page its
  * drawing, never the run it watches: the page then shows the run's figures and errors without
  * the graph, and a warning says why.
  */
@@ -37,11 +38,16 @@ export function dashboardPage(model: GraphModel, kind: DashboardState["kind"]): 
     header:
       `<span id="run-state" class="pill" data-state="connecting">connecting</span>` +
       `<span id="run-figures"></span>${note}`,
-    // The plots and the latest errors side by side below the graph, so the graph keeps its height.
+    // The plots, the latest errors and the SLURM jobs side by side below the graph, so the graph keeps its height.
     footer:
       `<div id="below">${plots?.footer ?? ""}` +
       `<section id="errors" data-kind="${escapeHtml(kind)}" hidden><h2>Latest errors</h2>` +
-      `<ol id="error-list"></ol></section></div>`,
+      `<ol id="error-list"></ol></section>` +
+      // Filled only for functions whose elements went out as SLURM jobs (the slurm() executor).
+      (kind === "map"
+        ? `<section id="jobs" hidden><h2>SLURM jobs</h2><ul id="job-list"></ul></section>`
+        : "") +
+      "</div>",
     css: LIVE_CSS + (plots?.css ?? ""),
     script: (plots?.script ?? "") + LIVE_SCRIPT,
     reserve: kind === "stream" ? STREAM_RESERVE : RESERVE,
@@ -91,6 +97,11 @@ header{flex-wrap:wrap}
 #errors h2{font-size:13px;margin:4px 0}
 #error-list{margin:0;padding-left:20px;font:12px ui-monospace,monospace}
 #error-list li{margin:2px 0;white-space:pre-wrap;overflow-wrap:break-word}
+#jobs{flex:0 1 320px;min-width:0;overflow:auto;padding:4px 12px;border-left:1px solid #d0d7de}
+#jobs h2{font-size:13px;margin:4px 0}
+#job-list{margin:0;padding-left:20px;font:12px ui-monospace,monospace}
+#job-list li{margin:2px 0;overflow-wrap:break-word}
+#job-list .job-state{white-space:nowrap}
 `;
 
 const LIVE_SCRIPT = `
@@ -147,6 +158,8 @@ const LIVE_SCRIPT = `
   var figures = document.getElementById("run-figures");
   var errorsBox = document.getElementById("errors");
   var errorList = document.getElementById("error-list");
+  var jobsBox = document.getElementById("jobs");
+  var jobList = document.getElementById("job-list");
   function setText(t, text) {
     t.removeAttribute("textLength");
     t.removeAttribute("lengthAdjust");
@@ -197,6 +210,30 @@ const LIVE_SCRIPT = `
     });
     errorsBox.hidden = !list || list.length === 0;
   }
+  // One line per SLURM job: "c  job 41: 3 tasks · 2 RUNNING, 1 PENDING" (as pipeweave status says).
+  function showJobs(functions) {
+    if (!jobList) return;
+    jobList.textContent = "";
+    var any = false;
+    functions.forEach(function (f) {
+      (f.jobs || []).forEach(function (j) {
+        any = true;
+        var li = document.createElement("li");
+        li.setAttribute("data-function", f.name);
+        li.setAttribute("data-job", j.job);
+        li.appendChild(document.createTextNode(f.name + "  job " + j.job + ": " + formatCount(j.tasks) + (j.tasks === 1 ? " task" : " tasks")));
+        Object.keys(j.states || {}).forEach(function (state, k) {
+          var span = document.createElement("span");
+          span.className = "job-state";
+          span.setAttribute("data-state", state);
+          span.textContent = (k === 0 ? " \u00b7 " : ", ") + formatCount(j.states[state]) + " " + state;
+          li.appendChild(span);
+        });
+        jobList.appendChild(li);
+      });
+    });
+    jobsBox.hidden = !any;
+  }
   function showMap(message) {
     var s = message.status;
     if (plots && message.plots) plots.apply(message.plots);
@@ -213,6 +250,8 @@ const LIVE_SCRIPT = `
       live.g.setAttribute("data-failed", f.failed);
       live.g.setAttribute("data-skipped", fs);
       live.g.setAttribute("data-total", f.total);
+      if (f.jobs && f.jobs.length) live.g.setAttribute("data-jobs", f.jobs.map(function (j) { return j.job; }).join(" "));
+      else live.g.removeAttribute("data-jobs");
       setText(live.counts, formatCount(f.done) + " / " + formatCount(f.total) +
         (f.failed ? " \\u00b7 " + formatCount(f.failed) + " failed" : "") + (fs ? " \\u00b7 " + formatCount(fs) + " skipped" : ""));
       setText(live.times, f.state === "pending" ? "pending" : formatDuration(f.elapsedMs) +
@@ -231,6 +270,7 @@ const LIVE_SCRIPT = `
     showErrors((s.errors || []).map(function (e) {
       return e.name + "[" + e.index.join(", ") + "]: " + e.message;
     }));
+    showJobs(s.functions);
   }
   function showStream(message) {
     var s = message.stats, failed = 0;

@@ -113,6 +113,13 @@ export interface Executor {
    */
   readonly isOutOfProcess?: boolean;
   /**
+   * True when a function without mapspec that declares its own `resources` runs on this
+   * executor (as a chunk of one element, `shape: []`) rather than in the map's process: SLURM
+   * runs it as a one-task job with those resources. Generators always run in the map's process.
+   * @defaultValue false
+   */
+  readonly runsUnmapped?: boolean;
+  /**
    * Chunks it runs at once (threads, worker processes); `map` keeps twice as many in flight
    * and sizes its default chunks for them.
    * @defaultValue 2

@@ -93,7 +93,7 @@ interface ChunkGroups {
  * `f`'s arguments by its own argument names, as a resources function reads them: those given
  * (an argument left to the function's own default is absent), and the bound ones.
  */
-function argumentsByName(
+export function argumentsByName(
   f: AnyPipeFunc,
   values: readonly unknown[],
   given: (k: number) => boolean,

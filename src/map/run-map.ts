@@ -34,6 +34,7 @@ import { createMapResults, type MapResults, RESERVED_RESULT_NAMES } from "./resu
 import { type OutputRecord, openRunFolder } from "./run-folder.ts";
 import { asRunFolderError } from "./run-folder-files.ts";
 import { runScheduled } from "./scheduler.ts";
+import { sendsToExecutor } from "./single-call.ts";
 import type { StorageKind } from "./storage/types.ts";
 import { isSweep } from "./sweep.ts";
 import { executorChoiceFor, SweepRun } from "./sweep-run.ts";
@@ -354,8 +355,9 @@ function compareIndex(a: readonly number[], b: readonly number[]): number {
  * Refuses, before any work, a function sent to other processes (an executor with
  * `isOutOfProcess`) that reads data it does not declare: those processes import the module
  * themselves and may hold other values, which the definition hash they compare would not see.
- * Only elements of a mapped function go to an executor; one whose outputs are all given
- * does not run.
+ * Only elements of a mapped function go to an executor (and the single call of a function
+ * without mapspec that asks for resources, on an executor that takes those); one whose
+ * outputs are all given does not run.
  *
  * @throws {@link UndeclaredCaptureError} naming the function, the names and the executor.
  */
@@ -365,10 +367,10 @@ function checkOutOfProcessCaptures(
   choice: MapOptions["executor"],
 ): void {
   for (const node of nodes) {
-    if (!node.spec || node.spec.generates) continue;
     const f = node.func;
-    if (f.outputs.length > 0 && f.outputs.every((o) => Object.hasOwn(inputs, o))) continue;
     const executor = executorChoiceFor(choice, f);
+    if (!sendsToExecutor(node, executor)) continue;
+    if (f.outputs.length > 0 && f.outputs.every((o) => Object.hasOwn(inputs, o))) continue;
     if (typeof executor === "object" && executor.isOutOfProcess === true) {
       checkCaptures(f, `it runs in other processes (executor "${executor.name}")`, "mixed");
     }

@@ -38,6 +38,7 @@ import { NdArray, product, typedData } from "./ndarray.ts";
 import { Readiness } from "./readiness.ts";
 import { type OutputRecord, outputFolder, type RunFolder } from "./run-folder.ts";
 import type { ExecutorChoice, MapContext, MapOptions, MappablePipeline } from "./run-map.ts";
+import { callOnExecutor, ExecutorFailure, sendsToExecutor } from "./single-call.ts";
 import { maxElements, storeToNdArray } from "./storage/memory.ts";
 import { createStore } from "./storage/open.ts";
 import type { OutputStore } from "./storage/types.ts";
@@ -359,6 +360,14 @@ export class SweepRun {
     return new BlockStore(inner, shape.length);
   }
 
+  /**
+   * Whether `node`'s calls go to its executor (see {@link sendsToExecutor}), judged on the
+   * choice so that no thread pool is made for a function that runs here.
+   */
+  #sendsAway(node: NodeLayout): boolean {
+    return sendsToExecutor(node, executorChoiceFor(this.options.executor, node.func));
+  }
+
   #executor(node: NodeLayout): Executor | undefined {
     const pick = executorChoiceFor(this.options.executor, node.func);
     if (pick === undefined || pick === "inline") return undefined;
@@ -383,7 +392,9 @@ export class SweepRun {
   checkResources(): void {
     for (const node of this.nodes) {
       const f = node.func;
-      if (!node.spec || node.spec.generates || typeof f.resources === "function") continue;
+      if (!this.#sendsAway(node) || typeof f.resources === "function") {
+        continue;
+      }
       if (f.outputs.length > 0 && f.outputs.every((o) => Object.hasOwn(this.inputs, o))) continue;
       const resources = resourcesFor(f, this.pipeline.resources);
       if (resources) this.#executor(node)?.checkResources?.(f.name, resources);
@@ -398,7 +409,7 @@ export class SweepRun {
     const served = new Map<Executor, { name: string; output: string }[]>();
     for (const node of this.nodes) {
       const f = node.func;
-      if (!node.spec || node.spec.generates) continue;
+      if (!this.#sendsAway(node)) continue;
       if (f.outputs.length > 0 && f.outputs.every((o) => Object.hasOwn(this.inputs, o))) continue;
       const executor = this.#executor(node);
       if (!executor?.begin) continue;
@@ -478,6 +489,10 @@ export class SweepRun {
     const f = node.func;
     const generator = node.spec?.generates === true;
     const values = sources.map((s) => (s.kind === "whole" ? s.value : undefined));
+    const away = !generator && this.#sendsAway(node) ? this.#executor(node) : undefined;
+    if (away?.remote && !referenceOf(this.pipeline)) {
+      throw new UndeclaredPipelineError(this.pipeline.name, away.name);
+    }
     const folderOf = (o: string) => (this.folder ? outputFolder(this.folder.path, o) : undefined);
     // A resumed run reuses a finished single call (for generators, the whole generated array).
     if (this.folder?.resumed) {
@@ -494,13 +509,17 @@ export class SweepRun {
     if (!masked) {
       try {
         const listeners = this.listenersOf(f);
-        const invoke = this.isInstrumented(f)
-          ? () => callElement(f, values, listeners, this.validate, [])
-          : () => invokerOf(f)(values);
+        const invoke = away
+          ? () => callOnExecutor(this, away, f, values)
+          : this.isInstrumented(f)
+            ? () => callElement(f, values, listeners, this.validate, [])
+            : () => invokerOf(f)(values);
         let result = this.cache && f.cache ? this.cache.call(f, values, invoke, false) : invoke();
         if (isThenable(result)) result = await result;
         outputsValues = splitsResult(f.call) ? splitOutputs(f, result) : [result];
       } catch (error) {
+        // The executor could not run it (not the function failing): the map stops.
+        if (error instanceof ExecutorFailure) throw error.error;
         this.listener?.onError?.(f.name, [], error);
         // The cache failing stops the map whatever `errors` says: no element could be cached.
         if (errors === "raise" || isCacheUnavailable(error)) {

@@ -84,9 +84,12 @@ export function runStatus(folder: string): RunStatus {
 /**
  * The status with each function's SLURM jobs, as the `slurm()` executor keeps them in
  * `slurm/jobs.json` (written as it polls `squeue`, so a run whose coordinator died still
- * shows them).
+ * shows them). The live dashboard of a sweep adds them to its status writer's snapshot the
+ * same way, since the writer knows nothing of jobs.
  */
-function withJobs(status: RunStatus): RunStatus {
+export function withJobs(status: RunStatus): RunStatus {
+  // A sweep without a run folder runs no SLURM jobs (slurm() requires one).
+  if (status.runFolder === "") return status;
   let records: unknown;
   try {
     records = JSON.parse(readFileSync(join(status.runFolder, "slurm", "jobs.json"), "utf8"));

@@ -4,7 +4,7 @@
  * counts and buffer fill, and no console error.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -171,6 +171,8 @@ describe.runIf(available)("the dashboard in Chromium", () => {
       expect(await page.evaluate(CROSSED)).toEqual([]);
       expect(await page.evaluate(SPLIT_WORDS)).toEqual([]);
       expect(await page.locator("#errors").isVisible()).toBe(true);
+      // No function ran on SLURM: no jobs section.
+      expect(await page.locator("#jobs").isVisible()).toBe(false);
       expect(await page.locator("#error-list li").first().textContent()).toBe(
         "y[3]: no square of 3",
       );
@@ -200,6 +202,38 @@ describe.runIf(available)("the dashboard in Chromium", () => {
       await page.goto(dashboard.url);
       await page.locator('#run-state[data-state="stale"]').waitFor();
       expect(await page.locator("#run-figures").textContent()).toContain("resume");
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await dashboard.close();
+    }
+  });
+
+  it("lists each function's SLURM jobs with their task states, as the run folder keeps them", async () => {
+    const folder = join(dir, "jobs");
+    await sweep(0).map({ x: [0, 1, 2] }, { runFolder: folder, progress: false });
+    // The record the slurm() executor keeps; a job of a function that ran elsewhere is none.
+    mkdirSync(join(folder, "slurm"));
+    writeFileSync(
+      join(folder, "slurm", "jobs.json"),
+      JSON.stringify([
+        { node: "y", job: "41", tasks: 3, states: { COMPLETED: 2, CANCELLED: 1 } },
+        { node: "y", job: "57", tasks: 1, states: { RUNNING: 1 } },
+      ]),
+    );
+    const dashboard = await serveDashboard(folder, { onReady: () => {} });
+    const { page, errors } = await browser.page();
+    try {
+      await page.goto(dashboard.url);
+      await page.locator("#jobs:not([hidden])").waitFor();
+      expect(await page.locator("#job-list li").allTextContents()).toEqual([
+        "y  job 41: 3 tasks · 2 COMPLETED, 1 CANCELLED",
+        "y  job 57: 1 task · 1 RUNNING",
+      ]);
+      const y = page.locator('g.node.function:has(title:text-is("y"))');
+      expect(await y.getAttribute("data-jobs")).toBe("41 57");
+      const total = page.locator('g.node.function:has(title:text-is("total"))');
+      expect(await total.getAttribute("data-jobs")).toBeNull();
       expect(errors).toEqual([]);
     } finally {
       await page.close();

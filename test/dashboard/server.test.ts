@@ -58,6 +58,8 @@ describe("the dashboard's routes", () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain("<title>doubles · pipeweave</title>");
     expect(page.body.match(/<g class="node function"/g)).toHaveLength(1);
+    // Room for SLURM jobs, shown once the status lists any (see test/browser/dashboard.test.ts).
+    expect(page.body).toContain('<section id="jobs" hidden><h2>SLURM jobs</h2>');
     const status = await raw(dashboard.url, `/status?token=${token}`);
     expect(status.headers["content-type"]).toBe("application/json; charset=utf-8");
     const state = JSON.parse(status.body) as { kind: string; status: RunStatus };

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { AbortError, ExecutorError, InvalidOptionError, runStatus } from "../../src/index.ts";
 import { slurm } from "../../src/slurm/index.ts";
 import { slurmAvailable } from "../slurm-available.ts";
-import { sized, skewed, slow, sweep } from "./fixtures/pipelines.mjs";
+import { placed, sized, skewed, slow, sweep } from "./fixtures/pipelines.mjs";
 import {
   calls,
   counts,
@@ -83,6 +83,43 @@ describe.runIf(available)("slurm(): on a real cluster", () => {
     for (const job of d) expect(job.states).toEqual({ COMPLETED: job.tasks });
     expect(jobsOf("total")).toBeUndefined();
     expect(jobsOf("count")).toBeUndefined();
+  });
+
+  it("runs an unmapped function or a reduction that declares resources as a one-task job, the others here", async () => {
+    const inputs = { x: [1, 2, 3, 4] };
+    const inline = await placed.map(inputs, { progress: false });
+    const runFolder = dirs.make();
+    const executor = slurm({ pollMs: 200 });
+    type Placed = { value: number; pid: number };
+    let results: Awaited<ReturnType<typeof placed.map>>;
+    try {
+      results = await placed.map(inputs, { executor, runFolder, progress: false });
+    } finally {
+      await executor.close();
+    }
+    const out = (name: string) => results[name]!.output as Placed;
+    for (const name of ["total", "peak", "scaled", "count"]) {
+      expect(out(name).value, name).toBe((inline[name]!.output as Placed).value);
+    }
+    // The pipeline's default memory alone sends neither total nor count away.
+    expect(out("total").pid).toBe(process.pid);
+    expect(out("count").pid).toBe(process.pid);
+    expect(out("peak").pid).not.toBe(process.pid);
+    expect(out("scaled").pid).not.toBe(process.pid);
+    const status = runStatus(runFolder);
+    const jobsOf = (name: string) => status.functions.find((f) => f.name === name)!.jobs;
+    expect(jobsOf("total")).toBeUndefined();
+    expect(jobsOf("count")).toBeUndefined();
+    expect(jobsOf("peak")).toEqual([
+      { job: expect.any(String), tasks: 1, states: { COMPLETED: 1 } },
+    ]);
+    const [scaled] = jobsOf("scaled")!;
+    expect(scaled).toEqual({ job: expect.any(String), tasks: 1, states: { COMPLETED: 1 } });
+    // Its own resources over the pipeline's: 2 cpus, 200 MB, 3 minutes.
+    const fields = showJob(`${scaled!.job}_0`);
+    expect(fields["CPUs/Task"]).toBe("2");
+    expect(fields.MinMemoryNode).toBe("200M");
+    expect(fields.TimeLimit).toBe("00:03:00");
   });
 
   it("asks sbatch for the cpus, memory and time limit the function's resources give", async () => {
