@@ -16,10 +16,14 @@ import {
 import type { ResolvedResources, Resources } from "../executor/resources.ts";
 import {
   addMapspecAxis,
+  followBoth,
+  type MapAsyncOptions,
+  type MapHooks,
   type MapInputs,
   type MapOptions,
   type MapResults,
   type MapSummary,
+  MapRun,
   runMap,
   type SummaryOnly,
   sweepLayout,
@@ -866,23 +870,60 @@ export class Pipeline<const Fns extends readonly AnyPipeFunc[] = readonly Untype
     inputs: MapInputs,
     options?: MapOptions & VariantOptionOf<Fns>,
   ): Promise<MapResults<OutputMap<Fns>> | MapSummary> {
-    if (options?.variant !== undefined || this.#variants?.open.length) {
-      let chosen: Pipeline<Fns>;
-      try {
-        chosen = this.withVariant(options?.variant as never);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (chosen !== this) return chosen.map(inputs, options);
+    return this.mapAsync(inputs, options ?? {}).result();
+  }
+
+  /**
+   * Starts a sweep and returns at once (pipefunc's `map_async`): a {@link MapRun} with the
+   * result `map` would resolve with, its live status, its events, `done` and `cancel()`.
+   * With `start: false` it waits for `run.start()` or for `launchMaps`.
+   *
+   * @param inputs - As {@link Pipeline.map}'s.
+   * @param options - As {@link Pipeline.map}'s, and `start`.
+   * @returns The run, started unless `start: false`.
+   * @example
+   * ```ts
+   * const run = pipeline.mapAsync({ a: [1, 2, 3] });
+   * for await (const event of run.events()) if (event.type === "function-ended") console.log(event.function);
+   * const results = await run.result();
+   * ```
+   */
+  mapAsync(
+    inputs: MapInputs,
+    options: MapAsyncOptions & SummaryOnly & VariantOptionOf<Fns>,
+  ): MapRun<MapSummary>;
+  mapAsync(
+    inputs: MapInputs,
+    options?: MapAsyncOptions & VariantOptionOf<Fns>,
+  ): MapRun<MapResults<OutputMap<Fns>>>;
+  mapAsync(
+    inputs: MapInputs,
+    options: MapAsyncOptions & VariantOptionOf<Fns> = {},
+  ): MapRun<MapResults<OutputMap<Fns>>> | MapRun<MapSummary> {
+    return new MapRun(this.name, options, (hooks, signal) =>
+      this.#map(inputs, { ...options, signal: followBoth(options.signal, signal) }, hooks),
+    ) as MapRun<MapResults<OutputMap<Fns>>>;
+  }
+
+  #map(
+    inputs: MapInputs,
+    options: MapOptions & VariantOptionOf<Fns>,
+    hooks: MapHooks,
+  ): Promise<MapResults<OutputMap<Fns>> | MapSummary> {
+    if (options.variant !== undefined || this.#variants?.open.length) {
+      const chosen = this.withVariant(options.variant as never);
+      if (chosen !== this) return chosen.#map(inputs, options, hooks);
     }
     // The registry stores whole outputs of `run`; per-element values are not outputs.
     const listeners = this.#listeners.filter((l) => l !== this.#registry?.listener);
     this.#history?.reset();
-    return runMap(this, inputs, options, {
-      cache: this.#cache,
-      listeners,
-      validate: this.#options.validate === true,
-    }) as Promise<MapResults<OutputMap<Fns>>>;
+    return runMap(
+      this,
+      inputs,
+      options,
+      { cache: this.#cache, listeners, validate: this.#options.validate === true },
+      hooks,
+    ) as Promise<MapResults<OutputMap<Fns>>>;
   }
 
   /**

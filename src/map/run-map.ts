@@ -16,7 +16,7 @@ import { flattenScopes, hasScopes } from "../graph/scopes.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { VariantRunOptions } from "../graph/variants.ts";
 import { writeZarrCoordinates } from "../results/zarr-coordinates.ts";
-import { createStatusWriter, plannedFunctions } from "../status/writer.ts";
+import { createStatusWriter, plannedFunctions, type StatusWriter } from "../status/writer.ts";
 import type { ErrorSnapshot } from "./error-snapshot.ts";
 import { combineListeners, type ProgressListener } from "./events.ts";
 import { type NodeLayout, type SweepLayout, sweepLayout } from "./layout.ts";
@@ -137,6 +137,16 @@ export interface MapContext {
   readonly validate?: boolean;
 }
 
+/**
+ * What a {@link MapRun} (or `launchMaps`) adds to one run of `map`: a listener told every event
+ * after the run's own (status first, so a listener reading the status sees it up to date), and
+ * the run's status writer, made for it even without a run folder or dashboard.
+ */
+export interface MapHooks {
+  readonly listener?: ProgressListener | undefined;
+  readonly onStatus?: ((status: StatusWriter) => void) | undefined;
+}
+
 /** Inputs of `map`: values by name (arrays for mapped inputs), or a {@link Sweep}. */
 export type MapInputs =
   | Readonly<Record<string, unknown>>
@@ -148,6 +158,7 @@ export async function runMap(
   rawInputs: MapInputs,
   options: MapOptions = {},
   context: MapContext = {},
+  hooks: MapHooks = {},
 ): Promise<MapResults<Record<string, unknown>> | MapSummary> {
   // A worker importing the module that declared this pipeline must not sweep it again.
   if (isWorkerImport()) return suspendedRun();
@@ -231,18 +242,20 @@ export async function runMap(
       : undefined;
   // status.json and the dashboard are listeners of the events the bars draw.
   const status =
-    folder || options.dashboard
+    folder || options.dashboard || hooks.onStatus
       ? createStatusWriter({
           runFolder: folder?.path,
           pipeline: pipeline.name,
           functions: plannedFunctions(planned, run.axisLengths),
         })
       : undefined;
+  if (status) hooks.onStatus?.(status);
   const counter = options.returnResults === false ? new SummaryCounter() : undefined;
   run.listener = combineListeners(
     typeof options.progress === "object" ? options.progress : bars,
     status,
     counter,
+    hooks.listener,
   );
   let dashboard: ServedDashboard | undefined;
   try {
