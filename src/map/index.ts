@@ -4,8 +4,7 @@
  */
 export { addMapspecAxis } from "./add-axis.ts";
 export { sweepLayout } from "./layout.ts";
+export { followBoth, type MapAsyncOptions, MapRun } from "./map-run.ts";
 export type { MapSummary, SummaryOnly } from "./partial.ts";
 export type { MapResults } from "./results.ts";
 export { type MapHooks, type MapInputs, type MapOptions, runMap } from "./run-map.ts";
-export { type MapAsyncOptions, MapRun } from "./map-run.ts";
-export { followBoth } from "./map-run.ts";

@@ -11,11 +11,7 @@ import { AbortError } from "../errors.ts";
 import type { RunStatus } from "../status/types.ts";
 import type { StatusWriter } from "../status/writer.ts";
 import { combineListeners, type ProgressListener } from "./events.ts";
-import {
-  type MapRunEndState,
-  type MapRunEvent,
-  MapRunEvents,
-} from "./map-run-events.ts";
+import { type MapRunEndState, type MapRunEvent, MapRunEvents } from "./map-run-events.ts";
 import type { MapResults } from "./results.ts";
 import type { MapHooks, MapOptions } from "./run-map.ts";
 
@@ -46,6 +42,7 @@ export type MapLaunch<R> = (hooks: MapHooks, signal: AbortSignal) => Promise<R>;
 /** What `launchMaps` gives a run it starts: a listener of its own, and no bars of its own. */
 export interface LaunchHooks {
   readonly listener?: ProgressListener | undefined;
+  readonly bars?: boolean | undefined;
 }
 
 /** Starts a run with what `launchMaps` adds; not part of the public API. */
@@ -85,7 +82,8 @@ export class MapRun<R = MapResults<Record<string, unknown>>> {
   readonly #controller = new AbortController();
   readonly #result: Promise<R>;
   readonly #createdAt = Date.now();
-  #resolve!: (value: R) => void;
+  // Typed `unknown`, not R: a MapRun of some results is then a MapRun<unknown> too.
+  #resolve!: (value: unknown) => void;
   #reject!: (error: unknown) => void;
   #endDone!: (end: MapRunEnd) => void;
   #state: MapRunState = "queued";
@@ -105,7 +103,7 @@ export class MapRun<R = MapResults<Record<string, unknown>>> {
     this.runFolder = options.runFolder === undefined ? undefined : resolve(options.runFolder);
     this.#launch = launch;
     this.#result = new Promise<R>((ok, fail) => {
-      this.#resolve = ok;
+      this.#resolve = ok as (value: unknown) => void;
       this.#reject = fail;
     });
     // Rejections are for those who ask for the result: a run nobody awaits must not crash.
@@ -140,6 +138,7 @@ export class MapRun<R = MapResults<Record<string, unknown>>> {
       running = this.#launch(
         {
           listener: combineListeners(this.#events.listener, hooks.listener),
+          bars: hooks.bars,
           onStatus: (writer) => {
             this.#writer = writer;
           },

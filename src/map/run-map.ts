@@ -145,6 +145,8 @@ export interface MapContext {
 export interface MapHooks {
   readonly listener?: ProgressListener | undefined;
   readonly onStatus?: ((status: StatusWriter) => void) | undefined;
+  /** `false`: no progress bars of its own (`launchMaps` draws every run's in one set). */
+  readonly bars?: boolean | undefined;
 }
 
 /** Inputs of `map`: values by name (arrays for mapped inputs), or a {@link Sweep}. */
@@ -237,7 +239,8 @@ export async function runMap(
   run.outputRecords = outputs;
 
   const bars =
-    options.progress === true || (options.progress === undefined && process.stderr.isTTY)
+    hooks.bars !== false &&
+    (options.progress === true || (options.progress === undefined && process.stderr.isTTY))
       ? progressBars()
       : undefined;
   // status.json and the dashboard are listeners of the events the bars draw.
