@@ -30,7 +30,7 @@ function recorder() {
     name: "recorder",
     remote: false,
     submit(chunk: Chunk): Promise<ItemResult[]> {
-      (sizes[chunk.node] ??= []).push(chunk.items.length);
+      sizes[chunk.node] = [...(sizes[chunk.node] ?? []), chunk.items.length];
       return inline.submit(chunk);
     },
     close: async () => {},
