@@ -3,6 +3,7 @@
  * `mapAsync(..., { start: false })` (or specs of them) started with a cap on how many run at
  * once, one combined status, and one set of progress bars for them all.
  */
+import type { Dashboard, DashboardOptions } from "../dashboard/server.ts";
 import { InvalidArgumentError, InvalidOptionError } from "../errors.ts";
 import type { RunStatus } from "../status/types.ts";
 import { type MapAsyncOptions, MapRun, type MapRunEnd, START_WITH } from "./map-run.ts";
@@ -26,6 +27,13 @@ export interface LaunchOptions {
    * @defaultValue bars when stderr is a TTY, else nothing
    */
   readonly progress?: boolean;
+  /**
+   * Serve one live dashboard of every run on 127.0.0.1 (see `DashboardOptions`): a row per run
+   * with its state and a bar per function. It keeps showing the final states after the runs,
+   * without keeping the process alive; {@link LaunchedMaps.dashboard} resolves once it listens.
+   * @defaultValue false
+   */
+  readonly dashboard?: boolean | DashboardOptions;
 }
 
 /** A sweep to launch, as `pipeline.mapAsync(inputs, options)` would start it. */
@@ -72,11 +80,21 @@ export class LaunchedMaps<Runs extends readonly MapRun<unknown>[]> {
   readonly runs: Runs;
   /** Settles once every run is over, with how each ended; never rejects. */
   readonly done: Promise<MapRunEnd[]>;
+  /**
+   * With the `dashboard` option: the dashboard once it listens (it rejects with a
+   * `DashboardError` when its address cannot be bound; the runs go on regardless).
+   */
+  readonly dashboard: Promise<Dashboard> | undefined;
 
   /** Made by {@link launchMaps}. */
-  constructor(runs: Runs, done: Promise<MapRunEnd[]>) {
+  constructor(
+    runs: Runs,
+    done: Promise<MapRunEnd[]>,
+    dashboard: Promise<Dashboard> | undefined = undefined,
+  ) {
     this.runs = runs;
     this.done = done;
+    this.dashboard = dashboard;
   }
 
   /** Every run's status and how many are in each state. */
@@ -161,7 +179,29 @@ export function launchMaps<const T extends readonly (MapRun<unknown> | LaunchSpe
   for (let k = 0; k < Math.min(concurrency, list.length); k++) startNext();
   const done = Promise.all(list.map((r) => r.done));
   void done.then(() => board?.stop());
-  return new LaunchedMaps(list as never, done);
+  return new LaunchedMaps(list as never, done, serveDashboard(list, done, options.dashboard));
+}
+
+/** The dashboard of every run, released once they are all over. */
+function serveDashboard(
+  runs: readonly MapRun<unknown>[],
+  done: Promise<unknown>,
+  option: LaunchOptions["dashboard"],
+): Promise<Dashboard> | undefined {
+  if (!option) return undefined;
+  const settings = option === true ? {} : option;
+  // Loaded on first use: launching without a dashboard never loads the server or the page.
+  const served = import("../dashboard/runs.ts").then(({ startRunsDashboard }) =>
+    startRunsDashboard(
+      `pipeweave: ${runs.length} sweeps`,
+      () => runs.map((r) => r.status()),
+      settings,
+    ),
+  );
+  // A dashboard that could not listen is the caller's to see (through `dashboard`), not a crash.
+  served.catch(() => undefined);
+  void done.then(() => served.then((d) => d.release())).catch(() => undefined);
+  return served;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   Pipeline,
   pipefunc,
 } from "../../src/index.ts";
+import { raw } from "../dashboard/http.ts";
 import { tempFolders } from "../temp-folders.ts";
 
 const quiet = { progress: false } as const;
@@ -153,5 +154,24 @@ describe("launchMaps", () => {
     expect(listed.map((s) => s.runFolder.slice(-5)).sort()).toEqual(["run-0", "run-1", "run-2"]);
     expect(listed.every((s) => s.state === "done")).toBe(true);
     expect(launched.status().runs.map((s) => s.state)).toEqual(["done", "done", "done"]);
+  });
+});
+
+describe("launchMaps with a dashboard", () => {
+  it("serves every run's status on one page, and the final states after", async () => {
+    const launched = launchMaps(
+      [0, 1].map((k) => ({ pipeline, inputs: inputsOf(k), options: quiet })),
+      { concurrency: 1, progress: false, dashboard: { onReady: () => undefined } },
+    );
+    const dashboard = await launched.dashboard;
+    if (!dashboard) throw new Error("no dashboard");
+    await launched.done;
+    const page = await raw(dashboard.url, `/${new URL(dashboard.url).search}`);
+    expect(page.body).toContain("pipeweave: 2 sweeps");
+    const status = await raw(dashboard.url, `/status${new URL(dashboard.url).search}`);
+    const state = JSON.parse(status.body) as { kind: string; runs: { state: string }[] };
+    expect(state.kind).toBe("runs");
+    expect(state.runs.map((r) => r.state)).toEqual(["done", "done"]);
+    await dashboard.close();
   });
 });
