@@ -6,7 +6,7 @@
 import type { Dashboard, DashboardOptions } from "../dashboard/server.ts";
 import { InvalidArgumentError, InvalidOptionError } from "../errors.ts";
 import type { RunStatus } from "../status/types.ts";
-import { type MapAsyncOptions, MapRun, type MapRunEnd, START_WITH } from "./map-run.ts";
+import { HOLD, type MapAsyncOptions, MapRun, type MapRunEnd, START_WITH } from "./map-run.ts";
 import { progressBoard } from "./progress.ts";
 import type { MapInputs } from "./run-map.ts";
 
@@ -160,7 +160,10 @@ export function launchMaps<const T extends readonly (MapRun<unknown> | LaunchSpe
     }
     return item.pipeline.mapAsync(item.inputs, { ...item.options, start: false });
   });
-  for (const run of list) launched.add(run);
+  for (const run of list) {
+    launched.add(run);
+    run[HOLD]();
+  }
   const draw =
     options.progress === true || (options.progress === undefined && process.stderr.isTTY);
   const board = draw ? progressBoard() : undefined;

@@ -48,6 +48,9 @@ export interface LaunchHooks {
 /** Starts a run with what `launchMaps` adds; not part of the public API. */
 export const START_WITH: unique symbol = Symbol("pipeweave.mapRun.startWith");
 
+/** Marks a run as held by `launchMaps`; not part of the public API. */
+export const HOLD: unique symbol = Symbol("pipeweave.mapRun.hold");
+
 /** Characters of an error's message a status made by the run keeps (as status.json does). */
 const ERROR_CHARS = 4000;
 
@@ -90,6 +93,7 @@ export class MapRun<R = MapResults<Record<string, unknown>>> {
   #writer: StatusWriter | undefined;
   #startedAt = 0;
   #end: MapRunEnd | undefined;
+  #isHeld = false;
 
   /**
    * Made by {@link Pipeline.mapAsync} (or `launchMaps`); not meant to be called directly.
@@ -120,12 +124,18 @@ export class MapRun<R = MapResults<Record<string, unknown>>> {
   }
 
   /**
-   * Starts a run made with `{ start: false }`; nothing when it has started (or was cancelled).
+   * Starts a run made with `{ start: false }`; nothing when it has started, was cancelled, or
+   * is held by `launchMaps` (which starts it when a slot is free).
    *
    * @returns The run.
    */
   start(): this {
-    return this[START_WITH]({});
+    return this.#isHeld ? this : this[START_WITH]({});
+  }
+
+  /** @internal `launchMaps` holds the run: only it starts it. */
+  [HOLD](): void {
+    this.#isHeld = true;
   }
 
   /** @internal Starts the run with a listener of `launchMaps`. */

@@ -50,6 +50,9 @@ describe("launchMaps", () => {
     const runs = [0, 1, 2].map((k) => pipeline.mapAsync(inputsOf(k), { ...quiet, start: false }));
     const launched = launchMaps(runs, { progress: false });
     expect(runs.map((r) => r.state)).toEqual(["running", "queued", "queued"]);
+    // A run launchMaps holds waits for its slot, whoever asks it to start.
+    runs[2]?.start();
+    expect(runs.map((r) => r.state)).toEqual(["running", "queued", "queued"]);
     await launched.done;
   });
 
