@@ -125,7 +125,24 @@ export {
 export { definePipeline, type PipelineReference } from "./map/define.ts";
 export { ErrorSnapshot } from "./map/error-snapshot.ts";
 export type { ProgressListener } from "./map/events.ts";
+export {
+  type GatheredResults,
+  gatherMaps,
+  LaunchedMaps,
+  type LaunchedRun,
+  type LaunchOptions,
+  type LaunchSpec,
+  launchMaps,
+  type MapsStatus,
+} from "./map/launch.ts";
 export { type LoadOptions, loadAll, loadOutputs } from "./map/load.ts";
+export {
+  type MapAsyncOptions,
+  MapRun,
+  type MapRunEnd,
+  type MapRunState,
+} from "./map/map-run.ts";
+export type { MapRunEndState, MapRunEvent } from "./map/map-run-events.ts";
 export {
   type ArraySpec,
   formatMapSpec,

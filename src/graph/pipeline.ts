@@ -16,8 +16,12 @@ import {
 import type { ResolvedResources, Resources } from "../executor/resources.ts";
 import {
   addMapspecAxis,
+  followBoth,
+  type MapAsyncOptions,
+  type MapHooks,
   type MapInputs,
   type MapOptions,
+  MapRun,
   type MapSummary,
   type OnlyOutputs,
   runMap,
@@ -932,23 +936,73 @@ export class Pipeline<
     inputs: MapInputs,
     options?: MapOptions & { readonly variant?: VariantSelection },
   ): Promise<unknown> {
-    if (options?.variant !== undefined || this.#variants?.open.length) {
-      let chosen: Pipeline<readonly AnyPipeFunc[], string>;
-      try {
-        chosen = this.withVariant(options?.variant as never);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (chosen !== this) return chosen.map(inputs as never, options as never);
+    return this.mapAsync(inputs as never, (options ?? {}) as never).result();
+  }
+
+  /**
+   * Starts a sweep and returns at once (pipefunc's `map_async`): a {@link MapRun} with the
+   * result `map` would resolve with, its live status, its events, `done` and `cancel()`.
+   * With `start: false` it waits for `run.start()` or for `launchMaps`.
+   *
+   * @param inputs - As {@link Pipeline.map}'s.
+   * @param options - As {@link Pipeline.map}'s, and `start`.
+   * @returns The run, started unless `start: false`.
+   * @example
+   * ```ts
+   * const run = pipeline.mapAsync({ a: [1, 2, 3] });
+   * for await (const event of run.events()) if (event.type === "function-ended") console.log(event.function);
+   * const results = await run.result();
+   * ```
+   */
+  mapAsync<P extends Pipeline<readonly AnyPipeFunc[], string>>(
+    this: P,
+    inputs: Partial<PipelineMapInputs<FunctionsOf<P>, ProvidedOf<P>>> | SweepInputs,
+    options: MapAsyncOptions & OnlyOutputs & SummaryOnly & VariantOptionOf<FunctionsOf<P>>,
+  ): MapRun<MapSummary>;
+  mapAsync<P extends Pipeline<readonly AnyPipeFunc[], string>>(
+    this: P,
+    inputs: Partial<PipelineMapInputs<FunctionsOf<P>, ProvidedOf<P>>> | SweepInputs,
+    options: MapAsyncOptions & OnlyOutputs & VariantOptionOf<FunctionsOf<P>>,
+  ): MapRun<PipelineMapResults<FunctionsOf<P>>>;
+  mapAsync<P extends Pipeline<readonly AnyPipeFunc[], string>>(
+    this: P,
+    inputs: PipelineMapInputs<FunctionsOf<P>, ProvidedOf<P>> | SweepInputs,
+    options: MapAsyncOptions & SummaryOnly & VariantOptionOf<FunctionsOf<P>>,
+  ): MapRun<MapSummary>;
+  mapAsync<P extends Pipeline<readonly AnyPipeFunc[], string>>(
+    this: P,
+    inputs: PipelineMapInputs<FunctionsOf<P>, ProvidedOf<P>> | SweepInputs,
+    options?: MapAsyncOptions & VariantOptionOf<FunctionsOf<P>>,
+  ): MapRun<PipelineMapResults<FunctionsOf<P>>>;
+  mapAsync(
+    this: Pipeline<readonly AnyPipeFunc[], string>,
+    inputs: MapInputs,
+    options: MapAsyncOptions & { readonly variant?: VariantSelection } = {},
+  ): MapRun<unknown> {
+    return new MapRun<unknown>(this.name, options, (hooks, signal) =>
+      this.#map(inputs, { ...options, signal: followBoth(options.signal, signal) }, hooks),
+    );
+  }
+
+  #map(
+    inputs: MapInputs,
+    options: MapOptions & { readonly variant?: VariantSelection },
+    hooks: MapHooks,
+  ): Promise<unknown> {
+    if (options.variant !== undefined || this.#variants?.open.length) {
+      const chosen = this.withVariant(options.variant as never);
+      if (chosen !== this) return chosen.#map(inputs, options, hooks);
     }
     // The registry stores whole outputs of `run`; per-element values are not outputs.
     const listeners = this.#listeners.filter((l) => l !== this.#registry?.listener);
     this.#history?.reset();
-    return runMap(this, inputs, options, {
-      cache: this.#cache,
-      listeners,
-      validate: this.#options.validate === true,
-    });
+    return runMap(
+      this,
+      inputs,
+      options,
+      { cache: this.#cache, listeners, validate: this.#options.validate === true },
+      hooks,
+    );
   }
 
   /**

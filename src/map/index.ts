@@ -4,6 +4,13 @@
  */
 export { addMapspecAxis } from "./add-axis.ts";
 export { sweepLayout } from "./layout.ts";
+export { followBoth, type MapAsyncOptions, MapRun } from "./map-run.ts";
 export type { MapSummary, OnlyOutputs, SummaryOnly } from "./partial.ts";
 export type { MapResults } from "./results.ts";
-export { type MapInputs, type MapOptions, runMap, type SweepInputs } from "./run-map.ts";
+export {
+  type MapHooks,
+  type MapInputs,
+  type MapOptions,
+  runMap,
+  type SweepInputs,
+} from "./run-map.ts";

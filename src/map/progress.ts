@@ -12,6 +12,18 @@ let cliProgress: typeof CliProgress | undefined;
 export function progressBars(stream: NodeJS.WriteStream = process.stderr): ProgressListener & {
   stop(): void;
 } {
+  const board = progressBoard(stream);
+  return { ...board.listenerFor(), stop: () => board.stop() };
+}
+
+/**
+ * One set of progress bars on stderr shared by several sweeps (`launchMaps`): each sweep's
+ * listener draws its functions' bars, named with its label, in the same block of lines.
+ */
+export function progressBoard(stream: NodeJS.WriteStream = process.stderr): {
+  listenerFor(label?: string): ProgressListener;
+  stop(): void;
+} {
   cliProgress ??= createRequire(import.meta.url)("cli-progress") as typeof CliProgress;
   const multi = new cliProgress.MultiBar(
     {
@@ -26,30 +38,36 @@ export function progressBars(stream: NodeJS.WriteStream = process.stderr): Progr
     },
     cliProgress.Presets.shades_classic,
   );
-  const bars = new Map<string, CliProgress.SingleBar>();
-  const failed = new Map<string, { failed: number; skipped: number }>();
   let width = 0;
+  const listenerFor = (label?: string): ProgressListener => {
+    const bars = new Map<string, CliProgress.SingleBar>();
+    const failed = new Map<string, { failed: number; skipped: number }>();
+    const named = (node: string) => (label === undefined ? node : `${label} ${node}`);
+    return {
+      onNodeStart(node, total, done) {
+        if (total <= 1) return;
+        width = Math.max(width, named(node).length);
+        failed.set(node, { failed: 0, skipped: 0 });
+        bars.set(node, multi.create(total, done, { node: named(node).padEnd(width), failed: "" }));
+      },
+      onProgress(node, done, fails, skips) {
+        const bar = bars.get(node);
+        const f = failed.get(node);
+        if (!bar || !f) return;
+        f.failed += fails;
+        f.skipped += skips;
+        const parts = [];
+        if (f.failed > 0) parts.push(`${f.failed} failed`);
+        if (f.skipped > 0) parts.push(`${f.skipped} skipped`);
+        bar.increment(done, { failed: parts.length > 0 ? `(${parts.join(", ")})` : "" });
+      },
+      onNodeEnd(node) {
+        bars.get(node)?.stop();
+      },
+    };
+  };
   return {
-    onNodeStart(node, total, done) {
-      if (total <= 1) return;
-      width = Math.max(width, node.length);
-      failed.set(node, { failed: 0, skipped: 0 });
-      bars.set(node, multi.create(total, done, { node: node.padEnd(width), failed: "" }));
-    },
-    onProgress(node, done, fails, skips) {
-      const bar = bars.get(node);
-      const f = failed.get(node);
-      if (!bar || !f) return;
-      f.failed += fails;
-      f.skipped += skips;
-      const parts = [];
-      if (f.failed > 0) parts.push(`${f.failed} failed`);
-      if (f.skipped > 0) parts.push(`${f.skipped} skipped`);
-      bar.increment(done, { failed: parts.length > 0 ? `(${parts.join(", ")})` : "" });
-    },
-    onNodeEnd(node) {
-      bars.get(node)?.stop();
-    },
+    listenerFor,
     stop() {
       multi.stop();
     },

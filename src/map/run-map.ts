@@ -17,7 +17,7 @@ import { flattenScopes, hasScopes } from "../graph/scopes.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { VariantRunOptions } from "../graph/variants.ts";
 import { writeZarrCoordinates } from "../results/zarr-coordinates.ts";
-import { createStatusWriter, plannedFunctions } from "../status/writer.ts";
+import { createStatusWriter, plannedFunctions, type StatusWriter } from "../status/writer.ts";
 import type { ErrorSnapshot } from "./error-snapshot.ts";
 import { combineListeners, type ProgressListener } from "./events.ts";
 import { type NodeLayout, type SweepLayout, sweepLayout } from "./layout.ts";
@@ -29,13 +29,18 @@ import {
   neededNodes,
   SummaryCounter,
 } from "./partial.ts";
+import {
+  type ChunkSizeOption,
+  checkChunkSize,
+  type StorageOption,
+  storagePlan,
+} from "./per-output.ts";
 import { progressBars } from "./progress.ts";
 import { createMapResults, type MapResults, RESERVED_RESULT_NAMES } from "./results.ts";
 import { type OutputRecord, openRunFolder } from "./run-folder.ts";
 import { asRunFolderError } from "./run-folder-files.ts";
 import { runScheduled } from "./scheduler.ts";
 import { sendsToExecutor } from "./single-call.ts";
-import type { StorageKind } from "./storage/types.ts";
 import { isSweep } from "./sweep.ts";
 import { executorChoiceFor, SweepRun } from "./sweep-run.ts";
 /** Where a function's elements run: in this thread, on worker threads, or your executor. */
@@ -46,10 +51,15 @@ export interface MapOptions extends VariantRunOptions {
   /** Folder for run.json, inputs and results; results are kept in memory only without one. */
   readonly runFolder?: string;
   /**
-   * Storage of mapped outputs; `"file"` and `"zarr"` need a `runFolder`.
-   * @defaultValue "memory" without a run folder, "file" with one
+   * Storage of mapped outputs, or per output as `{ [output]: kind }` (e.g. zarr for the big
+   * array, memory for a scalar; outputs not listed get the default, single values included).
+   * `"file"` and `"zarr"` need a `runFolder`. `"memory"` is not persisted even with a run
+   * folder: `loadOutputs` refuses it (`OutputNotStoredError`), `loadAll` and `loadDataset` leave
+   * it out, and a resume computes it again. run.json records each output's kind.
+   * @defaultValue "memory" without a run folder, "file" with one (single values: "file" with a
+   *   run folder whatever the one kind is)
    */
-  readonly storage?: StorageKind;
+  readonly storage?: StorageOption;
   /**
    * Executor for every function, or per function as `{ [output]: executor }` (functions not
    * listed run inline). `"threads"` needs a pipeline declared with `definePipeline`.
@@ -60,8 +70,13 @@ export interface MapOptions extends VariantRunOptions {
   readonly threads?: number;
   /** Promises in flight per async function on the inline executor. @defaultValue 16 */
   readonly concurrency?: number;
-  /** Elements per chunk sent to a non-inline executor. @defaultValue about 8 chunks per thread */
-  readonly chunkSize?: number;
+  /**
+   * Elements per chunk sent to a non-inline executor: one size, or per function as
+   * `{ [output]: size }`, a size being a number or `(elements) => number` of the number of
+   * elements the function computes in this run (pipefunc's `chunksizes`).
+   * @defaultValue the executor's own, else about 8 chunks per thread
+   */
+  readonly chunkSize?: ChunkSizeOption;
   /**
    * Shapes known before a function runs: of a generator's output (`... -> x[i]`), or of the
    * internal axes of `x[i] -> y[i, j]` (the length along `j` only), as `{ x: 10 }` or
@@ -144,6 +159,18 @@ export interface SweepInputs {
   toInputs(): Readonly<Record<string, readonly unknown[]>>;
 }
 
+/**
+ * What a {@link MapRun} (or `launchMaps`) adds to one run of `map`: a listener told every event
+ * after the run's own (status first, so a listener reading the status sees it up to date), and
+ * the run's status writer, made for it even without a run folder or dashboard.
+ */
+export interface MapHooks {
+  readonly listener?: ProgressListener | undefined;
+  readonly onStatus?: ((status: StatusWriter) => void) | undefined;
+  /** `false`: no progress bars of its own (`launchMaps` draws every run's in one set). */
+  readonly bars?: boolean | undefined;
+}
+
 /** Inputs of `map`: values by name (arrays for mapped inputs), or a {@link Sweep}. */
 export type MapInputs = Readonly<Record<string, unknown>> | SweepInputs;
 
@@ -153,6 +180,7 @@ export async function runMap(
   rawInputs: MapInputs,
   options: MapOptions = {},
   context: MapContext = {},
+  hooks: MapHooks = {},
 ): Promise<MapResults<Record<string, unknown>> | MapSummary> {
   // A worker importing the module that declared this pipeline must not sweep it again.
   if (isWorkerImport()) return suspendedRun();
@@ -164,7 +192,13 @@ export async function runMap(
   const inputs = hasScopes(given, names) ? flattenScopes(given, names) : given;
   const layout = sweepLayout(pipeline, pipeline.sortedFunctions);
   const errorsMode = options.errors ?? "raise";
-  const storage = storageOf(options);
+  checkResumeOptions(options);
+  const allOutputs = pipeline.sortedFunctions.flatMap((f) => f.outputs);
+  const storageOf = storagePlan(options.storage, options.runFolder, allOutputs);
+  checkChunkSize(options.chunkSize, [
+    ...allOutputs,
+    ...pipeline.sortedFunctions.map((f) => f.name),
+  ]);
   const run = new SweepRun(pipeline, inputs, options, layout.nodes, context);
 
   // Root inputs read along axes become NdArrays; their lengths fix the axes. A mapped input
@@ -199,6 +233,7 @@ export async function runMap(
         );
       }
       const internal = run.internalShape(node, o);
+      const storage = storageOf(o, node.outputDims.length > 0);
       if (storage === "zarr" && node.internalDims.length > 0 && !internal) {
         throw new InvalidOptionError(
           `internalShapes.${o}`,
@@ -209,7 +244,7 @@ export async function runMap(
       }
       setOwn(outputs, o, {
         dims: node.outputDims,
-        storage: node.outputDims.length > 0 ? storage : options.runFolder ? "file" : "memory",
+        storage,
         ...(internal ? { internalShape: internal } : {}),
       });
     }
@@ -231,23 +266,26 @@ export async function runMap(
   run.outputRecords = outputs;
 
   const bars =
-    options.progress === true || (options.progress === undefined && process.stderr.isTTY)
+    hooks.bars !== false &&
+    (options.progress === true || (options.progress === undefined && process.stderr.isTTY))
       ? progressBars()
       : undefined;
   // status.json and the dashboard are listeners of the events the bars draw.
   const status =
-    folder || options.dashboard
+    folder || options.dashboard || hooks.onStatus
       ? createStatusWriter({
           runFolder: folder?.path,
           pipeline: pipeline.name,
           functions: plannedFunctions(planned, run.axisLengths),
         })
       : undefined;
+  if (status) hooks.onStatus?.(status);
   const counter = options.returnResults === false ? new SummaryCounter() : undefined;
   run.listener = combineListeners(
     typeof options.progress === "object" ? options.progress : bars,
     status,
     counter,
+    hooks.listener,
   );
   let dashboard: ServedDashboard | undefined;
   try {
@@ -377,18 +415,8 @@ function checkOutOfProcessCaptures(
   }
 }
 
-const STORAGE_KINDS: readonly StorageKind[] = ["memory", "file", "zarr"];
-
-/** The storage of mapped outputs, checked against the run folder. */
-function storageOf(options: MapOptions): StorageKind {
-  const storage = options.storage ?? (options.runFolder ? "file" : "memory");
-  if (!STORAGE_KINDS.includes(storage)) {
-    throw new InvalidOptionError(
-      "storage",
-      `Expected \`storage\` to be one of ${STORAGE_KINDS.map((k) => `"${k}"`).join(", ")}, got ` +
-        `${JSON.stringify(storage)}.`,
-    );
-  }
+/** Refuses resume and overwrite together. */
+function checkResumeOptions(options: MapOptions): void {
   if (options.resume === true && options.overwrite === true) {
     throw new InvalidOptionError(
       "overwrite",
@@ -396,14 +424,6 @@ function storageOf(options: MapOptions): StorageKind {
         "{ overwrite: true } (delete them and start over), not both.",
     );
   }
-  if (storage !== "memory" && !options.runFolder) {
-    throw new InvalidOptionError(
-      "storage",
-      `storage "${storage}" writes results into a run folder, but no \`runFolder\` was given. ` +
-        `Pass runFolder: "runs/my-sweep" (a folder to create), or use storage: "memory".`,
-    );
-  }
-  return storage;
 }
 
 /** Converts a mapped input to an NdArray with the axes its mapspecs give it. */

@@ -35,6 +35,7 @@ import { BlockStore, stackInternal } from "./internal-axes.ts";
 import type { NodeLayout } from "./layout.ts";
 import { MISSING } from "./missing.ts";
 import { NdArray, product, typedData } from "./ndarray.ts";
+import { chunkSizeFor } from "./per-output.ts";
 import { Readiness } from "./readiness.ts";
 import { type OutputRecord, outputFolder, type RunFolder } from "./run-folder.ts";
 import type { ExecutorChoice, MapContext, MapOptions, MappablePipeline } from "./run-map.ts";
@@ -469,7 +470,7 @@ export class SweepRun {
     try {
       // Cached elements are answered first, so none of them is sent to an executor.
       if (this.cache && f.cache) await loop.useCache(this.cache);
-      if (executor) await loop.runOn(executor, this.options.chunkSize);
+      if (executor) await loop.runOn(executor, chunkSizeFor(this.options.chunkSize, f, loop.total));
       else await loop.runInline(this.options.concurrency ?? DEFAULT_CONCURRENCY);
     } finally {
       clearInterval(ticker);

@@ -11,9 +11,10 @@ export const LATEST_ERRORS = 20;
 /**
  * Where a run stands. `stale`: it says running, but its heartbeat stopped (its process is
  * gone). `corrupt`: its run.json or status.json cannot be read (only {@link listRuns} says
- * it; `runStatus` throws the RunFolderCorruptError).
+ * it; `runStatus` throws the RunFolderCorruptError). `queued`: a run that `launchMaps` holds
+ * until one of its slots is free (only `MapRun.status()` says it; no status file does).
  */
-export type RunState = "running" | "done" | "failed" | "aborted" | "stale" | "corrupt";
+export type RunState = "queued" | "running" | "done" | "failed" | "aborted" | "stale" | "corrupt";
 
 /** Where one function of a sweep stands. */
 export interface FunctionStatus {

@@ -17,7 +17,7 @@ describe("run status types", () => {
     expectTypeOf(STALE_AFTER_MS).toEqualTypeOf<number>();
     expectTypeOf<RunStatus["state"]>().toEqualTypeOf<RunState>();
     expectTypeOf<RunState>().toEqualTypeOf<
-      "running" | "done" | "failed" | "aborted" | "stale" | "corrupt"
+      "queued" | "running" | "done" | "failed" | "aborted" | "stale" | "corrupt"
     >();
     expectTypeOf<RunStatus["functions"]>().toEqualTypeOf<readonly FunctionStatus[]>();
     expectTypeOf<FunctionStatus["state"]>().toEqualTypeOf<
