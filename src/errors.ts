@@ -665,8 +665,7 @@ export class ShapeMismatchError extends PipeweaveError {
 }
 
 /**
- * An `NdArray` method got an argument it cannot use: a selection that is not `{ dim: index }`
- * (`slice(3)` for `slice({ i: 3 })`), a dim the array does not have, an index outside its axis
+ * An `NdArray` method got an argument it cannot use: a dim the array does not have, an index outside its axis
  * or not an integer, a wrong number of indexes; or, building one, a shape, dims and data that
  * do not fit together.
  */
