@@ -117,7 +117,7 @@ describe('resume: "extend"', () => {
   });
 
   describe("refuses what is no extension, naming the input and the first differing index", () => {
-    const mismatch = async (before: object, after: object) => {
+    const mismatch = async (before: Record<string, number[]>, after: Record<string, number[]>) => {
       const runFolder = folder();
       await partial.map(before, { runFolder, progress: false });
       const error = await partial
