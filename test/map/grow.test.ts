@@ -1,7 +1,9 @@
-import { readFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { serialize } from "node:v8";
 import { describe, expect, it } from "vitest";
 import { loadOutputs, type NdArray, RunFolderMismatchError } from "../../src/index.ts";
+import { growStores } from "../../src/map/grow.ts";
 import { tempFolders } from "../temp-folders.ts";
 import { partial } from "./fixtures/partial-pipeline.ts";
 
@@ -159,4 +161,85 @@ describe('resume: "extend"', () => {
       );
     });
   });
+});
+
+describe('resume: "extend" after a growth was interrupted', () => {
+  const before = { a: range(4, 100), b: range(3) };
+  const after = { a: range(4, 100), b: range(5) };
+  const grownLengths = new Map([
+    ["i", 4],
+    ["j", 5],
+  ]);
+  const record = (runFolder: string) =>
+    JSON.parse(readFileSync(join(runFolder, "run.json"), "utf8")) as { id: string };
+
+  /** Resumes with "extend" and checks the result is a fresh run's, computing only new c's. */
+  async function resumes(runFolder: string, storage: Storage, newC: number) {
+    const { computed, progress } = counting();
+    const results = await partial.map(after, { runFolder, storage, resume: "extend", progress });
+    expect(computed.c ?? 0).toBe(newC);
+    const expected = await fresh(after);
+    expect(results.c.array.data).toEqual(expected.c.array.data);
+    expect(results.d.array.data).toEqual(expected.d.array.data);
+    expect(results.total.output).toBe(expected.total.output);
+  }
+
+  it.each(["file", "zarr"] as const)(
+    "with a half-written copy of a store left beside it (%s)",
+    async (storage) => {
+      const runFolder = folder();
+      await partial.map(before, { runFolder, storage, progress: false });
+      const partialCopy = join(runFolder, "outputs", ".c.growing");
+      mkdirSync(partialCopy, { recursive: true });
+      writeFileSync(join(partialCopy, "meta.json"), "{ half");
+      await resumes(runFolder, storage, 8);
+    },
+  );
+
+  it.each(["file", "zarr"] as const)(
+    "with the stores grown but the inputs and run.json not yet rewritten (%s)",
+    async (storage) => {
+      const runFolder = folder();
+      await partial.map(before, { runFolder, storage, progress: false });
+      await growStores(
+        runFolder,
+        record(runFolder).id,
+        ["c", "d", "e", "total"],
+        grownLengths,
+        new Set(["d", "total"]),
+      );
+      await resumes(runFolder, storage, 8);
+    },
+  );
+
+  it("with the stores grown and the inputs rewritten, but not run.json", async () => {
+    const runFolder = folder();
+    await partial.map(before, { runFolder, storage: "file", progress: false });
+    await growStores(
+      runFolder,
+      record(runFolder).id,
+      ["c", "d", "e", "total"],
+      grownLengths,
+      new Set(["d", "total"]),
+    );
+    writeFileSync(join(runFolder, "inputs", "b.v8"), serialize(after.b));
+    await resumes(runFolder, "file", 8);
+  });
+
+  it.each(["file", "zarr"] as const)(
+    "between the two renames of a store's swap (%s)",
+    async (storage) => {
+      const runFolder = folder();
+      await partial.map(before, { runFolder, storage, progress: false });
+      // The grown copy, made in a copy of the folder, stands complete beside the old store,
+      // which was moved aside: the state between the swap's two renames.
+      const copy = folder();
+      cpSync(runFolder, copy, { recursive: true });
+      await growStores(copy, record(copy).id, ["c"], grownLengths, new Set());
+      const outputs = join(runFolder, "outputs");
+      renameSync(join(outputs, "c"), join(outputs, ".c.old"));
+      cpSync(join(copy, "outputs", "c"), join(outputs, ".c.grown"), { recursive: true });
+      await resumes(runFolder, storage, 8);
+    },
+  );
 });
