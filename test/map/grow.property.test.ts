@@ -6,11 +6,11 @@ import { growing } from "./fixtures/grow-pipeline.ts";
 const folder = tempFolders("pipeweave-grow-property-");
 const value = fc.integer({ min: -50, max: 50 });
 
-interface Inputs {
+type Inputs = {
   a: number[];
   w: number[];
   b: number[];
-}
+};
 
 /** First lengths, then growth steps: values appended along i (a and w zipped) and j. */
 const pattern = fc.record({
