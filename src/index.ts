@@ -78,8 +78,16 @@ export {
   type SharedThreadsOptions,
   ThreadExecutor,
   type ThreadExecutorOptions,
+  type ThreadExecutorStats,
 } from "./executor/threads.ts";
-export type { Chunk, ChunkItem, Executor, ItemResult, SerializedError } from "./executor/types.ts";
+export type {
+  Chunk,
+  ChunkItem,
+  Executor,
+  ItemResult,
+  SerializedError,
+  WholeArgument,
+} from "./executor/types.ts";
 export type { NodeCall, RunListener } from "./graph/events.ts";
 export type { ExecutionOrder } from "./graph/graph.ts";
 export type { HistoryEntry, HistorySource } from "./graph/history.ts";
