@@ -14,7 +14,12 @@ import { benchRedis, reportRedis } from "./redis.bench.ts";
 import { benchResults } from "./results.bench.ts";
 import { benchSchedule } from "./schedule.bench.ts";
 import { benchStream } from "./stream.bench.ts";
-import { benchThreadsBuilt, formatThreads } from "./threads.bench.ts";
+import {
+  benchThreadsBuilt,
+  benchWholeInput,
+  formatThreads,
+  formatWholeInput,
+} from "./threads.bench.ts";
 import { benchZarr } from "./zarr.bench.ts";
 
 const fmt = (v: number, digits = 3) => v.toFixed(digits);
@@ -137,6 +142,8 @@ async function main(): Promise<void> {
       "on 2 cores; 16-core figures: node bench/threads-core.mjs 2 4 8 16)",
   );
   console.log(formatThreads(threads));
+  const wholeInput = await benchWholeInput();
+  console.log(`\n${formatWholeInput(wholeInput)}`);
 
   const zarr = await benchZarr();
   console.log(
@@ -272,6 +279,7 @@ async function main(): Promise<void> {
     map,
     typedMemory,
     threads,
+    wholeInput,
     zarr,
     dataset,
     schedule,
