@@ -20,8 +20,11 @@ export const MIN_SHARED_BYTES = 64 * 1024;
 export interface SharedArgument {
   readonly position: number;
   readonly id: string;
-  /** The value's serialization, in a SharedArrayBuffer. */
-  readonly bytes: Uint8Array;
+  /**
+   * The value's serialization (threads: in a SharedArrayBuffer); absent where the worker
+   * fetches it itself (Redis), which it then does only when it does not keep the value.
+   */
+  readonly bytes?: Uint8Array;
 }
 
 /**
@@ -58,13 +61,19 @@ export interface SharedChunk {
  * @param chunk - The chunk, with `whole` naming the arguments every item reads whole.
  * @param memory - The shared values made so far, by id (the executor's, for the map).
  */
-export function shareWhole(chunk: Chunk, memory: Map<string, Uint8Array | null>): SharedChunk {
+export function shareWhole(
+  chunk: Chunk,
+  memory: Map<string, Uint8Array | null>,
+  inSharedMemory = true,
+): SharedChunk & { readonly made: SharedArgument[] } {
   const shared: SharedArgument[] = [];
+  const made: SharedArgument[] = [];
   for (const { position, id } of chunk.whole ?? []) {
     let bytes = memory.get(id);
     if (bytes === undefined) {
-      bytes = sharedBytes(chunk.items[0]?.values[position]);
+      bytes = sharedBytes(chunk.items[0]?.values[position], inSharedMemory);
       memory.set(id, bytes);
+      if (bytes) made.push({ position, id, bytes });
     }
     if (bytes) shared.push({ position, id, bytes });
   }
@@ -73,11 +82,11 @@ export function shareWhole(chunk: Chunk, memory: Map<string, Uint8Array | null>)
     index: item.index,
     values: item.values.map((v, k) => (left.has(k) ? undefined : encode(v))),
   }));
-  return { items, shared };
+  return { items, shared, made };
 }
 
-/** The value's serialization in a SharedArrayBuffer; null when small or not serializable. */
-function sharedBytes(value: unknown): Uint8Array | null {
+/** The value's serialization (copied into shared memory); null when small or not serializable. */
+function sharedBytes(value: unknown, inSharedMemory: boolean): Uint8Array | null {
   let bytes: Buffer;
   try {
     bytes = toBytes(encode(value));
@@ -85,6 +94,7 @@ function sharedBytes(value: unknown): Uint8Array | null {
     return null;
   }
   if (bytes.length < MIN_SHARED_BYTES) return null;
+  if (!inSharedMemory) return bytes;
   const memory = new Uint8Array(new SharedArrayBuffer(bytes.length));
   memory.set(bytes);
   return memory;
@@ -117,6 +127,7 @@ export function restoreShared(
       kept.set(id, hit);
       return hit.value;
     }
+    if (!bytes) throw new Error(`shared argument ${id} is neither kept nor given`);
     loaded++;
     const value = decode(fromBytes(bytes));
     kept.set(id, { value, size: bytes.length });
@@ -136,6 +147,14 @@ export function restoreShared(
     return { index: item.index, values: copy };
   });
   return { items: restored, loaded };
+}
+
+/**
+ * Whether this process (thread) keeps the shared value `id`, so a worker fetches only the
+ * others.
+ */
+export function keepsShared(id: string): boolean {
+  return kept.has(id);
 }
 
 export type { WholeArgument };

@@ -342,16 +342,14 @@ export class ThreadExecutor implements Executor {
 
   /** The chunk's items with its large whole arguments left out, and those in shared memory. */
   #shareWhole(chunk: Chunk): SharedChunk {
-    const before = this.#sharedMemory.size;
     const out = shareWhole(chunk, this.#sharedMemory);
-    for (const bytes of [...this.#sharedMemory.values()].slice(before)) {
-      if (!bytes) continue;
+    for (const { bytes } of out.made) {
       this.#stats.sharedValues++;
-      this.#stats.sharedBytes += bytes.length;
+      this.#stats.sharedBytes += bytes!.length;
     }
     // Ids are per map: an executor kept across maps forgets the oldest.
     for (const id of this.#sharedMemory.keys()) {
-      if (this.#sharedMemory.size <= 64) break;
+      if (this.#sharedMemory.size <= 8) break;
       this.#sharedMemory.delete(id);
     }
     return out;
