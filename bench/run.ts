@@ -10,7 +10,12 @@ import { table } from "./harness.ts";
 import { benchHtml } from "./html.bench.ts";
 import { benchMap } from "./map.bench.ts";
 import { benchMemory } from "./memory.bench.ts";
-import { benchRedis, reportRedis } from "./redis.bench.ts";
+import {
+  benchRedis,
+  benchRedisWholeInput,
+  reportRedis,
+  reportRedisWholeInput,
+} from "./redis.bench.ts";
 import { benchResults } from "./results.bench.ts";
 import { benchSchedule } from "./schedule.bench.ts";
 import { benchStream } from "./stream.bench.ts";
@@ -270,6 +275,8 @@ async function main(): Promise<void> {
 
   const distributed = await benchRedis();
   console.log(`\n${reportRedis(distributed)}`);
+  const redisWholeInput = await benchRedisWholeInput();
+  console.log(`\n${reportRedisWholeInput(redisWholeInput)}`);
 
   const results = {
     date: new Date().toISOString(),
@@ -287,6 +294,7 @@ async function main(): Promise<void> {
     streams,
     html,
     distributed,
+    redisWholeInput,
   };
   writeFileSync(
     new URL("./results.json", import.meta.url),
