@@ -91,6 +91,16 @@ export function planGrowth(
 }
 
 /**
+ * A difference plain `resume: true` found, with a hint at `"extend"` when it is the changed
+ * value of an input that was only extended.
+ */
+export function extendHint(difference: string, extended: ReadonlySet<string>): string {
+  const found = /^input "(.*)" has a different value$/.exec(difference);
+  if (!found || !extended.has(found[1]!)) return difference;
+  return `${difference}: it was only extended, which resume: "extend" grows the run by`;
+}
+
+/**
  * The length of each axis that a given mapped input fixes (zipped inputs agree: `map`
  * checked them).
  *

@@ -15,7 +15,7 @@ import { calledNames, checkCaptures } from "../graph/captures.ts";
 import { sourceText } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { variantLabels } from "../graph/variants.ts";
-import { axisLengths, growStores, planGrowth, staleOutputs } from "./grow.ts";
+import { axisLengths, extendHint, growStores, planGrowth, staleOutputs } from "./grow.ts";
 import type { SweepLayout } from "./layout.ts";
 import {
   asRunFolderError,
@@ -361,17 +361,19 @@ async function prepareRunFolder(
     const previous = readRunRecord(path);
     if (!request.resume) throw new RunFolderExistsError(path);
     id = previous.id ?? id;
-    const growth =
-      request.resume === "extend" && request.layout
-        ? planGrowth(path, previous.inputs, inputs, request.inputs, valueHash, request.layout)
-        : undefined;
+    const plan = request.layout
+      ? planGrowth(path, previous.inputs, inputs, request.inputs, valueHash, request.layout)
+      : undefined;
+    const growth = request.resume === "extend" ? plan : undefined;
     // Inputs extended (or found changed, said once) compare as the folder's own.
     const compared = growth ? { ...record, inputs: { ...inputs } } : record;
     for (const n of Object.keys(compared.inputs)) {
       const before = own(previous.inputs, n);
       if (before !== undefined && growth?.checked.has(n)) setOwn(compared.inputs, n, before);
     }
-    const differences = [...(growth?.differences ?? []), ...compareRuns(previous, compared)];
+    const differences = [...(growth?.differences ?? []), ...compareRuns(previous, compared)].map(
+      (d) => (growth || !plan ? d : extendHint(d, plan.extended)),
+    );
     if (differences.length > 0) throw new RunFolderMismatchError(path, differences);
     if (growth) {
       const outputs = [...Object.keys(previous.outputs), ...Object.keys(request.outputs)];

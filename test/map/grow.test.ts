@@ -113,9 +113,13 @@ describe('resume: "extend"', () => {
   it("plain resume: true still refuses a grown input", async () => {
     const runFolder = folder();
     await partial.map({ a: [1, 2], b: [3] }, { runFolder, progress: false });
-    await expect(
-      partial.map({ a: [1, 2], b: [3, 4] }, { runFolder, resume: true, progress: false }),
-    ).rejects.toBeInstanceOf(RunFolderMismatchError);
+    const error = await partial
+      .map({ a: [1, 2], b: [3, 4] }, { runFolder, resume: true, progress: false })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunFolderMismatchError);
+    expect((error as RunFolderMismatchError).differences).toEqual([
+      'input "b" has a different value: it was only extended, which resume: "extend" grows the run by',
+    ]);
   });
 
   describe("refuses what is no extension, naming the input and the first differing index", () => {
