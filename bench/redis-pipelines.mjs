@@ -34,3 +34,19 @@ export const cpu = definePipeline(
       { name: "bench-redis-cpu" },
     ),
 );
+
+/** Every element reads `table` whole: bytes per job with and without sharing it. */
+export const lookup = definePipeline(
+  import.meta.url,
+  "lookup",
+  () =>
+    new Pipeline(
+      [
+        pipefunc(
+          { output: "y", mapspec: "x[i] -> y[i]" },
+          ({ x, table }) => table[x] + table.length,
+        ),
+      ],
+      { name: "bench-redis-lookup" },
+    ),
+);

@@ -8,9 +8,9 @@
  * elements it ran on each queue as JSON.
  */
 import { runWorker } from "../src/redis/index.ts";
-import { cpu, trivial } from "./redis-pipelines.mjs";
+import { cpu, lookup, trivial } from "./redis-pipelines.mjs";
 
-const pipelines = { cpu, trivial };
+const pipelines = { cpu, lookup, trivial };
 const [connection, ...served] = process.argv.slice(2) as [string, ...string[]];
 const stop = new AbortController();
 process.once("SIGTERM", () => stop.abort());
@@ -24,7 +24,8 @@ const summaries = await Promise.all(
   served.map(async (entry) => {
     const [name, queue] = entry.split(":") as [keyof typeof pipelines, string];
     const pipeline = pipelines[name];
-    if (!pipeline || !queue) throw new Error(`expected <trivial|cpu>:<queue>, got "${entry}"`);
+    if (!pipeline || !queue)
+      throw new Error(`expected <trivial|cpu|lookup>:<queue>, got "${entry}"`);
     const summary = await runWorker(pipeline, { connection, queue, signal: stop.signal, onEvent });
     return [queue, summary.elements] as const;
   }),

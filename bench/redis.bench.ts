@@ -14,7 +14,7 @@ import type { Executor, Pipeline } from "../src/index.ts";
 import { redis } from "../src/redis/index.ts";
 import { median, table } from "./harness.ts";
 import { busyWork } from "./map-pipelines.ts";
-import { cpu, trivial } from "./redis-pipelines.mjs";
+import { cpu, lookup, trivial } from "./redis-pipelines.mjs";
 
 /** What every distributed case measures. */
 interface RedisCase {
@@ -351,6 +351,87 @@ const fmt = (v: number, digits = 1) => v.toFixed(digits);
 function shares(perWorker: readonly number[]): string {
   const total = perWorker.reduce((a, b) => a + b, 0);
   return perWorker.map((n) => `${Math.round((n * 100) / total)}%`).join(" / ");
+}
+
+/** Bytes queued per job for a map whose every element reads one large input whole. */
+export type RedisWholeInputResult =
+  | { readonly skipped: string }
+  | {
+      readonly inputBytes: number;
+      readonly elements: number;
+      readonly workers: number;
+      readonly chunks: number;
+      /** Per job, each copying the input (`shareWholeInputs: false`, as before issue 25). */
+      readonly bytesPerChunkBefore: number;
+      /** Per job, the input stored in Redis once and fetched once per worker. */
+      readonly bytesPerChunkAfter: number;
+      /** Times a worker fetched the input (at most once per worker). */
+      readonly sharedLoads: number;
+    };
+
+/**
+ * Maps 1,000 elements that each read a 20 MB Float64Array whole on 2 worker processes, with
+ * and without sharing it, measuring each job's data (JSON, as BullMQ stores it).
+ */
+export async function benchRedisWholeInput(): Promise<RedisWholeInputResult> {
+  const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  if (!(await answers(url))) return { skipped: "no Redis" };
+  const queue = `pipeweave-bench-${process.pid}-${randomBytes(4).toString("hex")}-lookup`;
+  const table = new Float64Array(2_500_000).map((_, k) => k);
+  const x = Array.from({ length: 1000 }, (_, k) => (k * 7919) % table.length);
+  const workers: Worker[] = [];
+  try {
+    const settled = await Promise.allSettled([
+      startWorker(url, [`lookup:${queue}`]),
+      startWorker(url, [`lookup:${queue}`]),
+    ]);
+    for (const w of settled) if (w.status === "fulfilled") workers.push(w.value);
+    const failed = settled.find((w) => w.status === "rejected");
+    if (failed) throw failed.reason;
+    const run = async (share: boolean) => {
+      const executor = redis({
+        connection: url,
+        queue,
+        timeoutMs: TIMEOUT_MS,
+        measureBytes: true,
+        shareWholeInputs: share,
+      });
+      try {
+        await lookup.map({ x, table }, { ...quiet, executor });
+        return executor.stats();
+      } finally {
+        await executor.close();
+      }
+    };
+    const before = await run(false);
+    const after = await run(true);
+    return {
+      inputBytes: table.byteLength,
+      elements: x.length,
+      workers: workers.length,
+      chunks: after.chunks,
+      bytesPerChunkBefore: before.bytesSent / before.chunks,
+      bytesPerChunkAfter: after.bytesSent / after.chunks,
+      sharedLoads: after.sharedLoads,
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    await obliterate(url, [queue]);
+  }
+}
+
+/** The figures of {@link benchRedisWholeInput} in a line. */
+export function reportRedisWholeInput(r: RedisWholeInputResult): string {
+  const title = "Large input read whole on Redis workers (issue 25)";
+  if ("skipped" in r) return `${title}: skipped, ${r.skipped}`;
+  const mb = (n: number) => (n / 2 ** 20).toFixed(1);
+  return (
+    `${title}, ${mb(r.inputBytes)} MiB Float64Array, ${r.elements.toLocaleString("en")} ` +
+    `elements, ${r.workers} workers, ${r.chunks} jobs: ${mb(r.bytesPerChunkBefore)} MiB per ` +
+    `job before (base64 in the job's JSON), ${(r.bytesPerChunkAfter / 1024).toFixed(1)} KiB ` +
+    `after (the input fetched ${r.sharedLoads} time${r.sharedLoads === 1 ? "" : "s"}, at most ` +
+    "once per worker)"
+  );
 }
 
 /** The section as `npm run bench` prints it: a notice when skipped, else a table and targets. */

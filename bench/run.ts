@@ -10,12 +10,22 @@ import { table } from "./harness.ts";
 import { benchHtml } from "./html.bench.ts";
 import { benchMap } from "./map.bench.ts";
 import { benchMemory } from "./memory.bench.ts";
-import { benchRedis, reportRedis } from "./redis.bench.ts";
+import {
+  benchRedis,
+  benchRedisWholeInput,
+  reportRedis,
+  reportRedisWholeInput,
+} from "./redis.bench.ts";
 import { benchResults } from "./results.bench.ts";
 import { benchSchedule } from "./schedule.bench.ts";
 import { benchSlurm, reportSlurm } from "./slurm.bench.ts";
 import { benchStream } from "./stream.bench.ts";
-import { benchThreadsBuilt, formatThreads } from "./threads.bench.ts";
+import {
+  benchThreadsBuilt,
+  benchWholeInput,
+  formatThreads,
+  formatWholeInput,
+} from "./threads.bench.ts";
 import { benchZarr } from "./zarr.bench.ts";
 
 const fmt = (v: number, digits = 3) => v.toFixed(digits);
@@ -138,6 +148,8 @@ async function main(): Promise<void> {
       "on 2 cores; 16-core figures: node bench/threads-core.mjs 2 4 8 16)",
   );
   console.log(formatThreads(threads));
+  const wholeInput = await benchWholeInput();
+  console.log(`\n${formatWholeInput(wholeInput)}`);
 
   const zarr = await benchZarr();
   console.log(
@@ -264,6 +276,8 @@ async function main(): Promise<void> {
 
   const distributed = await benchRedis();
   console.log(`\n${reportRedis(distributed)}`);
+  const redisWholeInput = await benchRedisWholeInput();
+  console.log(`\n${reportRedisWholeInput(redisWholeInput)}`);
 
   const cluster = await benchSlurm();
   console.log(`\n${reportSlurm(cluster)}`);
@@ -276,6 +290,7 @@ async function main(): Promise<void> {
     map,
     typedMemory,
     threads,
+    wholeInput,
     zarr,
     dataset,
     schedule,
@@ -284,6 +299,7 @@ async function main(): Promise<void> {
     html,
     distributed,
     slurm: cluster,
+    redisWholeInput,
   };
   writeFileSync(
     new URL("./results.json", import.meta.url),

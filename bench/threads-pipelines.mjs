@@ -46,3 +46,16 @@ export function busyWork(ms) {
   const elapsed = performance.now() - started;
   return Math.max(1, Math.round((probe * ms) / elapsed));
 }
+
+/**
+ * `x[i] -> y[i]`: every element reads `table` whole (the shared-input figures: sent once per
+ * thread, not once per chunk).
+ */
+export const lookup = definePipeline(
+  import.meta.url,
+  "lookup",
+  () =>
+    new Pipeline([
+      pipefunc({ output: "y", mapspec: "x[i] -> y[i]" }, ({ x, table }) => table[x] + table.length),
+    ]),
+);

@@ -79,6 +79,7 @@ export {
   type SharedThreadsOptions,
   ThreadExecutor,
   type ThreadExecutorOptions,
+  type ThreadExecutorStats,
 } from "./executor/threads.ts";
 export type {
   Chunk,
@@ -87,6 +88,7 @@ export type {
   ExecutorRun,
   ItemResult,
   SerializedError,
+  WholeArgument,
 } from "./executor/types.ts";
 export type { NodeCall, RunListener } from "./graph/events.ts";
 export type { ExecutionOrder } from "./graph/graph.ts";

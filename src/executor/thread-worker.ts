@@ -10,6 +10,7 @@ import type { PipelineReference } from "../map/define.ts";
 import { resolveReference } from "../map/define.ts";
 import { callChunk } from "./call-chunk.ts";
 import { describeUnclonable, findUnclonable } from "./clone.ts";
+import { restoreShared, type SharedArgument } from "./shared-inputs.ts";
 import { decode, packResults, type ThreadReply } from "./transfer.ts";
 import type { ChunkItem } from "./types.ts";
 import { moduleFingerprint, prepareImport } from "./worker-runtime.ts";
@@ -28,6 +29,8 @@ export interface ThreadTask {
    * file: a thread that finds another file there does not run it.
    */
   readonly fingerprint?: string | undefined;
+  /** Arguments every item reads whole, left out of the items: sent as shared memory. */
+  readonly shared?: readonly SharedArgument[];
 }
 
 /** A thread's answer when the module's file is not the one the coordinator loaded. */
@@ -76,7 +79,11 @@ async function functionOf(task: ThreadTask): Promise<AnyPipeFunc | StaleModule> 
 export default async function runTask(task: ThreadTask): Promise<ThreadAnswer> {
   const f = await functionOf(task);
   if ("stale" in f) return f;
-  const items = task.items.map((item) => ({ index: item.index, values: item.values.map(decode) }));
+  const decoded = task.items.map((item) => ({
+    index: item.index,
+    values: item.values.map(decode),
+  }));
+  const { items, loaded } = restoreShared(decoded, task.shared);
   const results = await callChunk(f, items, task.validate, task.shape);
   return packResults(
     results,
@@ -87,6 +94,7 @@ export default async function runTask(task: ThreadTask): Promise<ThreadAnswer> {
         describeUnclonable(value) ?? "a value",
         "returned",
       ),
+    loaded,
   );
 }
 

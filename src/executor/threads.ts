@@ -7,9 +7,10 @@ import {
   UnclonableValueError,
   UndeclaredPipelineError,
 } from "../errors.ts";
-import { describeUnclonable, isCloneable, isDataCloneError } from "./clone.ts";
+import { describeUnclonable, isCloneable, isDataCloneError, toBytes } from "./clone.ts";
 import { serializeError } from "./error-data.ts";
 import type { ResolvedResources } from "./resources.ts";
+import { type SharedChunk, shareWhole } from "./shared-inputs.ts";
 import { Slots } from "./slots.ts";
 import {
   closeSharedPools,
@@ -68,6 +69,36 @@ export interface ThreadExecutorOptions {
    * @defaultValue `"shared"`
    */
   readonly pool?: "shared" | "own";
+  /**
+   * Send each argument every element reads whole (a large array, a lookup table; 64 KiB or
+   * more serialized) once per thread, as shared memory each thread reads once and keeps for
+   * the chunks that follow, instead of copying it into every chunk. Functions must not modify
+   * such an argument: a thread's later chunks see the same value (as elements do inline).
+   *
+   * @defaultValue `true`
+   */
+  readonly shareWholeInputs?: boolean;
+  /**
+   * Measure the bytes of every chunk sent (its items serialized, shared arguments counted as
+   * their ids), reported by {@link ThreadExecutor.stats}; costs one serialization per chunk.
+   *
+   * @defaultValue `false`
+   */
+  readonly measureBytes?: boolean;
+}
+
+/** What a {@link ThreadExecutor} has sent, from {@link ThreadExecutor.stats}. */
+export interface ThreadExecutorStats {
+  /** Chunks submitted. */
+  readonly chunks: number;
+  /** Bytes of the chunks sent, when `measureBytes` is set (else 0). */
+  readonly bytesSent: number;
+  /** Whole arguments put in shared memory (once per value per map). */
+  readonly sharedValues: number;
+  /** Their bytes. */
+  readonly sharedBytes: number;
+  /** Times a thread read a shared whole argument: at most once per value per thread. */
+  readonly sharedLoads: number;
 }
 
 /** Settings of the process's shared thread pools: see {@link ThreadExecutor.configureShared}. */
@@ -180,6 +211,11 @@ export class ThreadExecutor implements Executor {
    */
   readonly #slots: Slots;
   #isClosed = false;
+  readonly #share: boolean;
+  readonly #measure: boolean;
+  /** Whole arguments in shared memory by id (null: sent in the chunks), the latest last. */
+  readonly #sharedMemory = new Map<string, Uint8Array | null>();
+  #stats = { chunks: 0, bytesSent: 0, sharedValues: 0, sharedBytes: 0, sharedLoads: 0 };
 
   /**
    * Sets how the shared pools (those of `map` and of `threads: true` stream stages) treat
@@ -217,6 +253,8 @@ export class ThreadExecutor implements Executor {
     this.#threads = checkThreads(options.threads);
     this.#slots = new Slots(this.#threads);
     this.#limits = checkLimits(options.resourceLimits);
+    this.#share = options.shareWholeInputs ?? true;
+    this.#measure = options.measureBytes ?? false;
     const config = poolConfig(this.#limits ? { ...this.#limits } : undefined);
     if (checkPool(options.pool) === "shared") {
       this.#shared = sharedPool(config);
@@ -228,6 +266,14 @@ export class ThreadExecutor implements Executor {
         maxThreads: this.#threads,
       });
     }
+  }
+
+  /**
+   * What this executor has sent so far: chunks, their bytes (with `measureBytes`), and the
+   * whole arguments shared with threads and how often a thread read one.
+   */
+  stats(): ThreadExecutorStats {
+    return { ...this.#stats };
   }
 
   /** Number of threads this executor runs chunks on at once. */
@@ -257,15 +303,27 @@ export class ThreadExecutor implements Executor {
   async submit(chunk: Chunk, signal?: AbortSignal): Promise<ItemResult[]> {
     if (!chunk.pipeline) throw new UndeclaredPipelineError(chunk.node, "threads");
     if (chunk.resources) this.checkResources(chunk.node, chunk.resources);
+    const { items, shared } = this.#share
+      ? this.#shareWhole(chunk)
+      : {
+          items: chunk.items.map((item) => ({
+            index: item.index,
+            values: item.values.map(encode),
+          })),
+          shared: [],
+        };
     const task: ThreadTask = {
       pipeline: chunk.pipeline,
       node: chunk.node,
       output: chunk.output,
-      items: chunk.items.map((item) => ({ index: item.index, values: item.values.map(encode) })),
+      items,
       validate: chunk.validate === true,
       shape: chunk.shape,
       fingerprint: fingerprintOf(chunk.pipeline.module),
+      ...(shared.length > 0 ? { shared } : {}),
     };
+    this.#stats.chunks++;
+    if (this.#measure) this.#stats.bytesSent += measuredBytes(task);
     let answer: ThreadAnswer;
     try {
       answer = await this.#run(task, chunk.resources?.cpus ?? 1, signal);
@@ -278,7 +336,23 @@ export class ThreadExecutor implements Executor {
       throw this.#explain(error, chunk);
     }
     if ("stale" in answer) throw staleModule(answer.stale, chunk);
+    if (!(answer instanceof Uint8Array)) this.#stats.sharedLoads += answer.loaded ?? 0;
     return unpackResults(answer);
+  }
+
+  /** The chunk's items with its large whole arguments left out, and those in shared memory. */
+  #shareWhole(chunk: Chunk): SharedChunk {
+    const out = shareWhole(chunk, this.#sharedMemory);
+    for (const { bytes } of out.made) {
+      this.#stats.sharedValues++;
+      this.#stats.sharedBytes += bytes!.length;
+    }
+    // Ids are per map: an executor kept across maps forgets the oldest.
+    for (const id of this.#sharedMemory.keys()) {
+      if (this.#sharedMemory.size <= 8) break;
+      this.#sharedMemory.delete(id);
+    }
+    return out;
   }
 
   /** Runs a task once `cpus` of this executor's threads are free, ended by close(). */
@@ -386,6 +460,17 @@ export class ThreadExecutor implements Executor {
     // Each ended chunk hands its place to a waiting one, which is refused in turn.
     for (const controller of this.#pending) controller.abort(closedError());
     await this.#own?.destroy();
+  }
+}
+
+/** A task's size on the wire: its items serialized, a shared argument as its id. */
+function measuredBytes(task: ThreadTask): number {
+  const { shared, ...rest } = task;
+  const ids = (shared ?? []).map(({ position, id }) => ({ position, id }));
+  try {
+    return toBytes({ ...rest, shared: ids }).length;
+  } catch {
+    return 0;
   }
 }
 

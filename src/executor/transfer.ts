@@ -43,7 +43,14 @@ export function decode(value: unknown): unknown {
  * apart from them the few that only `postMessage` carries (shared memory, Node host objects
  * such as a KeyObject).
  */
-export type ThreadReply = Uint8Array | { readonly bytes: Uint8Array; readonly raw: ItemResult[] };
+export type ThreadReply =
+  | Uint8Array
+  | {
+      readonly bytes: Uint8Array;
+      readonly raw: ItemResult[];
+      /** Shared whole arguments the thread read for this chunk (see shared-inputs.ts). */
+      readonly loaded?: number;
+    };
 
 /**
  * Encodes a chunk's results for the trip back. Serializing here, inside the thread, is what
@@ -52,14 +59,18 @@ export type ThreadReply = Uint8Array | { readonly bytes: Uint8Array; readonly ra
  * whole chunk.
  *
  * @param refuse - Makes the error for a result that cannot cross, from its description.
+ * @param loaded - Shared whole arguments the thread read for this chunk, told back to the
+ *   executor's stats (a reply saying so is not moved: it travels inside an object).
  */
 export function packResults(
   results: readonly ItemResult[],
   refuse: (value: unknown) => Error,
+  loaded = 0,
 ): ThreadReply {
   const encoded = results.map((r) => (r.ok ? { ...r, value: encode(r.value) } : r));
   try {
-    return moved(toBytes(encoded));
+    const bytes = toBytes(encoded);
+    return loaded > 0 ? { bytes, raw: [], loaded } : moved(bytes);
   } catch {
     // Some result refuses: sort them one by one below.
   }
@@ -86,7 +97,7 @@ export function packResults(
       plain.push({ ...original, error: { name, message, stack, code } });
     }
   });
-  return { bytes: toBytes(plain), raw };
+  return { bytes: toBytes(plain), raw, ...(loaded > 0 ? { loaded } : {}) };
 }
 
 /** Reads a {@link ThreadReply} back into results, NdArrays and markers restored. */

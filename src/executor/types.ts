@@ -8,6 +8,15 @@ export interface ChunkItem {
   readonly values: readonly unknown[];
 }
 
+/**
+ * An argument every item of a chunk reads whole: the same value at `position` in each item's
+ * `values`, with an `id` unique to the value within one map (another map gets another id).
+ */
+export interface WholeArgument {
+  readonly position: number;
+  readonly id: string;
+}
+
 /** Calls of one function, handed to an executor together. */
 export interface Chunk {
   /** The declared pipeline, for executors that run outside this thread. */
@@ -32,6 +41,12 @@ export interface Chunk {
    * which groups elements needing the same into chunks). Undefined when neither declares any.
    */
   readonly resources?: ResolvedResources;
+  /**
+   * The arguments every item reads whole (a large array, a lookup table). Each item's
+   * `values` still holds them; an executor may send each once per worker instead of once per
+   * chunk, keyed by its id (threads and Redis do). Absent when there are none.
+   */
+  readonly whole?: readonly WholeArgument[];
 }
 
 /**

@@ -11,7 +11,13 @@ import {
 import { invokerOf, NO_VALUE } from "../executor/invoke.ts";
 import { type ResolvedResources, resourcesFor, resourcesKey } from "../executor/resources.ts";
 import { ThreadExecutor } from "../executor/threads.ts";
-import { type Chunk, type ChunkItem, deserializeError, type Executor } from "../executor/types.ts";
+import {
+  type Chunk,
+  type ChunkItem,
+  deserializeError,
+  type Executor,
+  type WholeArgument,
+} from "../executor/types.ts";
 import { callElement, isThenable, reportRemoteCall, splitOutputs } from "../graph/engine.ts";
 import { splitsResult } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
@@ -413,6 +419,7 @@ export class ElementLoop {
     const inflight = new Set<Promise<void>>();
     const groups = this.#chunkGroups(executor);
     const byIndex = new Map<number, readonly unknown[]>();
+    const whole = this.#wholeArguments();
     const submit = (group: ChunkGroup) => {
       const chunkItems = group.items;
       group.items = [];
@@ -425,6 +432,7 @@ export class ElementLoop {
         validate: this.#run.validate,
         shape: this.#shape,
         ...(group.resources ? { resources: group.resources } : {}),
+        ...(whole.length > 0 ? { whole } : {}),
       };
       const p = executor.submit(chunk, this.#run.signal).then(
         (results) => {
@@ -490,6 +498,16 @@ export class ElementLoop {
       for (const group of groups.all()) if (group.items.length > 0) submit(group);
     }
     await Promise.all(inflight);
+  }
+
+  /** The arguments every element reads whole, each with its id for this map. */
+  #wholeArguments(): WholeArgument[] {
+    const out: WholeArgument[] = [];
+    this.#sources.forEach((s, position) => {
+      const id = s.kind === "whole" ? this.#run.wholeIds.of(s.value) : undefined;
+      if (id !== undefined) out.push({ position, id });
+    });
+    return out;
   }
 
   /**

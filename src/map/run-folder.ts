@@ -15,6 +15,8 @@ import { calledNames, checkCaptures } from "../graph/captures.ts";
 import { sourceText } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { variantLabels } from "../graph/variants.ts";
+import { axisLengths, extendHint, growStores, planGrowth, staleOutputs } from "./grow.ts";
+import type { SweepLayout } from "./layout.ts";
 import {
   asRunFolderError,
   foreignEntries,
@@ -80,6 +82,11 @@ export interface RunRecord {
    * functions are no variants. A resume with other variants is refused.
    */
   readonly variants?: Readonly<Record<string, string>>;
+  /**
+   * The length of each axis the mapped inputs fix, `{ i: 10, j: 15 }`: a resume with
+   * `"extend"` rewrites it with the grown lengths. Absent from folders written before it.
+   */
+  readonly axes?: Readonly<Record<string, number>>;
 }
 
 const VERSION: string = (
@@ -257,8 +264,11 @@ export interface RunFolderRequest {
   readonly inputs: Readonly<Record<string, unknown>>;
   readonly outputs: Readonly<Record<string, OutputRecord>>;
   readonly errors: "raise" | "continue";
-  readonly resume: boolean;
+  /** `"extend"`: inputs only extended grow the stored results (see grow.ts). */
+  readonly resume: boolean | "extend";
   readonly overwrite: boolean;
+  /** The sweep's layout: which inputs are mapped along which axes (growth and `axes`). */
+  readonly layout?: SweepLayout;
 }
 
 /** The open run folder: updates run.json as the run goes. */
@@ -302,18 +312,23 @@ export async function openRunFolder(path: string, request: RunFolderRequest): Pr
     throw asRunFolderError(error, path);
   }
   try {
-    return prepareRunFolder(path, request, lock);
+    return await prepareRunFolder(path, request, lock);
   } catch (error) {
     await lock.release();
     throw asRunFolderError(error, path);
   }
 }
 
-function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFolderLock): RunFolder {
+async function prepareRunFolder(
+  path: string,
+  request: RunFolderRequest,
+  lock: RunFolderLock,
+): Promise<RunFolder> {
   const now = new Date().toISOString();
   const inputs: Record<string, string> = {};
   for (const [k, v] of Object.entries(request.inputs)) setOwn(inputs, k, valueHash(v));
   const variants = variantLabels(request.functions);
+  const axes = request.layout ? inputAxes(request.layout, request.inputs) : {};
   const record: RunRecord = {
     format: 1,
     pipeweave: VERSION,
@@ -325,11 +340,13 @@ function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFold
     createdAt: now,
     updatedAt: now,
     ...(Object.keys(variants).length > 0 ? { variants } : {}),
+    ...(Object.keys(axes).length > 0 ? { axes } : {}),
   };
   const runJson = join(path, "run.json");
   let resumed = false;
   let createdAt = now;
   let id: string = randomUUID();
+  let extended: ReadonlySet<string> = new Set();
   if (!existsSync(runJson)) {
     const foreign = foreignEntries(path);
     if (foreign.length > 0) throw new RunFolderNotEmptyError(path, foreign);
@@ -343,29 +360,39 @@ function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFold
   } else {
     const previous = readRunRecord(path);
     if (!request.resume) throw new RunFolderExistsError(path);
-    const differences = compareRuns(previous, record);
+    id = previous.id ?? id;
+    const plan = request.layout
+      ? planGrowth(path, previous.inputs, inputs, request.inputs, valueHash, request.layout)
+      : undefined;
+    const growth = request.resume === "extend" ? plan : undefined;
+    // Inputs extended (or found changed, said once) compare as the folder's own.
+    const compared = growth ? { ...record, inputs: { ...inputs } } : record;
+    for (const n of Object.keys(compared.inputs)) {
+      const before = own(previous.inputs, n);
+      if (before !== undefined && growth?.checked.has(n)) setOwn(compared.inputs, n, before);
+    }
+    const differences = [...(growth?.differences ?? []), ...compareRuns(previous, compared)].map(
+      (d) => (growth || !plan ? d : extendHint(d, plan.extended)),
+    );
     if (differences.length > 0) throw new RunFolderMismatchError(path, differences);
+    if (growth) {
+      const outputs = [...Object.keys(previous.outputs), ...Object.keys(request.outputs)];
+      const stale = staleOutputs(request.layout!, growth.grown);
+      await growStores(path, id, outputs, growth.lengths, stale);
+      extended = growth.extended;
+    }
     resumed = true;
     createdAt = previous.createdAt;
-    id = previous.id ?? id;
   }
-  // run.json first: a folder holding anything of a run also holds its record.
   let current: RunRecord = { ...record, createdAt, id };
+  // A grown folder's inputs are rewritten before its record, so an interrupted growth still
+  // reads as the old run with its stores grown (which "extend" finishes).
+  if (extended.size > 0) writeInputs(path, request.inputs, (name) => extended.has(name));
+  // run.json first: a folder holding anything of a run also holds its record.
   writeRunJson(runJson, current);
-  mkdirSync(join(path, "inputs"), { recursive: true });
   mkdirSync(join(path, "outputs"), { recursive: true });
-  for (const [k, v] of Object.entries(request.inputs)) {
-    const file = join(path, "inputs", `${encodeURIComponent(k)}.v8`);
-    if (resumed && existsSync(file)) continue;
-    let bytes: Buffer;
-    try {
-      bytes = serialize(v);
-    } catch {
-      // An input that cannot be serialized (a function, a client) is recorded by hash only.
-      continue;
-    }
-    writeFileAtomicSync(file, bytes);
-  }
+  // A resumed run keeps the inputs already stored (they are this run's: their hashes agree).
+  writeInputs(path, request.inputs, () => !resumed);
   return {
     path,
     resumed,
@@ -380,6 +407,39 @@ function prepareRunFolder(path: string, request: RunFolderRequest, lock: RunFold
     },
     close: () => lock.release(),
   };
+}
+
+/**
+ * Writes each input as `inputs/<name>.v8`: those missing, and those `replace` names. An input
+ * that cannot be serialized (a function, a client) is recorded by hash only.
+ */
+function writeInputs(
+  path: string,
+  inputs: Readonly<Record<string, unknown>>,
+  replace: (name: string) => boolean,
+): void {
+  mkdirSync(join(path, "inputs"), { recursive: true });
+  for (const [k, v] of Object.entries(inputs)) {
+    const file = join(path, "inputs", `${encodeURIComponent(k)}.v8`);
+    if (!replace(k) && existsSync(file)) continue;
+    let bytes: Buffer;
+    try {
+      bytes = serialize(v);
+    } catch {
+      continue;
+    }
+    writeFileAtomicSync(file, bytes);
+  }
+}
+
+/** The length of each axis that a given mapped input fixes. */
+function inputAxes(
+  layout: SweepLayout,
+  inputs: Readonly<Record<string, unknown>>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [d, n] of axisLengths(layout, inputs)) setOwn(out, d, n);
+  return out;
 }
 
 /** The run.json `overwrite` replaces, or undefined when it is corrupt (nothing to go by). */

@@ -84,8 +84,15 @@ export interface MapOptions extends VariantRunOptions {
    * elements padded with MISSING; zarr storage needs it.
    */
   readonly internalShapes?: Readonly<Record<string, number | readonly number[]>>;
-  /** Reuse the results already in `runFolder`, computing only missing elements. @defaultValue false */
-  readonly resume?: boolean;
+  /**
+   * Reuse the results already in `runFolder`, computing only missing elements. `"extend"`
+   * also accepts mapped inputs that were only extended (values appended along an axis): the
+   * stored elements are kept at their places in the grown arrays, only new elements are
+   * computed, and functions reading a grown axis whole (reductions) run again. Any other
+   * change is a `RunFolderMismatchError` naming the input and the first differing index.
+   * @defaultValue false
+   */
+  readonly resume?: boolean | "extend";
   /** Replace the results of a run already in `runFolder`. @defaultValue false */
   readonly overwrite?: boolean;
   /**
@@ -260,6 +267,7 @@ export async function runMap(
         errors: errorsMode,
         resume: options.resume ?? false,
         overwrite: options.overwrite ?? false,
+        layout,
       })
     : undefined;
   run.folder = folder;
@@ -417,7 +425,7 @@ function checkOutOfProcessCaptures(
 
 /** Refuses resume and overwrite together. */
 function checkResumeOptions(options: MapOptions): void {
-  if (options.resume === true && options.overwrite === true) {
+  if ((options.resume === true || options.resume === "extend") && options.overwrite === true) {
     throw new InvalidOptionError(
       "overwrite",
       "Pass either { resume: true } (keep the run folder's results and compute the rest) or " +

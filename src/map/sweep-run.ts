@@ -19,6 +19,7 @@ import {
 } from "../errors.ts";
 import { invokerOf, NO_VALUE } from "../executor/invoke.ts";
 import { resourcesFor } from "../executor/resources.ts";
+import { WholeIds } from "../executor/shared-inputs.ts";
 import { ThreadExecutor } from "../executor/threads.ts";
 import type { Executor } from "../executor/types.ts";
 import { callElement, isThenable, splitOutputs } from "../graph/engine.ts";
@@ -54,6 +55,8 @@ export class SweepRun {
   readonly values = new Map<string, unknown>();
   readonly axisLengths = new Map<string, number>();
   readonly snapshots: ErrorSnapshot[] = [];
+  /** Ids of the values functions read whole, for executors that send each once per worker. */
+  readonly wholeIds = new WholeIds();
   readonly #stores = new Map<string, OutputStore>();
   readonly #executors = new Map<string, Executor>();
   readonly #graphDefaults = new Map<string, unknown>();

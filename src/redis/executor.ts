@@ -33,6 +33,7 @@ import {
   parseRefusal,
   resultKey,
   runKey,
+  sharedKey,
   sizeOfWorker,
   unpackResults,
 } from "./protocol.ts";
@@ -72,6 +73,32 @@ export interface RedisExecutorOptions {
    * @defaultValue 8
    */
   readonly capacity?: number;
+  /**
+   * Store each argument every element reads whole (64 KiB or more serialized) in Redis once
+   * per run, for each worker to fetch once and keep, instead of copying it into every job.
+   * @defaultValue `true`
+   */
+  readonly shareWholeInputs?: boolean;
+  /**
+   * Measure the bytes of every job queued (its JSON data), reported by
+   * {@link RedisExecutor.stats}.
+   * @defaultValue `false`
+   */
+  readonly measureBytes?: boolean;
+}
+
+/** What a Redis executor has sent, from {@link RedisExecutor.stats}. */
+export interface RedisExecutorStats {
+  /** Jobs (chunks) queued. */
+  readonly chunks: number;
+  /** Bytes of the jobs' data, when `measureBytes` is set (else 0). */
+  readonly bytesSent: number;
+  /** Whole arguments stored in Redis (once per value per map). */
+  readonly sharedValues: number;
+  /** Their bytes. */
+  readonly sharedBytes: number;
+  /** Times a worker fetched a shared whole argument: at most once per value per worker. */
+  readonly sharedLoads: number;
 }
 
 const DEFAULTS = Object.freeze({ queue: "pipeweave", timeoutMs: 30_000, capacity: 8 });
@@ -182,6 +209,13 @@ class RedisChunkExecutor implements Executor {
   #workers: readonly string[] | undefined;
   /** Jobs of this run that no connected worker fits, and since when. */
   readonly #unfitSince = new Map<string, number>();
+  readonly #share: boolean;
+  readonly #measure: boolean;
+  /** Whole arguments serialized, by id (null: sent in the jobs). */
+  readonly #sharedMemory = new Map<string, Uint8Array | null>();
+  /** The keys shared arguments are stored under: refreshed with the run, deleted by close. */
+  readonly #sharedKeys = new Set<string>();
+  #stats = { chunks: 0, bytesSent: 0, sharedValues: 0, sharedBytes: 0, sharedLoads: 0 };
 
   /**
    * How long the run stays alive in Redis without a refresh (refreshed 4 times as often):
@@ -205,6 +239,12 @@ class RedisChunkExecutor implements Executor {
     this.#timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
     this.#connection = options.connection ?? defaultConnection();
     this.#address = describeConnection(this.#connection);
+    this.#share = options.shareWholeInputs ?? true;
+    this.#measure = options.measureBytes ?? false;
+  }
+
+  stats(): RedisExecutorStats {
+    return { ...this.#stats };
   }
 
   async submit(chunk: Chunk, signal?: AbortSignal): Promise<ItemResult[]> {
@@ -213,8 +253,12 @@ class RedisChunkExecutor implements Executor {
     const session = await this.#open();
     const { name, hash } = await this.#definitionOf(chunk.pipeline);
     throwIfAborted(signal);
-    const { payload, refused } = packItems(chunk);
+    const { payload, refused, shared, made } = packItems(
+      chunk,
+      this.#share ? this.#sharedMemory : undefined,
+    );
     if (payload === undefined) return refused;
+    for (const { id, bytes } of made) await this.#storeShared(session, id, bytes!);
     const unsent = new Set(refused.map((r) => r.index));
     const elements = chunk.items.map((item) => item.index).filter((i) => !unsent.has(i));
     const needs = needsOf(chunk.resources);
@@ -231,7 +275,10 @@ class RedisChunkExecutor implements Executor {
       // Read at once by a live coordinator (or after a shorter outage than its timeoutMs).
       keepMs: Math.max(2 * this.#runTtl, MIN_KEEP_MS),
       ...(needs ? { needs } : {}),
+      ...(shared.length > 0 ? { shared } : {}),
     };
+    this.#stats.chunks++;
+    if (this.#measure) this.#stats.bytesSent += Buffer.byteLength(JSON.stringify(data));
     const jobId = `${this.runId}.${++this.#seq}`;
     const done = new Promise<ItemResult[]>((resolve, reject) => {
       this.#pending.set(jobId, {
@@ -278,6 +325,31 @@ class RedisChunkExecutor implements Executor {
     }
   }
 
+  /** Stores a whole argument for the run's workers, alive as long as the run's key. */
+  async #storeShared(session: Session, id: string, bytes: Uint8Array): Promise<void> {
+    const key = sharedKey((type) => session.queue.toKey(type), this.runId, id);
+    try {
+      await bounded(
+        session.client.set(
+          key,
+          Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length),
+          "PX",
+          this.#runTtl,
+        ),
+        this.#timeoutMs,
+        "storing an argument every element reads",
+      );
+    } catch (error) {
+      this.#sharedMemory.delete(id);
+      throw this.#unreachable(error);
+    }
+    // Workers read it from Redis: only its id need stay here.
+    this.#sharedMemory.set(id, new Uint8Array(0));
+    this.#sharedKeys.add(key);
+    this.#stats.sharedValues++;
+    this.#stats.sharedBytes += bytes.length;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -294,7 +366,9 @@ class RedisChunkExecutor implements Executor {
       // Closing never waits long, even for a server that stops answering now.
       const bound = Math.min(this.#timeoutMs, 2000);
       // The run is over: workers skip its jobs still queued.
-      await bounded(client.del(session.runKey), bound, "").catch(() => undefined);
+      await bounded(client.del(session.runKey, ...this.#sharedKeys), bound, "").catch(
+        () => undefined,
+      );
       await bounded(Promise.allSettled([events.close(), queue.close()]), bound, "").catch(
         () => undefined,
       );
@@ -394,6 +468,7 @@ class RedisChunkExecutor implements Executor {
     if (!pending) return;
     const result = value as ChunkJobResult;
     if (result?.kind === "stored") {
+      this.#stats.sharedLoads += result.loaded ?? 0;
       void this.#fetch(jobId, pending, result);
       return;
     }
@@ -597,6 +672,10 @@ class RedisChunkExecutor implements Executor {
         left(),
         "refreshing the run",
       );
+      // The shared arguments live as long as the run.
+      for (const key of this.#sharedKeys) {
+        await bounded(client.pexpire(key, this.#runTtl), left(), "refreshing the run");
+      }
       this.#lastContact = Date.now();
       this.#silence = undefined;
       if (this.#pending.size === 0) {
@@ -833,6 +912,11 @@ export interface RedisExecutor extends Executor {
   readonly queue: string;
   /** The run id in every job this executor queues (random, one per executor). */
   readonly runId: string;
+  /**
+   * What this executor has sent so far: jobs, their bytes (with `measureBytes`), and the
+   * whole arguments stored for workers and how often a worker fetched one.
+   */
+  stats(): RedisExecutorStats;
 }
 
 /**

@@ -13,12 +13,14 @@ import { createHash } from "node:crypto";
 import { UnclonableValueError } from "../errors.ts";
 import { describeKind, describeUnclonable, fromBytes, toBytes } from "../executor/clone.ts";
 import { serializeError } from "../executor/error-data.ts";
+import { type SharedArgument, shareWhole } from "../executor/shared-inputs.ts";
 import { decode, encode } from "../executor/transfer.ts";
 import type {
   Chunk,
   ChunkItem,
   ItemResult,
   SerializedError,
+  WholeArgument,
   WorkerIdentity,
 } from "../executor/types.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
@@ -28,8 +30,10 @@ import { describeFunction } from "../map/run-folder.ts";
  * Version of the job format; a worker refuses a job of another (pipeweave versions differ).
  * 2: results are stored under {@link resultKey}, for `keepMs`.
  * 3: a job carries what its elements need (`needs`), which only a worker that fits runs.
+ * 4: an argument every element reads whole travels once per worker (`shared`), stored under
+ *    {@link sharedKey}.
  */
-export const PROTOCOL = 3;
+export const PROTOCOL = 4;
 
 /** BullMQ's name for every chunk job (the queue may hold other jobs; workers take all). */
 export const JOB_NAME = "pipeweave-chunk";
@@ -57,6 +61,11 @@ export interface ChunkJobData {
   readonly keepMs: number;
   /** What each element needs (the chunk's resources a worker can offer), when anything. */
   readonly needs?: ChunkNeeds;
+  /**
+   * Arguments every item reads whole, left out of `items`: the worker reads each from
+   * {@link sharedKey} the first time it meets its id, and keeps it for the run.
+   */
+  readonly shared?: readonly WholeArgument[];
 }
 
 /** The part of a chunk's resources a worker offers: cpus and memory. */
@@ -119,6 +128,8 @@ export type ChunkJobResult =
       readonly kind: "stored";
       readonly host: string;
       readonly pid: number;
+      /** Shared arguments the worker read from Redis for this job (absent: none). */
+      readonly loaded?: number;
     }
   | {
       /** The job's run is over (its coordinator closed or stopped beating): nothing ran. */
@@ -187,22 +198,42 @@ export function resultKey(toKey: (type: string) => string, jobId: string): strin
   return toKey(`pipeweave-result:${jobId}`);
 }
 
+/** The key a run's shared whole argument `id` is stored under, while the run lives. */
+export function sharedKey(toKey: (type: string) => string, run: string, id: string): string {
+  return toKey(`pipeweave-shared:${run}:${id}`);
+}
+
 /**
  * Packs a chunk's items for a job. Items with an argument that cannot travel (a function, a
  * socket) are not sent: each is an {@link UnclonableValueError} result naming the argument.
  *
+ * With `memory` (the whole arguments serialized so far, by id), a large argument every item
+ * reads whole is left out of the items and listed in `shared`; those serialized now are in
+ * `made`, for the coordinator to store under {@link sharedKey}.
+ *
  * @returns The base64 payload (undefined when no item can travel) and the refused items.
  */
-export function packItems(chunk: Chunk): {
+export function packItems(
+  chunk: Chunk,
+  memory?: Map<string, Uint8Array | null>,
+): {
   readonly payload: string | undefined;
   readonly refused: ItemResult[];
+  readonly shared: readonly WholeArgument[];
+  readonly made: readonly SharedArgument[];
 } {
-  const encoded: ChunkItem[] = chunk.items.map((item) => ({
-    index: item.index,
-    values: item.values.map(encode),
-  }));
+  const packed = memory
+    ? shareWhole(chunk, memory, false)
+    : {
+        items: chunk.items.map((item) => ({ index: item.index, values: item.values.map(encode) })),
+        shared: [],
+        made: [],
+      };
+  const encoded: ChunkItem[] = packed.items;
+  const shared = packed.shared.map(({ position, id }) => ({ position, id }));
+  const { made } = packed;
   try {
-    return { payload: toBytes(encoded).toString("base64"), refused: [] };
+    return { payload: toBytes(encoded).toString("base64"), refused: [], shared, made };
   } catch {
     // Some argument refuses: sort the items one by one below.
   }
@@ -221,7 +252,7 @@ export function packItems(chunk: Chunk): {
     refused.push({ index: item.index, ok: false, error: serializeError(refusal) });
   });
   const payload = sendable.length > 0 ? toBytes(sendable).toString("base64") : undefined;
-  return { payload, refused };
+  return { payload, refused, shared, made };
 }
 
 /** Reads a job's items back, values decoded. */

@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism, hostname, totalmem } from "node:os";
 import type { Job, Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import { importOptional } from "../_internal/optional-dependency.ts";
 import { ExecutorError, InvalidOptionError } from "../errors.ts";
 import { callChunk } from "../executor/call-chunk.ts";
 import { memoryInMb } from "../executor/resources.ts";
+import { keepsShared, restoreShared, type SharedArgument } from "../executor/shared-inputs.ts";
 import { Slots } from "../executor/slots.ts";
 import { outputOf } from "../executor/thread-worker.ts";
 import type { ChunkItem, ItemResult } from "../executor/types.ts";
@@ -28,6 +30,7 @@ import {
   type RefusalReason,
   resultKey,
   runKey,
+  sharedKey,
   unpackItems,
   type WorkerIdentity,
   type WorkerSize,
@@ -323,7 +326,8 @@ export async function runWorker(
       emit({ type: "skipped", job: id, run: data.run });
       return { kind: "skipped", ...identity };
     }
-    const items = unpackItems(data.items);
+    const fetched = await fetchShared(client, (type) => worker!.toKey(type), data);
+    const { items, loaded } = restoreShared(unpackItems(data.items), fetched);
     // A chunk that declares cpus holds them while it runs (`concurrency` above 1).
     const held = needs?.cpus ?? 0;
     const waiting = held > 0 ? cpus.acquire(held) : undefined;
@@ -358,7 +362,7 @@ export async function runWorker(
       failed: results.filter((r) => !r.ok).length,
       ms: performance.now() - started,
     });
-    return { kind: "stored", ...identity };
+    return { kind: "stored", ...identity, ...(loaded > 0 ? { loaded } : {}) };
   };
 
   worker = new Worker(o.queue, processor, {
@@ -397,6 +401,35 @@ export async function runWorker(
   await running.catch(() => undefined);
   await client.quit().catch(() => client.disconnect());
   return summary;
+}
+
+/**
+ * A job's shared whole arguments, with the bytes of those this process does not keep yet,
+ * read from Redis.
+ *
+ * @throws Error when one is gone from Redis (its run ended meanwhile): the job fails.
+ */
+async function fetchShared(
+  client: Redis,
+  toKey: (type: string) => string,
+  data: ChunkJobData,
+): Promise<SharedArgument[]> {
+  const out: SharedArgument[] = [];
+  for (const { position, id } of data.shared ?? []) {
+    if (keepsShared(id)) {
+      out.push({ position, id });
+      continue;
+    }
+    const bytes = await client.getBuffer(sharedKey(toKey, data.run, id));
+    if (bytes === null) {
+      throw new Error(
+        `An argument every element of "${data.node}" reads is gone from Redis: its run ended ` +
+          "before this worker took the job.",
+      );
+    }
+    out.push({ position, id, bytes });
+  }
+  return out;
 }
 
 /**
