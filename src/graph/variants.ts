@@ -356,3 +356,24 @@ export type VariantSelectionOf<Fns extends readonly unknown[]> = [Marks<Fns>] ex
 export interface VariantOptionOf<Fns extends readonly unknown[]> {
   readonly variant?: VariantSelectionOf<Fns>;
 }
+
+/** What {@link everyVariant} reads of a pipeline. */
+export interface VariantChooser<P> {
+  readonly variantGroups?: readonly VariantGroupView[];
+  withVariant?(selection: Readonly<Record<string, string>>): P;
+}
+
+/**
+ * The plain pipeline of every choice of variants (one per combination of the groups'
+ * variants), so a worker started with a variant pipeline can serve a map of any of them.
+ * Empty for a pipeline without variants.
+ */
+export function everyVariant<P>(pipeline: VariantChooser<P>): P[] {
+  const groups = pipeline.variantGroups ?? [];
+  if (groups.length === 0 || !pipeline.withVariant) return [];
+  let selections: Record<string, string>[] = [{}];
+  for (const { group, variants } of groups) {
+    selections = selections.flatMap((s) => variants.map((v) => ({ ...s, [group]: v })));
+  }
+  return selections.map((s) => pipeline.withVariant!(s));
+}

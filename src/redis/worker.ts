@@ -11,6 +11,7 @@ import { Slots } from "../executor/slots.ts";
 import { outputOf } from "../executor/thread-worker.ts";
 import type { ChunkItem, ItemResult } from "../executor/types.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
+import { everyVariant, type VariantChooser } from "../graph/variants.ts";
 import {
   checkConnectionUrl,
   defaultConnection,
@@ -226,7 +227,21 @@ export async function runWorker(
   const summary = { jobs: 0, elements: 0 };
   if (options.signal?.aborted) return summary;
   const hash = definitionHash(pipeline);
-  const functions = new Map(pipeline.sortedFunctions.map((f) => [f.outputs[0], f]));
+  const byOutput = (p: { readonly sortedFunctions: readonly AnyPipeFunc[] }) =>
+    new Map(p.sortedFunctions.map((f) => [f.outputs[0], f]));
+  // A variant pipeline serves a map of any of its variants (`map(…, { variant })`), whose
+  // definition hash is that choice's: the choices are hashed at the first job for another.
+  const byHash = new Map([[hash, byOutput(pipeline)]]);
+  let variantsHashed = false;
+  const functionsOf = (jobHash: string) => {
+    if (!byHash.has(jobHash) && !variantsHashed) {
+      variantsHashed = true;
+      for (const chosen of everyVariant(pipeline as VariantChooser<typeof pipeline>)) {
+        byHash.set(definitionHash(chosen), byOutput(chosen));
+      }
+    }
+    return byHash.get(jobHash);
+  };
   const identity: WorkerIdentity = { host: hostname(), pid: process.pid };
   // BullMQ names this worker's connection after it and records it on each job it takes, so a
   // coordinator can tell a chunk whose worker process is gone (see the redis executor).
@@ -299,8 +314,9 @@ export async function runWorker(
           "give each pipeline its own queue.",
       );
     }
-    if (data.hash !== hash) {
-      refuse(
+    const functions = functionsOf(data.hash);
+    if (!functions) {
+      return refuse(
         job,
         "version",
         `the coordinator's definition hash is ${data.hash}, this worker's is ${hash}: run ` +

@@ -10,7 +10,7 @@ import {
 } from "../../src/index.ts";
 import { redis } from "../../src/redis/index.ts";
 import { redisAvailable, redisUrl } from "../redis-available.ts";
-import { failing, sweep } from "./fixtures/pipelines.mjs";
+import { failing, solvers, sweep } from "./fixtures/pipelines.mjs";
 import { type Child, events, testBed } from "./workers.ts";
 
 const available = await redisAvailable("the redis executor tests");
@@ -32,6 +32,26 @@ describe.runIf(available)("redis executor", () => {
   }, 30_000);
 
   afterAll(() => bed.cleanUp(), 30_000);
+
+  it("serves a map of any variant from a worker started with the variant pipeline", async () => {
+    const queue = bed.queue("solvers");
+    await bed.worker("solvers", queue);
+    const executor = redis({ connection: redisUrl, queue });
+    try {
+      for (const [solver, expected] of [
+        ["exact", [3, 5, 7]],
+        ["fast", [2, 4, 6]],
+      ] as const) {
+        const results = await solvers.map(
+          { x: [1, 2, 3] },
+          { executor, progress: false, variant: { solver } },
+        );
+        expect(results.y!.array.data).toEqual(expected);
+      }
+    } finally {
+      await executor.close();
+    }
+  });
 
   it("gives what inline gives, over two worker processes", async () => {
     await fc.assert(
