@@ -91,6 +91,21 @@ describe("pipeweave map and load", () => {
     expect(resumed.code, show(resumed)).toBe(0);
     expect(resumed.stdout).toMatch(/^y\s+4\/4 done/m);
   });
+
+  it("--extend grows a run whose mapped input was only appended to", async () => {
+    const folder = join(scratch, "runs", "grown");
+    const base = ["map", "pipelines.ts#sweep", "--run-folder", folder];
+    expect((await cli([...base, "--input", "x=[1,2]"])).code).toBe(0);
+    const refused = await cli([...base, "--input", "x=[1,2,3]", "--resume"]);
+    expect(refused.code, show(refused)).toBe(1);
+    expect(refused.stderr).toContain("extend");
+    const grown = await cli([...base, "--input", "x=[1,2,3]", "--extend"]);
+    expect(grown.code, show(grown)).toBe(0);
+    const y = await cli(["load", folder, "y"]);
+    expect(JSON.parse(y.stdout)).toEqual({ shape: [3], dims: ["i"], data: [2, 4, 6] });
+    const both = await cli([...base, "--input", "x=[1,2,3]", "--extend", "--resume"]);
+    expect(both.code).toBe(2);
+  });
 });
 
 describe("pipeweave map on .js modules, threads and failures", () => {

@@ -29,6 +29,7 @@ interface MapCliOptions extends InputOptions {
   readonly queue?: string;
   readonly timeoutMs?: number;
   readonly resume?: boolean;
+  readonly extend?: boolean;
   readonly overwrite?: boolean;
   readonly allowUnused?: boolean;
   readonly errors: "raise" | "continue";
@@ -110,6 +111,12 @@ export function addMapCommand(program: Command): void {
         "reuse the results already in the run folder, computing only the rest",
       ).conflicts("overwrite"),
     )
+    .addOption(
+      new Option(
+        "--extend",
+        "resume a run whose mapped inputs were only extended (values appended): compute only the new elements",
+      ).conflicts(["overwrite", "resume"]),
+    )
     .option("--overwrite", "replace the results of a run already in the run folder")
     .option("--allow-unused", "accept inputs that no function reads")
     .option("--dashboard", "serve a live dashboard of the run on 127.0.0.1 (its URL is printed)")
@@ -168,7 +175,7 @@ export function addMapCommand(program: Command): void {
           executor,
           ...(options.threads === undefined ? {} : { threads: options.threads }),
           ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
-          resume: options.resume === true,
+          resume: options.extend === true ? "extend" : options.resume === true,
           overwrite: options.overwrite === true,
           ...(options.allowUnused ? { allowUnused: true } : {}),
           errors: options.errors,
@@ -210,8 +217,9 @@ function checkCombinations(options: MapCliOptions, command: Command): void {
         "without one, printing its leaf outputs).",
     );
   }
-  if (options.runFolder === undefined && (options.resume || options.overwrite)) {
-    usage(`${options.resume ? "--resume" : "--overwrite"} needs --run-folder.`);
+  if (options.runFolder === undefined && (options.resume || options.extend || options.overwrite)) {
+    const flag = options.resume ? "--resume" : options.extend ? "--extend" : "--overwrite";
+    usage(`${flag} needs --run-folder.`);
   }
   if (options.threads !== undefined && options.executor !== "threads") {
     usage("--threads needs --executor threads.");
@@ -298,6 +306,7 @@ function resumeCommand(target: Target, options: MapCliOptions): string {
   if (options.timeoutMs !== undefined) parts.push("--timeout-ms", String(options.timeoutMs));
   if (options.allowUnused) parts.push("--allow-unused");
   if (options.errors !== "raise") parts.push("--errors", options.errors);
-  parts.push("--resume");
+  // An interrupted growth finishes with --extend again (it is idempotent); else --resume.
+  parts.push(options.extend ? "--extend" : "--resume");
   return parts.join(" ");
 }
