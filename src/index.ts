@@ -1,3 +1,13 @@
+export { Learner1D, type Learner1DOptions } from "./adaptive/learner1d.ts";
+export {
+  curvatureLoss,
+  defaultLoss,
+  type Interval1D,
+  type Loss1D,
+  type Loss1DName,
+  type ScaledPoint,
+} from "./adaptive/loss.ts";
+export type { AdaptivePoint, AdaptiveValue, Learner } from "./adaptive/types.ts";
 export type { CacheOptions } from "./cache/options.ts";
 export type {
   RedisAddress,
