@@ -74,7 +74,8 @@ export function createEvaluator(
   const isOwn = choice === "threads";
   const executor: Executor = isOwn ? new ThreadExecutor(threads ? { threads } : {}) : choice;
   const reference = referenceOf(pipeline);
-  if (!reference && executor.remote) throw new UndeclaredPipelineError(pipeline.name, executor.name);
+  if (!reference && executor.remote)
+    throw new UndeclaredPipelineError(pipeline.name, executor.name);
   const marked = pointOutput(output);
   const func = pointFunction(pipeline, marked)!;
   let index = 0;

@@ -50,7 +50,7 @@ export function resolveGoal(goal: AdaptiveGoal | undefined): ResolvedGoal {
   const value = key === undefined ? undefined : (goal as Record<string, unknown>)[key];
   const isCount = key === "points" && Number.isInteger(value) && (value as number) >= 1;
   const isPositive = typeof value === "number" && value >= 0 && !Number.isNaN(value);
-  if (keys.length !== 1 || !((key === "loss" || key === "seconds") && isPositive) && !isCount) {
+  if (keys.length !== 1 || (!((key === "loss" || key === "seconds") && isPositive) && !isCount)) {
     throw new InvalidOptionError(
       "goal",
       "Expected `goal` to be { loss: number }, { points: integer from 1 }, { seconds: number } " +

@@ -242,7 +242,11 @@ export class Learner2D implements Learner {
       return [this.#xs[i]!, this.#ys[i]!, this.#values[i]!] as const;
     };
     for (let t = 0; t < mesh.triangles.length; t += 3) {
-      out.push([vertex(mesh.triangles[t]!), vertex(mesh.triangles[t + 1]!), vertex(mesh.triangles[t + 2]!)]);
+      out.push([
+        vertex(mesh.triangles[t]!),
+        vertex(mesh.triangles[t + 1]!),
+        vertex(mesh.triangles[t + 2]!),
+      ]);
     }
     return out;
   }

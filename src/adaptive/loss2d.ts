@@ -24,7 +24,11 @@ export type Loss2D = (triangle: Triangle2D) => number;
  * times the square root of its area, plus 0.3 of its area so flat regions still fill in.
  */
 export const defaultLoss2D: Loss2D = (t) => {
-  const [a, b, c] = t.vertices as [readonly [number, number], readonly [number, number], readonly [number, number]];
+  const [a, b, c] = t.vertices as [
+    readonly [number, number],
+    readonly [number, number],
+    readonly [number, number],
+  ];
   const cx = (a[0] + b[0] + c[0]) / 3;
   const cy = (a[1] + b[1] + c[1]) / 3;
   const linear = (t.values[0]! + t.values[1]! + t.values[2]!) / 3;

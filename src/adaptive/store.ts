@@ -4,7 +4,14 @@
  * appended whole with one write, so a process killed at any moment leaves every completed
  * point readable and at most a torn last line, which reading skips.
  */
-import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import {
   RunFolderCorruptError,
@@ -122,7 +129,10 @@ export function readStore(runFolder: string): {
   const folder = resolve(runFolder);
   const settingsPath = join(folder, SETTINGS_FILE);
   if (!existsSync(settingsPath)) {
-    throw new RunFolderNotFoundError(runFolder, existsSync(folder) ? "folder without run.json" : "nothing");
+    throw new RunFolderNotFoundError(
+      runFolder,
+      existsSync(folder) ? "folder without run.json" : "nothing",
+    );
   }
   return {
     settings: readSettings(runFolder, settingsPath),
@@ -159,7 +169,15 @@ function readPoints(path: string): StoredPoint[] {
 /** Each difference between the stored settings and this run's, in words. */
 function compare(stored: AdaptiveSettings, now: AdaptiveSettings): string[] {
   const out: string[] = [];
-  const fields = ["pipeline", "output", "dimensions", "inputs", "mapped", "selections", "loss"] as const;
+  const fields = [
+    "pipeline",
+    "output",
+    "dimensions",
+    "inputs",
+    "mapped",
+    "selections",
+    "loss",
+  ] as const;
   for (const field of fields) {
     const a = JSON.stringify(stored[field]);
     const b = JSON.stringify(now[field]);

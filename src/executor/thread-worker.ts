@@ -4,8 +4,9 @@
  * calls it for every item of the chunk. Threads live across maps (the shared pool), so what a
  * thread imported stays cached for the next map of the same pipeline.
  */
-import { UnclonableValueError } from "../errors.ts";
+
 import { pointFunction } from "../adaptive/point-function.ts";
+import { UnclonableValueError } from "../errors.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { PipelineReference } from "../map/define.ts";
 import { resolveReference } from "../map/define.ts";
