@@ -3,6 +3,7 @@ import {
   AbortError,
   type AdaptiveProgress,
   InvalidOptionError,
+  type NdArray,
   NodeExecutionError,
   Pipeline,
   pipefunc,
@@ -178,8 +179,8 @@ describe("pipeline.adaptive", () => {
       { output: "y", mapspec: "k[i] -> y[i]" },
       ({ x, k }: { x: number; k: number }) => k * x * x,
     );
-    const total = pipefunc({ output: "total" }, ({ y }: { y: { data: number[] } }) =>
-      y.data.reduce((s, v) => s + v, 0),
+    const total = pipefunc({ output: "total" }, ({ y }: { y: NdArray<number> }) =>
+      y.data.reduce((s: number, v) => s + (v as number), 0),
     );
     const result = await new Pipeline([f, total]).adaptive({
       dimensions: { x: [0, 2] },
