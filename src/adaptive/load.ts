@@ -32,7 +32,12 @@ export async function loadAdaptive(options: LoadAdaptiveOptions): Promise<Adapti
       `Expected { runFolder: string }, got ${JSON.stringify(options)}.`,
     );
   }
-  const { settings, points: stored } = readStore(options.runFolder);
+  return readAdaptive(options.runFolder);
+}
+
+/** {@link loadAdaptive}, synchronously (the dashboard redraws from it). */
+export function readAdaptive(runFolder: string): AdaptiveResult {
+  const { settings, points: stored } = readStore(runFolder);
   const dimensions = Object.keys(settings.dimensions);
   const bounds = dimensions.map((d) => settings.dimensions[d]!);
   const loss = settings.loss === "curvature" ? "curvature" : "default";

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.ts";
+import { adaptivePage } from "./draw.ts";
 import type { Learner1D } from "./learner1d.ts";
 import type { Learner2D } from "./learner2d.ts";
 import type { AdaptiveValue, Learner } from "./types.ts";
@@ -107,6 +108,17 @@ export class AdaptiveResult {
     const learner = this.learners[this.#learnerOf(select)]!;
     if (point.length === 1) return (learner as Learner1D).interpolate(point[0]!);
     return (learner as Learner2D).interpolate(point[0]!, point[1]!);
+  }
+
+  /**
+   * One self-contained HTML page drawing the sweep: in 1-D the curve through the points
+   * (a curve per learner and per vector component), in 2-D the triangulation coloured by
+   * value with the points on top; the caption gives the points and the loss.
+   *
+   * @returns The page, to write to a file and open offline.
+   */
+  toHtml(): string {
+    return adaptivePage(this);
   }
 
   #learnerOf(select: Readonly<Record<string, unknown>> | undefined): number {
