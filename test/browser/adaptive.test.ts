@@ -76,10 +76,10 @@ describe.runIf(chromiumAvailable("the adaptive drawing tests"))("adaptive drawin
     try {
       const { page, errors } = await chromium.page();
       await page.goto(dashboard.url);
-      await page.waitForFunction(() => document.body.getAttribute("data-points") === "20");
+      await page.locator('body[data-points="20"]').waitFor();
       expect(await page.locator("#plot circle.point").count()).toBe(20);
       await line.adaptive({ ...options, goal: { points: 35 }, resume: true });
-      await page.waitForFunction(() => document.body.getAttribute("data-points") === "35");
+      await page.locator('body[data-points="35"]').waitFor();
       expect(await page.locator("#plot circle.point").count()).toBe(35);
       expect(await page.locator("#progress").textContent()).toContain("35 points");
       expect(errors).toEqual([]);
