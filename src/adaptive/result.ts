@@ -1,4 +1,7 @@
 import { InvalidArgumentError } from "../errors.ts";
+import { NdArray } from "../map/ndarray.ts";
+import type { Coordinate, CoordinateValue } from "../results/coordinates.ts";
+import { Dataset } from "../results/dataset.ts";
 import { adaptivePage } from "./draw.ts";
 import type { Learner1D } from "./learner1d.ts";
 import type { Learner2D } from "./learner2d.ts";
@@ -108,6 +111,41 @@ export class AdaptiveResult {
     const learner = this.learners[this.#learnerOf(select)]!;
     if (point.length === 1) return (learner as Learner1D).interpolate(point[0]!);
     return (learner as Learner2D).interpolate(point[0]!, point[1]!);
+  }
+
+  /**
+   * The points as a labelled {@link Dataset} along one axis, `point` (in the order computed):
+   * the output as its data variable (a vector value adds an axis `<output>_component`), and
+   * the dimensions and mapped inputs as coordinates along `point`.
+   *
+   * @returns The dataset, for `toRows()`, `isel`, Arrow or Parquet export.
+   */
+  dataset(): Dataset {
+    const n = this.points.length;
+    const first = this.points[0]?.value;
+    const width = Array.isArray(first) ? first.length : 0;
+    const values = this.points.flatMap((p) =>
+      typeof p.value === "number" ? [p.value] : [...p.value],
+    );
+    const data =
+      width > 0
+        ? new NdArray<unknown>([n, width], ["point", `${this.output}_component`], values)
+        : new NdArray<unknown>([n], ["point"], values);
+    const coords: Record<string, Coordinate> = {};
+    for (const name of [...this.dimensions, ...this.mapped]) {
+      const labels = this.points.map((p) => p.inputs[name]);
+      const isNumber = labels.every((v) => typeof v === "number");
+      const isString = labels.every((v) => typeof v === "string");
+      coords[name] =
+        isNumber || isString
+          ? {
+              dim: "point",
+              values: labels as CoordinateValue[],
+              kind: isNumber ? "number" : "string",
+            }
+          : { dim: "point", values: labels.map((_, i) => i), kind: "position", objects: labels };
+    }
+    return new Dataset({ dataVars: { [this.output]: data }, coords });
   }
 
   /**

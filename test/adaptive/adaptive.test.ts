@@ -257,3 +257,23 @@ describe("pipeline.adaptive", () => {
     );
   });
 });
+
+describe("AdaptiveResult.dataset", () => {
+  it("labels the points along one axis with the dimensions and mapped inputs as coordinates", async () => {
+    const f = pipefunc(
+      { output: "y", mapspec: "k[i] -> y[i]" },
+      ({ x, k }: { x: number; k: number }) => k * x,
+    );
+    const result = await new Pipeline([f]).adaptive({
+      dimensions: { x: [0, 1] },
+      output: "y",
+      inputs: { k: [2, 3] },
+      goal: { points: 8 },
+    });
+    const ds = result.dataset();
+    expect(ds.dims).toEqual({ point: 8 });
+    const rows = ds.toRows();
+    expect(rows).toHaveLength(8);
+    for (const row of rows) expect(row.y).toBeCloseTo((row.k as number) * (row.x as number));
+  });
+});
