@@ -200,7 +200,6 @@ async function sweep(
     }
   };
   const { signal } = options;
-  signal?.throwIfAborted?.bind(signal);
   let store: AdaptiveStore | undefined;
   if (options.runFolder !== undefined) {
     const settings: AdaptiveSettings = {
