@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
+import { benchAdaptive, formatAdaptive } from "./adaptive.bench.ts";
 import { benchCache } from "./cache.bench.ts";
 import { benchGraph } from "./graph.bench.ts";
 import { table } from "./harness.ts";
@@ -282,6 +283,10 @@ async function main(): Promise<void> {
   const cluster = await benchSlurm();
   console.log(`\n${reportSlurm(cluster)}`);
 
+  const adaptive = await benchAdaptive();
+  console.log("\nAdaptive sweeps (issue 26)");
+  for (const line of formatAdaptive(adaptive)) console.log(`  ${line}`);
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -300,6 +305,7 @@ async function main(): Promise<void> {
     distributed,
     slurm: cluster,
     redisWholeInput,
+    adaptive,
   };
   writeFileSync(
     new URL("./results.json", import.meta.url),

@@ -1,3 +1,29 @@
+export { type AdaptiveOptions, createLearner } from "./adaptive/adaptive.ts";
+export {
+  type BalancedPoint,
+  BalancingLearner,
+  type BalancingLearnerOptions,
+} from "./adaptive/balancing.ts";
+export type { AdaptiveGoal, AdaptiveProgress } from "./adaptive/goal.ts";
+export { Learner1D, type Learner1DOptions } from "./adaptive/learner1d.ts";
+export { Learner2D, type Learner2DOptions } from "./adaptive/learner2d.ts";
+export { type LoadAdaptiveOptions, loadAdaptive } from "./adaptive/load.ts";
+export {
+  curvatureLoss,
+  defaultLoss,
+  type Interval1D,
+  type Loss1D,
+  type Loss1DName,
+  type ScaledPoint,
+} from "./adaptive/loss.ts";
+export { defaultLoss2D, type Loss2D, type Triangle2D } from "./adaptive/loss2d.ts";
+export {
+  type AdaptiveFailure,
+  type AdaptivePointResult,
+  AdaptiveResult,
+  type AdaptiveResultParts,
+} from "./adaptive/result.ts";
+export type { AdaptivePoint, AdaptiveValue, Learner } from "./adaptive/types.ts";
 export type { CacheOptions } from "./cache/options.ts";
 export type {
   RedisAddress,

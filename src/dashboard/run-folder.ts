@@ -1,3 +1,4 @@
+import { isAdaptiveFolder, serveAdaptiveDashboard } from "../adaptive/dashboard.ts";
 import { readRunRecord } from "../map/run-folder.ts";
 import { runStatus } from "../status/read.ts";
 import type { RunStatus } from "../status/types.ts";
@@ -13,7 +14,9 @@ import { type Dashboard, type DashboardOptions, startDashboard } from "./server.
  * folder's `status.json` (see {@link runStatus}) and sent to the page as it changes, and
  * its numeric outputs with one or two axes plotted from their stores as elements settle. It
  * follows a run in another process as it goes, shows one that ended in its final state, and
- * one whose process is gone as `stale`. It serves until `close()`.
+ * one whose process is gone as `stale`. It serves until `close()`. A folder an adaptive sweep
+ * writes (`pipeline.adaptive({ runFolder })`) shows its curve or triangulation and its loss,
+ * redrawn as points are stored.
  *
  * @param runFolder - The run folder.
  * @param options - Where to listen; by default 127.0.0.1 on a free port, the URL printed on stderr.
@@ -31,6 +34,8 @@ export async function serveDashboard(
   runFolder: string,
   options: DashboardOptions = {},
 ): Promise<Dashboard> {
+  // An adaptive sweep's folder has its own drawing (src/adaptive/dashboard.ts).
+  if (isAdaptiveFolder(runFolder)) return serveAdaptiveDashboard(runFolder, options);
   const record = readRunRecord(runFolder);
   const page = dashboardPage(
     modelOfRecords(record.pipeline.name, record.pipeline.functions),

@@ -4,6 +4,8 @@
  * calls it for every item of the chunk. Threads live across maps (the shared pool), so what a
  * thread imported stays cached for the next map of the same pipeline.
  */
+
+import { pointFunction } from "../adaptive/point-function.ts";
 import { UnclonableValueError } from "../errors.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { PipelineReference } from "../map/define.ts";
@@ -62,7 +64,9 @@ async function functionOf(task: ThreadTask): Promise<AnyPipeFunc | StaleModule> 
     }
     await prepareImport(module);
     const pipeline = await resolveReference(task.pipeline);
-    f = pipeline.sortedFunctions.find((fn) => fn.outputs[0] === task.output);
+    f =
+      pipeline.sortedFunctions.find((fn) => fn.outputs[0] === task.output) ??
+      pointFunction(pipeline, task.output);
     if (!f) {
       throw new TypeError(
         `Pipeline "${task.pipeline.name}" in ${task.pipeline.module} has no function "${task.node}" ` +

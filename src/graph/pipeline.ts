@@ -2,6 +2,8 @@ import { isDeepStrictEqual } from "node:util";
 import { closestNames } from "../_internal/closest.ts";
 import { isWorkerImport, suspendedRun } from "../_internal/declarations.ts";
 import { setOwn } from "../_internal/own.ts";
+import { type AdaptiveOptions, type AdaptivePipeline, runAdaptive } from "../adaptive/adaptive.ts";
+import type { AdaptiveResult } from "../adaptive/result.ts";
 import { captureIdentity } from "../cache/key.ts";
 import { NodeCache } from "../cache/node-cache.ts";
 import type { CacheOptions } from "../cache/options.ts";
@@ -1003,6 +1005,24 @@ export class Pipeline<
       { cache: this.#cache, listeners, validate: this.#options.validate === true },
       hooks,
     );
+  }
+
+  /**
+   * Learns `output` over one or two continuous inputs, choosing each next point where the
+   * result is least known (python-adaptive's learners), with `concurrency` points in flight.
+   *
+   * @param options - Dimensions, output, inputs, goal, loss, executor, run folder…
+   * @returns The points in the order computed, the loss, rows and interpolation.
+   * @throws {@link InvalidOptionError} (3+ dimensions among others), a failed point's error
+   *   with `errors: "raise"`, {@link AbortError} (as rejections).
+   * @example
+   * ```ts
+   * const result = await pipeline.adaptive({ dimensions: { x: [-1, 1] }, output: "y", goal: { loss: 0.01 } });
+   * result.interpolate(0.5);
+   * ```
+   */
+  adaptive(options: AdaptiveOptions): Promise<AdaptiveResult> {
+    return runAdaptive(this as unknown as AdaptivePipeline, options);
   }
 
   /**

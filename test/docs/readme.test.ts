@@ -22,6 +22,8 @@ describeSnippets([
     runTwice: true,
     notRun: {
       "Types #1": "shows compile errors, which the type check confirms",
+      "Adaptive sweeps #2":
+        "a threads sweep of thousands of points with a progress bar; examples/adaptive.ts runs one on threads with a run folder, and its test runs it",
       "Distributed sweeps":
         "needs worker processes; examples/distributed.ts runs the same with two, and its test runs it",
       "On a cluster":

@@ -33,6 +33,19 @@ describe("examples", () => {
     expect(out).toMatch(/^\[e\] ΔMem: .* MiB \| Peak: .* MiB$/m);
   });
 
+  it("adaptive.ts learns the peak on threads, resumes to a loss goal and loads the folder", async () => {
+    const out = await example("adaptive.ts");
+    expect(out).toContain("first run: 100 points");
+    const resumed = /resumed: (\d+) points, loss (\S+)/.exec(out);
+    expect(Number(resumed![1])).toBeGreaterThan(100);
+    expect(Number(resumed![2])).toBeLessThanOrEqual(0.01);
+    // Most points land on the peak, a tenth of the domain's width.
+    const near = Number(/points within 0.05 of the peak: (\d+)/.exec(out)![1]);
+    expect(near).toBeGreaterThan(Number(resumed![1]) / 4);
+    expect(out).toContain("y(0) interpolated: 1.000");
+    expect(out).toContain(`loaded: ${resumed![1]} points`);
+  });
+
   it("linear.ts runs the node pipeline and restores from its registry", async () => {
     const out = await example("linear.ts");
     expect(out).toContain("scaled = 6.00 4.00 5.33 4.00 6.67 10.00 10.67 11.33");
