@@ -1,5 +1,8 @@
 import { InvalidArgumentError, InvalidOptionError, UndeclaredHandlerError } from "../errors.ts";
+import { type BackoffOptions, type ResolvedBackoff, resolveBackoff } from "./backoff.ts";
+import { type BreakerOptions, type ResolvedBreaker, resolveBreaker } from "./breaker.ts";
 import { handlerReference } from "./define-handler.ts";
+import { RateLimiter, type RateOptions, resolveRate } from "./rate-limit.ts";
 import type { Err, Result } from "./result.ts";
 import type { Skip } from "./skip.ts";
 import type { WorkerState } from "./worker-state.ts";
@@ -60,6 +63,39 @@ export interface PoolOptions {
    * their results with this function, as {@link fork} does. @defaultValue none
    */
   readonly fork?: (results: readonly unknown[]) => unknown;
+  /**
+   * Wait between retries, growing from `initialMs` by `factor` up to `maxMs`, with jitter;
+   * see {@link BackoffOptions}. `{}` takes every default. Cancelling the stream ends a wait at
+   * once. @defaultValue none: a retry starts at once
+   */
+  readonly backoff?: BackoffOptions;
+  /**
+   * Whether a failed attempt is worth another: `(error, attempt) => boolean`, `attempt` being
+   * the one that failed (from 1). False makes the item an `Err` at once, whatever `retries`
+   * says (a 404 will not heal). @defaultValue every failure is retried
+   */
+  readonly retryIf?: (error: unknown, attempt: number) => boolean;
+  /**
+   * At most `perSecond` attempts a second, `burst` at once, over all the stage's workers: a
+   * `{ perSecond, burst }` of the stage's own (one bucket per run), or a {@link RateLimiter}
+   * from `rateLimiter()` that several stages or streams share. Each attempt (retries too)
+   * takes a token just before its handler is called. @defaultValue none
+   */
+  readonly rate?: RateOptions | RateLimiter;
+  /**
+   * A circuit breaker over the stage's failed attempts; see {@link BreakerOptions}. An open
+   * circuit fails items at once with a `CircuitOpenError` in their `Err`. @defaultValue none
+   */
+  readonly breaker?: BreakerOptions;
+  /**
+   * The handler takes a whole batch (an array from `batch()`) and returns an array with one
+   * result per item, in order: a value, an `Err` (that item fails) or `SKIP` (that item is
+   * dropped). The stage puts out arrays of the items' results, `Err`s with their item and
+   * stage filled in; `unbatch()` flattens them. A throw fails the batch's attempt (it is
+   * retried as a whole); once the retries are spent, every item is an `Err`.
+   * @defaultValue false
+   */
+  readonly batched?: boolean;
 }
 
 /** A stage's settled options. */
@@ -71,6 +107,12 @@ export interface ResolvedPoolOptions {
   readonly timeoutMs: number | undefined;
   readonly ordered: boolean;
   readonly threads: boolean;
+  readonly backoff?: ResolvedBackoff;
+  readonly retryIf?: (error: unknown, attempt: number) => boolean;
+  /** A shared limiter, or a rate for a bucket of each run's own. */
+  readonly rate?: RateLimiter | { readonly perSecond: number; readonly burst: number };
+  readonly breaker?: ResolvedBreaker;
+  readonly batched: boolean;
 }
 
 /** How a stage's worker turns an item into a value. */
@@ -81,7 +123,9 @@ export type StageKind =
       readonly kind: "fork";
       readonly handlers: readonly Handler<unknown, unknown>[];
       readonly merge: (results: readonly unknown[]) => unknown;
-    };
+    }
+  | { readonly kind: "batch"; readonly size: number; readonly maxWaitMs: number | undefined }
+  | { readonly kind: "unbatch" };
 
 const IN: unique symbol = Symbol("in");
 const OUT: unique symbol = Symbol("out");
@@ -115,7 +159,11 @@ export function isStage(value: unknown): value is AnyStage {
     options !== null &&
     typeof work === "object" &&
     work !== null &&
-    (work.kind === "pool" || work.kind === "mix" || work.kind === "fork")
+    (work.kind === "pool" ||
+      work.kind === "mix" ||
+      work.kind === "fork" ||
+      work.kind === "batch" ||
+      work.kind === "unbatch")
   );
 }
 
@@ -150,6 +198,7 @@ const DEFAULTS = Object.freeze({
   retries: 1,
   ordered: false,
   threads: false,
+  batched: false,
 });
 
 function resolveOptions(options: PoolOptions, what: string): ResolvedPoolOptions {
@@ -174,6 +223,14 @@ function resolveOptions(options: PoolOptions, what: string): ResolvedPoolOptions
         `\`${String(merged.timeoutMs)}\` (${typeof merged.timeoutMs}).`,
     );
   }
+  if (merged.retryIf !== undefined && typeof merged.retryIf !== "function") {
+    throw new InvalidOptionError(
+      "retryIf",
+      `Expected \`retryIf\` of ${what} to be a function (error, attempt) => boolean, got ` +
+        `${typeof merged.retryIf}.`,
+    );
+  }
+  const { rate } = merged;
   return {
     name: merged.name,
     workers: count("workers", 1, merged.workers),
@@ -182,6 +239,13 @@ function resolveOptions(options: PoolOptions, what: string): ResolvedPoolOptions
     timeoutMs: merged.timeoutMs,
     ordered: merged.ordered,
     threads: merged.threads,
+    batched: merged.batched === true,
+    ...(merged.backoff === undefined ? {} : { backoff: resolveBackoff(merged.backoff, what) }),
+    ...(merged.retryIf === undefined ? {} : { retryIf: merged.retryIf }),
+    ...(rate === undefined
+      ? {}
+      : { rate: rate instanceof RateLimiter ? rate : resolveRate(rate, what, "rate.") }),
+    ...(merged.breaker === undefined ? {} : { breaker: resolveBreaker(merged.breaker, what) }),
   };
 }
 
@@ -192,6 +256,14 @@ function checkDeclared(handlers: readonly unknown[], stage: string | undefined):
       throw new UndeclaredHandlerError(stage ?? ((h as { name?: string }).name || "unnamed"));
     }
   }
+}
+
+function batchedFork(what: string): InvalidOptionError {
+  return new InvalidOptionError(
+    "batched",
+    `${what} cannot be \`batched\`: its merge combines one item's results. Batch the ` +
+      "handlers' work inside one pool({ batched: true }) stage instead.",
+  );
 }
 
 function checkHandler(handler: unknown, what: string): void {
@@ -232,6 +304,7 @@ export function pool<I, R>(
   };
   if (resolved.threads) checkDeclared([handler], named.name);
   if (options.fork) {
+    if (resolved.batched) throw batchedFork("pool({ fork })");
     return {
       options: { ...named, workers: 1 },
       work: {
@@ -301,6 +374,7 @@ export function fork<const H extends readonly StageFunction<never>[], M>(
   }
   for (const h of handlers) checkHandler(h, "fork()");
   const resolved = resolveOptions(options, "fork()");
+  if (resolved.batched) throw batchedFork("fork()");
   if (resolved.threads) checkDeclared(handlers, resolved.name);
   return {
     options: resolved,

@@ -108,7 +108,9 @@ export function startThreads(
   const threaded: StageKind =
     work.kind === "pool"
       ? { kind: "pool", handler: remote(work.handler) }
-      : { ...work, handlers: work.handlers.map(remote) };
+      : work.kind === "mix" || work.kind === "fork"
+        ? { ...work, handlers: work.handlers.map(remote) }
+        : work;
   return {
     stage: { ...stage, options: { ...stage.options, timeoutMs: undefined }, work: threaded },
     close: () => endStageRun(run),
