@@ -16,7 +16,10 @@ export interface BackoffOptions {
   readonly initialMs?: number;
   /** Each further retry waits this many times longer. @defaultValue 2 */
   readonly factor?: number;
-  /** No wait is longer than this (before jitter), in milliseconds. @defaultValue 10000 */
+  /**
+   * No wait is longer than this (before jitter), in milliseconds.
+   * @defaultValue 10000, or `initialMs` when that is longer
+   */
   readonly maxMs?: number;
   /** How the wait is spread. @defaultValue "full" */
   readonly jitter?: Jitter;
@@ -52,7 +55,11 @@ const JITTERS: readonly Jitter[] = ["full", "equal", "none"];
  * @throws InvalidOptionError naming the field and the stage when one is out of range.
  */
 export function resolveBackoff(options: BackoffOptions, what: string): ResolvedBackoff {
-  const merged = { ...DEFAULTS, ...definedOf(options) };
+  const given = definedOf(options);
+  const merged = { ...DEFAULTS, ...given };
+  if (given.maxMs === undefined && typeof merged.initialMs === "number") {
+    merged.maxMs = Math.max(DEFAULTS.maxMs, merged.initialMs);
+  }
   const check = (key: "initialMs" | "factor" | "maxMs", ok: boolean, expected: string) => {
     if (!ok) {
       const value = merged[key] as unknown;

@@ -6,7 +6,8 @@ export interface RateOptions {
   readonly perSecond: number;
   /**
    * Calls allowed at one instant after a quiet spell: the bucket's size. 1 spaces every call
-   * `1 / perSecond` apart. @defaultValue 1
+   * at least `1 / perSecond` apart, which a timer (whole milliseconds) may overshoot by up to
+   * a millisecond a call; from 2 up the long-run rate is exact. @defaultValue 1
    */
   readonly burst?: number;
 }
@@ -53,8 +54,8 @@ export class RateLimiter {
   tryAcquire(): boolean {
     if (this.#waiting.length > 0) return false;
     this.#refill();
-    if (this.#tokens < 1) return false;
-    this.#tokens--;
+    if (this.#tokens < WHOLE) return false;
+    this.#tokens = Math.max(0, this.#tokens - 1);
     return true;
   }
 
@@ -102,16 +103,17 @@ export class RateLimiter {
   #schedule(): void {
     if (this.#timer !== undefined) return;
     this.#refill();
-    while (this.#waiting.length > 0 && this.#tokens >= 1) {
-      this.#tokens--;
+    while (this.#waiting.length > 0 && this.#tokens >= WHOLE) {
+      this.#tokens = Math.max(0, this.#tokens - 1);
       const waiter = this.#waiting.shift()!;
       if (waiter.onAbort) waiter.signal!.removeEventListener("abort", waiter.onAbort);
       waiter.resolve();
     }
     if (this.#waiting.length === 0) return;
     // The next token, from the fraction the bucket holds now; the clock is read again when
-    // the timer fires, so late timers do not add up to a slower rate.
-    const ms = Math.max(1, Math.ceil(((1 - this.#tokens) * 1000) / this.perSecond));
+    // the timer fires, so a late timer costs only what the bucket could not hold (with
+    // `burst` 1, the lateness itself: calls must then stay a whole interval apart).
+    const ms = Math.max(0.1, ((1 - this.#tokens) * 1000) / this.perSecond);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#schedule();
@@ -125,6 +127,12 @@ export class RateLimiter {
 }
 
 const now = (): number => performance.now();
+
+/**
+ * A token, less what floating point loses adding up fractions: a timer set for the moment
+ * the bucket holds one must find one there, or it waits again and the rate falls behind.
+ */
+const WHOLE = 1 - 1e-9;
 
 function aborted(signal: AbortSignal): AbortError {
   return new AbortError("waiting for a rate limiter's token", signal.reason, "no token was taken.");
