@@ -221,7 +221,7 @@ export async function unbatchLoop(
  * A `batched: true` worker's call: the handler's attempts take the whole batch, and what
  * they give is spread over its items, one result each.
  */
-export function batchedCall(call: Call, name: string): Call {
+export function batchedCall(call: Call, name: string, tally: StageTally | undefined): Call {
   const spread = (batch: readonly unknown[], value: unknown): unknown => {
     if (value === SKIP) return SKIP;
     if (isErr(value)) {
@@ -239,7 +239,11 @@ export function batchedCall(call: Call, name: string): Call {
     const out: unknown[] = [];
     for (let k = 0; k < batch.length; k++) {
       const v = value[k];
-      if (v === SKIP) continue;
+      if (v === SKIP) {
+        // Dropped here, so the monitor counts it here: the array it leaves holds no trace.
+        if (tally) tally.skipped++;
+        continue;
+      }
       if (isOkWrapper(v)) out.push(v.value);
       else if (isErr(v) && v.stage === undefined) {
         out.push(Err(v.error, { item: batch[k], stage: name, attempts: 1, ...v }));

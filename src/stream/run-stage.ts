@@ -94,7 +94,7 @@ export function runStage(
   const loops: Promise<void>[] = [];
   for (let w = 0; w < workers; w++) {
     let call = workerCall(work, name, w, control, guards);
-    if (stage.options.batched) call = batchedCall(call, name);
+    if (stage.options.batched) call = batchedCall(call, name, tally);
     loops.push(
       tally
         ? emit

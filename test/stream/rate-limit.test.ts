@@ -184,7 +184,12 @@ describe("pool({ rate })", () => {
     const controller = new AbortController();
     let calls = 0;
     const run = stream(Array.from({ length: 100 }, (_, i) => i))
-      .pipe(pool({ workers: 4, rate: { perSecond: 1 } }, (x: number) => (calls++, x)))
+      .pipe(
+        pool({ workers: 4, rate: { perSecond: 1 } }, (x: number) => {
+          calls++;
+          return x;
+        }),
+      )
       .run({ signal: controller.signal });
     await vi.advanceTimersByTimeAsync(2_500);
     controller.abort(new Error("user"));
