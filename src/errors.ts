@@ -883,11 +883,16 @@ export class UndeclaredHandlerError extends PipeweaveError {
   /** The stage's name, or the function's when the stage has none. */
   readonly stage: string;
 
-  /** @param stage - The stage's name, or the function's when the stage has none. */
-  constructor(stage: string) {
+  /**
+   * @param stage - The stage's name, or the function's when the stage has none.
+   * @param on - Where it runs: `"threads"` or `"Redis workers"`.
+   */
+  constructor(stage: string, on = "threads") {
     super(
       "E_UNDECLARED_HANDLER",
-      `Stage "${stage}" runs on threads, but its handler was not declared: each thread loads ` +
+      `Stage "${stage}" runs on ${on}, but its handler was not declared: each ${
+        on === "threads" ? "thread" : "worker"
+      } loads ` +
         "the handler by importing its module, so declare it there with " +
         `\`export const ${safeIdentifier(stage)} = defineHandler(import.meta.url, "${stage}", (item, state) => ...)\`.`,
     );

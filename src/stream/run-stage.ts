@@ -5,6 +5,7 @@ import { Circuit } from "./breaker.ts";
 import { type Channel, DONE, EMPTY } from "./channel.ts";
 import type { StageTally } from "./monitor.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { startRedisStage } from "./redis-stage.ts";
 import { Err, isErr, isOkWrapper } from "./result.ts";
 import { SKIP } from "./skip.ts";
 import type { AttemptContext, Handler, Stage } from "./stage.ts";
@@ -87,8 +88,13 @@ export function runStage(
         : unbatchLoop(input, output, tally);
     return done.catch((error: unknown) => control.fail(error)).then(() => output.close());
   }
-  const threaded = stage.options.threads ? startThreads(stage, name, control) : undefined;
-  const work = threaded?.stage ?? stage;
+  const { threads, redis } = stage.options;
+  const remote = threads
+    ? startThreads(stage, name, control)
+    : redis
+      ? startRedisStage(stage, name, control, redis)
+      : undefined;
+  const work = remote?.stage ?? stage;
   const emit = ordered && workers > 1 ? orderedEmitter(output, control) : undefined;
   const guards = guardsOf(stage, name, control, tally);
   const loops: Promise<void>[] = [];
@@ -107,10 +113,8 @@ export function runStage(
   }
   return Promise.all(loops)
     .catch((error: unknown) => control.fail(error))
-    .then(() => {
-      threaded?.close();
-      output.close();
-    });
+    .then(() => remote?.close())
+    .then(() => output.close());
 }
 
 async function loop(call: Call, input: Channel<unknown>, output: Channel<unknown>): Promise<void> {

@@ -3,6 +3,11 @@ import { type BackoffOptions, type ResolvedBackoff, resolveBackoff } from "./bac
 import { type BreakerOptions, type ResolvedBreaker, resolveBreaker } from "./breaker.ts";
 import { handlerReference } from "./define-handler.ts";
 import { RateLimiter, type RateOptions, resolveRate } from "./rate-limit.ts";
+import {
+  type RedisStageOptions,
+  type ResolvedRedisStage,
+  resolveRedisStage,
+} from "./redis-stage.ts";
 import type { Err, Result } from "./result.ts";
 import type { Skip } from "./skip.ts";
 import type { WorkerState } from "./worker-state.ts";
@@ -96,6 +101,17 @@ export interface PoolOptions {
    * @defaultValue false
    */
   readonly batched?: boolean;
+  /**
+   * Run the handler on `pipeweave worker <module>#<handler>` processes through BullMQ: each
+   * attempt is a job on `queue`, `workers` jobs out at once at most (so backpressure holds
+   * end to end), with the same contract as `threads: true` (the handler declared with
+   * `defineHandler`, a `WorkerState` per worker process and run, items and results
+   * v8-serialised). Retries, `timeoutMs`, `ordered`, `rate` and `breaker` work on this side
+   * as usual. A worker killed mid-item loses its job's lock and BullMQ gives the job to
+   * another worker (after the workers' `--lock-duration`), so every item comes out once.
+   * @defaultValue none: the handler runs in this process
+   */
+  readonly redis?: RedisStageOptions;
 }
 
 /** A stage's settled options. */
@@ -113,6 +129,7 @@ export interface ResolvedPoolOptions {
   readonly rate?: RateLimiter | { readonly perSecond: number; readonly burst: number };
   readonly breaker?: ResolvedBreaker;
   readonly batched: boolean;
+  readonly redis?: ResolvedRedisStage;
 }
 
 /** How a stage's worker turns an item into a value. */
@@ -231,6 +248,13 @@ function resolveOptions(options: PoolOptions, what: string): ResolvedPoolOptions
     );
   }
   const { rate } = merged;
+  if (merged.redis !== undefined && merged.threads) {
+    throw new InvalidOptionError(
+      "redis",
+      `${what} cannot take both \`threads: true\` and \`redis\`: a stage's handler runs on this ` +
+        "machine's threads or on Redis workers. Keep one of them.",
+    );
+  }
   return {
     name: merged.name,
     workers: count("workers", 1, merged.workers),
@@ -246,14 +270,22 @@ function resolveOptions(options: PoolOptions, what: string): ResolvedPoolOptions
       ? {}
       : { rate: rate instanceof RateLimiter ? rate : resolveRate(rate, what, "rate.") }),
     ...(merged.breaker === undefined ? {} : { breaker: resolveBreaker(merged.breaker, what) }),
+    ...(merged.redis === undefined ? {} : { redis: resolveRedisStage(merged.redis) }),
   };
 }
 
 /** Threads load handlers by module reference, so each must have been declared. */
-function checkDeclared(handlers: readonly unknown[], stage: string | undefined): void {
+function checkDeclared(
+  handlers: readonly unknown[],
+  stage: string | undefined,
+  options: ResolvedPoolOptions,
+): void {
   for (const h of handlers) {
     if (!handlerReference(h as object)) {
-      throw new UndeclaredHandlerError(stage ?? ((h as { name?: string }).name || "unnamed"));
+      throw new UndeclaredHandlerError(
+        stage ?? ((h as { name?: string }).name || "unnamed"),
+        options.redis ? "Redis workers" : "threads",
+      );
     }
   }
 }
@@ -302,7 +334,7 @@ export function pool<I, R>(
     ...resolved,
     name: resolved.name ?? handlerReference(handler)?.name ?? (handler.name || undefined),
   };
-  if (resolved.threads) checkDeclared([handler], named.name);
+  if (resolved.threads || resolved.redis) checkDeclared([handler], named.name, resolved);
   if (options.fork) {
     if (resolved.batched) throw batchedFork("pool({ fork })");
     return {
@@ -342,7 +374,7 @@ export function mix<const H extends readonly StageFunction<never>[]>(
   }
   for (const h of handlers) checkHandler(h, "mix()");
   const resolved = resolveOptions({ ...options, workers: handlers.length }, "mix()");
-  if (resolved.threads) checkDeclared(handlers, resolved.name);
+  if (resolved.threads || resolved.redis) checkDeclared(handlers, resolved.name, resolved);
   return { options: resolved, work: { kind: "mix", handlers: handlers as never } };
 }
 
@@ -375,7 +407,7 @@ export function fork<const H extends readonly StageFunction<never>[], M>(
   for (const h of handlers) checkHandler(h, "fork()");
   const resolved = resolveOptions(options, "fork()");
   if (resolved.batched) throw batchedFork("fork()");
-  if (resolved.threads) checkDeclared(handlers, resolved.name);
+  if (resolved.threads || resolved.redis) checkDeclared(handlers, resolved.name, resolved);
   return {
     options: resolved,
     work: { kind: "fork", handlers: handlers as never, merge: merge as never },

@@ -16,7 +16,7 @@ import { endStageRun, newStageRun } from "./stage-run.ts";
 export interface ThreadedStage {
   readonly stage: Stage<unknown, unknown>;
   /** Tells the threads that this run of the stage is over, so they drop its states. */
-  readonly close: () => void;
+  readonly close: () => void | Promise<void>;
 }
 
 /** How many attempts a threaded stage runs at once: a worker's, times a fork's handlers. */
