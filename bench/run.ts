@@ -14,7 +14,7 @@ import { benchRedis, reportRedis } from "./redis.bench.ts";
 import { benchResults } from "./results.bench.ts";
 import { benchSchedule } from "./schedule.bench.ts";
 import { benchSlurm, reportSlurm } from "./slurm.bench.ts";
-import { benchStream } from "./stream.bench.ts";
+import { benchStream, benchStreamOptions } from "./stream.bench.ts";
 import { benchThreadsBuilt, formatThreads } from "./threads.bench.ts";
 import { benchZarr } from "./zarr.bench.ts";
 
@@ -247,6 +247,27 @@ async function main(): Promise<void> {
       `(target < 50: ${memory.growthMb < 50 ? "met" : "MISSED"})`,
   );
 
+  const options = await benchStreamOptions();
+  const { rate } = options;
+  const off = (100 * (rate.seconds - 10)) / 10;
+  console.log(
+    `\nRate limit: ${rate.items.toLocaleString("en")} items at ${rate.perSecond}/s (burst ${rate.burst}, ` +
+      `${rate.workers} workers) in ${fmt(rate.seconds, 3)} s (ideal ${fmt(rate.idealSeconds, 2)} s; ` +
+      `target 10 s ± 3 %: ${fmt(off, 1)} %, ${Math.abs(off) <= 3 ? "met" : "MISSED"}); most calls in ` +
+      `one ms: ${rate.mostInOneMs} (burst ${rate.burst}: ${rate.mostInOneMs <= rate.burst ? "met" : "MISSED"})`,
+  );
+  if ("skipped" in options.redis)
+    console.log(`Stream stage on Redis: skipped, ${options.redis.skipped}`);
+  else {
+    const r = options.redis;
+    const line = (what: string, c: typeof r.cpu) =>
+      `${what}: ${fmt(c.oneWorker, 0)} items/s on 1 worker, ${fmt(c.twoWorkers, 0)} on 2 (${fmt(c.speedup, 2)}x)`;
+    console.log(
+      `Stream stage on Redis (${r.items} items of ${r.itemMs} ms, ${r.stageWorkers} stage workers, ` +
+        `load ${fmt(r.loadAverage, 1)}): ${line("CPU-bound", r.cpu)}; ${line("waiting", r.wait)}`,
+    );
+  }
+
   const html = benchHtml();
   console.log("\nHTML view of big graphs: toHtml, median of 5");
   console.log(
@@ -281,6 +302,7 @@ async function main(): Promise<void> {
     schedule,
     cache,
     streams,
+    streamOptions: options,
     html,
     distributed,
     slurm: cluster,
