@@ -248,13 +248,13 @@ async function main(): Promise<void> {
   );
 
   const options = await benchStreamOptions();
-  const { rate } = options;
-  const off = (100 * (rate.seconds - 10)) / 10;
+  const limit = options.rate;
+  const off = (100 * (limit.seconds - 10)) / 10;
   console.log(
-    `\nRate limit: ${rate.items.toLocaleString("en")} items at ${rate.perSecond}/s (burst ${rate.burst}, ` +
-      `${rate.workers} workers) in ${fmt(rate.seconds, 3)} s (ideal ${fmt(rate.idealSeconds, 2)} s; ` +
+    `\nRate limit: ${limit.items.toLocaleString("en")} items at ${limit.perSecond}/s (burst ${limit.burst}, ` +
+      `${limit.workers} workers) in ${fmt(limit.seconds, 3)} s (ideal ${fmt(limit.idealSeconds, 2)} s; ` +
       `target 10 s ± 3 %: ${fmt(off, 1)} %, ${Math.abs(off) <= 3 ? "met" : "MISSED"}); most calls in ` +
-      `one ms: ${rate.mostInOneMs} (burst ${rate.burst}: ${rate.mostInOneMs <= rate.burst ? "met" : "MISSED"})`,
+      `one ms: ${limit.mostInOneMs} (burst ${limit.burst}: ${limit.mostInOneMs <= limit.burst ? "met" : "MISSED"})`,
   );
   if ("skipped" in options.redis)
     console.log(`Stream stage on Redis: skipped, ${options.redis.skipped}`);
