@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { isErr, pool, StreamMonitor, stream, UndeclaredHandlerError } from "../../src/index.ts";
+import { isErr, pool, StreamMonitor, stream } from "../../src/index.ts";
 import { startCli } from "../cli/cli.ts";
 import { redisAvailable, redisNames, redisUrl } from "../redis-available.ts";
 import { picky, slowDouble, type Work } from "./fixtures/redis-handlers.ts";
@@ -176,10 +176,4 @@ describe.runIf(available)("pool({ redis }): stages on pipeweave worker processes
     expect(seen.map((s) => (s as { seen: number; pid: number }).seen)).toEqual([1, 2, 3]);
     expect(seen.every((s) => (s as { pid: number }).pid === w.pid)).toBe(true);
   }, 60_000);
-
-  it("refuses a handler that was not declared, naming Redis workers", () => {
-    const make = () => pool({ redis: { queue: "unused" } }, (x: number) => x);
-    expect(make).toThrow(UndeclaredHandlerError);
-    expect(make).toThrow(/runs on Redis workers/);
-  });
 });
