@@ -3,6 +3,7 @@
  * ones after the wait (fake clock), the rest at the end; one result per item with Errs per
  * item; and backpressure through all three.
  */
+import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   BatchResultError,
@@ -190,6 +191,34 @@ describe("pool({ batched: true })", () => {
     // At most: a batch forming and one waiting in each buffer and worker along the way.
     expect(most).toBeLessThanOrEqual(8 * 7);
     expect(pulled).toBeLessThan(300);
+  });
+
+  it("puts every item out exactly once, in order when ordered, whatever the sizes and workers", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 120 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.boolean(),
+        async (n, size, workers, ordered) => {
+          const double = pool(
+            { batched: true, workers, ordered },
+            async (xs: readonly number[]) => {
+              // Later batches may finish first.
+              await new Promise((resolve) => setTimeout(resolve, xs.length % 3));
+              return xs.map((x) => x * 2);
+            },
+          );
+          const out = (await stream(range(n))
+            .pipe(batch<number>({ size }), double, unbatch())
+            .toArray()) as number[];
+          const expected = range(n).map((x) => x * 2);
+          if (ordered || workers === 1) expect(out).toEqual(expected);
+          else expect([...out].sort((a, b) => a - b)).toEqual(expected);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it("refuses batched with fork", () => {
