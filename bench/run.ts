@@ -20,7 +20,7 @@ import {
 import { benchResults } from "./results.bench.ts";
 import { benchSchedule } from "./schedule.bench.ts";
 import { benchSlurm, reportSlurm } from "./slurm.bench.ts";
-import { benchStream } from "./stream.bench.ts";
+import { benchStream, benchStreamOptions } from "./stream.bench.ts";
 import {
   benchThreadsBuilt,
   benchWholeInput,
@@ -260,6 +260,27 @@ async function main(): Promise<void> {
       `(target < 50: ${memory.growthMb < 50 ? "met" : "MISSED"})`,
   );
 
+  const options = await benchStreamOptions();
+  const limit = options.rate;
+  const off = (100 * (limit.seconds - 10)) / 10;
+  console.log(
+    `\nRate limit: ${limit.items.toLocaleString("en")} items at ${limit.perSecond}/s (burst ${limit.burst}, ` +
+      `${limit.workers} workers) in ${fmt(limit.seconds, 3)} s (ideal ${fmt(limit.idealSeconds, 2)} s; ` +
+      `target 10 s ± 3 %: ${fmt(off, 1)} %, ${Math.abs(off) <= 3 ? "met" : "MISSED"}); most calls in ` +
+      `one ms: ${limit.mostInOneMs} (burst ${limit.burst}: ${limit.mostInOneMs <= limit.burst ? "met" : "MISSED"})`,
+  );
+  if ("skipped" in options.redis)
+    console.log(`Stream stage on Redis: skipped, ${options.redis.skipped}`);
+  else {
+    const r = options.redis;
+    const line = (what: string, c: typeof r.cpu) =>
+      `${what}: ${fmt(c.oneWorker, 0)} items/s on 1 worker, ${fmt(c.twoWorkers, 0)} on 2 (${fmt(c.speedup, 2)}x)`;
+    console.log(
+      `Stream stage on Redis (${r.items} items of ${r.itemMs} ms, ${r.stageWorkers} stage workers, ` +
+        `load ${fmt(r.loadAverage, 1)}): ${line("CPU-bound", r.cpu)}; ${line("waiting", r.wait)}`,
+    );
+  }
+
   const html = benchHtml();
   console.log("\nHTML view of big graphs: toHtml, median of 5");
   console.log(
@@ -301,6 +322,7 @@ async function main(): Promise<void> {
     schedule,
     cache,
     streams,
+    streamOptions: options,
     html,
     distributed,
     slurm: cluster,

@@ -39,6 +39,8 @@ export type ErrorCode =
   | "E_UNDECLARED_HANDLER"
   | "E_ABORTED"
   | "E_STAGE_TIMEOUT"
+  | "E_CIRCUIT_OPEN"
+  | "E_BATCH_RESULT"
   | "E_CACHE_KEY"
   | "E_CACHE_VALUE"
   | "E_RUN_FOLDER_LOCKED"
@@ -881,11 +883,16 @@ export class UndeclaredHandlerError extends PipeweaveError {
   /** The stage's name, or the function's when the stage has none. */
   readonly stage: string;
 
-  /** @param stage - The stage's name, or the function's when the stage has none. */
-  constructor(stage: string) {
+  /**
+   * @param stage - The stage's name, or the function's when the stage has none.
+   * @param on - Where it runs: `"threads"` or `"Redis workers"`.
+   */
+  constructor(stage: string, on = "threads") {
     super(
       "E_UNDECLARED_HANDLER",
-      `Stage "${stage}" runs on threads, but its handler was not declared: each thread loads ` +
+      `Stage "${stage}" runs on ${on}, but its handler was not declared: each ${
+        on === "threads" ? "thread" : "worker"
+      } loads ` +
         "the handler by importing its module, so declare it there with " +
         `\`export const ${safeIdentifier(stage)} = defineHandler(import.meta.url, "${stage}", (item, state) => ...)\`.`,
     );
@@ -933,6 +940,74 @@ export class StageTimeoutError extends PipeweaveError {
     this.stage = stage;
     this.timeoutMs = timeoutMs;
     this.attempt = attempt;
+  }
+}
+
+/**
+ * A stream stage's circuit breaker is open: its dependency failed `failures` times within
+ * `windowMs`, so the stage failed the item at once (inside the item's `Err`) instead of
+ * calling the handler.
+ */
+export class CircuitOpenError extends PipeweaveError {
+  /** The stage's name. */
+  readonly stage: string;
+  /** Its `breaker.failures`. */
+  readonly failures: number;
+  /** Its `breaker.windowMs`. */
+  readonly windowMs: number;
+  /** Milliseconds until the circuit lets a probe through (0: a probe is running now). */
+  readonly retryInMs: number;
+
+  /**
+   * @param stage - The stage's name.
+   * @param failures - Its `breaker.failures`.
+   * @param windowMs - Its `breaker.windowMs`.
+   * @param retryInMs - Milliseconds until the next probe.
+   */
+  constructor(stage: string, failures: number, windowMs: number, retryInMs: number) {
+    super(
+      "E_CIRCUIT_OPEN",
+      `Stage "${stage}" failed this item without calling its handler: its circuit is open ` +
+        `after ${failures} failed attempts within ${windowMs} ms, and lets one probe through ` +
+        `${retryInMs > 0 ? `in ${Math.ceil(retryInMs)} ms` : "once the current probe ends"}. ` +
+        "Fix what the handler calls, or raise the stage's breaker.failures.",
+    );
+    this.name = "CircuitOpenError";
+    this.stage = stage;
+    this.failures = failures;
+    this.windowMs = windowMs;
+    this.retryInMs = retryInMs;
+  }
+}
+
+/**
+ * A `batched: true` stage's handler did not return one result per item of its batch: every
+ * item of that batch fails with this error (inside its `Err`).
+ */
+export class BatchResultError extends PipeweaveError {
+  /** The stage's name. */
+  readonly stage: string;
+  /** Items in the batch. */
+  readonly expected: number;
+  /** Results the handler returned, or -1 when it returned no array. */
+  readonly got: number;
+
+  /**
+   * @param stage - The stage's name.
+   * @param expected - Items in the batch.
+   * @param got - Results returned (-1: not an array).
+   */
+  constructor(stage: string, expected: number, got: number) {
+    super(
+      "E_BATCH_RESULT",
+      `Stage "${stage}" (batched: true) got a batch of ${expected} items but its handler ` +
+        `returned ${got < 0 ? "no array" : `${got} results`}. Return an array with one ` +
+        "result per item, in the batch's order (an Err or SKIP for an item that has none).",
+    );
+    this.name = "BatchResultError";
+    this.stage = stage;
+    this.expected = expected;
+    this.got = got;
   }
 }
 

@@ -45,8 +45,10 @@ export {
   AbortError,
   AmbiguousOutputError,
   AsyncInSyncRunError,
+  BatchResultError,
   CacheKeyError,
   CacheValueError,
+  CircuitOpenError,
   CycleError,
   DashboardError,
   DatasetError,
@@ -217,6 +219,9 @@ export {
   type SlurmJobStatus,
   type WorkerStatus,
 } from "./status/types.ts";
+export type { BackoffOptions, Jitter } from "./stream/backoff.ts";
+export { type BatchOptions, batch, type UnbatchOptions, unbatch } from "./stream/batch.ts";
+export type { BreakerOptions, CircuitState } from "./stream/breaker.ts";
 export {
   type AnyHandler,
   defineHandler,
@@ -228,6 +233,7 @@ export {
   StreamMonitor,
   type StreamStats,
 } from "./stream/monitor.ts";
+export { RateLimiter, type RateOptions, rateLimiter } from "./stream/rate-limit.ts";
 export { Err, isErr, isOk, Ok, type Result, unwrap, unwrapOr } from "./stream/result.ts";
 export { SKIP, type Skip } from "./stream/skip.ts";
 export {

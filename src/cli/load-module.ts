@@ -2,9 +2,11 @@ import { existsSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { closestNames } from "../_internal/closest.ts";
+import { importAsWorker, type WorkerImport } from "../_internal/declarations.ts";
 import { MissingDependencyError, PipelineModuleError } from "../errors.ts";
 import { Pipeline, type UntypedPipeFunc } from "../graph/pipeline.ts";
 import { importPipelineModule, type PipelineModuleImport } from "../map/define.ts";
+import { type AnyHandler, handlerReference } from "../stream/define-handler.ts";
 import type { Target } from "./args.ts";
 
 /** A pipeline loaded from a user's module: its functions' types are not known here. */
@@ -54,7 +56,6 @@ export async function loadWorkerPipeline(
   target: Target,
   cwd: string = process.cwd(),
 ): Promise<LoadedPipeline> {
-  const { module, exportName } = target;
   const path = await locate(target, cwd);
   // Node's resolution follows symbolic links, so this is the URL the module declares with
   // (its import.meta.url).
@@ -65,6 +66,71 @@ export async function loadWorkerPipeline(
   } catch (cause) {
     throw failedToLoad(target, cause);
   }
+  return workerPipelineOf(target, url, imported);
+}
+
+/** What `pipeweave worker <module>#<export>` serves: a pipeline's map chunks, or stream stages. */
+export type WorkerTarget =
+  | { readonly kind: "pipeline"; readonly pipeline: LoadedPipeline }
+  | {
+      readonly kind: "handlers";
+      /** Every handler the module declared, by declared name (the export's among them). */
+      readonly handlers: ReadonlyMap<string, AnyHandler>;
+    };
+
+/**
+ * Imports `<module>` as {@link loadWorkerPipeline} does; when `<export>` names a stream handler
+ * declared with `defineHandler` (by its export or its declared name), the worker serves the
+ * stream stages of every handler the module declares; otherwise it serves the pipeline.
+ *
+ * @throws {@link PipelineModuleError} as {@link loadWorkerPipeline} does.
+ */
+export async function loadWorkerTarget(
+  target: Target,
+  cwd: string = process.cwd(),
+): Promise<WorkerTarget> {
+  const path = await locate(target, cwd);
+  const url = pathToFileURL(realpathSync(path)).href;
+  let imported: WorkerImport;
+  try {
+    imported = await importAsWorker(url);
+  } catch (cause) {
+    throw failedToLoad(target, cause);
+  }
+  const handlers = new Map<string, AnyHandler>();
+  for (const d of imported.declared) {
+    if (d.kind === "handler") handlers.set(d.ref.name, d.value as AnyHandler);
+  }
+  const exported = imported.completed ? imported.namespace[target.exportName] : undefined;
+  const named =
+    (typeof exported === "function" && handlerReference(exported) !== undefined) ||
+    (exported === undefined && handlers.has(target.exportName));
+  if (named) {
+    // A handler declared by a module it imports (so not in `declared`) is served too.
+    if (typeof exported === "function") {
+      handlers.set(handlerReference(exported)!.name, exported as AnyHandler);
+    }
+    return { kind: "handlers", handlers };
+  }
+  const pipelines = imported.declared
+    .filter((d) => d.kind === "pipeline")
+    .map((d) => ({ ref: d.ref, pipeline: d.value as LoadedPipeline }));
+  return {
+    kind: "pipeline",
+    pipeline: workerPipelineOf(target, url, {
+      namespace: imported.completed ? imported.namespace : undefined,
+      pipelines,
+    } as PipelineModuleImport),
+  };
+}
+
+/** The pipeline a worker serves, from its module's import. */
+function workerPipelineOf(
+  target: Target,
+  url: string,
+  imported: PipelineModuleImport,
+): LoadedPipeline {
+  const { module, exportName } = target;
   if (imported.namespace) return pipelineExport(target, imported.namespace);
   const named = imported.pipelines.filter((d) => d.ref.name === exportName);
   // The module's own declaration, else the one a module it imports made, if only one did.

@@ -286,7 +286,10 @@ const LIVE_SCRIPT = `
       live.g.setAttribute("data-out", st.out);
       live.g.setAttribute("data-failed", st.failed);
       live.g.setAttribute("data-buffered", st.buffered);
-      setText(live.counts, "in " + formatCount(st.in) + " \\u00b7 out " + formatCount(st.out) + (st.failed ? " \\u00b7 failed " + formatCount(st.failed) : ""));
+      live.g.setAttribute("data-retried", st.retried || 0);
+      if (st.circuit) live.g.setAttribute("data-circuit", st.circuit);
+      setText(live.counts, "in " + formatCount(st.in) + " \\u00b7 out " + formatCount(st.out) + (st.failed ? " \\u00b7 failed " + formatCount(st.failed) : "") +
+        (st.retried ? " \\u00b7 retried " + formatCount(st.retried) : "") + (st.circuit && st.circuit !== "closed" ? " \\u00b7 circuit " + st.circuit : ""));
       setText(live.times, "buffer " + formatCount(st.buffered) + "/" + formatCount(st.capacity));
     });
     setState(s.state, failed);

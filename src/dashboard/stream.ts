@@ -33,7 +33,8 @@ export function streamModel(stages: readonly AnyStage[]): GraphModel {
   for (const n of names) seen.set(n, (seen.get(n) ?? 0) + 1);
   const unique = names.map((n, k) => ((seen.get(n) ?? 0) > 1 ? `${n} (#${k + 1})` : n));
   const functions = stages.map((stage, k): GraphFunction => {
-    const { workers, buffer, retries, timeoutMs, ordered, threads } = stage.options;
+    const { workers, buffer, retries, timeoutMs, ordered, threads, backoff, rate, breaker } =
+      stage.options;
     return {
       name: unique[k]!,
       inputs: [k === 0 ? "source" : unique[k - 1]!],
@@ -48,6 +49,19 @@ export function streamModel(stages: readonly AnyStage[]): GraphModel {
         timeoutMs: timeoutMs ?? null,
         ordered,
         threads,
+        ...(stage.options.batched ? { batched: true } : {}),
+        ...(stage.work.kind === "batch" ? { size: stage.work.size } : {}),
+        ...(backoff
+          ? {
+              backoff: `${backoff.initialMs} ms × ${backoff.factor} ≤ ${backoff.maxMs} ms, jitter ${backoff.jitter}`,
+            }
+          : {}),
+        ...(rate ? { rate: `${rate.perSecond}/s, burst ${rate.burst}` } : {}),
+        ...(breaker
+          ? {
+              breaker: `${breaker.failures} failures in ${breaker.windowMs} ms, cooldown ${breaker.cooldownMs} ms`,
+            }
+          : {}),
       },
     };
   });

@@ -8,6 +8,11 @@ export type { RedisConnection } from "./address.ts";
 export { createRedisStore } from "./cache-store.ts";
 export { type RedisExecutor, type RedisExecutorOptions, redis } from "./executor.ts";
 export {
+  runStageWorker,
+  type StageWorkerEvent,
+  type StageWorkerOptions,
+} from "./stage-worker.ts";
+export {
   runWorker,
   type WorkerEvent,
   type WorkerOptions,

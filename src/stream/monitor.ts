@@ -1,5 +1,6 @@
 import { clip } from "../_internal/bounded-text.ts";
 import { InvalidOptionError } from "../errors.ts";
+import type { Circuit, CircuitState } from "./breaker.ts";
 import type { Channel } from "./channel.ts";
 import { type Err, isErr } from "./result.ts";
 import { SKIP } from "./skip.ts";
@@ -34,6 +35,15 @@ export interface StageStats {
    * accepted what came of it, so a worker waiting for room downstream counts as busy.
    */
   readonly busy: number;
+  /** Attempts started again after a failure (each retry counts once). */
+  readonly retried: number;
+  /**
+   * Its circuit breaker's state (`breaker` option): `"closed"`, `"open"` (failing items
+   * fast) or `"half-open"` (one probe let through); null for a stage without one.
+   */
+  readonly circuit: CircuitState | null;
+  /** Times its circuit opened in this run (0 without a breaker). */
+  readonly circuitOpened: number;
 }
 
 /** One failed item in {@link StreamStats.errors}. */
@@ -91,6 +101,12 @@ export class StageTally {
   passed = 0;
   /** See {@link StageStats.busy}. */
   busy = 0;
+  /** See {@link StageStats.retried}. */
+  retried = 0;
+  /** The stage's circuit in this run, when it has a breaker. */
+  circuit: Circuit | undefined;
+  /** The stage's handler returns arrays of results (`batched: true`), counted item by item. */
+  batched = false;
   /** The stage's name. */
   readonly name: string;
   /** Its workers. */
@@ -113,6 +129,10 @@ export class StageTally {
 
   /** Counts what the handler made of one item: a value, SKIP, or an Err it produced. */
   settle(out: unknown): void {
+    if (this.batched && Array.isArray(out)) {
+      for (const value of out) this.settle(value);
+      return;
+    }
     if (out === SKIP) this.skipped++;
     else if (isErr(out)) {
       this.failed++;
@@ -134,6 +154,9 @@ export class StageTally {
       buffered: this.#input.size,
       capacity: this.#input.capacity,
       busy: this.busy,
+      retried: this.retried,
+      circuit: this.circuit?.state ?? null,
+      circuitOpened: this.circuit?.opened ?? 0,
     };
   }
 }

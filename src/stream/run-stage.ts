@@ -1,6 +1,11 @@
 import { TimedAttempts } from "./attempt-timeout.ts";
+import { backoffDelay, RetryWaits } from "./backoff.ts";
+import { batchedCall, batchLoop, unbatchLoop } from "./batch.ts";
+import { Circuit } from "./breaker.ts";
 import { type Channel, DONE, EMPTY } from "./channel.ts";
 import type { StageTally } from "./monitor.ts";
+import { RateLimiter } from "./rate-limit.ts";
+import { startRedisStage } from "./redis-stage.ts";
 import { Err, isErr, isOkWrapper } from "./result.ts";
 import { SKIP } from "./skip.ts";
 import type { AttemptContext, Handler, Stage } from "./stage.ts";
@@ -20,9 +25,42 @@ export interface RunControl {
 }
 
 /** The same function, turned into the worker's call of one handler. */
-type Call = (item: unknown) => unknown;
+export type Call = (item: unknown) => unknown;
 
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+/**
+ * What a stage's workers share in one run besides their input and output: the rate
+ * limiter, the circuit, the waits between retries, and the monitor's counts.
+ */
+interface Guards {
+  readonly limiter: RateLimiter | undefined;
+  readonly circuit: Circuit | undefined;
+  readonly waits: RetryWaits | undefined;
+  readonly tally: StageTally | undefined;
+}
+
+/** The guards of one run of `stage`, created only for the options it has. */
+function guardsOf(
+  stage: Stage<unknown, unknown>,
+  name: string,
+  control: RunControl,
+  tally: StageTally | undefined,
+): Guards {
+  const { rate, breaker, backoff } = stage.options;
+  const limiter =
+    rate === undefined
+      ? undefined
+      : rate instanceof RateLimiter
+        ? rate
+        : new RateLimiter(rate.perSecond, rate.burst);
+  const circuit = breaker === undefined ? undefined : new Circuit(breaker, name);
+  const waits = backoff === undefined ? undefined : new RetryWaits();
+  if (waits) control.onCancel(() => waits.releaseAll());
+  if (tally && circuit) tally.circuit = circuit;
+  if (tally && stage.options.batched) tally.batched = true;
+  return { limiter, circuit, waits, tally };
+}
+
+export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === "object" &&
   value !== null &&
   typeof (value as { then?: unknown }).then === "function";
@@ -43,12 +81,26 @@ export function runStage(
   tally?: StageTally,
 ): Promise<void> {
   const { workers, ordered } = stage.options;
-  const threaded = stage.options.threads ? startThreads(stage, name, control) : undefined;
-  const work = threaded?.stage ?? stage;
+  if (stage.work.kind === "batch" || stage.work.kind === "unbatch") {
+    const done =
+      stage.work.kind === "batch"
+        ? batchLoop(stage.work.size, stage.work.maxWaitMs, input, output, control, tally)
+        : unbatchLoop(input, output, tally);
+    return done.catch((error: unknown) => control.fail(error)).then(() => output.close());
+  }
+  const { threads, redis } = stage.options;
+  const remote = threads
+    ? startThreads(stage, name, control)
+    : redis
+      ? startRedisStage(stage, name, control, redis)
+      : undefined;
+  const work = remote?.stage ?? stage;
   const emit = ordered && workers > 1 ? orderedEmitter(output, control) : undefined;
+  const guards = guardsOf(stage, name, control, tally);
   const loops: Promise<void>[] = [];
   for (let w = 0; w < workers; w++) {
-    const call = workerCall(work, name, w, control);
+    let call = workerCall(work, name, w, control, guards);
+    if (stage.options.batched) call = batchedCall(call, name, tally);
     loops.push(
       tally
         ? emit
@@ -61,10 +113,8 @@ export function runStage(
   }
   return Promise.all(loops)
     .catch((error: unknown) => control.fail(error))
-    .then(() => {
-      threaded?.close();
-      output.close();
-    });
+    .then(() => remote?.close())
+    .then(() => output.close());
 }
 
 async function loop(call: Call, input: Channel<unknown>, output: Channel<unknown>): Promise<void> {
@@ -207,12 +257,16 @@ function workerCall(
   name: string,
   worker: number,
   control: RunControl,
+  guards: Guards,
 ): Call {
   const work = stage.work;
-  if (work.kind === "pool") return attempts(work.handler, stage, name, worker, control);
-  if (work.kind === "mix") return attempts(work.handlers[worker]!, stage, name, worker, control);
+  if (work.kind === "pool") return attempts(work.handler, stage, name, worker, control, guards);
+  if (work.kind === "mix") {
+    return attempts(work.handlers[worker]!, stage, name, worker, control, guards);
+  }
+  if (work.kind !== "fork") throw new TypeError(`A ${work.kind} stage has no handler.`);
   const calls = work.handlers.map((h, k) =>
-    attempts(h, stage, name, worker * work.handlers.length + k, control),
+    attempts(h, stage, name, worker * work.handlers.length + k, control, guards),
   );
   const merge = work.merge;
   return (item) => {
@@ -235,8 +289,10 @@ function workerCall(
 }
 
 /**
- * Calls `handler` up to `retries` times until it neither throws nor rejects; the result is
- * the value, SKIP, or an Err naming the item, the stage and the attempts made.
+ * Calls `handler` up to `retries` times until it neither throws nor rejects (waiting out the
+ * backoff between attempts, and stopping early when `retryIf` says no); the result is the
+ * value, SKIP, or an Err naming the item, the stage and the attempts made. With a circuit,
+ * an open one fails the item at once; with a rate, each attempt waits for its token.
  */
 function attempts(
   handler: Handler<unknown, unknown>,
@@ -244,8 +300,10 @@ function attempts(
   name: string,
   worker: number,
   control: RunControl,
+  guards: Guards,
 ): Call {
-  const { retries, timeoutMs } = stage.options;
+  const { retries, timeoutMs, backoff, retryIf } = stage.options;
+  const { limiter, circuit, waits, tally } = guards;
   const state = new WorkerState(name, worker);
   const timed = timeoutMs === undefined ? undefined : new TimedAttempts(name, timeoutMs);
   if (timed) control.onCancel(() => timed.abortAll(control.signal.reason));
@@ -253,6 +311,7 @@ function attempts(
   // nothing; a first attempt reuses one context object.
   const first: AttemptContext = { signal: control.signal, attempt: 1 };
   const settle = (item: unknown, value: unknown, attempt: number): unknown => {
+    if (circuit) circuit.success();
     if (value === SKIP) return SKIP;
     if (isOkWrapper(value)) return value.value;
     if (isErr(value)) {
@@ -262,11 +321,28 @@ function attempts(
     }
     return value;
   };
-  const failed = (item: unknown, error: unknown, attempt: number): unknown =>
-    attempt < retries && !control.signal.aborted
-      ? run(item, attempt + 1)
-      : Err(error, { item, stage: name, attempts: attempt });
-  const run = (item: unknown, attempt: number): unknown => {
+  const giveUp = (item: unknown, error: unknown, attempt: number): unknown =>
+    Err(error, { item, stage: name, attempts: attempt });
+  const worthAnother = (error: unknown, attempt: number): boolean => {
+    if (attempt >= retries || control.signal.aborted) return false;
+    if (retryIf === undefined) return true;
+    // A throwing retryIf is a bug in it, not a reason to hide the handler's error: no retry.
+    try {
+      return retryIf(error, attempt) === true;
+    } catch {
+      return false;
+    }
+  };
+  const failed = (item: unknown, error: unknown, attempt: number): unknown => {
+    if (circuit) circuit.failure();
+    if (!worthAnother(error, attempt)) return giveUp(item, error, attempt);
+    if (tally) tally.retried++;
+    if (!waits) return run(item, attempt + 1);
+    return waits
+      .wait(backoffDelay(backoff!, attempt))
+      .then(() => (control.signal.aborted ? giveUp(item, error, attempt) : run(item, attempt + 1)));
+  };
+  const call = (item: unknown, attempt: number): unknown => {
     let context = first;
     let controller: AbortController | undefined;
     if (attempt > 1 || timeoutMs !== undefined) {
@@ -291,5 +367,19 @@ function attempts(
       (error: unknown) => failed(item, error, attempt),
     );
   };
+  // The plain path, chosen once, for stages with neither a circuit nor a rate.
+  const run =
+    circuit === undefined && limiter === undefined
+      ? call
+      : (item: unknown, attempt: number): unknown => {
+          const open = circuit?.admit();
+          // The handler is not called: the Err counts the attempts that did call it.
+          if (open) return Err(open, { item, stage: name, attempts: attempt - 1 });
+          if (limiter === undefined || limiter.tryAcquire()) return call(item, attempt);
+          return limiter.acquire(control.signal).then(
+            () => call(item, attempt),
+            (error: unknown) => giveUp(item, error, attempt - 1),
+          );
+        };
   return (item) => run(item, 1);
 }

@@ -1,5 +1,13 @@
 import { InvalidArgumentError, InvalidOptionError, UndeclaredHandlerError } from "../errors.ts";
+import { type BackoffOptions, type ResolvedBackoff, resolveBackoff } from "./backoff.ts";
+import { type BreakerOptions, type ResolvedBreaker, resolveBreaker } from "./breaker.ts";
 import { handlerReference } from "./define-handler.ts";
+import { RateLimiter, type RateOptions, resolveRate } from "./rate-limit.ts";
+import {
+  type RedisStageOptions,
+  type ResolvedRedisStage,
+  resolveRedisStage,
+} from "./redis-stage.ts";
 import type { Err, Result } from "./result.ts";
 import type { Skip } from "./skip.ts";
 import type { WorkerState } from "./worker-state.ts";
@@ -60,6 +68,50 @@ export interface PoolOptions {
    * their results with this function, as {@link fork} does. @defaultValue none
    */
   readonly fork?: (results: readonly unknown[]) => unknown;
+  /**
+   * Wait between retries, growing from `initialMs` by `factor` up to `maxMs`, with jitter;
+   * see {@link BackoffOptions}. `{}` takes every default. Cancelling the stream ends a wait at
+   * once. @defaultValue none: a retry starts at once
+   */
+  readonly backoff?: BackoffOptions;
+  /**
+   * Whether a failed attempt is worth another: `(error, attempt) => boolean`, `attempt` being
+   * the one that failed (from 1). False makes the item an `Err` at once, whatever `retries`
+   * says (a 404 will not heal). @defaultValue every failure is retried
+   */
+  readonly retryIf?: (error: unknown, attempt: number) => boolean;
+  /**
+   * At most `perSecond` attempts a second, `burst` at once, over all the stage's workers: a
+   * `{ perSecond, burst }` of the stage's own (one bucket per run), or a {@link RateLimiter}
+   * from `rateLimiter()` that several stages or streams share. Each attempt (retries too)
+   * takes a token just before its handler is called. @defaultValue none
+   */
+  readonly rate?: RateOptions | RateLimiter;
+  /**
+   * A circuit breaker over the stage's failed attempts; see {@link BreakerOptions}. An open
+   * circuit fails items at once with a `CircuitOpenError` in their `Err`. @defaultValue none
+   */
+  readonly breaker?: BreakerOptions;
+  /**
+   * The handler takes a whole batch (an array from `batch()`) and returns an array with one
+   * result per item, in order: a value, an `Err` (that item fails) or `SKIP` (that item is
+   * dropped). The stage puts out arrays of the items' results, `Err`s with their item and
+   * stage filled in; `unbatch()` flattens them. A throw fails the batch's attempt (it is
+   * retried as a whole); once the retries are spent, every item is an `Err`.
+   * @defaultValue false
+   */
+  readonly batched?: boolean;
+  /**
+   * Run the handler on `pipeweave worker <module>#<handler>` processes through BullMQ: each
+   * attempt is a job on `queue`, `workers` jobs out at once at most (so backpressure holds
+   * end to end), with the same contract as `threads: true` (the handler declared with
+   * `defineHandler`, a `WorkerState` per worker process and run, items and results
+   * v8-serialised). Retries, `timeoutMs`, `ordered`, `rate` and `breaker` work on this side
+   * as usual. A worker killed mid-item loses its job's lock and BullMQ gives the job to
+   * another worker (after the workers' `--lock-duration`), so every item comes out once.
+   * @defaultValue none: the handler runs in this process
+   */
+  readonly redis?: RedisStageOptions;
 }
 
 /** A stage's settled options. */
@@ -71,6 +123,13 @@ export interface ResolvedPoolOptions {
   readonly timeoutMs: number | undefined;
   readonly ordered: boolean;
   readonly threads: boolean;
+  readonly backoff?: ResolvedBackoff;
+  readonly retryIf?: (error: unknown, attempt: number) => boolean;
+  /** A shared limiter, or a rate for a bucket of each run's own. */
+  readonly rate?: RateLimiter | { readonly perSecond: number; readonly burst: number };
+  readonly breaker?: ResolvedBreaker;
+  readonly batched: boolean;
+  readonly redis?: ResolvedRedisStage;
 }
 
 /** How a stage's worker turns an item into a value. */
@@ -81,7 +140,9 @@ export type StageKind =
       readonly kind: "fork";
       readonly handlers: readonly Handler<unknown, unknown>[];
       readonly merge: (results: readonly unknown[]) => unknown;
-    };
+    }
+  | { readonly kind: "batch"; readonly size: number; readonly maxWaitMs: number | undefined }
+  | { readonly kind: "unbatch" };
 
 const IN: unique symbol = Symbol("in");
 const OUT: unique symbol = Symbol("out");
@@ -115,7 +176,11 @@ export function isStage(value: unknown): value is AnyStage {
     options !== null &&
     typeof work === "object" &&
     work !== null &&
-    (work.kind === "pool" || work.kind === "mix" || work.kind === "fork")
+    (work.kind === "pool" ||
+      work.kind === "mix" ||
+      work.kind === "fork" ||
+      work.kind === "batch" ||
+      work.kind === "unbatch")
   );
 }
 
@@ -150,6 +215,7 @@ const DEFAULTS = Object.freeze({
   retries: 1,
   ordered: false,
   threads: false,
+  batched: false,
 });
 
 function resolveOptions(options: PoolOptions, what: string): ResolvedPoolOptions {
@@ -174,6 +240,21 @@ function resolveOptions(options: PoolOptions, what: string): ResolvedPoolOptions
         `\`${String(merged.timeoutMs)}\` (${typeof merged.timeoutMs}).`,
     );
   }
+  if (merged.retryIf !== undefined && typeof merged.retryIf !== "function") {
+    throw new InvalidOptionError(
+      "retryIf",
+      `Expected \`retryIf\` of ${what} to be a function (error, attempt) => boolean, got ` +
+        `${typeof merged.retryIf}.`,
+    );
+  }
+  const { rate } = merged;
+  if (merged.redis !== undefined && merged.threads) {
+    throw new InvalidOptionError(
+      "redis",
+      `${what} cannot take both \`threads: true\` and \`redis\`: a stage's handler runs on this ` +
+        "machine's threads or on Redis workers. Keep one of them.",
+    );
+  }
   return {
     name: merged.name,
     workers: count("workers", 1, merged.workers),
@@ -182,16 +263,39 @@ function resolveOptions(options: PoolOptions, what: string): ResolvedPoolOptions
     timeoutMs: merged.timeoutMs,
     ordered: merged.ordered,
     threads: merged.threads,
+    batched: merged.batched === true,
+    ...(merged.backoff === undefined ? {} : { backoff: resolveBackoff(merged.backoff, what) }),
+    ...(merged.retryIf === undefined ? {} : { retryIf: merged.retryIf }),
+    ...(rate === undefined
+      ? {}
+      : { rate: rate instanceof RateLimiter ? rate : resolveRate(rate, what, "rate.") }),
+    ...(merged.breaker === undefined ? {} : { breaker: resolveBreaker(merged.breaker, what) }),
+    ...(merged.redis === undefined ? {} : { redis: resolveRedisStage(merged.redis) }),
   };
 }
 
 /** Threads load handlers by module reference, so each must have been declared. */
-function checkDeclared(handlers: readonly unknown[], stage: string | undefined): void {
+function checkDeclared(
+  handlers: readonly unknown[],
+  stage: string | undefined,
+  options: ResolvedPoolOptions,
+): void {
   for (const h of handlers) {
     if (!handlerReference(h as object)) {
-      throw new UndeclaredHandlerError(stage ?? ((h as { name?: string }).name || "unnamed"));
+      throw new UndeclaredHandlerError(
+        stage ?? ((h as { name?: string }).name || "unnamed"),
+        options.redis ? "Redis workers" : "threads",
+      );
     }
   }
+}
+
+function batchedFork(what: string): InvalidOptionError {
+  return new InvalidOptionError(
+    "batched",
+    `${what} cannot be \`batched\`: its merge combines one item's results. Batch the ` +
+      "handlers' work inside one pool({ batched: true }) stage instead.",
+  );
 }
 
 function checkHandler(handler: unknown, what: string): void {
@@ -230,8 +334,9 @@ export function pool<I, R>(
     ...resolved,
     name: resolved.name ?? handlerReference(handler)?.name ?? (handler.name || undefined),
   };
-  if (resolved.threads) checkDeclared([handler], named.name);
+  if (resolved.threads || resolved.redis) checkDeclared([handler], named.name, resolved);
   if (options.fork) {
+    if (resolved.batched) throw batchedFork("pool({ fork })");
     return {
       options: { ...named, workers: 1 },
       work: {
@@ -269,7 +374,7 @@ export function mix<const H extends readonly StageFunction<never>[]>(
   }
   for (const h of handlers) checkHandler(h, "mix()");
   const resolved = resolveOptions({ ...options, workers: handlers.length }, "mix()");
-  if (resolved.threads) checkDeclared(handlers, resolved.name);
+  if (resolved.threads || resolved.redis) checkDeclared(handlers, resolved.name, resolved);
   return { options: resolved, work: { kind: "mix", handlers: handlers as never } };
 }
 
@@ -301,7 +406,8 @@ export function fork<const H extends readonly StageFunction<never>[], M>(
   }
   for (const h of handlers) checkHandler(h, "fork()");
   const resolved = resolveOptions(options, "fork()");
-  if (resolved.threads) checkDeclared(handlers, resolved.name);
+  if (resolved.batched) throw batchedFork("fork()");
+  if (resolved.threads || resolved.redis) checkDeclared(handlers, resolved.name, resolved);
   return {
     options: resolved,
     work: { kind: "fork", handlers: handlers as never, merge: merge as never },

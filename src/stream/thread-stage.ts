@@ -16,7 +16,7 @@ import { endStageRun, newStageRun } from "./stage-run.ts";
 export interface ThreadedStage {
   readonly stage: Stage<unknown, unknown>;
   /** Tells the threads that this run of the stage is over, so they drop its states. */
-  readonly close: () => void;
+  readonly close: () => void | Promise<void>;
 }
 
 /** How many attempts a threaded stage runs at once: a worker's, times a fork's handlers. */
@@ -108,7 +108,9 @@ export function startThreads(
   const threaded: StageKind =
     work.kind === "pool"
       ? { kind: "pool", handler: remote(work.handler) }
-      : { ...work, handlers: work.handlers.map(remote) };
+      : work.kind === "mix" || work.kind === "fork"
+        ? { ...work, handlers: work.handlers.map(remote) }
+        : work;
   return {
     stage: { ...stage, options: { ...stage.options, timeoutMs: undefined }, work: threaded },
     close: () => endStageRun(run),

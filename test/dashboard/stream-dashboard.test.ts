@@ -96,4 +96,38 @@ describe("stream.run({ dashboard })", () => {
     expect(stats.state).toBe("done");
     expect(stats.output).toBe(5);
   });
+
+  it("shows each stage's retries and circuit, and its backoff, rate and breaker", async () => {
+    let url = "";
+    const flaky = pool(
+      {
+        name: "flaky",
+        retries: 3,
+        backoff: { initialMs: 1, jitter: "none" },
+        rate: { perSecond: 1_000, burst: 10 },
+        breaker: { failures: 4, cooldownMs: 60_000 },
+      },
+      (_x: number) => {
+        throw new Error("down");
+      },
+    );
+    await stream([1, 2, 3])
+      .pipe(flaky)
+      .run({
+        dashboard: {
+          onReady: (d) => {
+            url = d.url;
+          },
+        },
+      });
+    const status = await raw(url, `/status${new URL(url).search}`);
+    const stage = (JSON.parse(status.body) as StreamState).stats.stages[0];
+    // Item 1: three attempts; item 2: the fourth failure opens the circuit; item 3 fails fast.
+    expect(stage).toMatchObject({ retried: 3, circuit: "open", circuitOpened: 1, failed: 3 });
+    const page = await raw(url, `/${new URL(url).search}`);
+    expect(page.body).toContain("1 ms × 2 ≤ 10000 ms, jitter none");
+    expect(page.body).toContain("1000/s, burst 10");
+    expect(page.body).toContain("4 failures in 10000 ms, cooldown 60000 ms");
+    expect(page.body).toContain("circuit ");
+  });
 });

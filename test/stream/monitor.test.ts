@@ -285,6 +285,9 @@ describe("StreamMonitor: a running stream", () => {
       buffered: 3,
       capacity: 3,
       busy: 2,
+      retried: 0,
+      circuit: null,
+      circuitOpened: 0,
     });
     expect(stats.stages[0]).toMatchObject({ in: 6, out: 6, capacity: 1, buffered: 1, busy: 1 });
 

@@ -1,5 +1,6 @@
 import { describe, expectTypeOf, it } from "vitest";
 import {
+  type CircuitState,
   type StageStats,
   type StreamErrorStats,
   StreamMonitor,
@@ -28,7 +29,9 @@ describe("stream monitor types", () => {
     expectTypeOf(stats.stages).toEqualTypeOf<readonly StageStats[]>();
     expectTypeOf(stats.errors).toEqualTypeOf<readonly StreamErrorStats[]>();
     expectTypeOf(stats.error).toEqualTypeOf<string | undefined>();
-    expectTypeOf<StageStats[keyof StageStats]>().toEqualTypeOf<string | number>();
+    expectTypeOf<StageStats[keyof StageStats]>().toEqualTypeOf<
+      string | number | CircuitState | null
+    >();
     // @ts-expect-error figures are read-only
     stats.output = 1;
     // @ts-expect-error figures are read-only

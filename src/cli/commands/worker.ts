@@ -103,10 +103,9 @@ export function addWorkerCommand(program: Command): void {
           code: "commander.invalidArgument",
         });
       }
-      const { loadWorkerPipeline } = await import("../load-module.ts");
-      const { runWorker } = await import("../../redis/worker.ts");
-      // A module that also runs its pipeline at its top level does not run it here.
-      const pipeline = await loadWorkerPipeline(target);
+      const { loadWorkerTarget } = await import("../load-module.ts");
+      // A module that also runs its pipeline (or stream) at its top level does not run it here.
+      const loaded = await loadWorkerTarget(target);
       const controller = new AbortController();
       const quit = () => process.exit(INTERRUPTED_EXIT);
       const stop = (signal: NodeJS.Signals) => {
@@ -117,6 +116,19 @@ export function addWorkerCommand(program: Command): void {
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+      if (loaded.kind === "handlers") {
+        try {
+          await serveStages(loaded.handlers, options, controller.signal);
+        } finally {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          process.off("SIGINT", quit);
+          process.off("SIGTERM", quit);
+        }
+        return;
+      }
+      const { runWorker } = await import("../../redis/worker.ts");
+      const pipeline = loaded.pipeline;
       const report = reporter();
       try {
         const summary = await runWorker(pipeline, {
@@ -144,6 +156,36 @@ export function addWorkerCommand(program: Command): void {
         process.off("SIGTERM", quit);
       }
     });
+}
+
+/**
+ * Serves stream stages (`pool({ redis })`) of the handlers the module declares, until the
+ * signal; prints when it is ready and how many items it handled.
+ */
+async function serveStages(
+  handlers: ReadonlyMap<string, import("../../stream/define-handler.ts").AnyHandler>,
+  options: WorkerCliOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  const { runStageWorker } = await import("../../redis/stage-worker.ts");
+  const summary = await runStageWorker(handlers, {
+    ...(options.redis === undefined ? {} : { connection: options.redis }),
+    // The map workers' default queue is "pipeweave"; a stage's is "pipeweave-stream".
+    queue: options.queue === "pipeweave" ? "pipeweave-stream" : options.queue,
+    concurrency: options.concurrency,
+    ...(options.lockDuration === undefined ? {} : { lockDuration: options.lockDuration }),
+    ...(options.stalledInterval === undefined ? {} : { stalledInterval: options.stalledInterval }),
+    signal,
+    onEvent: (event) => {
+      if (event.type === "ready") {
+        print(
+          `Serving stream stages ${event.handlers.map((h) => `"${h}"`).join(", ")} on queue ` +
+            `"${event.queue}".`,
+        );
+      } else if (event.type === "error") printError(`Redis: ${event.message}`);
+    },
+  });
+  print(`Stopped after ${plural(summary.items, "item")}.`);
 }
 
 /** `--slurm`: runs this process's array task, then exits (1, naming why, on a refusal). */
