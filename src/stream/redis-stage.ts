@@ -122,12 +122,26 @@ export function startRedisStage(
   const waiting = new Map<string, Waiting>();
   let closed = false;
   let lastError: Error | undefined;
+  let opening: Promise<Session> | undefined;
+  let withdrawing: Promise<unknown> = Promise.resolve();
   const failAll = (error: unknown) => {
+    const ids = [...waiting.keys()];
     for (const w of waiting.values()) w.reject(error);
     waiting.clear();
+    // A job no worker has taken yet is taken off the queue: a cancelled run's items must not
+    // run later (an API called, a mail sent). One a worker holds is locked and stays; its
+    // answer is ignored.
+    if (ids.length > 0 && opening) {
+      const session = opening;
+      withdrawing = Promise.all([
+        withdrawing,
+        session
+          .then(({ queue }) => Promise.allSettled(ids.map((id) => queue.remove(id))))
+          .catch(() => undefined),
+      ]);
+    }
   };
   control.onCancel(() => failAll(control.signal.reason));
-  let opening: Promise<Session> | undefined;
   const open = (): Promise<Session> => {
     opening ??= connect();
     return opening;
@@ -254,6 +268,7 @@ export function startRedisStage(
     close: async () => {
       closed = true;
       failAll(new ExecutorError("redis", `Stage "${name}" was closed.`, { queue: options.queue }));
+      await withdrawing;
       const session = await opening?.catch(() => undefined);
       if (!session) return;
       const { client, queue, events } = session;

@@ -153,6 +153,27 @@ describe.runIf(available)("pool({ redis }): stages on pipeweave worker processes
     expect(peak).toBeLessThanOrEqual(2);
   }, 60_000);
 
+  it("takes a cancelled run's jobs that no worker started off the queue: they never run", async () => {
+    const queue = names.queue("cancel");
+    const log = join(folder, "cancel.log");
+    // One job at a time on one worker: the stage's other three wait on the queue.
+    await start("slowDouble", queue, "--concurrency", "1");
+    const stop = new AbortController();
+    const items: Work[] = Array.from({ length: 8 }, (_, x) => ({ x, log, ms: 300 }));
+    const running = stream(items)
+      .pipe(pool({ workers: 4, redis: { connection: redisUrl, queue } }, slowDouble))
+      .toArray({ signal: stop.signal })
+      .catch((e: unknown) => e);
+    while (!logOf(log).some((l) => l.what === "start")) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    stop.abort();
+    expect(await running).toMatchObject({ name: "AbortError" });
+    // Long enough for the worker to have run every queued job had they stayed.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(logOf(log).filter((l) => l.what === "start")).toHaveLength(1);
+  }, 60_000);
+
   it("retries, passes Err and SKIP back, and keeps a WorkerState per worker process", async () => {
     const queue = names.queue("contract");
     const log = join(folder, "contract.log");
