@@ -28,6 +28,8 @@ describeSnippets([
         "needs worker processes; examples/distributed.ts runs the same with two, and its test runs it",
       "On a cluster":
         "needs a SLURM cluster; examples/slurm.ts runs the same on the local one, and its test runs it",
+      "Streams for the real world: backoff, rate limits, batches, breakers, Redis workers #2":
+        "needs pipeweave worker processes on Redis; test/stream/redis-stage.redis.test.ts runs such stages with two",
     },
   },
   ...readdirSync(docs)
