@@ -11,5 +11,6 @@ export {
   runWorker,
   type WorkerEvent,
   type WorkerOptions,
+  type WorkerPipeline,
   type WorkerSummary,
 } from "./worker.ts";
