@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redis } from "../../src/redis/index.ts";
 import { redisAvailable, redisUrl } from "../redis-available.ts";
 import { curve } from "./fixtures/pipelines.mjs";
-import { calls, type Child, testBed } from "./workers.ts";
+import { type Child, calls, testBed } from "./workers.ts";
 
 const available = await redisAvailable("the redis adaptive tests");
 
