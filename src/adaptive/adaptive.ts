@@ -231,7 +231,13 @@ async function sweep(
     );
     for (const p of store.previous) record(p);
   }
-  const evaluator = createEvaluator(pipeline, plan, options.executor, options.threads);
+  const evaluator = createEvaluator(
+    pipeline,
+    plan,
+    options.executor,
+    options.threads,
+    options.runFolder,
+  );
   const concurrency = options.concurrency ?? evaluator.capacity;
   const listener =
     options.progress === true
@@ -256,6 +262,7 @@ async function sweep(
   signal?.addEventListener("abort", onAbort, { once: true });
   let dashboard: ServedDashboard | undefined;
   try {
+    await evaluator.start?.();
     if (options.dashboard) {
       // Loaded on first use: a sweep without a dashboard never loads the server or the page.
       const { startAdaptiveDashboard } = await import("./dashboard.ts");

@@ -3,7 +3,7 @@ import { availableParallelism, hostname, totalmem } from "node:os";
 import type { Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { importOptional } from "../_internal/optional-dependency.ts";
-import { pointFunction } from "../adaptive/point-function.ts";
+import { runnablePointFunction } from "../adaptive/point-function.ts";
 import { ExecutorError, InvalidOptionError } from "../errors.ts";
 import { callChunk } from "../executor/call-chunk.ts";
 import { memoryInMb } from "../executor/resources.ts";
@@ -242,7 +242,7 @@ export async function runWorker(
   // (see adaptive/point-function.ts), built here from the pipeline as the threads do.
   const byOutput = (p: WorkerPipeline) => {
     const functions = new Map(p.sortedFunctions.map((f) => [f.outputs[0], f]));
-    return (output: string) => functions.get(output) ?? pointFunctionOf(p, output);
+    return (output: string) => functions.get(output) ?? runnablePointFunction(p, output);
   };
   // A variant pipeline serves a map of any of its variants (`map(…, { variant })`), whose
   // definition hash is that choice's: the choices are hashed at the first job for another.
@@ -432,12 +432,6 @@ export async function runWorker(
   await running.catch(() => undefined);
   await client.quit().catch(() => client.disconnect());
   return summary;
-}
-
-/** The function evaluating an adaptive point for a marked output, if the pipeline can run. */
-function pointFunctionOf(pipeline: WorkerPipeline, output: string): AnyPipeFunc | undefined {
-  const run = (pipeline as { readonly run?: unknown }).run;
-  return typeof run === "function" ? pointFunction(pipeline, output) : undefined;
 }
 
 /**
