@@ -4,6 +4,7 @@
  * stops at the goal, at the first failure (`errors: "raise"`) or when the signal aborts.
  */
 import { isWorkerImport, suspendedRun } from "../_internal/declarations.ts";
+import type { DashboardOptions, ServedDashboard } from "../dashboard/server.ts";
 import { AbortError, InvalidOptionError } from "../errors.ts";
 import type { ExecutorChoice } from "../map/run-map.ts";
 import { BalancingLearner } from "./balancing.ts";
@@ -81,6 +82,15 @@ export interface AdaptiveOptions {
   readonly progress?: boolean | ((progress: AdaptiveProgress) => void);
   /** Stops the sweep: it rejects with an `AbortError` whose cause is the signal's reason. */
   readonly signal?: AbortSignal;
+  /**
+   * Serve a live dashboard of the sweep on 127.0.0.1 (a free port, the URL with its token
+   * printed on stderr, or given to `onReady`), as `map`'s option does: the curve (1-D) or the
+   * coloured triangulation (2-D) with the points and the loss against the goal, redrawn as
+   * points arrive. No run folder is needed. It keeps showing the final drawing after the
+   * sweep while the process lives, without keeping the process alive.
+   * @defaultValue false
+   */
+  readonly dashboard?: boolean | DashboardOptions;
 }
 
 /** What `adaptive` needs of a pipeline. */
@@ -221,7 +231,13 @@ async function sweep(
     );
     for (const p of store.previous) record(p);
   }
-  const evaluator = createEvaluator(pipeline, plan, options.executor, options.threads);
+  const evaluator = createEvaluator(
+    pipeline,
+    plan,
+    options.executor,
+    options.threads,
+    options.runFolder,
+  );
   const concurrency = options.concurrency ?? evaluator.capacity;
   const listener =
     options.progress === true
@@ -244,7 +260,19 @@ async function sweep(
   let wake: () => void = () => {};
   const onAbort = () => wake();
   signal?.addEventListener("abort", onAbort, { once: true });
+  let dashboard: ServedDashboard | undefined;
   try {
+    await evaluator.start?.();
+    if (options.dashboard) {
+      // Loaded on first use: a sweep without a dashboard never loads the server or the page.
+      const { startAdaptiveDashboard } = await import("./dashboard.ts");
+      dashboard = await startAdaptiveDashboard(
+        // A predicate goal has no words: the caption leaves it out.
+        () => ({ result: resultNow(), goal: goal.json === undefined ? undefined : goal.text }),
+        () => points.length + failures.length,
+        options.dashboard === true ? {} : options.dashboard,
+      );
+    }
     for (;;) {
       if (failure || signal?.aborted) break;
       let now = progress();
@@ -299,19 +327,24 @@ async function sweep(
     signal?.removeEventListener("abort", onAbort);
     internal.abort();
     listener?.stop();
+    dashboard?.release();
     await evaluator.close();
     await store?.close();
   }
-  return new AdaptiveResult({
-    output: plan.output,
-    dimensions: plan.dimensions,
-    bounds: plan.bounds,
-    mapped: plan.mapped,
-    selections: plan.selections,
-    learners,
-    points,
-    failures,
-  });
+  return resultNow();
+
+  function resultNow(): AdaptiveResult {
+    return new AdaptiveResult({
+      output: plan.output,
+      dimensions: plan.dimensions,
+      bounds: plan.bounds,
+      mapped: plan.mapped,
+      selections: plan.selections,
+      learners,
+      points,
+      failures,
+    });
+  }
 
   function onError(learner: number, point: AdaptivePoint, error: unknown): void {
     if (options.errors === "continue") {

@@ -1,13 +1,21 @@
 /**
- * The live dashboard of an adaptive run folder (`serveDashboard(runFolder)` on a folder an
- * adaptive sweep writes): the drawing and the progress against the goal, redrawn as points
- * are stored, by this process or another.
+ * The live dashboard of an adaptive sweep: of a run folder (`serveDashboard(runFolder)` on a
+ * folder an adaptive sweep writes, by this process or another), or of a sweep running here
+ * (`dashboard: true`): the drawing and the progress against the goal, redrawn as points
+ * settle.
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { type Dashboard, type DashboardOptions, startDashboard } from "../dashboard/server.ts";
+import {
+  type Dashboard,
+  type DashboardOptions,
+  type DashboardSource,
+  type ServedDashboard,
+  startDashboard,
+} from "../dashboard/server.ts";
 import { caption, drawAdaptive } from "./draw.ts";
 import { readAdaptive } from "./load.ts";
+import type { AdaptiveResult } from "./result.ts";
 import { POINTS_FILE, readStore } from "./store.ts";
 
 /** The page: an empty plot that each message from the server replaces. */
@@ -51,36 +59,63 @@ export async function serveAdaptiveDashboard(
   options: DashboardOptions = {},
 ): Promise<Dashboard> {
   readStore(runFolder);
-  let size = -1;
-  let message: unknown;
-  const snapshot = () => {
-    let now = 0;
+  // Redrawn only when points were appended since the last drawing.
+  const version = () => {
     try {
-      now = statSync(join(runFolder, POINTS_FILE)).size;
+      return statSync(join(runFolder, POINTS_FILE)).size;
     } catch {
-      now = 0;
+      return 0;
     }
-    // Redrawn only when points were appended since the last drawing.
-    if (now === size && message !== undefined) return message;
-    size = now;
-    const result = readAdaptive(runFolder);
-    const goal = goalText(readStore(runFolder).settings.goal);
-    message = {
-      kind: "adaptive",
-      output: result.output,
-      points: result.points.length,
-      caption: caption(result, goal),
-      svg: drawAdaptive(result, goal),
-    };
-    return message;
   };
-  return startDashboard(
-    {
-      page: PAGE,
-      snapshot,
+  const view = () => ({
+    result: readAdaptive(runFolder),
+    goal: goalText(readStore(runFolder).settings.goal),
+  });
+  return startDashboard(adaptiveSource(view, version), options);
+}
+
+/**
+ * Serves the live dashboard of a sweep running in this process (`pipeline.adaptive(...,
+ * { dashboard: true })`): drawn from its learners and points, no run folder needed.
+ *
+ * @param view - The sweep as far as it got, and its goal in words.
+ * @param version - Changes whenever a point settles (the points and failures counted).
+ */
+export function startAdaptiveDashboard(
+  view: () => AdaptiveView,
+  version: () => number,
+  options: DashboardOptions,
+): Promise<ServedDashboard> {
+  return startDashboard(adaptiveSource(view, version), options);
+}
+
+/** What an adaptive dashboard draws. */
+export interface AdaptiveView {
+  readonly result: AdaptiveResult;
+  readonly goal: string | undefined;
+}
+
+/** The page and its state, drawn again only when `version` changed since the last drawing. */
+function adaptiveSource(view: () => AdaptiveView, version: () => number): DashboardSource {
+  let drawn = -1;
+  let message: unknown;
+  return {
+    page: PAGE,
+    snapshot() {
+      const now = version();
+      if (now === drawn && message !== undefined) return message;
+      drawn = now;
+      const { result, goal } = view();
+      message = {
+        kind: "adaptive",
+        output: result.output,
+        points: result.points.length,
+        caption: caption(result, goal),
+        svg: drawAdaptive(result, goal),
+      };
+      return message;
     },
-    options,
-  );
+  };
 }
 
 function goalText(goal: Readonly<Record<string, number>> | undefined): string | undefined {

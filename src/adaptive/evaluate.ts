@@ -3,6 +3,7 @@
  * of the executor, or a whole `map` (whose elements go to the executor as any map's do).
  */
 import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
 import { UndeclaredPipelineError } from "../errors.ts";
 import { deserializeError } from "../executor/error-data.ts";
 import { ThreadExecutor } from "../executor/threads.ts";
@@ -32,6 +33,11 @@ export interface Evaluator {
   readonly capacity: number;
   /** The pipeline's output at these inputs (rejects as the run or map would). */
   evaluate(inputs: Readonly<Record<string, unknown>>, signal: AbortSignal): Promise<unknown>;
+  /**
+   * Tells the executor the run before the first point (as `map` does); rejects as its
+   * `begin` does (SLURM without a run folder). Absent when there is nothing to tell.
+   */
+  start?(): Promise<void>;
   /** Ends what the evaluator started (its own thread executor). */
   close(): Promise<void>;
 }
@@ -47,6 +53,7 @@ export function createEvaluator(
   plan: AdaptivePlan,
   choice: ExecutorChoice | undefined,
   threads: number | undefined,
+  runFolder?: string,
 ): Evaluator {
   const { output } = plan;
   if (plan.isMap) {
@@ -79,8 +86,22 @@ export function createEvaluator(
   const marked = pointOutput(output);
   const func = pointFunction(pipeline, marked)!;
   let index = 0;
+  // An executor that keeps its state in a run folder (SLURM) is told the run before the first
+  // point, as map does. Never as resumed: jobs of points in flight when an earlier sweep
+  // stopped have no one waiting for them (the learner asks those points again).
+  const begin = executor.begin?.bind(executor);
+  const start = begin
+    ? async () =>
+        begin({
+          runFolder: runFolder === undefined ? undefined : resolve(runFolder),
+          resumed: false,
+          pipeline: pipeline.name,
+          functions: [{ name: func.name, output: marked }],
+        })
+    : undefined;
   return {
     capacity: capacityOf(executor, threads),
+    ...(start ? { start } : {}),
     evaluate: async (inputs, signal) => {
       const chunk = {
         pipeline: reference,

@@ -44,3 +44,13 @@ export function pointFunction(pipeline: object, marked: string): AnyPipeFunc | u
   }
   return f;
 }
+
+/**
+ * For a worker process holding `pipeline`: the function of a marked output when the pipeline
+ * can run (a `Pipeline`), else undefined (the worker then refuses the chunk as an unknown
+ * output).
+ */
+export function runnablePointFunction(pipeline: object, marked: string): AnyPipeFunc | undefined {
+  const run = (pipeline as { readonly run?: unknown }).run;
+  return typeof run === "function" ? pointFunction(pipeline, marked) : undefined;
+}

@@ -16,5 +16,6 @@ export {
   runWorker,
   type WorkerEvent,
   type WorkerOptions,
+  type WorkerPipeline,
   type WorkerSummary,
 } from "./worker.ts";

@@ -3,6 +3,7 @@ import { availableParallelism, hostname, totalmem } from "node:os";
 import type { Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { importOptional } from "../_internal/optional-dependency.ts";
+import { runnablePointFunction } from "../adaptive/point-function.ts";
 import { ExecutorError, InvalidOptionError } from "../errors.ts";
 import { callChunk } from "../executor/call-chunk.ts";
 import { memoryInMb } from "../executor/resources.ts";
@@ -154,6 +155,16 @@ export type WorkerEvent =
       readonly message: string;
     };
 
+/**
+ * What a worker needs of its pipeline: its functions, found by their outputs; a pipeline
+ * with `run` (any `Pipeline`) also evaluates the points of an adaptive sweep that are plain
+ * graph runs.
+ */
+export interface WorkerPipeline {
+  readonly name: string;
+  readonly sortedFunctions: readonly AnyPipeFunc[];
+}
+
 /** What a worker did, once stopped. */
 export interface WorkerSummary {
   /** Chunks run. */
@@ -214,7 +225,7 @@ const DECLINE_DELAY_MS = 200;
  * ```
  */
 export async function runWorker(
-  pipeline: { readonly name: string; readonly sortedFunctions: readonly AnyPipeFunc[] },
+  pipeline: WorkerPipeline,
   options: WorkerOptions = {},
 ): Promise<WorkerSummary> {
   const o: ResolvedWorkerOptions = { ...DEFAULTS, ...definedOf(options) };
@@ -227,8 +238,12 @@ export async function runWorker(
   const summary = { jobs: 0, elements: 0 };
   if (options.signal?.aborted) return summary;
   const hash = definitionHash(pipeline);
-  const byOutput = (p: { readonly sortedFunctions: readonly AnyPipeFunc[] }) =>
-    new Map(p.sortedFunctions.map((f) => [f.outputs[0], f]));
+  // An adaptive point's chunk names a marked output: the point is a run of that pipeline
+  // (see adaptive/point-function.ts), built here from the pipeline as the threads do.
+  const byOutput = (p: WorkerPipeline) => {
+    const functions = new Map(p.sortedFunctions.map((f) => [f.outputs[0], f]));
+    return (output: string) => functions.get(output) ?? runnablePointFunction(p, output);
+  };
   // A variant pipeline serves a map of any of its variants (`map(…, { variant })`), whose
   // definition hash is that choice's: the choices are hashed at the first job for another.
   const byHash = new Map([[hash, byOutput(pipeline)]]);
@@ -323,7 +338,7 @@ export async function runWorker(
           "workers with the same version of the code as the coordinator.",
       );
     }
-    const f = functions.get(data.output);
+    const f = functions(data.output);
     if (!f) {
       return refuse(
         job,

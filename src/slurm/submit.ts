@@ -68,7 +68,9 @@ export async function submitJob(submission: Submission): Promise<{
     "--parsable",
     `--array=0-${outgoing.tasks.length - 1}`,
     `--job-name=pipeweave:${outgoing.node}`,
-    `--output=${join(dir, "logs", "%a.log")}`,
+    // sbatch reads `%` in the path as a pattern: the folder's own (an output name encoded
+    // into it, such as an adaptive point's) are written `%%`, SLURM's literal `%`.
+    `--output=${join(dir, "logs").replaceAll("%", "%%")}/%a.log`,
     "--no-requeue",
     `--chdir=${process.cwd()}`,
     ...sbatchFlags(outgoing.resources, partition),

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { runnablePointFunction } from "../adaptive/point-function.ts";
 import { ExecutorError } from "../errors.ts";
 import { callChunk } from "../executor/call-chunk.ts";
 import { outputOf } from "../executor/thread-worker.ts";
@@ -105,7 +106,10 @@ export async function runSlurmTask(
         "coordinator. Make the nodes see the same code, then resume the map.",
     );
   }
-  const f = pipeline.sortedFunctions.find((g) => g.outputs[0] === job.output);
+  // An adaptive point's job names a marked output: the point is a run of the pipeline.
+  const f =
+    pipeline.sortedFunctions.find((g) => g.outputs[0] === job.output) ??
+    runnablePointFunction(pipeline, job.output);
   if (!f) {
     return refuse(`pipeline "${pipeline.name}" here has no function with output "${job.output}".`);
   }

@@ -10,7 +10,7 @@ import {
   UnknownOutputError,
 } from "../../src/index.ts";
 import { caught } from "../caught.ts";
-import { busy, peak } from "./fixtures/adaptive-pipelines.ts";
+import { busy, pairs, peak } from "./fixtures/adaptive-pipelines.ts";
 
 const a = 0.01;
 const sharp = (x: number) => x + (a * a) / (a * a + x * x);
@@ -116,6 +116,20 @@ describe("pipeline.adaptive", () => {
     );
     expect(error).toBeInstanceOf(NodeExecutionError);
     expect((error as Error).message).toContain("x too large: 1");
+  });
+
+  it("keeps two points running at once on two threads, every time a pair finishes", async () => {
+    // Each point waits for a partner: a loop that awaited one point before asking the next,
+    // or an executor path that ran one point at a time, leaves points waiting alone (0).
+    const result = await pairs.adaptive({
+      dimensions: { x: [0, 1] },
+      output: "met",
+      inputs: { arrivals: new SharedArrayBuffer(4), waitMs: 10_000 },
+      goal: { points: 8 },
+      executor: "threads",
+      threads: 2,
+    });
+    expect(result.points.map((p) => p.value)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
   });
 
   it('records failed points with errors: "continue" and never asks them again', async () => {

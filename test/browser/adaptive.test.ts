@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Pipeline, pipefunc, serveDashboard } from "../../src/index.ts";
+import { type Dashboard, Pipeline, pipefunc, serveDashboard } from "../../src/index.ts";
 import { tempFolders } from "../temp-folders.ts";
 import { chromiumAvailable, launchChromium, type TestBrowser } from "./chromium.ts";
 
@@ -84,6 +84,46 @@ describe.runIf(chromiumAvailable("the adaptive drawing tests"))("adaptive drawin
       expect(await page.locator("#progress").textContent()).toContain("35 points");
       expect(errors).toEqual([]);
     } finally {
+      await dashboard.close();
+    }
+  });
+
+  it("shows a sweep running in this process live with dashboard: true, no run folder", async () => {
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let calls = 0;
+    const held = new Pipeline([
+      pipefunc({ output: "y" }, async ({ x }: { x: number }) => {
+        if (calls++ >= 10) await gate;
+        return Math.tanh(10 * x);
+      }),
+    ]);
+    let ready: (d: Dashboard) => void = () => {};
+    const served = new Promise<Dashboard>((r) => {
+      ready = r;
+    });
+    const sweep = held.adaptive({
+      dimensions: { x: [-1, 1] },
+      output: "y",
+      goal: { points: 30 },
+      dashboard: { onReady: (d) => ready(d) },
+    });
+    const dashboard = await served;
+    try {
+      const { page, errors } = await chromium.page();
+      await page.goto(dashboard.url);
+      await page.locator('body[data-points="10"]').waitFor();
+      expect(await page.locator("#plot circle.point").count()).toBe(10);
+      release();
+      await sweep;
+      await page.locator('body[data-points="30"]').waitFor();
+      expect(await page.locator("#plot circle.point").count()).toBe(30);
+      expect(await page.locator("#progress").textContent()).toContain("30 points");
+      expect(errors).toEqual([]);
+    } finally {
+      release();
       await dashboard.close();
     }
   });

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { AbortError, ExecutorError, InvalidOptionError, runStatus } from "../../src/index.ts";
 import { slurm } from "../../src/slurm/index.ts";
 import { slurmAvailable } from "../slurm-available.ts";
-import { placed, sized, skewed, slow, sweep } from "./fixtures/pipelines.mjs";
+import { accented, placed, sized, skewed, slow, sweep } from "./fixtures/pipelines.mjs";
 import {
   calls,
   counts,
@@ -83,6 +83,20 @@ describe.runIf(available)("slurm(): on a real cluster", () => {
     for (const job of d) expect(job.states).toEqual({ COMPLETED: job.tasks });
     expect(jobsOf("total")).toBeUndefined();
     expect(jobsOf("count")).toBeUndefined();
+  });
+
+  it("runs an output whose name its job folder encodes with % (sbatch patterns escaped)", async () => {
+    const runFolder = dirs.make();
+    const executor = slurm({ pollMs: 200 });
+    try {
+      const results = await accented.map(
+        { x: [1, 2, 3] },
+        { executor, runFolder, progress: false },
+      );
+      expect(results.größe!.array.data).toEqual([2, 4, 6]);
+    } finally {
+      await executor.close();
+    }
   });
 
   it("runs an unmapped function or a reduction that declares resources as a one-task job, the others here", async () => {
