@@ -118,6 +118,13 @@ export type {
   SerializedError,
   WholeArgument,
 } from "./executor/types.ts";
+export type {
+  DefaultDescription,
+  FunctionDescription,
+  InputDescription,
+  OutputDescription,
+  PipelineDescription,
+} from "./graph/describe.ts";
 export type { NodeCall, RunListener } from "./graph/events.ts";
 export type { ExecutionOrder } from "./graph/graph.ts";
 export type { HistoryEntry, HistorySource } from "./graph/history.ts";

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { COMMANDS } from "./commands/index.ts";
+import { addPipelineHelp } from "./commands/run.ts";
 import { flushOutput, reportFailure } from "./output.ts";
 
 /** Exit status of bad arguments (what shells and getopt-style tools use for usage errors). */
@@ -34,6 +35,7 @@ export function createProgram(): Command {
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = createProgram();
   try {
+    await addPipelineHelp(program, argv);
     await program.parseAsync(argv, { from: "user" });
     return Number(process.exitCode ?? 0);
   } catch (error) {

@@ -26,6 +26,13 @@ export interface NodeOptions<
    *   output, else `"side effect of <inputs>"`
    */
   readonly name?: N;
+  /** What the node computes, in a sentence (see `PipeFuncOptions.description`). @defaultValue none */
+  readonly description?: string;
+  /**
+   * What each input means, by input name: `{ df: "the raw table" }` (see
+   * `PipeFuncOptions.inputDescriptions`). @defaultValue none
+   */
+  readonly inputDescriptions?: Readonly<Record<string, string>>;
   /** Default values by input name. */
   readonly defaults?: Readonly<Record<string, unknown>>;
   /** Mapspec for `pipeline.map`. */
@@ -184,6 +191,8 @@ function buildNodeInit<I extends readonly string[], O extends readonly string[]>
     schema: options.schema,
     resources: options.resources,
     resourcesScope: options.resourcesScope,
+    description: options.description,
+    inputDescriptions: options.inputDescriptions,
     derive: {
       renameGraph: (more, mapspec) => {
         const composed: Record<string, string> = {};

@@ -118,6 +118,18 @@ export interface PipeFuncOptions<A = Record<string, unknown>> {
   /** Display name. @defaultValue `fn.name`, else the first output's name */
   readonly name?: string;
   /**
+   * What the function computes, in a sentence: shown by `pipeline.describe()`,
+   * `printDocumentation()`, `pipeweave info` and the HTML view. @defaultValue none
+   */
+  readonly description?: string;
+  /**
+   * What each argument means, by the function's own argument name (as `defaults`):
+   * `{ a: "the amplitude" }`. Named so because `inputs` already lists input names. A
+   * description the pipeline's `inputs` gives wins; without either, a schema's description
+   * is used. @defaultValue none
+   */
+  readonly inputDescriptions?: Readonly<Record<string, string>>;
+  /**
    * Picks each output from the returned value: `(returned, outputName) => value`. Used for
    * every output, also when there is only one.
    */
@@ -282,6 +294,10 @@ export class PipeFunc<
   readonly variant: string | undefined;
   /** The variant's group as declared; undefined when left to the pipeline's one group. */
   readonly variantGroup: string | undefined;
+  /** What the function computes, if described (see {@link PipeFuncOptions.description}). */
+  readonly description: string | undefined;
+  /** Descriptions of its inputs by graph name (renames and scope applied). */
+  readonly inputDescriptions: Readonly<Record<string, string>>;
   /** @internal How the engine calls this function. */
   readonly call: CallSpec;
   readonly #derive: PipeFuncDerive;
@@ -302,6 +318,9 @@ export class PipeFunc<
     readonly resourcesScope?: ResourcesScope | undefined;
     readonly variant?: string | undefined;
     readonly variantGroup?: string | undefined;
+    readonly description?: string | undefined;
+    /** By argument name; stored by graph name. */
+    readonly inputDescriptions?: Readonly<Record<string, string>> | undefined;
     readonly derive: PipeFuncDerive;
   }) {
     this.name = init.name;
@@ -332,6 +351,8 @@ export class PipeFunc<
     checkVariantOptions(init.name, init.variant, init.variantGroup);
     this.variant = init.variant;
     this.variantGroup = init.variantGroup;
+    this.description = checkDescription(init.name, "description", init.description);
+    this.inputDescriptions = graphDescriptions(init.name, init.call, init.inputDescriptions);
     this.#derive = init.derive;
   }
 
@@ -360,6 +381,47 @@ export class PipeFunc<
   with(options: Partial<PipeFuncOptions>): PipeFunc {
     return this.#derive.with(options);
   }
+}
+
+/** A description as given, refused when it is not a string. */
+function checkDescription(name: string, option: string, value: unknown): string | undefined {
+  if (value === undefined || typeof value === "string") return value;
+  throw new InvalidOptionError(
+    option,
+    `Function "${name}" has \`${option}\` ${String(value)} (${typeof value}); expected text ` +
+      'such as description: "the amplitude".',
+  );
+}
+
+/** Input descriptions keyed by argument name, rekeyed by graph name; unknown keys refused. */
+function graphDescriptions(
+  name: string,
+  call: CallSpec,
+  given: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  if (given === undefined) return out;
+  if (typeof given !== "object" || given === null || Array.isArray(given)) {
+    throw new InvalidOptionError(
+      "inputDescriptions",
+      `Function "${name}" has \`inputDescriptions\` ${String(given)}; expected an object of ` +
+        'texts by argument name, such as inputDescriptions: { a: "the amplitude" }.',
+    );
+  }
+  const args = call.params.map((p) => p.arg);
+  for (const [key, text] of Object.entries(given)) {
+    const param = call.params.find((p) => p.arg === key);
+    if (param === undefined) {
+      const hint = closestNames(key, args, 1).map((c) => ` Did you mean "${c}"?`)[0] ?? "";
+      throw new InvalidOptionError(
+        "inputDescriptions",
+        `Function "${name}" has no input "${key}" (its inputs: ${args.map((a) => `"${a}"`).join(", ") || "none"}). ` +
+          `Fix the key in \`inputDescriptions\`.${hint}`,
+      );
+    }
+    setOwn(out, param.graph, checkDescription(name, `inputDescriptions.${key}`, text)!);
+  }
+  return out;
 }
 
 /** Rejects a variant or group that is not a non-empty string, or a group without variant. */
@@ -530,6 +592,8 @@ function buildPipeFunc(options: PipeFuncOptions, fn: Function): PipeFunc {
     resourcesScope: options.resourcesScope,
     variant: options.variant,
     variantGroup: options.variantGroup,
+    description: options.description,
+    inputDescriptions: options.inputDescriptions,
     derive: {
       // Renames arrive as full graph names, so the scope is already folded into them.
       renameGraph: (renameGraph) =>

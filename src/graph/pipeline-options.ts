@@ -1,4 +1,5 @@
 /** The pipeline-wide options checked once when a pipeline is made. */
+import { closestNames } from "../_internal/closest.ts";
 import { InvalidOptionError } from "../errors.ts";
 import { type ResolvedResources, type Resources, resolveResources } from "../executor/resources.ts";
 import type { PipelineOptions } from "./pipeline.ts";
@@ -36,4 +37,45 @@ export function pipelineCaptures(
   return Object.keys(captures).length > 0
     ? (captures as Readonly<Record<string, unknown>>)
     : undefined;
+}
+
+/**
+ * Checks the pipeline's `description` and `inputs` descriptions: text, keyed by names some
+ * function reads (a misspelt key would otherwise describe nothing, silently).
+ */
+export function pipelineDescriptions(options: PipelineOptions, read: Iterable<string>): void {
+  const where = `Pipeline "${options.name ?? "pipeline"}"`;
+  const description: unknown = options.description;
+  if (description !== undefined && typeof description !== "string") {
+    throw new InvalidOptionError(
+      "description",
+      `${where} has \`description\` ${String(description)} (${typeof description}); expected text.`,
+    );
+  }
+  const inputs: unknown = options.inputs;
+  if (inputs === undefined) return;
+  if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) {
+    throw new InvalidOptionError(
+      "inputs",
+      `${where} has \`inputs\` ${Array.isArray(inputs) ? "an array" : String(inputs)}; expected ` +
+        'descriptions by input name, such as inputs: { a: "the amplitude" }.',
+    );
+  }
+  const known = new Set(read);
+  for (const [name, text] of Object.entries(inputs)) {
+    if (!known.has(name)) {
+      const hint = closestNames(name, known, 1).map((c) => ` Did you mean "${c}"?`)[0] ?? "";
+      throw new InvalidOptionError(
+        "inputs",
+        `${where} describes input "${name}", which no function reads. Fix the key in ` +
+          `\`inputs\`.${hint}`,
+      );
+    }
+    if (typeof text !== "string") {
+      throw new InvalidOptionError(
+        "inputs",
+        `${where} has a ${typeof text} as the description of input "${name}"; expected text.`,
+      );
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { closestNames } from "../_internal/closest.ts";
 import { isWorkerImport, suspendedRun } from "../_internal/declarations.ts";
-import { setOwn } from "../_internal/own.ts";
+import { own, setOwn } from "../_internal/own.ts";
 import { type AdaptiveOptions, type AdaptivePipeline, runAdaptive } from "../adaptive/adaptive.ts";
 import type { AdaptiveResult } from "../adaptive/result.ts";
 import { captureIdentity } from "../cache/key.ts";
@@ -47,6 +47,8 @@ import { toHtml } from "../viz/html.ts";
 import { toMermaid } from "../viz/mermaid.ts";
 import { checkCaptures, withPipelineCaptures } from "./captures.ts";
 import { compile, type Runner } from "./compile.ts";
+import { describePipeline, type PipelineDescription } from "./describe.ts";
+import { formatDocumentation } from "./describe-format.ts";
 import { createEnv } from "./engine.ts";
 import type { RunListener } from "./events.ts";
 import { type ExecutionOrder, forwardOutputs, Graph, isConfigName } from "./graph.ts";
@@ -54,7 +56,7 @@ import { type HistoryEntry, HistoryRecorder } from "./history.ts";
 import type { PipelineMapInputs, PipelineMapResults } from "./map-types.ts";
 import { nestFunctions } from "./nest.ts";
 import type { PipeFunc } from "./pipe-func.ts";
-import { pipelineCaptures, pipelineResources } from "./pipeline-options.ts";
+import { pipelineCaptures, pipelineDescriptions, pipelineResources } from "./pipeline-options.ts";
 import { ALL, buildPlan } from "./plan.ts";
 import { flattenScopes, hasScopes } from "./scopes.ts";
 import type {
@@ -86,6 +88,13 @@ import {
 export interface PipelineOptions extends VariantPipelineOptions {
   /** Name shown in views and errors. @defaultValue "pipeline" */
   readonly name?: string;
+  /** What the pipeline computes, shown by `describe()` and its views. @defaultValue none */
+  readonly description?: string;
+  /**
+   * What each input means, by graph name: `inputs: { a: "the amplitude" }`. Wins over a
+   * function's `inputDescriptions` and a schema's description. @defaultValue none
+   */
+  readonly inputs?: Readonly<Record<string, string>>;
   /** Values for `config` and `config.<path>` inputs. @defaultValue {} */
   readonly config?: Readonly<Record<string, unknown>>;
   /** Runtime objects given to every run (connections, clients). Caller inputs win. @defaultValue {} */
@@ -285,6 +294,10 @@ export class Pipeline<
     this.#variants = variantTableOf(all, options);
     this.#graph = new Graph(this.#variants?.selected ?? all, options.order ?? "auto");
     this.#options = options;
+    pipelineDescriptions(
+      options,
+      all.flatMap((f) => f.inputs),
+    );
     const clash = Object.keys(options.constants ?? {}).filter((n) => this.#graph.producer.has(n));
     if (clash.length > 0) {
       throw new RegistryConflictError(
@@ -703,6 +716,24 @@ export class Pipeline<
     };
   }
 
+  /**
+   * The pipeline's documentation as data: its name and description; its root inputs with
+   * their descriptions, schema type hints, defaults and the functions reading them; every
+   * output with its producer, mapspec and axes; the functions in execution order.
+   */
+  describe(): PipelineDescription {
+    return describePipeline(this);
+  }
+
+  /**
+   * Prints {@link Pipeline.describe} as tables of inputs, outputs and functions (pipefunc's
+   * `print_documentation`).
+   * @param write - Where the text goes. @defaultValue console.log
+   */
+  printDocumentation(write: (text: string) => void = console.log): void {
+    write(formatDocumentation(this.describe()));
+  }
+
   /** Root inputs and the functions grouped into dependency generations. */
   topologicalGenerations(): Generations {
     return {
@@ -762,8 +793,8 @@ export class Pipeline<
     const a = this.#options;
     const b = other.options;
     const problems: string[] = [];
-    const merge = (kind: "config" | "constants" | "captures") => {
-      const out = { ...a[kind] };
+    const merge = (kind: "config" | "constants" | "captures" | "inputs") => {
+      const out: Record<string, unknown> = { ...a[kind] };
       for (const [k, v] of Object.entries(b[kind] ?? {})) {
         if (Object.hasOwn(out, k) && !isDeepStrictEqual(out[k], v)) {
           problems.push(
@@ -780,6 +811,7 @@ export class Pipeline<
       config: merge("config"),
       constants: merge("constants"),
       ...(a.captures || b.captures ? { captures: merge("captures") } : {}),
+      ...(a.inputs || b.inputs ? { inputs: merge("inputs") as Record<string, string> } : {}),
     };
     if (problems.length > 0) throw new PipelineDefinitionError(problems);
     return new Pipeline([...this.functions, ...other.functions] as never, options) as never;
@@ -863,7 +895,10 @@ export class Pipeline<
         ),
       );
     }
-    return this.#derive(this.functions.map((f) => f.renameGraph(renames))) as never;
+    return this.#derive(
+      this.functions.map((f) => f.renameGraph(renames)),
+      renames,
+    ) as never;
   }
 
   /** A new pipeline with new defaults for inputs, by graph name. */
@@ -1133,8 +1168,23 @@ export class Pipeline<
     return toHtml(this, results);
   }
 
-  #derive(functions: readonly AnyPipeFunc[]): Pipeline<readonly UntypedPipeFunc[]> {
-    return new Pipeline(functions as never, this.#options) as never;
+  /**
+   * A pipeline of other functions with these options; input descriptions follow `renames`
+   * and are dropped for inputs no function reads any more (after `drop`, `subpipeline`).
+   */
+  #derive(
+    functions: readonly AnyPipeFunc[],
+    renames: Readonly<Record<string, string>> = {},
+  ): Pipeline<readonly UntypedPipeFunc[]> {
+    const described = this.#options.inputs;
+    if (described === undefined) return new Pipeline(functions as never, this.#options) as never;
+    const read = new Set(functions.flatMap((f) => f.inputs));
+    const inputs: Record<string, string> = {};
+    for (const [name, text] of Object.entries(described)) {
+      const renamed = own(renames, name) ?? name;
+      if (read.has(renamed)) setOwn(inputs, renamed, text);
+    }
+    return new Pipeline(functions as never, { ...this.#options, inputs }) as never;
   }
 }
 

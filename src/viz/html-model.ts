@@ -1,4 +1,6 @@
 import { inspect } from "node:util";
+import { own, setOwn } from "../_internal/own.ts";
+import type { PipelineDescription } from "../graph/describe.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { mapspecAxes, parseMapSpec } from "../map/mapspec.ts";
 import type { FunctionRecord } from "../map/run-folder.ts";
@@ -9,6 +11,8 @@ import { drawnFunctions, type PipelineView, variantLabel } from "./view.ts";
 /** What the HTML view reads: the text views' fields and, when profiled, the figures. */
 export interface HtmlView extends PipelineView {
   profilingStats(): Readonly<Record<string, ProfileStats>>;
+  /** Descriptions, type hints and defaults of the inputs (a pipeline's `describe`). */
+  describe?(): PipelineDescription;
 }
 
 /**
@@ -32,6 +36,8 @@ export interface GraphFunction {
 export interface GraphModel {
   readonly name: string;
   readonly functions: readonly GraphFunction[];
+  /** What the details panel of each root input lists besides its kind, by input name. */
+  readonly inputs?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 /** The graph of a pipeline in memory: every detail it knows, profiling figures included. */
@@ -44,6 +50,10 @@ export function modelOfPipeline(view: HtmlView): GraphModel {
       // A nested function runs its inner functions uncached: the outer pipeline caches the whole.
       cache: isTop && f.cache,
     };
+    if (f.description !== undefined) details.description = f.description;
+    if (Object.keys(f.inputDescriptions).length > 0) {
+      details.inputDescriptions = f.inputDescriptions;
+    }
     if (f.scope !== undefined) details.scope = f.scope;
     const variant = isTop ? variantLabel(f, view) : undefined;
     if (variant) details.variant = variant.slice("variant ".length);
@@ -60,7 +70,26 @@ export function modelOfPipeline(view: HtmlView): GraphModel {
       ...(parts ? { nested: parts.map((p) => describe(p as AnyPipeFunc, false)) } : {}),
     };
   };
-  return { name: view.name, functions: drawnFunctions(view).map((f) => describe(f, true)) };
+  return {
+    name: view.name,
+    functions: drawnFunctions(view).map((f) => describe(f, true)),
+    inputs: inputDetails(view.describe?.()),
+  };
+}
+
+/** Each root input's description, type hint and default, where known. */
+function inputDetails(
+  described: PipelineDescription | undefined,
+): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const i of described?.inputs ?? []) {
+    const details: Record<string, unknown> = {};
+    if (i.description !== undefined) details.description = i.description;
+    if (i.type !== undefined) details.type = i.type;
+    if (i.default !== undefined) details.default = i.default.text;
+    setOwn(out, i.name, details);
+  }
+  return out;
 }
 
 /** The graph of a run folder's pipeline, as its run.json records it (no code at hand). */
@@ -75,6 +104,11 @@ export function modelOfRecords(name: string, records: readonly FunctionRecord[])
       details: {},
     })),
   };
+}
+
+/** The details of root input `name` in `model`, besides its kind. */
+export function inputDetailsOf(model: GraphModel, name: string): Readonly<Record<string, unknown>> {
+  return (model.inputs && own(model.inputs, name)) ?? {};
 }
 
 /** The axes of each array a mapspec names, or null without mapspec. */

@@ -203,6 +203,11 @@ ${RELAYOUT_SCRIPT}
     var d = n.details;
     var rows = [["kind", d.kind]];
     if (d.parent !== undefined) rows.push(["inside", d.parent]);
+    if (d.description !== undefined) rows.push(["description", d.description]);
+    if (d.kind === "input") {
+      if (d.type !== undefined) rows.push(["type", d.type]);
+      if (d.default !== undefined) rows.push(["default", d.default]);
+    }
     if (d.kind === "stage") {
       rows.push(["stage", d.stage], ["workers", d.workers], ["buffer", d.buffer], ["retries", d.retries],
         ["timeout", d.timeoutMs === null ? "none" : d.timeoutMs + " ms"], ["ordered", d.ordered ? "yes" : "no"],
@@ -211,6 +216,7 @@ ${RELAYOUT_SCRIPT}
     if (d.kind === "function") {
       // A graph read from a run folder knows no defaults, bound values or cache setting.
       rows.push(["inputs", show(d.inputs)], ["outputs", show(d.outputs)]);
+      if (d.inputDescriptions !== undefined) rows.push(["input descriptions", show(d.inputDescriptions)]);
       if (d.defaults !== undefined) rows.push(["defaults", show(d.defaults)]);
       if (d.bound !== undefined) rows.push(["bound", show(d.bound)]);
       rows.push(["mapspec", show(d.mapspec)], ["axes", show(d.axes)]);

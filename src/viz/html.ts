@@ -6,6 +6,7 @@ import {
   type GraphFunction,
   type GraphModel,
   type HtmlView,
+  inputDetailsOf,
   modelOfPipeline,
 } from "./html-model.ts";
 import { PAGE_CSS, PAGE_SCRIPT } from "./html-page.ts";
@@ -104,7 +105,7 @@ export function graphNodes(model: GraphModel): {
   edges: HtmlEdge[];
   nested: HtmlNested[];
 } {
-  const top = drawnGraph(model.functions, "", undefined);
+  const top = drawnGraph(model.functions, "", undefined, model);
   const nested: HtmlNested[] = [];
   // Parents before their children: a panel opened inside another is drawn after it, over its frame.
   const expand = (children: readonly Expandable[]): void => {
@@ -133,6 +134,7 @@ function drawnGraph(
   functions: readonly GraphFunction[],
   prefix: string,
   parent: string | undefined,
+  model?: GraphModel,
 ): { nodes: HtmlNode[]; edges: HtmlEdge[]; children: Expandable[] } {
   const g = layoutOf(functions);
   const consumed = new Set(g.functions.flatMap((f) => f.inputs));
@@ -145,7 +147,10 @@ function drawnGraph(
       kind: "input",
       name,
       lines: [name],
-      details: parent === undefined ? { kind: "input" } : { kind: "input", parent },
+      details:
+        parent === undefined
+          ? { kind: "input", ...(model ? inputDetailsOf(model, name) : {}) }
+          : { kind: "input", parent },
     });
   });
   g.functions.forEach((f, i) => {

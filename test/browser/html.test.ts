@@ -142,6 +142,28 @@ describe.skipIf(!available)("pipeline.toHtml() in Chromium", () => {
     expect(await page.locator(".nested-panel").first().isVisible()).toBe(false);
   });
 
+  it("shows the descriptions of a clicked function and of a clicked input", async () => {
+    const described = new Pipeline(
+      [
+        pipefunc(
+          { output: "y", description: "doubles x", inputDescriptions: { x: "the value" } },
+          ({ x = 4 }: { x?: number }) => 2 * x,
+        ),
+      ],
+      { name: "described" },
+    );
+    const { page } = await open(described.toHtml(), "described");
+    const details = page.locator("#details");
+    await node(page, "function", "y").click();
+    await expect.poll(() => details.isVisible()).toBe(true);
+    expect(await details.innerText()).toMatch(/description\s+doubles x/);
+    await node(page, "input", "x").click();
+    expect(await details.locator("h2").textContent()).toBe("x");
+    const text = await details.innerText();
+    expect(text).toMatch(/description\s+the value/);
+    expect(text).toMatch(/default\s+4/);
+  });
+
   it("zooms with the wheel, pans by dragging, and fit restores the whole graph", async () => {
     const { page } = await open(pipeline.toHtml(), "zoom");
     const svg = page.locator("svg#graph");

@@ -170,6 +170,28 @@ describe("pipeweave info and viz", () => {
     expect(result.stdout).toMatch(/required inputs\s+a, b/);
     expect(result.stdout).toMatch(/outputs\s+d/);
     expect(result.stdout).toMatch(/intermediate\s+c/);
+    // The descriptions the pipeline and its functions give.
+    expect(result.stdout).toMatch(/^ {2}adds, then multiplies$/m);
+    expect(result.stdout).toMatch(/^ {2}a\s+-\s+\(required\)\s+the first term$/m);
+    expect(result.stdout).toMatch(/^ {2}b\s+-\s+\(required\)\s+the second term$/m);
+    expect(result.stdout).toMatch(/^ {2}d \(leaf\)\s+-\s+d\s+the sum times b$/m);
+  });
+
+  it("run <module#export> --help lists that pipeline's inputs with their descriptions", async () => {
+    const result = await cli(["run", "pipelines.ts#arith", "--help"]);
+    expect(result.code, show(result)).toBe(0);
+    expect(result.stdout).toMatch(/^Pipeline "arith": adds, then multiplies$/m);
+    expect(result.stdout).toMatch(/^ {2}a\s+-\s+\(required\)\s+the first term$/m);
+    expect(result.stdout).toMatch(/^ {2}c\s+-\s+c\s+the sum$/m);
+  });
+
+  it("run --help of a module that cannot load prints the usage with a note", async () => {
+    const result = await cli(["run", "nowhere.ts#arith", "--help"]);
+    expect(result.code, show(result)).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: pipeweave run/m);
+    expect(result.stdout).toMatch(
+      /The inputs of nowhere\.ts#arith are not listed: Module "nowhere\.ts" not found/,
+    );
   });
 
   it("info --json prints pipeline.info()", async () => {
@@ -182,6 +204,7 @@ describe("pipeweave info and viz", () => {
       requiredInputs: ["a", "b"],
       optionalInputs: [],
       intermediate: ["c"],
+      describe: expect.objectContaining({ name: "arith", description: "adds, then multiplies" }),
     });
   });
 

@@ -17,6 +17,14 @@ const total = pipefunc(
   ({ y, offset, scale }: { y: number; offset: number; scale: number }) => scale * (y + offset),
 );
 const pipeline = new Pipeline([double, total], { name: "sweep", profile: true });
+/** A Standard Schema of numbers that also says so as JSON Schema (Standard JSON Schema). */
+const numberSchema = {
+  version: 1 as const,
+  vendor: "test",
+  validate: (value: unknown) =>
+    typeof value === "number" ? { value } : { issues: [{ message: "not a number" }] },
+  jsonSchema: { input: () => ({ type: "number" }), output: () => ({ type: "number" }) },
+};
 
 interface EmbeddedNode {
   id: string;
@@ -65,6 +73,29 @@ describe("pipeline.toHtml()", () => {
     const s = data.nodes.find((n) => n.kind === "function" && n.name === "sum")?.details;
     expect(s).toMatchObject({ defaults: { offset: "1" }, bound: { scale: "3" }, cache: false });
     expect(s?.profile).toBeUndefined();
+  });
+
+  it("embeds the descriptions of functions and inputs, with the inputs' type hints and defaults", () => {
+    const f = pipefunc(
+      {
+        output: "b",
+        description: "halves a",
+        inputDescriptions: { a: "the whole" },
+        schema: { inputs: { a: { "~standard": numberSchema } } },
+      },
+      ({ a = 8 }: { a?: number }) => a / 2,
+    );
+    const data = embedded(new Pipeline([f]).toHtml());
+    expect(data.nodes.find((n) => n.kind === "function")?.details).toMatchObject({
+      description: "halves a",
+      inputDescriptions: { a: "the whole" },
+    });
+    expect(data.nodes.find((n) => n.kind === "input")?.details).toEqual({
+      kind: "input",
+      description: "the whole",
+      type: "number",
+      default: "8",
+    });
   });
 
   it("carries the profiling figures after a profiled run", () => {

@@ -2,8 +2,9 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { MapRequiredError } from "../../errors.ts";
-import type { Target } from "../args.ts";
+import { parseTarget, type Target } from "../args.ts";
 import { addInputOptions, type InputOptions, targetArgument } from "../common.ts";
+import { inputTable, outputTable } from "../describe-table.ts";
 import { readInputs } from "../inputs.ts";
 import { lossWarning, toJsonLine } from "../json.ts";
 import { print, printError, reportFailure } from "../output.ts";
@@ -50,6 +51,33 @@ export function addRunCommand(program: Command): void {
       const warning = lossWarning(lost);
       if (warning) printError(warning);
     });
+}
+
+/**
+ * Before `run <module#export> --help` prints: loads that pipeline and adds its inputs (types,
+ * defaults, descriptions) and outputs to the help (pipefunc's `Pipeline.cli`). The help
+ * prints without them, with a note, when the module cannot be loaded.
+ */
+export async function addPipelineHelp(program: Command, argv: readonly string[]): Promise<void> {
+  const at = argv.findIndex((a) => !a.startsWith("-"));
+  const text = argv[at + 1];
+  if (argv[at] !== "run" || text === undefined || text.startsWith("-")) return;
+  if (!argv.includes("--help") && !argv.includes("-h")) return;
+  const command = program.commands.find((c) => c.name() === "run");
+  if (!command || !text.includes("#")) return;
+  let help: string;
+  try {
+    const { loadPipeline } = await import("../load-module.ts");
+    const d = (await loadPipeline(parseTarget(text))).describe();
+    const indent = (lines: readonly string[]) => lines.map((l) => `  ${l}`).join("\n");
+    help =
+      `\nPipeline "${d.name}"${d.description ? `: ${d.description}` : ""}\n` +
+      `${indent(inputTable(d))}\n\n${indent(outputTable(d))}\n\n` +
+      "Give each input with --input <name>=<value> (or all in --inputs <file>).";
+  } catch (error) {
+    help = `\n(The inputs of ${text} are not listed: ${error instanceof Error ? error.message : String(error)})`;
+  }
+  command.addHelpText("after", help);
 }
 
 /** `<module>#<export>` and the input flags of this command, as `map` takes them. */
