@@ -57,7 +57,9 @@ export type ErrorCode =
   | "E_RUN_FOLDER_WRITE"
   | "E_VARIANT_REQUIRED"
   | "E_UNKNOWN_VARIANT"
-  | "E_FIXED_INDICES";
+  | "E_FIXED_INDICES"
+  | "E_OUTSIDE_ROOT"
+  | "E_OUTPUT_TOO_LARGE";
 
 /**
  * Writes an option that a message tells the reader to set: `option` alone (`runFolder`), or
@@ -1684,5 +1686,59 @@ export class FixedIndicesError extends PipeweaveError {
     this.name = "FixedIndicesError";
     this.axis = axis;
     this.node = node;
+  }
+}
+
+/**
+ * A run folder named to `pipeweave mcp` lies outside its root: an absolute path, a `..`
+ * segment, or a symbolic link that leads out. The server only reads and writes under its root.
+ */
+export class OutsideRootError extends PipeweaveError {
+  /** The run folder as it was named. */
+  readonly runFolder: string;
+  /** The root it must stay under (absolute). */
+  readonly root: string;
+
+  /**
+   * @param runFolder - The name given.
+   * @param root - The server's root.
+   * @param why - What leads out (`it is absolute`, `it has a ".." segment` …).
+   */
+  constructor(runFolder: string, root: string, why: string) {
+    super(
+      "E_OUTSIDE_ROOT",
+      `Run folder "${runFolder}" is refused: ${why}. Name a folder relative to the root ` +
+        `"${root}", without ".." (the runs tool lists those there).`,
+    );
+    this.name = "OutsideRootError";
+    this.runFolder = runFolder;
+    this.root = root;
+  }
+}
+
+/** A value asked of `pipeweave mcp` is larger, as JSON, than its cap allows. */
+export class OutputTooLargeError extends PipeweaveError {
+  /** The output asked for. */
+  readonly output: string;
+  /** Its size as JSON, in bytes. */
+  readonly bytes: number;
+  /** The cap, in bytes. */
+  readonly limit: number;
+
+  /**
+   * @param output - The output.
+   * @param bytes - Its size as JSON.
+   * @param limit - The cap.
+   * @param hint - What to ask for instead.
+   */
+  constructor(output: string, bytes: number, limit: number, hint: string) {
+    super(
+      "E_OUTPUT_TOO_LARGE",
+      `Output "${output}" is ${bytes} bytes as JSON, over the cap of ${limit} bytes. ${hint}`,
+    );
+    this.name = "OutputTooLargeError";
+    this.output = output;
+    this.bytes = bytes;
+    this.limit = limit;
   }
 }

@@ -66,6 +66,8 @@ export {
   NodeExecutionError,
   OutputAxesError,
   OutputNotStoredError,
+  OutputTooLargeError,
+  OutsideRootError,
   PipelineDefinitionError,
   PipelineModuleError,
   PipeweaveError,

@@ -171,8 +171,8 @@ function preview(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }
 
-/** A JSON Schema as far as the type hint reads it. */
-interface JsonSchemaLike {
+/** A JSON Schema as far as the type hint reads it. @internal */
+export interface JsonSchemaLike {
   readonly type?: string | readonly string[];
   readonly enum?: readonly unknown[];
   readonly const?: unknown;
@@ -184,8 +184,9 @@ interface JsonSchemaLike {
 /**
  * The schema's JSON Schema (Standard JSON Schema, as Zod 4 and others offer it), or
  * undefined: converters throw on what JSON Schema cannot say (a `bigint`, a transform).
+ * @internal `pipeweave mcp` gives agents the inputs' schemas with it.
  */
-function jsonSchemaOf(schema: StandardSchemaV1): JsonSchemaLike | undefined {
+export function jsonSchemaOf(schema: StandardSchemaV1): JsonSchemaLike | undefined {
   const converter = (
     schema["~standard"] as {
       readonly jsonSchema?: { readonly input?: (o: { target: string }) => unknown };

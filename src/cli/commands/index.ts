@@ -8,6 +8,7 @@ import { addDashboardCommand } from "./dashboard.ts";
 import { addInfoCommand } from "./info.ts";
 import { addLoadCommand } from "./load.ts";
 import { addMapCommand } from "./map.ts";
+import { addMcpCommand } from "./mcp.ts";
 import { addRunCommand } from "./run.ts";
 import { addRunsCommand } from "./runs.ts";
 import { addStatusCommand } from "./status.ts";
@@ -29,4 +30,5 @@ export const COMMANDS: readonly AddCommand[] = [
   addWatchCommand,
   addDashboardCommand,
   addWorkerCommand,
+  addMcpCommand,
 ];
