@@ -116,8 +116,13 @@ function filesUnder(folder: string): string[] {
     .map((e) => join(e.parentPath, e.name).slice(folder.length + 1));
 }
 
-/** Lengths of the sweep's two axes per storage: 320 kB of float64 in zarr, 1,600 files. */
-const SIDE = { zarr: 200, file: 40 } as const;
+/**
+ * Lengths of the sweep's two axes per storage: 2 MB of float64 in zarr, 1,600 files. The zarr
+ * sweep must outlast the element loop's first time slices (20 ms): a fast machine computed all
+ * of a 200 x 200 one before its chunk writes met the full disk, so "the map stopped early"
+ * depended on the machine's speed.
+ */
+const SIDE = { zarr: 500, file: 40 } as const;
 type Storage = keyof typeof SIDE;
 
 /** A SIDE × SIDE sweep `z[i, j] = x[i] * 1000 + y[j]`, counting its calls. */
@@ -194,7 +199,7 @@ describe.skipIf(!CAN_MOUNT)("on a real full disk (a small tmpfs)", () => {
     const disk = mountTmpfs("256k")!;
     const folder = join(disk, "run");
     await fillsUp(folder, "zarr");
-    remount(disk, "size=4m");
+    remount(disk, "size=16m");
     await resumes(folder, "zarr");
   });
 
