@@ -2,7 +2,7 @@
  * The one place `pipeweave mcp` turns a run folder's name into a path: every name must stay
  * under the server's root, so an agent can neither read nor write anywhere else.
  */
-import { existsSync, mkdirSync, realpathSync } from "node:fs";
+import { lstatSync, mkdirSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep, win32 } from "node:path";
 import { OutsideRootError } from "../errors.ts";
 
@@ -30,9 +30,16 @@ export function runFolderUnder(root: string, name: string): string {
   const path = resolve(root, name);
   if (path === root) throw new OutsideRootError(name, root, "it is the root itself");
   // What exists of the path may be a link out; what does not exist yet is created under it.
+  // lstat, not exists: a link to nothing (yet) is found too, and refused.
   let existing = path;
-  while (!existsSync(existing)) existing = dirname(existing);
-  if (!isInside(root, realpathSync(existing))) {
+  while (!lstatSync(existing, { throwIfNoEntry: false })) existing = dirname(existing);
+  let real: string;
+  try {
+    real = realpathSync(existing);
+  } catch {
+    throw new OutsideRootError(name, root, "a symbolic link in it leads nowhere");
+  }
+  if (!isInside(root, real)) {
     throw new OutsideRootError(name, root, "a symbolic link in it leads out of the root");
   }
   return path;

@@ -48,6 +48,7 @@ beforeAll(async () => {
   mkdirSync(outside);
   mkdirSync(root);
   symlinkSync(outside, join(root, "link-out"));
+  symlinkSync(join(base, "not-yet"), join(root, "link-nowhere"));
   const env = cliEnv();
   client = new Client({ name: "pipeweave-test", version: "1" });
   await client.connect(
@@ -131,6 +132,7 @@ describe("pipeweave mcp", () => {
     ["a .. segment", "../outside"],
     ["an absolute path", "/tmp"],
     ["a symbolic link out", "link-out/run"],
+    ["a symbolic link to nothing (yet)", "link-nowhere/run"],
   ])("refuses a run folder with %s", async (_, runFolder) => {
     expect(await refusal("map", { inputs: { x: [1] }, runFolder })).toBe("E_OUTSIDE_ROOT");
     expect(await refusal("status", { id: runFolder })).toBe("E_OUTSIDE_ROOT");
