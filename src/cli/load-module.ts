@@ -2,7 +2,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { closestNames } from "../_internal/closest.ts";
-import { importAsWorker, type WorkerImport } from "../_internal/declarations.ts";
+import { importAsWorker } from "../_internal/declarations.ts";
 import { MissingDependencyError, PipelineModuleError } from "../errors.ts";
 import { Pipeline, type UntypedPipeFunc } from "../graph/pipeline.ts";
 import { importPipelineModule, type PipelineModuleImport } from "../map/define.ts";
@@ -56,16 +56,7 @@ export async function loadWorkerPipeline(
   target: Target,
   cwd: string = process.cwd(),
 ): Promise<LoadedPipeline> {
-  const path = await locate(target, cwd);
-  // Node's resolution follows symbolic links, so this is the URL the module declares with
-  // (its import.meta.url).
-  const url = pathToFileURL(realpathSync(path)).href;
-  let imported: PipelineModuleImport;
-  try {
-    imported = await importPipelineModule(url);
-  } catch (cause) {
-    throw failedToLoad(target, cause);
-  }
+  const { url, imported } = await importAt(target, cwd, importPipelineModule);
   return workerPipelineOf(target, url, imported);
 }
 
@@ -89,14 +80,7 @@ export async function loadWorkerTarget(
   target: Target,
   cwd: string = process.cwd(),
 ): Promise<WorkerTarget> {
-  const path = await locate(target, cwd);
-  const url = pathToFileURL(realpathSync(path)).href;
-  let imported: WorkerImport;
-  try {
-    imported = await importAsWorker(url);
-  } catch (cause) {
-    throw failedToLoad(target, cause);
-  }
+  const { url, imported } = await importAt(target, cwd, importAsWorker);
   const handlers = new Map<string, AnyHandler>();
   for (const d of imported.declared) {
     if (d.kind === "handler") handlers.set(d.ref.name, d.value as AnyHandler);
@@ -168,19 +152,29 @@ export async function loadDeclaredPipeline(
   target: Target,
   cwd: string = process.cwd(),
 ): Promise<LoadedPipeline> {
-  const path = await locate(target, cwd);
-  const url = pathToFileURL(realpathSync(path)).href;
-  let imported: PipelineModuleImport;
-  try {
-    imported = await importPipelineModule(url);
-  } catch (cause) {
-    throw failedToLoad(target, cause);
-  }
+  const { url, imported } = await importAt(target, cwd, importPipelineModule);
   const own = imported.pipelines.find(
     (d) => d.ref.name === target.exportName && withoutQuery(d.ref.module) === url,
   );
   if (own && isPipeline(own.pipeline)) return own.pipeline;
   return loadWorkerPipeline(target, cwd);
+}
+
+/**
+ * Imports the target's module with `importer`, at the URL it declares with: Node's resolution
+ * follows symbolic links, so the real path's URL is its `import.meta.url`.
+ */
+async function importAt<I>(
+  target: Target,
+  cwd: string,
+  importer: (url: string) => Promise<I>,
+): Promise<{ readonly url: string; readonly imported: I }> {
+  const url = pathToFileURL(realpathSync(await locate(target, cwd))).href;
+  try {
+    return { url, imported: await importer(url) };
+  } catch (cause) {
+    throw failedToLoad(target, cause);
+  }
 }
 
 /** The module's absolute path, checked to exist, with a TypeScript loader when it needs one. */
