@@ -9,6 +9,7 @@ import {
   InvalidOptionError,
   UndeclaredPipelineError,
 } from "../errors.ts";
+import { describeElements } from "../executor/describe-elements.ts";
 import type { Chunk, Executor, ItemResult } from "../executor/types.ts";
 import { type PipelineReference, resolveReference } from "../map/define.ts";
 import { unravelIndex } from "../map/ndarray.ts";
@@ -120,9 +121,6 @@ const GONE_AFTER_MS = 3000;
 const EVENTS_BLOCK_MS = 500;
 /** The least time workers keep a chunk's results for the coordinator. */
 const MIN_KEEP_MS = 60_000;
-/** Elements a message lists before it counts the rest. */
-const LISTED_ELEMENTS = 8;
-
 /**
  * Releases a job's lock if it is still the token seen and the job still names the worker
  * seen as its holder (another worker may have taken it since).
@@ -856,19 +854,6 @@ class RedisChunkExecutor implements Executor {
 function describeWorker(name: string): string {
   const parts = name.split(":");
   return parts.length >= 3 ? `${parts.slice(0, -2).join(":")} pid ${parts.at(-2)}` : name;
-}
-
-/** "elements [4], [5] and 3 more", as the map's outputs index them. */
-function describeElements(
-  indexes: readonly number[],
-  shape: readonly number[] | undefined,
-): string {
-  const shown = indexes
-    .slice(0, LISTED_ELEMENTS)
-    .map((i) => `[${(shape ? unravelIndex(shape, i) : [i]).join(", ")}]`);
-  const more = indexes.length - shown.length;
-  const list = more > 0 ? `${shown.join(", ")} and ${more} more` : shown.join(", ");
-  return `${indexes.length === 1 ? "element" : "elements"} ${list}`;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -3,11 +3,12 @@
  * elements go out again (up to `retries`), or fail naming the task, SLURM's reason and the tail
  * of its log; a task that refused its job (another definition of the pipeline) fails them at once.
  */
+import { describeElements } from "../executor/describe-elements.ts";
 import type { ChunkItem } from "../executor/types.ts";
 import { unravelIndex } from "../map/ndarray.ts";
 import { endedTask, type QueuedTask } from "./commands.ts";
 import { logFile, logTail, readItems, readRefusal } from "./job-folder.ts";
-import { describeElements, describeReason, slurmError } from "./messages.ts";
+import { describeReason, slurmError } from "./messages.ts";
 import type { Task } from "./task.ts";
 
 /** What to do about the elements of a task that ended. */
