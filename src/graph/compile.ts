@@ -200,7 +200,19 @@ export function compile(
   mode: CompileMode,
   makeEnv: (values: unknown[]) => RunnerEnv,
 ): Runner {
+  return compileBinder(plan, functions, mode)(makeEnv);
+}
+
+/**
+ * Compiles a plan once into something that binds the code to an env per call: a traced run
+ * binds it to an env of its own listeners without compiling again.
+ */
+export function compileBinder(
+  plan: Plan,
+  functions: readonly AnyPipeFunc[],
+  mode: CompileMode,
+): (makeEnv: (values: unknown[]) => RunnerEnv) => Runner {
   const { source, values } = generate(plan, functions, mode);
   const factory = new Function("env", source) as (env: RunnerEnv) => Runner;
-  return factory(makeEnv(values));
+  return (makeEnv) => factory(makeEnv(values));
 }

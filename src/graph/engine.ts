@@ -144,6 +144,7 @@ export function createEnv(
   const active = steps.map((node) =>
     options.listeners.filter((l) => (l.filter ? l.filter(node) : true)),
   );
+  const hits = active.map((ls) => ls.filter((l) => l.onCacheHit));
   return {
     fns: steps.map((s) => s.call.fn),
     values,
@@ -166,9 +167,22 @@ export function createEnv(
       const node = steps[step]!;
       if (!cache || !node.cache)
         return instrumentedCall(node, args, active[step]!, options.validate);
-      const compute = () => instrumentedCall(node, args, active[step]!, options.validate);
+      let computed = false;
+      const compute = () => {
+        computed = true;
+        return instrumentedCall(node, args, active[step]!, options.validate);
+      };
       try {
-        return cache.call(node, argumentValues(node, args), compute, options.sync);
+        const value = cache.call(node, argumentValues(node, args), compute, options.sync);
+        if (hits[step]!.length > 0) {
+          const told = () => {
+            if (!computed)
+              for (const l of hits[step]!) l.onCacheHit!(node, graphInputs(node, args));
+          };
+          if (isThenable(value)) Promise.resolve(value).then(told, noop);
+          else told();
+        }
+        return value;
       } catch (error) {
         // A key that cannot be made is the user's problem to see as is.
         throw error instanceof CacheKeyError ? tag(error) : error;
@@ -334,12 +348,23 @@ function callWithListeners(
   let result: unknown;
   try {
     const fn = node.call.fn as (...a: unknown[]) => unknown;
-    result = node.call.style === "object" ? fn(args) : fn(...(args as unknown[]));
+    const scope = scopeOf(listeners);
+    if (scope) {
+      result = scope.within!(record, () =>
+        node.call.style === "object" ? fn(args) : fn(...(args as unknown[])),
+      );
+    } else result = node.call.style === "object" ? fn(args) : fn(...(args as unknown[]));
   } catch (error) {
     return failed(error);
   }
   if (isThenable(result)) return Promise.resolve(result).then(done, failed);
   return done(result);
+}
+
+/** The first listener with a scope to call functions in (tracing), if any. */
+function scopeOf(listeners: readonly RunListener[]): RunListener | undefined {
+  for (const l of listeners) if (l.within) return l;
+  return undefined;
 }
 
 /** Validates every declared input; returns a promise only when a schema is async. */

@@ -38,6 +38,17 @@ export interface RunListener {
   readonly onNodeEnd?: (call: NodeCall) => void;
   /** A function threw (its promise rejected). */
   readonly onNodeError?: (call: NodeCall) => void;
+  /**
+   * The function's value came from the cache: it was not called, and no other event is told
+   * for it. `inputs` are its arguments by graph name.
+   */
+  readonly onCacheHit?: (node: AnyPipeFunc, inputs: Readonly<Record<string, unknown>>) => void;
+  /**
+   * Runs the call's function inside the listener's scope (tracing makes the call's span the
+   * active one, so spans the function makes are its children): `body` calls the function and
+   * returns what it returned. The first listener that has one is used.
+   */
+  readonly within?: (call: NodeCall, body: () => unknown) => unknown;
   /** Restrict the listener to some functions; all when absent. */
   readonly filter?: (node: AnyPipeFunc) => boolean;
 }

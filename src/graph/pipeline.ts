@@ -32,6 +32,9 @@ import {
   sweepLayout,
 } from "../map/index.ts";
 import type { MapResultsMembers } from "../map/results.ts";
+import { startRunTrace } from "../otel/run-trace.ts";
+import { resolveTracing } from "../otel/tracing.ts";
+import type { TracingOption } from "../otel/types.ts";
 import { Profiler, type ProfileStats, printProfilingStats } from "../profile/profiler.ts";
 import { type RestoreRequest, restorable, storedIdentity } from "../registry/provenance.ts";
 import {
@@ -46,7 +49,7 @@ import { toDot } from "../viz/dot.ts";
 import { toHtml } from "../viz/html.ts";
 import { toMermaid } from "../viz/mermaid.ts";
 import { checkCaptures, withPipelineCaptures } from "./captures.ts";
-import { compile, type Runner } from "./compile.ts";
+import { compile, compileBinder, type Runner, type RunnerEnv } from "./compile.ts";
 import { describePipeline, type PipelineDescription } from "./describe.ts";
 import { formatDocumentation } from "./describe-format.ts";
 import { createEnv } from "./engine.ts";
@@ -137,12 +140,24 @@ export interface PipelineOptions extends VariantPipelineOptions {
    * @defaultValue none
    */
   readonly resources?: Resources;
+  /**
+   * Trace every `run`, `map` and `adaptive` point of the pipeline with OpenTelemetry (see
+   * {@link TracingOption}); a run's own `tracing` overrides it.
+   * @defaultValue off
+   */
+  readonly tracing?: TracingOption;
 }
 
 /** Options of one run. */
 export interface RunOptions extends VariantRunOptions {
   /** Accept inputs that no function reads. @defaultValue the pipeline's `allowUnused` */
   readonly allowUnused?: boolean;
+  /**
+   * Trace the run with OpenTelemetry: a span for the run and one per function call, each the
+   * active span while its function runs (see {@link TracingOption}).
+   * @defaultValue the pipeline's `tracing` (off)
+   */
+  readonly tracing?: TracingOption;
 }
 
 /** What {@link Pipeline.info} returns. */
@@ -193,6 +208,8 @@ interface PlanEntry {
   readonly reads: readonly string[];
   readonly build: (instrumented: boolean, isAsync: boolean) => Runner;
   readonly runners: (Runner | undefined)[];
+  /** An instrumented runner told `listeners` as well as the pipeline's (a traced run's). */
+  readonly withListeners: (isAsync: boolean, listeners: readonly RunListener[]) => Runner;
 }
 
 /**
@@ -549,7 +566,49 @@ export class Pipeline<
     const history = this.#history;
     history?.reset();
     if (history && restored) for (const [f, outputs] of restored) history.restored(f.name, outputs);
-    return runner(entry.flatten ? flattenScopes(given, this.#graph.names) : given, extra);
+    const input = entry.flatten ? flattenScopes(given, this.#graph.names) : given;
+    const tracing = options?.tracing ?? this.#options.tracing;
+    if (tracing) return this.#runTraced(entry, tracing, target, input, extra, isAsync);
+    return runner(input, extra);
+  }
+
+  /** Runs with a span for the run and one per function call (the `tracing` option). */
+  #runTraced(
+    entry: PlanEntry,
+    option: TracingOption,
+    target: Target,
+    input: Readonly<Record<string, unknown>>,
+    extra: Readonly<Record<string, unknown>>,
+    isAsync: boolean,
+  ): unknown {
+    const outputs =
+      typeof target === "string"
+        ? [target]
+        : target.target === ALL
+          ? [...this.#graph.producer.keys()]
+          : target.target;
+    const trace = startRunTrace(resolveTracing(option)!, this.name, outputs);
+    let result: unknown;
+    try {
+      result = entry.withListeners(isAsync, [trace.listener])(input, extra);
+    } catch (error) {
+      trace.end(error);
+      throw error;
+    }
+    if (!isAsync) {
+      trace.end();
+      return result;
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        trace.end();
+        return value;
+      },
+      (error: unknown) => {
+        trace.end(error);
+        throw error;
+      },
+    );
   }
 
   /**
@@ -664,6 +723,18 @@ export class Pipeline<
     for (const step of plan.steps) {
       for (const source of step.args) if (source.kind === "extra") reads.add(source.name);
     }
+    const binders: ((makeEnv: (values: unknown[]) => RunnerEnv) => Runner)[] = [];
+    const envFor = (
+      values: unknown[],
+      isAsync: boolean,
+      listeners: readonly RunListener[] = this.#listeners,
+    ): RunnerEnv =>
+      createEnv(steps, values, {
+        listeners,
+        validate: this.#options.validate === true,
+        cache: this.#cache,
+        sync: !isAsync,
+      });
     const results =
       plan.result.kind === "one" ? [plan.result.source] : plan.result.entries.map((e) => e[1]);
     for (const source of results) if (source.kind === "extra") reads.add(source.name);
@@ -675,13 +746,18 @@ export class Pipeline<
       runners: [],
       build: (instrumented, isAsync) =>
         compile(plan, graph.functions, { async: isAsync, instrumented, sequential }, (values) =>
-          createEnv(steps, values, {
-            listeners: this.#listeners,
-            validate: this.#options.validate === true,
-            cache: this.#cache,
-            sync: !isAsync,
-          }),
+          envFor(values, isAsync),
         ),
+      withListeners: (isAsync, listeners) => {
+        binders[isAsync ? 1 : 0] ??= compileBinder(plan, graph.functions, {
+          async: isAsync,
+          instrumented: true,
+          sequential,
+        });
+        return binders[isAsync ? 1 : 0]!((values) =>
+          envFor(values, isAsync, [...this.#listeners, ...listeners]),
+        );
+      },
     };
   }
 
