@@ -11,7 +11,7 @@ export class InlineExecutor implements Executor {
   readonly remote = false;
 
   submit(chunk: Chunk): Promise<ItemResult[]> {
-    return callChunk(chunk.func, chunk.items, chunk.validate, chunk.shape);
+    return callChunk(chunk.func, chunk.items, chunk.validate, chunk.shape, chunk.trace);
   }
 
   async close(): Promise<void> {}

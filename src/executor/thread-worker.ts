@@ -10,6 +10,7 @@ import { UnclonableValueError } from "../errors.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { PipelineReference } from "../map/define.ts";
 import { resolveReference } from "../map/define.ts";
+import type { TraceCarrier } from "../otel/carrier.ts";
 import { callChunk } from "./call-chunk.ts";
 import { describeUnclonable, findUnclonable } from "./clone.ts";
 import { restoreShared, type SharedArgument } from "./shared-inputs.ts";
@@ -33,6 +34,8 @@ export interface ThreadTask {
   readonly fingerprint?: string | undefined;
   /** Arguments every item reads whole, left out of the items: sent as shared memory. */
   readonly shared?: readonly SharedArgument[];
+  /** The map's trace, which the calls continue, when it is traced. */
+  readonly trace?: TraceCarrier;
 }
 
 /** A thread's answer when the module's file is not the one the coordinator loaded. */
@@ -88,7 +91,7 @@ export default async function runTask(task: ThreadTask): Promise<ThreadAnswer> {
     values: item.values.map(decode),
   }));
   const { items, loaded } = restoreShared(decoded, task.shared);
-  const results = await callChunk(f, items, task.validate, task.shape);
+  const results = await callChunk(f, items, task.validate, task.shape, task.trace);
   return packResults(
     results,
     (value) =>

@@ -321,6 +321,7 @@ export class ThreadExecutor implements Executor {
       shape: chunk.shape,
       fingerprint: fingerprintOf(chunk.pipeline.module),
       ...(shared.length > 0 ? { shared } : {}),
+      ...(chunk.trace ? { trace: chunk.trace } : {}),
     };
     this.#stats.chunks++;
     if (this.#measure) this.#stats.bytesSent += measuredBytes(task);

@@ -1,5 +1,6 @@
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { PipelineReference } from "../map/define.ts";
+import type { TraceCarrier } from "../otel/carrier.ts";
 import type { ResolvedResources } from "./resources.ts";
 
 /** One call of a sweep: the element's linear index and its argument values (params order). */
@@ -47,6 +48,11 @@ export interface Chunk {
    * chunk, keyed by its id (threads and Redis do). Absent when there are none.
    */
   readonly whole?: readonly WholeArgument[];
+  /**
+   * The trace the chunk's elements continue, when its map is traced: an executor passes it
+   * to where they run (see src/otel/worker-chunk.ts). Absent when tracing is off.
+   */
+  readonly trace?: TraceCarrier;
 }
 
 /**
@@ -81,21 +87,23 @@ export interface WorkerIdentity {
  * took where it ran (profiling and listeners use it), `worker` the process that ran it when an
  * executor runs items in other processes (the run status lists the workers).
  */
-export type ItemResult =
-  | {
-      readonly index: number;
-      readonly ok: true;
-      readonly value: unknown;
-      readonly durationMs?: number;
-      readonly worker?: WorkerIdentity;
-    }
-  | {
-      readonly index: number;
-      readonly ok: false;
-      readonly error: SerializedError;
-      readonly durationMs?: number;
-      readonly worker?: WorkerIdentity;
-    };
+export type ItemResult = (
+  | { readonly index: number; readonly ok: true; readonly value: unknown }
+  | { readonly index: number; readonly ok: false; readonly error: SerializedError }
+) &
+  ItemTiming;
+
+/** Where and when an item ran, as far as its executor tells. */
+export interface ItemTiming {
+  readonly durationMs?: number;
+  readonly worker?: WorkerIdentity;
+  /** When the call started, milliseconds since the epoch: told for traced chunks. */
+  readonly startedAt?: number;
+  /** The worker thread that ran it (`threadId`): told for traced chunks run on a thread. */
+  readonly thread?: number;
+  /** True when the item's element span was made where it ran (an SDK registered there). */
+  readonly traced?: boolean;
+}
 
 /** The `map` an executor serves, as {@link Executor.begin} is told. */
 export interface ExecutorRun {

@@ -434,43 +434,48 @@ export class ElementLoop {
         ...(group.resources ? { resources: group.resources } : {}),
         ...(whole.length > 0 ? { whole } : {}),
       };
-      const p = executor.submit(chunk, this.#run.signal).then(
-        (results) => {
-          if (listener) reportWorkers(listener, this.#f.name, results);
-          for (const r of results) {
-            const args = byIndex.get(r.index) ?? [];
-            byIndex.delete(r.index);
-            const error = r.ok ? undefined : deserializeError(r.error);
-            if (listeners.length > 0) {
-              const index = unravelIndex(this.#shape, r.index);
-              const outcome = r.ok ? { ok: true, value: r.value } : { ok: false, error };
-              reportRemoteCall(this.#f, args, listeners, index, outcome, r.durationMs ?? 0);
+      const traced = this.#run.trace?.chunk(this.#f, executor.name, chunkItems.length);
+      const p = executor
+        .submit(traced ? { ...chunk, trace: traced.carrier } : chunk, this.#run.signal)
+        .then(
+          (results) => {
+            traced?.end(results, this.#shape);
+            if (listener) reportWorkers(listener, this.#f.name, results);
+            for (const r of results) {
+              const args = byIndex.get(r.index) ?? [];
+              byIndex.delete(r.index);
+              const error = r.ok ? undefined : deserializeError(r.error);
+              if (listeners.length > 0) {
+                const index = unravelIndex(this.#shape, r.index);
+                const outcome = r.ok ? { ok: true, value: r.value } : { ok: false, error };
+                reportRemoteCall(this.#f, args, listeners, index, outcome, r.durationMs ?? 0);
+              }
+              if (r.ok) this.#put(r.index, r.value, args);
+              else this.#fail(r.index, args, error);
             }
-            if (r.ok) this.#put(r.index, r.value, args);
-            else this.#fail(r.index, args, error);
-          }
-          // A chunk is slow enough to be worth a progress event of its own.
-          this.#report();
-        },
-        (error: unknown) => {
-          // The executor cannot run anything (Redis away, workers of another version, no
-          // worker that fits the resources): the map stops whatever `errors` says, and no
-          // element is recorded, so a resume computes them.
-          if (error instanceof ExecutorError || error instanceof InvalidOptionError) {
-            for (const item of chunkItems) byIndex.delete(item.index);
-            this.#stopped ??= error;
-            return;
-          }
-          // The executor itself failed (a worker died, the run was aborted): every element of
-          // the chunk is recorded as failed, and the pool carries on with the next chunk.
-          for (const item of chunkItems) {
-            byIndex.delete(item.index);
-            if (this.#run.signal.aborted) continue;
-            this.#fail(item.index, item.values, error);
-          }
-          this.#report();
-        },
-      );
+            // A chunk is slow enough to be worth a progress event of its own.
+            this.#report();
+          },
+          (error: unknown) => {
+            traced?.fail(error);
+            // The executor cannot run anything (Redis away, workers of another version, no
+            // worker that fits the resources): the map stops whatever `errors` says, and no
+            // element is recorded, so a resume computes them.
+            if (error instanceof ExecutorError || error instanceof InvalidOptionError) {
+              for (const item of chunkItems) byIndex.delete(item.index);
+              this.#stopped ??= error;
+              return;
+            }
+            // The executor itself failed (a worker died, the run was aborted): every element of
+            // the chunk is recorded as failed, and the pool carries on with the next chunk.
+            for (const item of chunkItems) {
+              byIndex.delete(item.index);
+              if (this.#run.signal.aborted) continue;
+              this.#fail(item.index, item.values, error);
+            }
+            this.#report();
+          },
+        );
       track(inflight, p);
     };
     await this.#visitPausing(

@@ -16,6 +16,9 @@ import type { RunListener } from "../graph/events.ts";
 import { flattenScopes, hasScopes } from "../graph/scopes.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { VariantRunOptions } from "../graph/variants.ts";
+import { MapTrace } from "../otel/map-trace.ts";
+import { resolveTracing } from "../otel/tracing.ts";
+import type { TracingOption } from "../otel/types.ts";
 import { writeZarrCoordinates } from "../results/zarr-coordinates.ts";
 import { createStatusWriter, plannedFunctions, type StatusWriter } from "../status/writer.ts";
 import type { ErrorSnapshot } from "./error-snapshot.ts";
@@ -100,6 +103,13 @@ export interface MapOptions extends VariantRunOptions {
    * @defaultValue bars when stderr is a TTY, else nothing
    */
   readonly progress?: boolean | ProgressListener;
+  /**
+   * Trace the map with OpenTelemetry: a span for the map, one per function, per chunk sent to
+   * an executor and per element (`{ detail }` chooses how far down); the chunks carry the
+   * trace to threads, Redis workers and SLURM tasks. See {@link TracingOption}.
+   * @defaultValue the pipeline's `tracing` (off)
+   */
+  readonly tracing?: TracingOption;
   /** Stops scheduling new elements; the run folder stays resumable. */
   readonly signal?: AbortSignal;
   /** `"raise"` stops at the first failure; `"continue"` records it and masks dependants. @defaultValue "raise" */
@@ -146,6 +156,7 @@ export interface MappablePipeline {
     readonly config?: Readonly<Record<string, unknown>>;
     readonly constants?: Readonly<Record<string, unknown>>;
     readonly allowUnused?: boolean;
+    readonly tracing?: TracingOption;
   };
   /** The pipeline's default resources, which every chunk's resources start from. */
   readonly resources?: ResolvedResources | undefined;
@@ -191,6 +202,27 @@ export async function runMap(
 ): Promise<MapResults<Record<string, unknown>> | MapSummary> {
   // A worker importing the module that declared this pipeline must not sweep it again.
   if (isWorkerImport()) return suspendedRun();
+  const tracing = resolveTracing(options.tracing ?? pipeline.options.tracing);
+  if (!tracing) return sweep(pipeline, rawInputs, options, context, hooks, undefined);
+  const trace = new MapTrace(tracing, pipeline.name);
+  try {
+    const results = await sweep(pipeline, rawInputs, options, context, hooks, trace);
+    trace.end();
+    return results;
+  } catch (error) {
+    trace.end(error);
+    throw error;
+  }
+}
+
+async function sweep(
+  pipeline: MappablePipeline,
+  rawInputs: MapInputs,
+  options: MapOptions,
+  context: MapContext,
+  hooks: MapHooks,
+  trace: MapTrace | undefined,
+): Promise<MapResults<Record<string, unknown>> | MapSummary> {
   const given: Readonly<Record<string, unknown>> = isSweep(rawInputs)
     ? rawInputs.toInputs()
     : (rawInputs as Readonly<Record<string, unknown>>);
@@ -206,7 +238,11 @@ export async function runMap(
     ...allOutputs,
     ...pipeline.sortedFunctions.map((f) => f.name),
   ]);
-  const run = new SweepRun(pipeline, inputs, options, layout.nodes, context);
+  const traced = trace?.elementListener
+    ? { ...context, listeners: [...(context.listeners ?? []), trace.elementListener] }
+    : context;
+  const run = new SweepRun(pipeline, inputs, options, layout.nodes, traced);
+  run.trace = trace;
 
   // Root inputs read along axes become NdArrays; their lengths fix the axes. A mapped input
   // left to its default (or a constant) is indexed the same way, never passed whole.
@@ -290,6 +326,7 @@ export async function runMap(
   if (status) hooks.onStatus?.(status);
   const counter = options.returnResults === false ? new SummaryCounter() : undefined;
   run.listener = combineListeners(
+    trace?.listener,
     typeof options.progress === "object" ? options.progress : bars,
     status,
     counter,

@@ -9,6 +9,7 @@ import type { Chunk, Executor } from "../executor/types.ts";
 import { reportRemoteCall } from "../graph/engine.ts";
 import type { RunListener } from "../graph/events.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
+import type { MapTrace } from "../otel/map-trace.ts";
 import { referenceOf } from "./define.ts";
 import { argumentsByName } from "./element-loop.ts";
 import { type ProgressListener, reportWorkers } from "./events.ts";
@@ -36,6 +37,7 @@ export interface SingleCallRun {
   readonly validate: boolean;
   readonly signal: AbortSignal;
   readonly listener: ProgressListener | undefined;
+  readonly trace: MapTrace | undefined;
   listenersOf(f: AnyPipeFunc): readonly RunListener[];
 }
 
@@ -80,12 +82,18 @@ export async function callOnExecutor(
     shape: [],
     ...(resources ? { resources } : {}),
   };
+  const traced = run.trace?.chunk(f, executor.name, 1);
   let result: Awaited<ReturnType<Executor["submit"]>>[number] | undefined;
   try {
-    [result] = await executor.submit(chunk, run.signal);
+    [result] = await executor.submit(
+      traced ? { ...chunk, trace: traced.carrier } : chunk,
+      run.signal,
+    );
   } catch (error) {
+    traced?.fail(error);
     throw new ExecutorFailure(error);
   }
+  if (result) traced?.end([result], []);
   if (!result) throw new ExecutorFailure(new Error(`no result for "${f.name}"`));
   if (run.listener) reportWorkers(run.listener, f.name, [result]);
   const error = result.ok ? undefined : deserializeError(result.error);

@@ -28,6 +28,7 @@ import { isConfigName } from "../graph/graph.ts";
 import { splitsResult } from "../graph/pipe-func.ts";
 import { lookupConfig } from "../graph/plan.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
+import type { MapTrace } from "../otel/map-trace.ts";
 import { referenceOf } from "./define.ts";
 import { ElementLoop, failure, namedInputs, type ParamSource } from "./element-loop.ts";
 import { ErrorSnapshot } from "./error-snapshot.ts";
@@ -67,6 +68,8 @@ export class SweepRun {
   folder: RunFolder | undefined;
   outputRecords: Readonly<Record<string, OutputRecord>> = {};
   listener: ProgressListener | undefined;
+  /** The map's trace, when it is traced: chunks sent to executors get spans and carry it. */
+  trace: MapTrace | undefined;
   /** With `fixedIndices`: the indices computed along each fixed axis. */
   fixed: ReadonlyMap<string, ReadonlySet<number>> | undefined;
 

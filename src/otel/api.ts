@@ -20,6 +20,7 @@ export interface OtelApi {
       context: OtelContext,
       spanContext: TracingSpanContext & { isRemote?: boolean },
     ): OtelContext;
+    getSpanContext(context: OtelContext): TracingSpanContext | undefined;
   };
   readonly context: {
     active(): OtelContext;

@@ -274,6 +274,7 @@ class RedisChunkExecutor implements Executor {
       keepMs: Math.max(2 * this.#runTtl, MIN_KEEP_MS),
       ...(needs ? { needs } : {}),
       ...(shared.length > 0 ? { shared } : {}),
+      ...(chunk.trace ? { trace: chunk.trace } : {}),
     };
     this.#stats.chunks++;
     if (this.#measure) this.#stats.bytesSent += Buffer.byteLength(JSON.stringify(data));

@@ -9,6 +9,7 @@
  * keeps there long after the run: a worker stores their V8 bytes under {@link resultKey}, and
  * the coordinator deletes the key as it reads them.
  */
+
 import { createHash } from "node:crypto";
 import { UnclonableValueError } from "../errors.ts";
 import { describeKind, describeUnclonable, fromBytes, toBytes } from "../executor/clone.ts";
@@ -25,6 +26,7 @@ import type {
 } from "../executor/types.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { describeFunction } from "../map/run-folder.ts";
+import type { TraceCarrier } from "../otel/carrier.ts";
 
 /**
  * Version of the job format; a worker refuses a job of another (pipeweave versions differ).
@@ -66,6 +68,8 @@ export interface ChunkJobData {
    * {@link sharedKey} the first time it meets its id, and keeps it for the run.
    */
   readonly shared?: readonly WholeArgument[];
+  /** The map's trace, which the worker's calls continue, when it is traced. */
+  readonly trace?: TraceCarrier;
 }
 
 /** The part of a chunk's resources a worker offers: cpus and memory. */

@@ -366,7 +366,7 @@ export async function runWorker(
     const started = performance.now();
     let results: ItemResult[];
     try {
-      results = await runItems(f, items, data.validate, data.shape, yieldMs);
+      results = await runItems(f, items, data, yieldMs);
     } finally {
       cpus.release(held);
     }
@@ -471,8 +471,7 @@ async function fetchShared(
 async function runItems(
   f: AnyPipeFunc,
   items: readonly ChunkItem[],
-  validate: boolean,
-  shape: readonly number[] | undefined,
+  job: Pick<ChunkJobData, "validate" | "shape" | "trace">,
   yieldMs: number,
 ): Promise<ItemResult[]> {
   const out: ItemResult[] = [];
@@ -481,7 +480,7 @@ async function runItems(
   for (let k = 0; k < items.length; ) {
     const slice = items.slice(k, k + batch);
     const start = performance.now();
-    out.push(...(await callChunk(f, slice, validate, shape)));
+    out.push(...(await callChunk(f, slice, job.validate, job.shape, job.trace)));
     k += slice.length;
     const now = performance.now();
     if (now - start < yieldMs / 8) batch = Math.min(batch * 2, 1024);

@@ -3,11 +3,13 @@
  * their tasks with squeue and the run folder. Submitting is in submit.ts, what follows a task's
  * end in faults.ts, a resume's reattaching in reattach.ts, the jobs readers see in records.ts.
  */
+
 import { rmSync } from "node:fs";
 import { AbortError, InvalidOptionError } from "../errors.ts";
 import { callChunk } from "../executor/call-chunk.ts";
 import { resourcesKey } from "../executor/resources.ts";
 import type { Chunk, ChunkItem, Executor, ExecutorRun, ItemResult } from "../executor/types.ts";
+import type { TraceCarrier } from "../otel/carrier.ts";
 import { cancelJobs, isEnded, listTasks, type QueuedTask } from "./commands.ts";
 import { Definitions } from "./definitions.ts";
 import { afterTaskEnd } from "./faults.ts";
@@ -142,7 +144,7 @@ class SlurmChunkExecutor implements Executor {
     // A reduction (`y[:] -> total`) whose function declares no resources runs here, as
     // unmapped functions do: the pipeline's defaults alone are no request for a job.
     if (chunk.shape?.length === 0 && chunk.func.resources === undefined) {
-      return callChunk(chunk.func, chunk.items, chunk.validate === true, chunk.shape);
+      return callChunk(chunk.func, chunk.items, chunk.validate === true, chunk.shape, chunk.trace);
     }
     const { name, hash } = await this.#definitions.of(chunk.pipeline);
     throwIfAborted(signal);
@@ -184,6 +186,7 @@ class SlurmChunkExecutor implements Executor {
           attempt: 0,
         },
         fresh,
+        chunk.trace,
       );
     }
     const onAbort = () => {
@@ -219,14 +222,19 @@ class SlurmChunkExecutor implements Executor {
   }
 
   /** Adds a task of `items` to the next submission of its function and resources. */
-  #enqueue(template: Omit<Outgoing, "tasks">, items: ChunkItem[]): void {
+  #enqueue(
+    template: Omit<Outgoing, "tasks" | "traces">,
+    items: ChunkItem[],
+    trace?: TraceCarrier,
+  ): void {
     const key = `${template.output}\u0000${resourcesKey(template.resources)}\u0000${template.attempt}`;
     let outgoing = this.#outbox.get(key);
     if (!outgoing) {
-      outgoing = { ...template, tasks: [] };
+      outgoing = { ...template, tasks: [], traces: [] };
       this.#outbox.set(key, outgoing);
     }
     outgoing.tasks.push(items);
+    outgoing.traces.push(trace);
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     // Chunks the map sends in one go become one job array.
@@ -379,6 +387,7 @@ class SlurmChunkExecutor implements Executor {
         attempt: task.job.attempt + 1,
       },
       outcome.items,
+      task.job.traces?.[task.task] ?? undefined,
     );
   }
 

@@ -17,6 +17,7 @@
  * Every file is written to a temporary and linked into place, so a reader never sees half a
  * file and, should two attempts write the same name, the first writer wins.
  */
+
 import { randomBytes } from "node:crypto";
 import {
   existsSync,
@@ -31,6 +32,7 @@ import { join } from "node:path";
 import { fromBytes, toBytes } from "../executor/clone.ts";
 import { decode, encode } from "../executor/transfer.ts";
 import type { ChunkItem } from "../executor/types.ts";
+import type { TraceCarrier } from "../otel/carrier.ts";
 
 /** Version of the job folder's format; a worker refuses a job of another. */
 export const JOB_FORMAT = 1;
@@ -74,6 +76,8 @@ export interface JobDescription {
   readonly tasks: number;
   /** Resubmission count of its elements: 0 for a first submission. */
   readonly attempt: number;
+  /** Each task's trace (null for one without), when the map is traced. */
+  readonly traces?: readonly (TraceCarrier | null)[];
 }
 
 /** A task's refusal of its job, as `refused.json` holds it. */

@@ -52,6 +52,9 @@ export async function submitJob(submission: Submission): Promise<{
     ...(outgoing.shape ? { shape: outgoing.shape } : {}),
     tasks: outgoing.tasks.length,
     attempt: outgoing.attempt,
+    ...(outgoing.traces.some((t) => t !== undefined)
+      ? { traces: outgoing.traces.map((t) => t ?? null) }
+      : {}),
   };
   writeJobFolder(dir, job, outgoing.tasks);
   const script = join(dir, "task.sh");

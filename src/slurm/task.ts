@@ -2,12 +2,14 @@
  * What the coordinator keeps of each array task it follows, of each submission it gathers,
  * and how it reads the result files tasks write.
  */
+
 import { readFileSync } from "node:fs";
 import { fromBytes } from "../executor/clone.ts";
 import type { ResolvedResources } from "../executor/resources.ts";
 import { decode } from "../executor/transfer.ts";
 import type { ChunkItem, ItemResult, WorkerIdentity } from "../executor/types.ts";
 import type { PipelineReference } from "../map/define.ts";
+import type { TraceCarrier } from "../otel/carrier.ts";
 import type { JobDescription } from "./job-folder.ts";
 
 /** One array task the coordinator follows. */
@@ -45,6 +47,8 @@ export interface Outgoing {
   readonly pipeline: string;
   readonly attempt: number;
   readonly tasks: ChunkItem[][];
+  /** Each task's trace (its chunk's), when the map is traced. */
+  readonly traces: (TraceCarrier | undefined)[];
 }
 
 /**

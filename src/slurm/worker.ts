@@ -114,6 +114,7 @@ export async function runSlurmTask(
     return refuse(`pipeline "${pipeline.name}" here has no function with output "${job.output}".`);
   }
   const items = readItems(dir, task);
+  const trace = job.traces?.[task] ?? undefined;
   const flushMs = options.flushMs ?? DEFAULT_FLUSH_MS;
   let pending: ItemResult[] = [];
   let part = 0;
@@ -127,7 +128,7 @@ export async function runSlurmTask(
   // in a synchronous element; what was written (every flushMs) is kept, the rest runs again.
   let last = performance.now();
   for (const item of items) {
-    const [result] = await callChunk(f, [item], job.validate, job.shape);
+    const [result] = await callChunk(f, [item], job.validate, job.shape, trace);
     if (!result!.ok) failed++;
     pending.push(result!);
     if (performance.now() - last >= flushMs) {
