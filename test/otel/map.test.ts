@@ -1,7 +1,7 @@
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterEach, describe, expect, it } from "vitest";
 import { ATTRIBUTES } from "../../src/otel/names.ts";
-import { grid } from "./fixtures/traced-pipelines.ts";
+import { grid } from "./fixtures/traced-pipelines.mjs";
 import { type Recorder, recordSpans, unregister } from "./in-memory.ts";
 
 const quiet = { progress: false } as const;
