@@ -19,6 +19,7 @@ const ID = {
   description: "The run's id: its folder's path under the server's root, as map and runs give it.",
 } as const;
 
+/** The tools, in the order `tools/list` gives them; their schemas are what agents read. */
 export const TOOLS: readonly ToolDefinition[] = [
   {
     name: "describe",

@@ -29,6 +29,7 @@ export interface ToolContext {
 
 type Tool = (context: ToolContext, args: Args) => Promise<unknown>;
 
+/** Each tool's work: its JSON-safe answer, or a typed error the server returns as a tool error. */
 export const HANDLERS: Readonly<Record<ToolName, Tool>> = {
   describe: async ({ pipeline }) => {
     const described = pipeline.describe();
