@@ -53,6 +53,7 @@ export type ErrorCode =
   | "E_EXECUTOR"
   | "E_PIPELINE_MODULE"
   | "E_DASHBOARD"
+  | "E_MCP_LISTEN"
   | "E_RUN_FOLDER_NOT_EMPTY"
   | "E_RUN_FOLDER_WRITE"
   | "E_VARIANT_REQUIRED"
@@ -1580,6 +1581,31 @@ export class DashboardError extends PipeweaveError {
       { cause },
     );
     this.name = "DashboardError";
+    this.host = host;
+    this.port = port;
+  }
+}
+
+/** `pipeweave mcp --http` could not listen on its address (port taken, no such address). */
+export class McpListenError extends PipeweaveError {
+  /** The address it tried to bind. */
+  readonly host: string;
+  readonly port: number;
+
+  /**
+   * @param host - The address.
+   * @param port - The port.
+   * @param cause - The server's error (`EADDRINUSE`, `EADDRNOTAVAIL`, `EACCES`).
+   */
+  constructor(host: string, port: number, cause: unknown) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    super(
+      "E_MCP_LISTEN",
+      `The MCP server could not listen on ${host}:${port}${typeof code === "string" ? ` (${code})` : ""}: ` +
+        `${cause instanceof Error ? cause.message : String(cause)}. Pass another --port (0 picks a free one) or --host.`,
+      { cause },
+    );
+    this.name = "McpListenError";
     this.host = host;
     this.port = port;
   }

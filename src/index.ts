@@ -60,6 +60,7 @@ export {
   MapRequiredError,
   MapSpecError,
   MapSpecSyntaxError,
+  McpListenError,
   MissingDependencyError,
   MissingInputError,
   NdArrayError,

@@ -1,6 +1,6 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { isAllowedHost, isLoopback, isToken, newToken, urlHost } from "../_internal/local-http.ts";
 import { DashboardError, InvalidOptionError } from "../errors.ts";
 
 /** Options of a dashboard: `map(..., { dashboard })`, `stream.run({ dashboard })`, {@link serveDashboard}. */
@@ -82,8 +82,6 @@ const HEADERS = {
   "Cache-Control": "no-store",
 } as const;
 
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
-
 /**
  * Serves `source` on `host:port` behind a random token. Three routes exist — `/` (the page),
  * `/events` (server-sent events carrying each new state) and `/status` (the state as JSON) —
@@ -112,15 +110,14 @@ export async function startDashboard(
       `Expected \`host\` to be an address such as "127.0.0.1", got ${JSON.stringify(host)}.`,
     );
   }
-  if (!LOOPBACK.has(host)) {
+  if (!isLoopback(host)) {
     process.emitWarning(
       `The dashboard listens on ${host}, not only on this machine: anyone who can reach it and ` +
         "has its URL (with the token) sees the run. Leave `host` unset to bind 127.0.0.1 only.",
       { code: "PIPEWEAVE_DASHBOARD_HOST" },
     );
   }
-  const token = randomBytes(24).toString("base64url");
-  const tokenBytes = Buffer.from(token);
+  const token = newToken();
   const clients = new Set<ServerResponse>();
   const sockets = new Set<Socket>();
   let isReleased = false;
@@ -169,8 +166,7 @@ export async function startDashboard(
     if (!isAllowedHost(req.headers.host, host, actualPort())) {
       return refuse(res, 403, "This dashboard answers only to the address it listens on.\n");
     }
-    const given = Buffer.from(url.searchParams.get("token") ?? "");
-    if (given.length !== tokenBytes.length || !timingSafeEqual(given, tokenBytes)) {
+    if (!isToken(url.searchParams.get("token") ?? "", token)) {
       return refuse(res, 403, "Wrong or missing token: open the URL pipeweave printed.\n");
     }
     if (url.pathname === "/") {
@@ -215,9 +211,8 @@ export async function startDashboard(
     });
   });
   const listening = actualPort();
-  const shown = host.includes(":") ? `[${host}]` : host;
   const dashboard: ServedDashboard = {
-    url: `http://${shown}:${listening}/?token=${token}`,
+    url: `http://${urlHost(host)}:${listening}/?token=${token}`,
     host,
     port: listening,
     close() {
@@ -248,17 +243,6 @@ function route(req: IncomingMessage): URL | undefined {
   if (req.method !== "GET" && req.method !== "HEAD") return undefined;
   // Parsed against a fixed base: only its path and query are read, never joined to a folder.
   return new URL(req.url ?? "/", "http://dashboard.invalid");
-}
-
-/**
- * Whether the request's `Host` names the dashboard: any host when it listens on a public
- * address (the token guards it), the loopback names otherwise.
- */
-function isAllowedHost(header: string | undefined, host: string, port: number): boolean {
-  if (!LOOPBACK.has(host)) return true;
-  if (header === undefined) return false;
-  const allowed = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
-  return allowed.includes(header.toLowerCase());
 }
 
 function refuse(res: ServerResponse, status: number, message: string): void {

@@ -14,7 +14,7 @@ import { PipeweaveError } from "../errors.ts";
 import type { MapRun } from "../map/map-run.ts";
 import { openRoot } from "./root.ts";
 import { TOOLS, type ToolName } from "./tool-list.ts";
-import { HANDLERS } from "./tools.ts";
+import { HANDLERS, type ToolContext } from "./tools.ts";
 
 /** Options of {@link createMcpServer}. */
 export interface McpServerOptions {
@@ -26,7 +26,7 @@ export interface McpServerOptions {
   readonly root?: string;
   /**
    * The largest value, in bytes of JSON, that `run` and `load` return; larger ones are
-   * refused with `E_OUTPUT_TOO_LARGE` (ask for an element with `load`'s `index`).
+   * refused with `E_OUTPUT_TOO_LARGE` (ask for part of it with `load`'s `select` or `index`).
    * @defaultValue 1_000_000
    */
   readonly maxOutputBytes?: number;
@@ -43,19 +43,31 @@ const SERVER_NAME = "pipeweave";
  * @returns The server; `connect` it to a transport (see {@link serveMcpStdio}).
  */
 export function createMcpServer(pipeline: LoadedPipeline, options: McpServerOptions = {}): Server {
-  const context = {
+  return serverFor(toolContext(pipeline, options));
+}
+
+/**
+ * What the tools share, made once per served pipeline: over HTTP each request gets its own
+ * {@link serverFor}, and a sweep one request starts is followed by the next.
+ */
+export function toolContext(pipeline: LoadedPipeline, options: McpServerOptions): ToolContext {
+  return {
     pipeline,
     root: openRoot(options.root ?? "runs"),
     maxOutputBytes: options.maxOutputBytes ?? 1_000_000,
     started: new Map<string, MapRun<unknown>>(),
   };
+}
+
+/** A protocol server whose tools work on `context`. */
+export function serverFor(context: ToolContext): Server {
   const server = new Server(
     { name: SERVER_NAME, version: "1" },
     {
       capabilities: { tools: {} },
       instructions:
-        `Tools for the pipeweave pipeline "${pipeline.name}": call describe first to learn ` +
-        "its inputs and outputs.",
+        `Tools for the pipeweave pipeline "${context.pipeline.name}": call describe first to ` +
+        "learn its inputs and outputs.",
     },
   );
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...TOOLS] }));
@@ -78,11 +90,18 @@ export function createMcpServer(pipeline: LoadedPipeline, options: McpServerOpti
 }
 
 /**
- * Serves `pipeline` over MCP on this process's stdin and stdout until the client closes them.
+ * Serves `pipeline` over MCP on this process's stdin and stdout until the client closes them
+ * (what `pipeweave mcp module#export` runs, started by an agent's client). stdout carries the
+ * protocol only; nothing else may write to it.
  *
  * @param pipeline - The pipeline to serve.
- * @param options - As {@link createMcpServer}'s.
+ * @param options - Its root (run folders go nowhere else) and output cap.
  * @returns Once the connection is closed.
+ * @throws An error from creating the root folder (it is made if missing).
+ * @example
+ * ```ts
+ * await serveMcpStdio(pipeline, { root: "runs", maxOutputBytes: 100_000 });
+ * ```
  */
 export async function serveMcpStdio(
   pipeline: LoadedPipeline,

@@ -19,6 +19,7 @@ const ID = {
   description: "The run's id: its folder's path under the server's root, as map and runs give it.",
 } as const;
 
+/** The tools, in the order `tools/list` gives them; their schemas are what agents read. */
 export const TOOLS: readonly ToolDefinition[] = [
   {
     name: "describe",
@@ -31,7 +32,8 @@ export const TOOLS: readonly ToolDefinition[] = [
     name: "run",
     description:
       "Compute one output from the inputs and return it as JSON (for outputs that need a " +
-      "sweep, use map).",
+      "sweep, use map). The inputs are checked first (names, required ones, schemas); " +
+      "nothing runs when one is wrong.",
     inputSchema: {
       type: "object",
       properties: {
@@ -46,7 +48,8 @@ export const TOOLS: readonly ToolDefinition[] = [
     name: "map",
     description:
       "Start a sweep in a run folder under the server's root and return its id at once; " +
-      "follow it with status, read its outputs with load.",
+      "follow it with status, read its outputs with load. Mapped inputs are arrays along " +
+      "their axes (describe lists them); the inputs are checked before anything runs.",
     inputSchema: {
       type: "object",
       properties: {
@@ -58,6 +61,14 @@ export const TOOLS: readonly ToolDefinition[] = [
         },
         resume: { type: "boolean", description: "Reuse what the run folder holds already." },
         overwrite: { type: "boolean", description: "Replace a run already in the run folder." },
+        executor: {
+          type: "string",
+          enum: ["inline", "threads"],
+          default: "inline",
+          description:
+            "Where the elements run: inline (in the server's process, one at a time unless " +
+            "they are async) or threads (a pool of worker threads, for CPU-bound functions).",
+        },
       },
       required: ["inputs"],
       additionalProperties: false,
@@ -76,8 +87,9 @@ export const TOOLS: readonly ToolDefinition[] = [
   {
     name: "load",
     description:
-      "Read an output of a sweep as JSON (a mapped output as { shape, dims, data }), or one " +
-      "element of it by index; values over the server's size cap are refused.",
+      "Read an output of a sweep as JSON (a mapped output as { shape, dims, data }), part of " +
+      "it with select, or one element with index; values over the server's size cap are " +
+      "refused (select a part then).",
     inputSchema: {
       type: "object",
       properties: {
@@ -87,6 +99,19 @@ export const TOOLS: readonly ToolDefinition[] = [
           type: "array",
           items: { type: "integer", minimum: 0 },
           description: "The element's index along each axis of a mapped output.",
+        },
+        select: {
+          type: "object",
+          description:
+            "Part of a mapped output, by axis name: an integer fixes the axis and drops it " +
+            '({ "i": 3 }); [start, end] keeps elements start to end - 1 ({ "i": [0, 10] }; ' +
+            "negative counts from the end, as Array.prototype.slice). Unnamed axes stay whole.",
+          additionalProperties: {
+            oneOf: [
+              { type: "integer" },
+              { type: "array", items: { type: "integer" }, minItems: 2, maxItems: 2 },
+            ],
+          },
         },
       },
       required: ["id", "output"],

@@ -2,17 +2,19 @@
  * What each tool of `pipeweave mcp` does: the library's calls behind them, with the run
  * folders confined to the root, the arguments checked, and every value capped in size.
  */
-import { closestNames } from "../_internal/closest.ts";
 import { toJsonLine } from "../cli/json.ts";
 import type { LoadedPipeline } from "../cli/load-module.ts";
-import { InvalidArgumentError, OutputTooLargeError, UnusedInputError } from "../errors.ts";
+import { InvalidArgumentError, MissingInputError, OutputTooLargeError } from "../errors.ts";
 import { loadOutputs } from "../map/load.ts";
 import type { MapRun } from "../map/map-run.ts";
 import { NdArray } from "../map/ndarray.ts";
 import { listRuns, runStatus } from "../status/read.ts";
 import type { RunStatus } from "../status/types.ts";
+import { type Args, booleanArg, choiceArg, indexArg, objectArg, stringArg } from "./args.ts";
+import { checkMapInputs, checkRunInputs, missingInTool } from "./check-inputs.ts";
 import { inputJsonSchemas } from "./input-schemas.ts";
 import { nameUnder, runFolderUnder } from "./root.ts";
+import { selectFrom } from "./select.ts";
 import type { ToolName } from "./tool-list.ts";
 
 /** What the tools share: the pipeline, the root, the cap, and the sweeps this server started. */
@@ -25,9 +27,9 @@ export interface ToolContext {
   readonly started: Map<string, MapRun<unknown>>;
 }
 
-type Args = Readonly<Record<string, unknown>>;
 type Tool = (context: ToolContext, args: Args) => Promise<unknown>;
 
+/** Each tool's work: its JSON-safe answer, or a typed error the server returns as a tool error. */
 export const HANDLERS: Readonly<Record<ToolName, Tool>> = {
   describe: async ({ pipeline }) => {
     const described = pipeline.describe();
@@ -46,23 +48,30 @@ export const HANDLERS: Readonly<Record<ToolName, Tool>> = {
   run: async (context, args) => {
     const output = stringArg(args, "output");
     const inputs = objectArg(args, "inputs");
-    return capped(context, output, await context.pipeline.run(output, inputs), "");
+    await checkRunInputs(context.pipeline, output, inputs);
+    const value = await context.pipeline.run(output, inputs).catch((error: unknown) => {
+      throw error instanceof MissingInputError ? missingInTool(error) : error;
+    });
+    return capped(context, output, value, "");
   },
 
   map: async (context, args) => {
     const inputs = objectArg(args, "inputs");
-    checkInputNames(context.pipeline, inputs);
     const name = args.runFolder === undefined ? newRunName() : stringArg(args, "runFolder");
     const runFolder = runFolderUnder(context.root, name);
-    const id = nameUnder(context.root, runFolder);
-    const run = context.pipeline.mapAsync(inputs, {
+    const options = {
       runFolder,
       resume: booleanArg(args, "resume"),
       overwrite: booleanArg(args, "overwrite"),
+      executor: choiceArg(args, "executor", EXECUTORS, "inline"),
       returnResults: false,
-    }) as MapRun<unknown>;
+    } as const;
+    await checkMapInputs(context.pipeline, inputs);
+    const id = nameUnder(context.root, runFolder);
+    const run = context.pipeline.mapAsync(inputs, options) as MapRun<unknown>;
     context.started.set(id, run);
-    return { id, runFolder, state: run.state };
+    // The id, not the absolute path: the server's folders are no business of the agent's.
+    return { id, runFolder: id, state: run.state };
   },
 
   status: async (context, args) => {
@@ -77,21 +86,36 @@ export const HANDLERS: Readonly<Record<ToolName, Tool>> = {
     const output = stringArg(args, "output");
     const runFolder = runFolderUnder(context.root, id);
     const value = await loadOutputs(output, { runFolder });
-    if (args.index === undefined) {
-      return capped(context, output, value, "Read one element with index.");
-    }
-    const index = indexArg(args);
-    if (!(value instanceof NdArray)) {
+    if (args.index !== undefined && args.select !== undefined) {
       throw new InvalidArgumentError(
-        "index",
-        `Output "${output}" of run "${id}" is not a mapped output; load it without index.`,
+        "select",
+        "Pass either `index` (one element) or `select` (part of the output), not both.",
       );
     }
-    return capped(context, output, value.get(...index), "");
+    const part = args.index !== undefined ? "index" : args.select !== undefined ? "select" : "";
+    if (part === "") return capped(context, output, value, TOO_LARGE_HINT);
+    if (!(value instanceof NdArray)) {
+      throw new InvalidArgumentError(
+        part,
+        `Output "${output}" of run "${id}" is not a mapped output; load it without ${part}.`,
+      );
+    }
+    // Picked before the cap: the part of an output too large to return whole.
+    const picked =
+      part === "index"
+        ? value.get(...indexArg(args))
+        : selectFrom(value, args.select, `output "${output}" of run "${id}"`);
+    return capped(context, output, picked, TOO_LARGE_HINT);
   },
 
   runs: async (context) => listRuns(context.root).map((s) => withId(context.root, s)),
 };
+
+/** Where `map` may run elements: this process, or its pool of worker threads. */
+const EXECUTORS = ["inline", "threads"] as const;
+
+const TOO_LARGE_HINT =
+  'Read part of it with select ({ "axis": index } or { "axis": [start, end] }), or one element with index.';
 
 /** The status with the run's id, and without the server's absolute paths. */
 function withId(root: string, status: RunStatus): RunStatus & { readonly id: string } {
@@ -114,66 +138,8 @@ function capped(context: ToolContext, output: string, value: unknown, hint: stri
   return JSON.parse(text) as unknown;
 }
 
-/** Refuses inputs no function reads before the sweep starts, so nothing runs on a typo. */
-function checkInputNames(pipeline: LoadedPipeline, inputs: Args): void {
-  const known = pipeline.info().inputs;
-  const unused = Object.keys(inputs).filter((k) => !known.includes(k));
-  if (unused.length === 0) return;
-  const suggestions: Record<string, string> = {};
-  for (const name of unused) {
-    const [best] = closestNames(name, known);
-    if (best !== undefined) suggestions[name] = best;
-  }
-  throw new UnusedInputError(unused, suggestions);
-}
-
 /** A run folder name that sorts by time and does not collide. */
 function newRunName(): string {
   const time = new Date().toISOString().replace(/[:.]/g, "-");
   return `run-${time}-${Math.random().toString(36).slice(2, 8)}`;
-}
-
-function stringArg(args: Args, name: string): string {
-  const value = args[name];
-  if (typeof value !== "string") {
-    throw new InvalidArgumentError(
-      name,
-      `Expected \`${name}\` to be a string, got ${kind(value)}.`,
-    );
-  }
-  return value;
-}
-
-function booleanArg(args: Args, name: string): boolean {
-  const value = args[name];
-  if (value === undefined || typeof value === "boolean") return value === true;
-  throw new InvalidArgumentError(name, `Expected \`${name}\` to be a boolean, got ${kind(value)}.`);
-}
-
-function objectArg(args: Args, name: string): Record<string, unknown> {
-  const value = args[name];
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InvalidArgumentError(
-      name,
-      `Expected \`${name}\` to be an object of inputs by name, got ${kind(value)}.`,
-    );
-  }
-  return value as Record<string, unknown>;
-}
-
-function indexArg(args: Args): number[] {
-  const value = args.index;
-  if (!Array.isArray(value) || !value.every((i) => Number.isInteger(i) && i >= 0)) {
-    throw new InvalidArgumentError(
-      "index",
-      `Expected \`index\` to be an array of integers from 0 and up, got ${JSON.stringify(value)}.`,
-    );
-  }
-  return value as number[];
-}
-
-function kind(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return value === undefined ? "nothing" : `${JSON.stringify(value)} (${typeof value})`;
 }

@@ -5,41 +5,18 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI_MS, cliEnv, FIXTURES, MAIN, until } from "../cli/cli.ts";
-
-const TSX = import.meta.resolve("tsx");
-
-interface ToolAnswer {
-  readonly isError?: boolean;
-  readonly content: readonly { readonly type: string; readonly text?: string }[];
-  readonly structuredContent?: {
-    readonly error?: { readonly code: string; readonly message: string };
-  };
-}
+import { CLI_MS, FIXTURES, until } from "../cli/cli.ts";
+import * as tool from "./client.ts";
 
 let client: Client;
 let root: string;
 let outside: string;
 
-/** Calls a tool; its JSON answer, or the tool error. */
-async function call(name: string, args: Record<string, unknown> = {}): Promise<ToolAnswer> {
-  return (await client.callTool({ name, arguments: args })) as ToolAnswer;
-}
-
-async function value(name: string, args: Record<string, unknown> = {}): Promise<unknown> {
-  const answer = await call(name, args);
-  expect(answer.isError, answer.content[0]?.text).toBeFalsy();
-  return JSON.parse(answer.content[0]!.text!);
-}
-
-async function refusal(name: string, args: Record<string, unknown>): Promise<string> {
-  const answer = await call(name, args);
-  expect(answer.isError).toBe(true);
-  return answer.structuredContent!.error!.code;
-}
+const value = (name: string, args: Record<string, unknown> = {}) => tool.value(client, name, args);
+const refusal = async (name: string, args: Record<string, unknown>) =>
+  (await tool.refusal(client, name, args)).code;
 
 beforeAll(async () => {
   const base = mkdtempSync(join(tmpdir(), "pipeweave-mcp-"));
@@ -49,28 +26,9 @@ beforeAll(async () => {
   mkdirSync(root);
   symlinkSync(outside, join(root, "link-out"));
   symlinkSync(join(base, "not-yet"), join(root, "link-nowhere"));
-  const env = cliEnv();
-  client = new Client({ name: "pipeweave-test", version: "1" });
-  await client.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [
-        "--import",
-        TSX,
-        MAIN,
-        "mcp",
-        "pipelines.ts#sweep",
-        "--root",
-        root,
-        "--max-output-bytes",
-        "200",
-      ],
-      cwd: FIXTURES,
-      env: Object.fromEntries(
-        Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
-      ),
-      stderr: "pipe",
-    }),
+  client = await tool.stdioClient(
+    ["pipelines.ts#sweep", "--root", root, "--max-output-bytes", "200"],
+    FIXTURES,
   );
 }, CLI_MS);
 
