@@ -202,6 +202,16 @@ export type { MapResults, MapResultsMembers, OutputResult, Row } from "./map/res
 export type { ExecutorChoice, MapInputs, MapOptions } from "./map/run-map.ts";
 export type { OutputStore, StorageKind } from "./map/storage/types.ts";
 export { isSweep, Sweep, sweep } from "./map/sweep.ts";
+export type {
+  TraceAttributeValue,
+  TraceDetail,
+  TracingOption,
+  TracingOptions,
+  TracingSpan,
+  TracingSpanContext,
+  TracingSpanOptions,
+  TracingTracer,
+} from "./otel/types.ts";
 export type { ProfileStats } from "./profile/profiler.ts";
 export type { Placement, Registry, RegistryOptions } from "./registry/registry.ts";
 export { type DatasetSource, type TableOptions, toArrow, writeParquet } from "./results/arrow.ts";

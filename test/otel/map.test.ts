@@ -70,11 +70,12 @@ describe("tracing map", () => {
       { x: [1, 2], y: [1, 2] },
       { ...quiet, executor: "threads", tracing: { tracer: rec.tracer, detail: "function" } },
     );
-    expect(rec.spans().map((s) => s.name).sort()).toEqual([
-      "function sum",
-      "function times",
-      "map grid",
-    ]);
+    expect(
+      rec
+        .spans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["function sum", "function times", "map grid"]);
   });
 
   it("threads: chunk spans under the function, element spans under their chunk, from where they ran", async () => {

@@ -8,8 +8,8 @@ import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, describe, expect, it } from "vitest";
 import { ATTRIBUTES } from "../../src/otel/names.ts";
 import { redis } from "../../src/redis/index.ts";
-import { redisAvailable, redisUrl } from "../redis-available.ts";
 import { testBed, until } from "../redis/workers.ts";
+import { redisAvailable, redisUrl } from "../redis-available.ts";
 import { grid } from "./fixtures/traced-pipelines.mjs";
 import { recordSpans, unregister } from "./in-memory.ts";
 import { startOtlpReceiver } from "./otlp-receiver.ts";
@@ -66,7 +66,8 @@ describe.runIf(available)("tracing a map on Redis workers", () => {
       // The coordinator made no element span: the worker did.
       expect(rec.spans().filter((s) => s.name === "element times")).toEqual([]);
       await until(
-        () => receiver.spans.filter((s) => s.name === "element times").length === 6 &&
+        () =>
+          receiver.spans.filter((s) => s.name === "element times").length === 6 &&
           receiver.spans.filter((s) => s.name === "user work").length === 6,
       );
       const chunks = rec.spans().filter((s) => s.name === "chunk times");
