@@ -130,7 +130,8 @@ export async function runSlurmTask(
   for (const item of items) {
     const [result] = await callChunk(f, [item], job.validate, job.shape, trace);
     if (!result!.ok) failed++;
-    pending.push(result!);
+    // A traced element's span names the process that ran it (values do not carry it).
+    pending.push(trace ? { ...result!, worker: identity } : result!);
     if (performance.now() - last >= flushMs) {
       flush();
       last = performance.now();
