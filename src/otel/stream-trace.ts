@@ -86,8 +86,8 @@ function stageSpans(tracing: Tracing, stage: StageTally, parent: OtelContext): S
         },
       );
     },
-    onRefused(worker, attempt, error) {
-      failed(itemSpan(worker, attempt, undefined), error);
+    onRefused(worker, attempt, item, error) {
+      failed(itemSpan(worker, attempt, item), error);
     },
     onStageEnd(error) {
       span.setAttribute(ATTRIBUTES.itemsIn, stage.in);

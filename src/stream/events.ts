@@ -40,8 +40,8 @@ export interface StageListener {
    * @param item - The item, or the batch of a `batched` stage.
    */
   readonly within: (worker: number, attempt: number, item: unknown, body: () => unknown) => unknown;
-  /** An attempt the stage's open circuit refused: the handler was not called. */
-  readonly onRefused: (worker: number, attempt: number, error: unknown) => void;
+  /** An attempt at `item` the stage's open circuit refused: the handler was not called. */
+  readonly onRefused: (worker: number, attempt: number, item: unknown, error: unknown) => void;
   /** Every worker of the stage has stopped; `error` is its machinery's failure, if any. */
   readonly onStageEnd: (error?: unknown) => void;
 }

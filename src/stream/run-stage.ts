@@ -399,7 +399,7 @@ function attempts(
           const open = circuit?.admit();
           // The handler is not called: the Err counts the attempts that did call it.
           if (open) {
-            listener?.onRefused(worker, attempt, open);
+            listener?.onRefused(worker, attempt, item, open);
             return Err(open, { item, stage: name, attempts: attempt - 1 });
           }
           if (limiter === undefined || limiter.tryAcquire()) return call(item, attempt);
