@@ -56,6 +56,18 @@ export const ATTRIBUTES = {
   workerIndex: "pipeweave.worker_index",
   /** Items in a batch handed to a `batched` pool's handler. */
   items: "pipeweave.items",
+  /** A stage's workers. */
+  workers: "pipeweave.workers",
+  /** Items a stage took in (`Err`s of earlier stages included), at its end. */
+  itemsIn: "pipeweave.items.in",
+  /** Items a stage put out that are not `Err`s; on a stream's span, all it gave, `Err`s too. */
+  itemsOut: "pipeweave.items.out",
+  /** Items a stage failed (`Err`s it produced, after its retries). */
+  itemsFailed: "pipeweave.items.failed",
+  /** Items a stage's handler dropped with `SKIP`. */
+  itemsSkipped: "pipeweave.items.skipped",
+  /** Attempts a stage started again after a failure. */
+  retried: "pipeweave.retried",
   /** The `code` of the typed error a span failed with ("E_NODE_FAILED"). */
   errorCode: "pipeweave.error.code",
 } as const;

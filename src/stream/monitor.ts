@@ -2,6 +2,7 @@ import { clip } from "../_internal/bounded-text.ts";
 import { InvalidOptionError } from "../errors.ts";
 import type { Circuit, CircuitState } from "./breaker.ts";
 import type { Channel } from "./channel.ts";
+import type { RunEnd, StageListener, StreamListener } from "./events.ts";
 import { type Err, isErr } from "./result.ts";
 import { SKIP } from "./skip.ts";
 
@@ -83,8 +84,9 @@ export interface StreamStats {
 }
 
 /**
- * Live counts of one stage, bumped by its workers when (and only when) a run is monitored.
- * The fields mean what {@link StageStats}'s do.
+ * Live counts of one stage, bumped by its workers when (and only when) a run is watched (a
+ * monitor, a dashboard or tracing), and the stage's listener, told of its start, its
+ * handler calls and its end. The fields mean what {@link StageStats}'s do.
  *
  * @internal
  */
@@ -107,6 +109,8 @@ export class StageTally {
   circuit: Circuit | undefined;
   /** The stage's handler returns arrays of results (`batched: true`), counted item by item. */
   batched = false;
+  /** What hears the stage's handler calls, from {@link StageTally.begin}; none when untraced. */
+  listener: StageListener | undefined;
   /** The stage's name. */
   readonly name: string;
   /** Its workers. */
@@ -125,6 +129,16 @@ export class StageTally {
     this.workers = workers;
     this.#input = input;
     this.#watch = watch;
+  }
+
+  /** The stage starts its workers: tells the run's listener, and keeps what it returns. */
+  begin(): void {
+    this.listener = this.#watch.listener?.onStageStart(this);
+  }
+
+  /** Every worker has stopped (its machinery failed with `error`, when given). */
+  end(error?: unknown): void {
+    this.listener?.onStageEnd(error);
   }
 
   /** Counts what the handler made of one item: a value, SKIP, or an Err it produced. */
@@ -176,7 +190,8 @@ export interface WatchedStage {
 }
 
 /**
- * The counts of one monitored run; the stream and its stages write them, `stats()` reads.
+ * The counts of one watched run (monitored, on a dashboard or traced); the stream and its
+ * stages write them, `stats()` reads, and the run's listener hears its stages and its end.
  *
  * @internal
  */
@@ -197,6 +212,8 @@ export class RunWatch {
   #end: number | undefined;
   #error: string | undefined;
   readonly #errors: StreamErrorStats[] = [];
+  /** Told of the run's stages and its end (tracing); set before the stages start. */
+  listener: StreamListener | undefined;
 
   /** @param stages - The run's stages, in order. */
   constructor(stages: readonly WatchedStage[]) {
@@ -205,10 +222,11 @@ export class RunWatch {
 
   /**
    * Ends the run as `state`. Only the first end counts unless `final` (the end the consumer
-   * sees, which matches what the run rejected with).
+   * sees, which matches what the run rejected with); the listener hears the first.
    */
-  finish(state: "done" | "failed" | "aborted", error?: unknown, final = false): void {
+  finish(state: RunEnd, error?: unknown, final = false): void {
     if (this.state !== "running" && !final) return;
+    if (this.state === "running") this.listener?.onRunEnd(state, error, this.output);
     this.state = state;
     this.#end ??= performance.now();
     this.#error = error === undefined ? undefined : describe(error);

@@ -110,7 +110,9 @@ export interface RemoteStage {
 /**
  * Returns `stage` with each handler replaced by a job on the stage's queue, answered by a
  * `pipeweave worker` process serving the module that declared the handler. The connection
- * opens with the first item; a run that cannot reach Redis within `timeoutMs` fails.
+ * opens with the first item; a run that cannot reach Redis within `timeoutMs` fails. A
+ * traced run's span for each call is made on this side, around the job, so its time includes
+ * the queue's wait and the trips to Redis and back.
  */
 export function startRedisStage(
   stage: Stage<unknown, unknown>,

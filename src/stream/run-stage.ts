@@ -67,8 +67,9 @@ export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
 
 /**
  * Starts a stage's workers between `input` and `output`, and closes `output` once they have
- * all finished. With a `tally` (the run is monitored) the workers run counting loops; without
- * one, loops that count nothing.
+ * all finished. With a `tally` (the run is watched: monitored or traced) the workers run
+ * counting loops and the tally's listener hears the stage; without one, loops that count
+ * nothing and tell no one.
  *
  * @returns A promise resolved when every worker has stopped.
  */
@@ -81,12 +82,23 @@ export function runStage(
   tally?: StageTally,
 ): Promise<void> {
   const { workers, ordered } = stage.options;
+  tally?.begin();
+  // The stage's end, once its workers stopped: `error` when its machinery failed.
+  let failure: { readonly error: unknown } | undefined;
+  const failed = (error: unknown) => {
+    failure = { error };
+    control.fail(error);
+  };
+  const ended = () => {
+    tally?.end(failure?.error);
+    output.close();
+  };
   if (stage.work.kind === "batch" || stage.work.kind === "unbatch") {
     const done =
       stage.work.kind === "batch"
         ? batchLoop(stage.work.size, stage.work.maxWaitMs, input, output, control, tally)
         : unbatchLoop(input, output, tally);
-    return done.catch((error: unknown) => control.fail(error)).then(() => output.close());
+    return done.catch(failed).then(ended);
   }
   const { threads, redis } = stage.options;
   const remote = threads
@@ -112,9 +124,9 @@ export function runStage(
     );
   }
   return Promise.all(loops)
-    .catch((error: unknown) => control.fail(error))
+    .catch(failed)
     .then(() => remote?.close())
-    .then(() => output.close());
+    .then(ended);
 }
 
 async function loop(call: Call, input: Channel<unknown>, output: Channel<unknown>): Promise<void> {
@@ -304,6 +316,8 @@ function attempts(
 ): Call {
   const { retries, timeoutMs, backoff, retryIf } = stage.options;
   const { limiter, circuit, waits, tally } = guards;
+  // Read once: an untraced run's attempts never look for a listener.
+  const listener = tally?.listener;
   const state = new WorkerState(name, worker);
   const timed = timeoutMs === undefined ? undefined : new TimedAttempts(name, timeoutMs);
   if (timed) control.onCancel(() => timed.abortAll(control.signal.reason));
@@ -342,7 +356,9 @@ function attempts(
       .wait(backoffDelay(backoff!, attempt))
       .then(() => (control.signal.aborted ? giveUp(item, error, attempt) : run(item, attempt + 1)));
   };
-  const call = (item: unknown, attempt: number): unknown => {
+  // One attempt: what the handler returned, or its promise raced against the timeout. A
+  // throw is the attempt's failure.
+  const once = (item: unknown, attempt: number): unknown => {
     let context = first;
     let controller: AbortController | undefined;
     if (attempt > 1 || timeoutMs !== undefined) {
@@ -352,19 +368,27 @@ function attempts(
         context = { signal: controller.signal, attempt };
       }
     }
+    const value = handler(item, state, context);
+    return controller && isThenable(value)
+      ? timed!.race(value, controller, attempt, control.signal)
+      : value;
+  };
+  // A traced run calls each attempt within its listener (its span); chosen once, so an
+  // untraced run's attempts are the plain calls.
+  const attempt = listener
+    ? (item: unknown, n: number): unknown => listener.within(worker, n, item, () => once(item, n))
+    : once;
+  const call = (item: unknown, n: number): unknown => {
     let value: unknown;
     try {
-      value = handler(item, state, context);
+      value = attempt(item, n);
     } catch (error) {
-      return failed(item, error, attempt);
+      return failed(item, error, n);
     }
-    if (!isThenable(value)) return settle(item, value, attempt);
-    const pending = controller
-      ? timed!.race(value, controller, attempt, control.signal)
-      : Promise.resolve(value);
-    return pending.then(
-      (v) => settle(item, v, attempt),
-      (error: unknown) => failed(item, error, attempt),
+    if (!isThenable(value)) return settle(item, value, n);
+    return Promise.resolve(value).then(
+      (v) => settle(item, v, n),
+      (error: unknown) => failed(item, error, n),
     );
   };
   // The plain path, chosen once, for stages with neither a circuit nor a rate.
@@ -374,7 +398,10 @@ function attempts(
       : (item: unknown, attempt: number): unknown => {
           const open = circuit?.admit();
           // The handler is not called: the Err counts the attempts that did call it.
-          if (open) return Err(open, { item, stage: name, attempts: attempt - 1 });
+          if (open) {
+            listener?.onRefused(worker, attempt, item, open);
+            return Err(open, { item, stage: name, attempts: attempt - 1 });
+          }
           if (limiter === undefined || limiter.tryAcquire()) return call(item, attempt);
           return limiter.acquire(control.signal).then(
             () => call(item, attempt),

@@ -1,8 +1,11 @@
 import { isWorkerImport, suspendedRun } from "../_internal/declarations.ts";
 import type { DashboardOptions } from "../dashboard/server.ts";
 import { AbortError, InvalidArgumentError } from "../errors.ts";
+import { startStreamTrace } from "../otel/stream-trace.ts";
+import { resolveTracing, type Tracing } from "../otel/tracing.ts";
+import type { TracingOption } from "../otel/types.ts";
 import { Channel, DONE, EMPTY } from "./channel.ts";
-import { type RunWatch, StreamMonitor, watch } from "./monitor.ts";
+import { RunWatch, StreamMonitor, watch } from "./monitor.ts";
 import { type Err, isErr } from "./result.ts";
 import { type RunControl, runStage } from "./run-stage.ts";
 import { type AnyStage, isStage, type Stage } from "./stage.ts";
@@ -39,6 +42,19 @@ export interface StreamRunOptions {
    * @defaultValue false
    */
   readonly dashboard?: boolean | DashboardOptions;
+  /**
+   * Trace the run with OpenTelemetry (see {@link TracingOption}): a span for the run (`stream
+   * stream`, under the caller's active span), one per stage under it, and one per handler call
+   * under its stage's (`item <stage>`: each attempt at an item, or at a batch of a `batched`
+   * pool), the active span while the handler runs, so the handler's own spans are its
+   * children. A failed attempt's span records its error (a throw, a timeout, a returned `Err`,
+   * an open circuit's `CircuitOpenError`). For a stage on threads or Redis workers the call's
+   * span is made here, around the remote call, so its time includes the transport. A stream
+   * traces every item whatever `detail` says. Stage spans carry the stage's counts at its end,
+   * as a monitor counts them.
+   * @defaultValue off
+   */
+  readonly tracing?: TracingOption;
 }
 
 /** What {@link Stream.run} resolves to. */
@@ -200,8 +216,10 @@ export class Stream<T, In = never> implements AsyncIterable<T | Err> {
     // A worker importing the module that declared a handler must not start the stream again.
     if (isWorkerImport()) return suspendedIterator();
     const source = this.#source;
-    if (options.dashboard) return withDashboard<T>(source, this.#stages, options);
-    return start<T>(source, this.#stages, options.signal, options.monitor);
+    // Resolved once, before anything starts: a bad value or a missing API throws here.
+    const tracing = resolveTracing(options.tracing);
+    if (options.dashboard) return withDashboard<T>(source, this.#stages, options, tracing);
+    return start<T>(source, this.#stages, options.signal, options.monitor, tracing);
   }
 }
 
@@ -312,6 +330,7 @@ async function* withDashboard<T>(
   source: StreamSource<unknown>,
   stages: readonly AnyStage[],
   options: StreamRunOptions,
+  tracing: Tracing | undefined,
 ): AsyncIterableIterator<T | Err> {
   const monitor = options.monitor ?? new StreamMonitor();
   // Loaded on first use: a stream without a dashboard never loads the server or the page.
@@ -319,18 +338,22 @@ async function* withDashboard<T>(
   const settings = typeof options.dashboard === "object" ? options.dashboard : {};
   const dashboard = await startStreamDashboard(stages, monitor, settings);
   try {
-    yield* start<T>(source, stages, options.signal, monitor);
+    yield* start<T>(source, stages, options.signal, monitor, tracing);
   } finally {
     dashboard.release();
   }
 }
 
-/** Starts the source pump and every stage; returns the iterator over the last channel. */
+/**
+ * Starts the source pump and every stage; returns the iterator over the last channel. A
+ * monitored or traced run is watched: its stages count, and tell the watch's listener.
+ */
 function start<T>(
   source: StreamSource<unknown>,
   stages: readonly AnyStage[],
   signal: AbortSignal | undefined,
   monitor: StreamMonitor | undefined,
+  tracing: Tracing | undefined,
 ): AsyncIterableIterator<T | Err> {
   const controller = new AbortController();
   const cancelHooks: (() => void)[] = [];
@@ -339,16 +362,15 @@ function start<T>(
   const channels: Channel<unknown>[] = stages.map((s) => new Channel(s.options.buffer));
   const names = stages.map((s, k) => s.options.name ?? `stage ${k + 1}`);
   // Before anything starts: a monitor busy with another run refuses this one.
+  const watchedStages = () =>
+    stages.map((s, k) => ({ name: names[k]!, workers: s.options.workers, input: channels[k]! }));
   const watched: RunWatch | undefined = monitor
-    ? watch(
-        monitor,
-        stages.map((s, k) => ({
-          name: names[k]!,
-          workers: s.options.workers,
-          input: channels[k]!,
-        })),
-      )
-    : undefined;
+    ? watch(monitor, watchedStages())
+    : tracing
+      ? new RunWatch(watchedStages())
+      : undefined;
+  // Streams have no name of their own yet: the run's span is "stream stream".
+  if (tracing) watched!.listener = startStreamTrace(tracing, "stream");
   // The consumer takes straight from the last stage's workers, and the worker stays busy
   // with its item until the consumer asks for the next one: nothing hides between them.
   const last = new Channel<unknown>(0, true);

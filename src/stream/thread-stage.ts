@@ -33,7 +33,9 @@ export function threadsOf(stage: Stage<unknown, unknown>): number {
  * (`control.threads`): the run's threaded stages do not wait for each other's threads.
  * Retries, order and Err handling stay on this thread, unchanged. A timeout is timed here
  * from the moment the thread starts the handler (thread start-up and module loading do not
- * count) and ends that thread; cancelling the run ends the threads running its items.
+ * count) and ends that thread; cancelling the run ends the threads running its items. A
+ * traced run's span for each call is made on this thread, around the task, so its time
+ * includes the trip to the thread and back.
  */
 export function startThreads(
   stage: Stage<unknown, unknown>,

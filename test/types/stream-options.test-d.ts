@@ -1,3 +1,4 @@
+import { trace } from "@opentelemetry/api";
 import { describe, expectTypeOf, it } from "vitest";
 import {
   type BackoffOptions,
@@ -34,5 +35,15 @@ describe("stream option types", () => {
     const bad: BackoffOptions = { jitter: "half" };
     void bad;
     expectTypeOf<CircuitState>().toEqualTypeOf<"closed" | "open" | "half-open">();
+  });
+
+  it("traces with true, an OpenTelemetry Tracer or { tracer }, and nothing else", () => {
+    const s = stream([1, 2]).pipe(pool({}, (x: number) => x));
+    const tracer = trace.getTracer("app");
+    void s.run({ tracing: true });
+    void s.toArray({ tracing: tracer });
+    s.iterate({ tracing: { tracer } });
+    // @ts-expect-error tracing is a boolean, a Tracer or { tracer?, detail? }
+    void s.run({ tracing: "on" });
   });
 });
