@@ -15,8 +15,8 @@ export const SPAN_NAMES = {
   chunk: (fn: string) => `chunk ${fn}`,
   /** One element of a function in a `map`. */
   element: (fn: string) => `element ${fn}`,
-  /** A run of a stream. */
-  stream: (name: string) => `stream ${name}`,
+  /** A run of a stream: `stream <name>` with the run's `name` option, else `stream`. */
+  stream: (name: string | undefined) => (name === undefined ? "stream" : `stream ${name}`),
   /** One stage of a stream, from its first item to its end. */
   stage: (stage: string) => `stage ${stage}`,
   /** One call of a stage's handler: an item, or a batch with `batched` pools. */

@@ -16,12 +16,12 @@ import type { TraceAttributeValue, TracingSpan } from "./types.ts";
 /**
  * Starts the span of one stream run, under the caller's active span.
  *
- * @param name - The stream's name.
+ * @param name - The run's name (its `name` option), if it has one.
  * @returns The listener to set on the run's watch before its stages start.
  */
-export function startStreamTrace(tracing: Tracing, name: string): StreamListener {
+export function startStreamTrace(tracing: Tracing, name: string | undefined): StreamListener {
   const span = startSpan(tracing, SPAN_NAMES.stream(name), tracing.api.context.active(), {
-    [ATTRIBUTES.stream]: name,
+    ...(name === undefined ? {} : { [ATTRIBUTES.stream]: name }),
   });
   const parent = contextOf(tracing, span);
   return {

@@ -3,6 +3,10 @@ import type { DashboardOptions } from "../dashboard/server.ts";
 import { AbortError, InvalidArgumentError } from "../errors.ts";
 import { startStreamTrace } from "../otel/stream-trace.ts";
 import { resolveTracing, type Tracing } from "../otel/tracing.ts";
+
+/** A traced run's tracing, and the run's name for its span. */
+type StreamTracing = Tracing & { readonly runName: string | undefined };
+
 import type { TracingOption } from "../otel/types.ts";
 import { Channel, DONE, EMPTY } from "./channel.ts";
 import { RunWatch, StreamMonitor, watch } from "./monitor.ts";
@@ -44,7 +48,7 @@ export interface StreamRunOptions {
   readonly dashboard?: boolean | DashboardOptions;
   /**
    * Trace the run with OpenTelemetry (see {@link TracingOption}): a span for the run (`stream
-   * stream`, under the caller's active span), one per stage under it, and one per handler call
+   * <name>` or `stream`, under the caller's active span), one per stage under it, and one per handler call
    * under its stage's (`item <stage>`: each attempt at an item, or at a batch of a `batched`
    * pool), the active span while the handler runs, so the handler's own spans are its
    * children. A failed attempt's span records its error (a throw, a timeout, a returned `Err`,
@@ -55,6 +59,11 @@ export interface StreamRunOptions {
    * @defaultValue off
    */
   readonly tracing?: TracingOption;
+  /**
+   * The run's name, which its trace span shows (`stream <name>`).
+   * @defaultValue none: the span is named `stream`
+   */
+  readonly name?: string;
 }
 
 /** What {@link Stream.run} resolves to. */
@@ -217,7 +226,8 @@ export class Stream<T, In = never> implements AsyncIterable<T | Err> {
     if (isWorkerImport()) return suspendedIterator();
     const source = this.#source;
     // Resolved once, before anything starts: a bad value or a missing API throws here.
-    const tracing = resolveTracing(options.tracing);
+    const resolved = resolveTracing(options.tracing);
+    const tracing = resolved ? { ...resolved, runName: options.name } : undefined;
     if (options.dashboard) return withDashboard<T>(source, this.#stages, options, tracing);
     return start<T>(source, this.#stages, options.signal, options.monitor, tracing);
   }
@@ -330,7 +340,7 @@ async function* withDashboard<T>(
   source: StreamSource<unknown>,
   stages: readonly AnyStage[],
   options: StreamRunOptions,
-  tracing: Tracing | undefined,
+  tracing: StreamTracing | undefined,
 ): AsyncIterableIterator<T | Err> {
   const monitor = options.monitor ?? new StreamMonitor();
   // Loaded on first use: a stream without a dashboard never loads the server or the page.
@@ -353,7 +363,7 @@ function start<T>(
   stages: readonly AnyStage[],
   signal: AbortSignal | undefined,
   monitor: StreamMonitor | undefined,
-  tracing: Tracing | undefined,
+  tracing: StreamTracing | undefined,
 ): AsyncIterableIterator<T | Err> {
   const controller = new AbortController();
   const cancelHooks: (() => void)[] = [];
@@ -369,8 +379,7 @@ function start<T>(
     : tracing
       ? new RunWatch(watchedStages())
       : undefined;
-  // Streams have no name of their own yet: the run's span is "stream stream".
-  if (tracing) watched!.listener = startStreamTrace(tracing, "stream");
+  if (tracing) watched!.listener = startStreamTrace(tracing, tracing.runName);
   // The consumer takes straight from the last stage's workers, and the worker stays busy
   // with its item until the consumer asks for the next one: nothing hides between them.
   const last = new Channel<unknown>(0, true);

@@ -38,12 +38,12 @@ describe("tracing streams", () => {
         pool({ name: "double", workers: 2 }, async (n: number) => n * 2),
         pool({ name: "keep", buffer: 2 }, (n: number) => (n === 2 ? SKIP : n)),
       )
-      .run({ tracing: rec.tracer });
+      .run({ tracing: rec.tracer, name: "doubler" });
     expect(summary).toEqual({ ok: true, count: 3 });
 
-    const run = rec.one("stream stream");
+    const run = rec.one("stream doubler");
     expect(parentOf(run)).toBeUndefined();
-    expect(run.attributes[ATTRIBUTES.stream]).toBe("stream");
+    expect(run.attributes[ATTRIBUTES.stream]).toBe("doubler");
     expect(run.attributes[ATTRIBUTES.itemsOut]).toBe(3);
     expect(run.status.code).toBe(0);
 
@@ -155,7 +155,7 @@ describe("tracing streams", () => {
       [ATTRIBUTES.retried]: 1,
     });
     // Items that failed are values: the run itself succeeded.
-    expect(rec.one("stream stream").status.code).toBe(0);
+    expect(rec.one("stream").status.code).toBe(0);
   });
 
   it("records a timed-out attempt and an open circuit's refusal with their codes", async () => {
@@ -195,7 +195,7 @@ describe("tracing streams", () => {
     for (const call of calls) expect(call.status.code).toBe(0);
     expect(rec.one("stage sum").attributes[ATTRIBUTES.itemsFailed]).toBe(1);
     // batch() and unbatch() are stages too, without handler calls.
-    const run = rec.one("stream stream");
+    const run = rec.one("stream");
     expect(
       rec
         .childrenOf(run)
@@ -243,7 +243,7 @@ describe("tracing streams", () => {
         .pipe(pool({ name: "pass" }, (n: number) => n))
         .run({ tracing: rec.tracer }),
     ).rejects.toThrow("source broke");
-    const run = rec.one("stream stream");
+    const run = rec.one("stream");
     expect(run.status).toEqual({ code: 2, message: "source broke" });
     expect(run.events.map((e) => e.name)).toEqual(["exception"]);
 
@@ -262,7 +262,7 @@ describe("tracing streams", () => {
     await gate.promise;
     controller.abort(new Error("stop"));
     await expect(running).rejects.toMatchObject({ code: "E_ABORTED" });
-    const aborted = rec.one("stream stream");
+    const aborted = rec.one("stream");
     expect(aborted.status.code).toBe(2);
     expect(aborted.attributes[ATTRIBUTES.errorCode]).toBe("E_ABORTED");
   });
@@ -274,7 +274,7 @@ describe("tracing streams", () => {
       .iterate({ tracing: rec.tracer })) {
       if (n === 2) break;
     }
-    const run = rec.one("stream stream");
+    const run = rec.one("stream");
     expect(run.status.code).toBe(0);
     expect(run.attributes[ATTRIBUTES.itemsOut]).toBe(3);
   });
@@ -295,7 +295,7 @@ describe("tracing streams", () => {
       span.end();
     });
     const caller = rec.one("caller");
-    const run = rec.one("stream stream");
+    const run = rec.one("stream");
     expect(parentOf(run)).toBe(idOf(caller));
     for (const n of [1, 2]) {
       const own = rec.one(`user ${n}`);
