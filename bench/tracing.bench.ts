@@ -9,7 +9,7 @@
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { Pipeline, pipefunc } from "../src/index.ts";
 import type { TraceDetail } from "../src/otel/types.ts";
-import { measure, time } from "./harness.ts";
+import { measure, median } from "./harness.ts";
 import { grid } from "./map-pipelines.ts";
 
 /** The tracing figures written to results.json. */
@@ -35,7 +35,7 @@ function chain(n: number): Pipeline {
     range(n).map((k) =>
       pipefunc(
         { output: `v${k + 1}`, name: `f${k + 1}` },
-        new Function("x", `return x.v${k} + 1;`) as (x: Record<string, number>) => number,
+        new Function(`{ v${k} }`, `return v${k} + 1;`) as (x: Record<string, number>) => number,
       ),
     ),
     { name: "chain" },
@@ -48,13 +48,31 @@ export async function benchTracing(): Promise<TracingResult> {
   const n = 300;
   const inputs = { a: range(n), b: range(n) };
   const quiet = { progress: false } as const;
-  const mapOffMs = await time(() => grid.map(inputs, quiet), 5);
-  const on = (detail: TraceDetail) =>
-    time(() => grid.map(inputs, { ...quiet, tracing: { tracer, detail } }), 5);
+  const variants: Record<"off" | TraceDetail, () => Promise<unknown>> = {
+    off: () => grid.map(inputs, quiet),
+    function: () => grid.map(inputs, { ...quiet, tracing: { tracer, detail: "function" } }),
+    chunk: () => grid.map(inputs, { ...quiet, tracing: { tracer, detail: "chunk" } }),
+    element: () => grid.map(inputs, { ...quiet, tracing: { tracer, detail: "element" } }),
+  };
+  // Rounds alternate between the variants, so a busy moment of the machine or the JIT
+  // warming up weighs on each alike.
+  const samples = { off: [], function: [], chunk: [], element: [] } as Record<
+    keyof typeof variants,
+    number[]
+  >;
+  for (const op of Object.values(variants)) await op();
+  for (let round = 0; round < 7; round++) {
+    for (const [name, op] of Object.entries(variants)) {
+      const started = performance.now();
+      await op();
+      samples[name as keyof typeof variants].push(performance.now() - started);
+    }
+  }
+  const mapOffMs = median(samples.off);
   const mapOnMs = {
-    function: await on("function"),
-    chunk: await on("chunk"),
-    element: await on("element"),
+    function: median(samples.function),
+    chunk: median(samples.chunk),
+    element: median(samples.element),
   };
   const elements = n * n + n;
   const per = (ms: number) => ((ms - mapOffMs) * 1000) / elements;

@@ -264,6 +264,16 @@ export function reportRemoteCall(
   }
 }
 
+/** Tells listeners that a sweep element's value came from the cache (it was not called). */
+export function reportCacheHit(
+  node: AnyPipeFunc,
+  values: readonly unknown[],
+  listeners: readonly RunListener[],
+  index: readonly number[],
+): void {
+  for (const l of listeners) l.onCacheHit?.(node, graphValues(node, values), index);
+}
+
 /** Arguments in `call.params` order keyed by graph name, as listeners see them. */
 function graphValues(node: AnyPipeFunc, values: readonly unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -40,9 +40,13 @@ export interface RunListener {
   readonly onNodeError?: (call: NodeCall) => void;
   /**
    * The function's value came from the cache: it was not called, and no other event is told
-   * for it. `inputs` are its arguments by graph name.
+   * for it. `inputs` are its arguments by graph name; `index` the element's, in a `map`.
    */
-  readonly onCacheHit?: (node: AnyPipeFunc, inputs: Readonly<Record<string, unknown>>) => void;
+  readonly onCacheHit?: (
+    node: AnyPipeFunc,
+    inputs: Readonly<Record<string, unknown>>,
+    index?: readonly number[],
+  ) => void;
   /**
    * Runs the call's function inside the listener's scope (tracing makes the call's span the
    * active one, so spans the function makes are its children): `body` calls the function and

@@ -18,7 +18,13 @@ import {
   type Executor,
   type WholeArgument,
 } from "../executor/types.ts";
-import { callElement, isThenable, reportRemoteCall, splitOutputs } from "../graph/engine.ts";
+import {
+  callElement,
+  isThenable,
+  reportCacheHit,
+  reportRemoteCall,
+  splitOutputs,
+} from "../graph/engine.ts";
 import { splitsResult } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { referenceOf } from "./define.ts";
@@ -337,6 +343,7 @@ export class ElementLoop {
   async useCache(cache: NodeCache): Promise<void> {
     this.#cache = cache;
     const lookups = new Set<Promise<void>>();
+    const hits = this.#run.listenersOf(this.#f).filter((l) => l.onCacheHit);
     await this.#visitPausing(lookups, (e, values, masked) => {
       if (masked) return true;
       const key = cache.key(this.#f, values);
@@ -347,6 +354,7 @@ export class ElementLoop {
           return;
         }
         this.#cached.add(e);
+        if (hits.length > 0) reportCacheHit(this.#f, args, hits, unravelIndex(this.#shape, e));
         this.#put(e, value, args);
       };
       if (!isThenable(found)) {

@@ -54,9 +54,9 @@ export function callSpans(tracing: Tracing, shape: CallSpanShape): RunListener {
     },
     onNodeEnd: (call) => end(call, false),
     onNodeError: (call) => end(call, true),
-    onCacheHit(node) {
+    onCacheHit(node, _inputs, index) {
       const span = startSpan(tracing, shape.name(node), shape.parent(node), {
-        ...attributes(node, undefined),
+        ...attributes(node, index),
         [ATTRIBUTES.cacheHit]: true,
       });
       span.end();

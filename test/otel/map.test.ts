@@ -1,5 +1,6 @@
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterEach, describe, expect, it } from "vitest";
+import { Pipeline, pipefunc } from "../../src/index.ts";
 import { ATTRIBUTES } from "../../src/otel/names.ts";
 import { grid } from "./fixtures/traced-pipelines.mjs";
 import { type Recorder, recordSpans, unregister } from "./in-memory.ts";
@@ -117,5 +118,24 @@ describe("tracing map", () => {
     rec.reset();
     await grid.map({ x: [1], y: [1] }, quiet);
     expect(named(rec, "map grid")).toHaveLength(0);
+  });
+
+  it("marks elements whose value came from the cache", async () => {
+    const rec = recordSpans();
+    let calls = 0;
+    const square = pipefunc(
+      { output: "y", mapspec: "x[i] -> y[i]", name: "square", cache: true },
+      ({ x }: { x: number }) => {
+        calls++;
+        return x * x;
+      },
+    );
+    const p = new Pipeline([square], { name: "cached" });
+    await p.map({ x: [1, 2] }, { ...quiet, tracing: rec.tracer });
+    await p.map({ x: [1, 2, 3] }, { ...quiet, tracing: rec.tracer });
+    expect(calls).toBe(3);
+    const hits = named(rec, "element square").filter((s) => s.attributes[ATTRIBUTES.cacheHit]);
+    expect(hits.map((s) => s.attributes[ATTRIBUTES.index]).sort()).toEqual([[0], [1]]);
+    expect(named(rec, "element square")).toHaveLength(5);
   });
 });
