@@ -4,11 +4,13 @@
  * handler runs. It is a listener of the run's watch, the hook the monitor counts through, so a
  * traced run counts as a monitored one does and an untraced, unmonitored one does neither.
  */
+
 import type { StageListener, StreamListener } from "../stream/events.ts";
 import type { StageTally } from "../stream/monitor.ts";
 import { isErr } from "../stream/result.ts";
 import { isThenable } from "../stream/run-stage.ts";
 import type { OtelContext } from "./api.ts";
+import { carryingTrace } from "./continue-trace.ts";
 import { ATTRIBUTES, SPAN_NAMES } from "./names.ts";
 import { contextOf, recordError, startSpan, type Tracing } from "./tracing.ts";
 import type { TraceAttributeValue, TracingSpan } from "./types.ts";
@@ -61,12 +63,17 @@ function stageSpans(tracing: Tracing, stage: StageTally, parent: OtelContext): S
     if (isErr(value)) recordError(item, value.error);
     item.end();
   };
+  // `detail: "function"`: the run's and the stages' spans only, none per handler call.
+  const perCall = tracing.detail !== "function";
   return {
     within(worker, attempt, item, body) {
+      if (!perCall) return body();
       const call = itemSpan(worker, attempt, item);
       let value: unknown;
       try {
-        value = api.context.with(api.trace.setSpan(api.context.active(), call), body);
+        value = api.context.with(api.trace.setSpan(api.context.active(), call), () =>
+          carryingTrace(call, body),
+        );
       } catch (error) {
         failed(call, error);
         throw error;
@@ -87,7 +94,7 @@ function stageSpans(tracing: Tracing, stage: StageTally, parent: OtelContext): S
       );
     },
     onRefused(worker, attempt, item, error) {
-      failed(itemSpan(worker, attempt, item), error);
+      if (perCall) failed(itemSpan(worker, attempt, item), error);
     },
     onStageEnd(error) {
       span.setAttribute(ATTRIBUTES.itemsIn, stage.in);

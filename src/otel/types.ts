@@ -58,7 +58,8 @@ export interface TracingOptions {
   /**
    * Spans `map` makes below each function's: `"chunk"` adds one per chunk sent to an executor,
    * `"element"` one per element as well (inline elements under their function's span, an
-   * executor's under their chunk's).
+   * executor's under their chunk's). A stream makes its handler calls' spans unless
+   * `"function"` (then only the run's and the stages'); a graph run is not affected.
    * @defaultValue "element"
    */
   readonly detail?: TraceDetail;

@@ -3,6 +3,7 @@
  * one item from the stage's queue, runs the declared handler it names and answers with the
  * outcome, v8-serialised. The side of `pipeweave worker <module>#<handler>`.
  */
+
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { deserialize, serialize } from "node:v8";
@@ -11,6 +12,7 @@ import { importOptional } from "../_internal/optional-dependency.ts";
 import { ExecutorError, UnclonableValueError } from "../errors.ts";
 import { describeKind, describeUnclonable } from "../executor/clone.ts";
 import { serializeError } from "../executor/error-data.ts";
+import { continueTrace } from "../otel/continue-trace.ts";
 import type { AnyHandler } from "../stream/define-handler.ts";
 import type { HandlerOutcome } from "../stream/handler-worker.ts";
 import { STAGE_PROTOCOL, type StageJobData } from "../stream/redis-stage.ts";
@@ -135,7 +137,9 @@ export async function runStageWorker(
       try {
         const item = deserialize(Buffer.from(data.item, "base64"));
         const state = stateOf(data.run, data.handler, data.stage);
-        const value = await handler(item as never, state, { signal, attempt: data.attempt });
+        const value = await continueTrace(data.trace, () =>
+          handler(item as never, state, { signal, attempt: data.attempt }),
+        );
         outcome =
           value === SKIP
             ? { kind: "skip" }

@@ -15,6 +15,8 @@ import { describeKind, describeUnclonable } from "../executor/clone.ts";
 import { serializeError } from "../executor/error-data.ts";
 import type { SerializedError } from "../executor/types.ts";
 import { prepareImport } from "../executor/worker-runtime.ts";
+import type { TraceCarrier } from "../otel/carrier.ts";
+import { continueTrace } from "../otel/continue-trace.ts";
 import { type AnyHandler, type HandlerReference, resolveHandler } from "./define-handler.ts";
 import { isErr, isOkWrapper } from "./result.ts";
 import { SKIP } from "./skip.ts";
@@ -31,6 +33,8 @@ export interface HandlerTask {
   readonly attempt: number;
   /** Told when the handler starts, so a timeout counts the handler's time only. */
   readonly started?: MessagePort;
+  /** The attempt's span, which the handler's own spans continue, when the run is traced. */
+  readonly trace?: TraceCarrier;
 }
 
 /** What a thread answers for one attempt. */
@@ -121,7 +125,7 @@ async function attempt(task: HandlerTask): Promise<HandlerOutcome> {
     task.started.close();
   }
   const context: AttemptContext = { signal, attempt: task.attempt };
-  const value = await handler(task.item as never, state, context);
+  const value = await continueTrace(task.trace, () => handler(task.item as never, state, context));
   if (value === SKIP) return { kind: "skip" };
   if (isOkWrapper(value)) return { kind: "value", value: value.value };
   if (isErr(value)) return { kind: "err", error: serializeError(value.error) };

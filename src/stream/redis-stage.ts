@@ -5,6 +5,7 @@
  * on Redis, however fast the source. Retries, timeouts, order, rate limits and the breaker
  * stay on this side, unchanged; only the handler's call travels.
  */
+
 import { randomUUID } from "node:crypto";
 import { deserialize, serialize } from "node:v8";
 import type { Queue, QueueEvents } from "bullmq";
@@ -13,6 +14,8 @@ import { importOptional } from "../_internal/optional-dependency.ts";
 import { ExecutorError, UnclonableValueError } from "../errors.ts";
 import { describeKind, describeUnclonable } from "../executor/clone.ts";
 import { deserializeError } from "../executor/error-data.ts";
+import type { TraceCarrier } from "../otel/carrier.ts";
+import { carriedTrace } from "../otel/continue-trace.ts";
 import { defaultConnection, describeConnection, type RedisConnection } from "../redis/address.ts";
 import { handlerReference } from "./define-handler.ts";
 import type { HandlerOutcome } from "./handler-worker.ts";
@@ -60,6 +63,8 @@ export interface StageJobData {
   readonly attempt: number;
   /** The item, v8-serialised, base64. */
   readonly item: string;
+  /** The attempt's span, which the handler's own spans continue, when the run is traced. */
+  readonly trace?: TraceCarrier;
 }
 
 /** Settles {@link HandlerOutcome} bytes (base64) into what a handler would have returned. */
@@ -220,6 +225,7 @@ export function startRedisStage(
     // Checked when the stage was made; a handler cannot lose its declaration.
     const ref = handlerReference(handler)!;
     return async (item, _state, { attempt }) => {
+      const trace = carriedTrace();
       let bytes: string;
       try {
         bytes = Buffer.from(serialize(item)).toString("base64");
@@ -247,6 +253,7 @@ export function startRedisStage(
         run,
         attempt,
         item: bytes,
+        ...(trace ? { trace } : {}),
       };
       await session.queue.add(STAGE_JOB, data, {
         jobId,

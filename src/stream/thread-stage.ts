@@ -4,6 +4,7 @@ import { StageTimeoutError, UnclonableValueError } from "../errors.ts";
 import { describeKind, describeUnclonable, isDataCloneError } from "../executor/clone.ts";
 import { deserializeError } from "../executor/error-data.ts";
 import { poolConfig, sharedPool } from "../executor/thread-pool.ts";
+import { carriedTrace } from "../otel/continue-trace.ts";
 import { handlerReference } from "./define-handler.ts";
 import type { HandlerOutcome, HandlerTask } from "./handler-worker.ts";
 import { Err } from "./result.ts";
@@ -97,7 +98,15 @@ export function startThreads(
     // Checked when the stage was made; a handler cannot lose its declaration.
     const ref = handlerReference(handler)!;
     return (item, _state, { attempt }) => {
-      const task: HandlerTask = { handler: ref, stage: name, run, item, attempt };
+      const trace = carriedTrace();
+      const task: HandlerTask = {
+        handler: ref,
+        stage: name,
+        run,
+        item,
+        attempt,
+        ...(trace ? { trace } : {}),
+      };
       const answer = timeoutMs === undefined ? post(task, new AbortController()) : timed(task);
       return answer.then(settle, (error) => {
         // The item could not be posted to a thread: it fails at once, naming what refused.

@@ -6,10 +6,12 @@
  */
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, describe, expect, it } from "vitest";
+import { pool, stream } from "../../src/index.ts";
 import { ATTRIBUTES } from "../../src/otel/names.ts";
 import { redis } from "../../src/redis/index.ts";
 import { testBed, until } from "../redis/workers.ts";
 import { redisAvailable, redisUrl } from "../redis-available.ts";
+import { plusOne } from "./fixtures/traced-handlers.ts";
 import { grid } from "./fixtures/traced-pipelines.mjs";
 import { recordSpans, unregister } from "./in-memory.ts";
 import { startOtlpReceiver } from "./otlp-receiver.ts";
@@ -95,6 +97,34 @@ describe.runIf(available)("tracing a map on Redis workers", () => {
       const elementIds = new Set(elements.map((e) => e.spanId));
       for (const u of receiver.spans.filter((s) => s.name === "user work")) {
         expect(elementIds.has(u.parentSpanId!)).toBe(true);
+      }
+    } finally {
+      await receiver.close();
+    }
+  }, 60_000);
+
+  it("a stream stage on Redis: the handler's own spans continue the coordinator's item spans", async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const queue = bed.queue("stage");
+      process.env.OTLP_URL = receiver.url;
+      const worker = bed.start("../../otel/fixtures/stage-worker.ts", [queue]);
+      delete process.env.OTLP_URL;
+      await worker.line(/^ready /);
+      const rec = recordSpans();
+      const out = await stream([1, 2, 3])
+        .pipe(pool({ name: "add", redis: { connection: redisUrl, queue } }, plusOne))
+        .toArray({ tracing: rec.tracer });
+      expect(out).toEqual([2, 3, 4]);
+      await until(() => receiver.spans.filter((s) => s.name === "handler work").length === 3);
+      const items = rec.spans().filter((s) => s.name === "item add");
+      expect(items).toHaveLength(3);
+      const itemIds = new Set(items.map(idOf));
+      const traceId = rec.one("stream").spanContext().traceId;
+      for (const h of receiver.spans.filter((s) => s.name === "handler work")) {
+        expect(h.service).toBe("stage-worker");
+        expect(h.traceId).toBe(traceId);
+        expect(itemIds.has(h.parentSpanId!)).toBe(true);
       }
     } finally {
       await receiver.close();

@@ -388,3 +388,19 @@ function deferred<T = void>() {
   });
   return { promise, resolve };
 }
+
+describe("tracing streams with detail 'function'", () => {
+  it("makes the run's and the stages' spans, none per handler call", async () => {
+    const rec = recordSpans();
+    await stream(range(5))
+      .pipe(pool({ name: "double" }, (n: number) => n * 2))
+      .run({ tracing: { tracer: rec.tracer, detail: "function" } });
+    expect(
+      rec
+        .spans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["stage double", "stream"]);
+    expect(rec.one("stage double").attributes[ATTRIBUTES.itemsOut]).toBe(5);
+  });
+});
