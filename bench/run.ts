@@ -27,6 +27,7 @@ import {
   formatThreads,
   formatWholeInput,
 } from "./threads.bench.ts";
+import { benchTracing, formatTracing } from "./tracing.bench.ts";
 import { benchZarr } from "./zarr.bench.ts";
 
 const fmt = (v: number, digits = 3) => v.toFixed(digits);
@@ -308,6 +309,10 @@ async function main(): Promise<void> {
   console.log("\nAdaptive sweeps (issue 26)");
   for (const line of formatAdaptive(adaptive)) console.log(`  ${line}`);
 
+  const tracing = await benchTracing();
+  console.log("\nTracing (issue 27): its cost when on; off is the map and graph figures above");
+  for (const line of formatTracing(tracing)) console.log(`  ${line}`);
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -328,6 +333,7 @@ async function main(): Promise<void> {
     slurm: cluster,
     redisWholeInput,
     adaptive,
+    tracing,
   };
   writeFileSync(
     new URL("./results.json", import.meta.url),

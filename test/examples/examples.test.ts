@@ -55,6 +55,16 @@ describe("examples", () => {
     expect(out).toContain("out: (side effect)");
   });
 
+  it("tracing.ts prints the span trees of a graph run and of a sweep on threads", async () => {
+    const out = await example("tracing.ts");
+    expect(out).toContain("energy = 9\nrun physics\n  function kinetic\n");
+    expect(out).toContain("total = 37.5\nmap physics\n  function kinetic\n");
+    expect(out.match(/^ {4}chunk kinetic \(on threads, thread \d+\)$/gm)).toHaveLength(2);
+    const elements = out.match(/^ {6}element kinetic \(index \[(\d,\d)\], thread \d+\)$/gm) ?? [];
+    expect(elements).toHaveLength(4);
+    expect(out).toContain("  function sum\n    element sum");
+  });
+
   it("map.ts sweeps, resumes, loads, keeps errors and gives rows", async () => {
     const out = await example("map.ts");
     expect(out).toContain("c = [[11,21],[12,22],[13,23]]");
