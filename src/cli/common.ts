@@ -31,3 +31,16 @@ export interface InputOptions {
   readonly inputs?: string;
   readonly input?: Readonly<Record<string, unknown>>;
 }
+
+/** Resolves at the first Ctrl-C or SIGTERM: how a command that serves until stopped waits. */
+export function untilStopped(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}

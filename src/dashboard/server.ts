@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { isAllowedHost, isLoopback, isToken, newToken, urlHost } from "../_internal/local-http.ts";
-import { DashboardError, InvalidOptionError } from "../errors.ts";
+import {
+  isAllowedHost,
+  isToken,
+  listenAddress,
+  newToken,
+  urlHost,
+} from "../_internal/local-http.ts";
+import { DashboardError } from "../errors.ts";
 
 /** Options of a dashboard: `map(..., { dashboard })`, `stream.run({ dashboard })`, {@link serveDashboard}. */
 export interface DashboardOptions {
@@ -96,27 +102,12 @@ export async function startDashboard(
   source: DashboardSource,
   options: DashboardOptions = {},
 ): Promise<ServedDashboard> {
-  const host = options.host ?? "127.0.0.1";
-  const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidOptionError(
-      "port",
-      `Expected \`port\` to be an integer from 0 to 65535 (0 picks a free one), got ${JSON.stringify(port)}.`,
-    );
-  }
-  if (typeof host !== "string" || host.length === 0) {
-    throw new InvalidOptionError(
-      "host",
-      `Expected \`host\` to be an address such as "127.0.0.1", got ${JSON.stringify(host)}.`,
-    );
-  }
-  if (!isLoopback(host)) {
-    process.emitWarning(
-      `The dashboard listens on ${host}, not only on this machine: anyone who can reach it and ` +
-        "has its URL (with the token) sees the run. Leave `host` unset to bind 127.0.0.1 only.",
-      { code: "PIPEWEAVE_DASHBOARD_HOST" },
-    );
-  }
+  const { host, port } = listenAddress(
+    options,
+    "The dashboard listens on {host}, not only on this machine: anyone who can reach it and " +
+      "has its URL (with the token) sees the run. Leave `host` unset to bind 127.0.0.1 only.",
+    "PIPEWEAVE_DASHBOARD_HOST",
+  );
   const token = newToken();
   const clients = new Set<ServerResponse>();
   const sockets = new Set<Socket>();

@@ -5,9 +5,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { isAllowedHost, isLoopback, isToken, newToken, urlHost } from "../_internal/local-http.ts";
+import {
+  isAllowedHost,
+  isToken,
+  listenAddress,
+  newToken,
+  urlHost,
+} from "../_internal/local-http.ts";
 import type { LoadedPipeline } from "../cli/load-module.ts";
-import { InvalidOptionError, McpListenError } from "../errors.ts";
+import { McpListenError } from "../errors.ts";
 import { type McpServerOptions, serverFor, toolContext } from "./server.ts";
 
 /** Options of {@link serveMcpHttp}: the server's, and where it listens. */
@@ -70,27 +76,12 @@ export async function serveMcpHttp(
   pipeline: LoadedPipeline,
   options: McpHttpOptions = {},
 ): Promise<McpHttpServer> {
-  const host = options.host ?? "127.0.0.1";
-  const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidOptionError(
-      "port",
-      `Expected \`port\` to be an integer from 0 to 65535 (0 picks a free one), got ${JSON.stringify(port)}.`,
-    );
-  }
-  if (typeof host !== "string" || host.length === 0) {
-    throw new InvalidOptionError(
-      "host",
-      `Expected \`host\` to be an address such as "127.0.0.1", got ${JSON.stringify(host)}.`,
-    );
-  }
-  if (!isLoopback(host)) {
-    process.emitWarning(
-      `The MCP server listens on ${host}, not only on this machine: anyone who can reach it and ` +
-        "has its token can run the pipeline. Leave --host unset to bind 127.0.0.1 only.",
-      { code: "PIPEWEAVE_MCP_HOST" },
-    );
-  }
+  const { host, port } = listenAddress(
+    options,
+    "The MCP server listens on {host}, not only on this machine: anyone who can reach it and " +
+      "has its token can run the pipeline. Leave --host unset to bind 127.0.0.1 only.",
+    "PIPEWEAVE_MCP_HOST",
+  );
   const context = toolContext(pipeline, options);
   const token = newToken();
   const server = createServer((req, res) => {

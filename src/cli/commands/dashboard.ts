@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { nonNegativeInteger } from "../args.ts";
-import { runFolderArgument } from "../common.ts";
+import { runFolderArgument, untilStopped } from "../common.ts";
 import { print } from "../output.ts";
 
 interface DashboardCliOptions {
@@ -31,15 +31,7 @@ export function addDashboardCommand(program: Command): void {
         port: options.port,
         onReady: (d) => print(`pipeweave dashboard of ${runFolder}: ${d.url}\n(Ctrl-C stops it)`),
       });
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          resolve();
-        };
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
+      await untilStopped();
       await dashboard.close();
     });
 }

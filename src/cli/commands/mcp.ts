@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { nonNegativeInteger, positiveInteger, type Target } from "../args.ts";
-import { targetArgument } from "../common.ts";
+import { targetArgument, untilStopped } from "../common.ts";
 
 interface McpCliOptions {
   readonly root: string;
@@ -80,15 +80,7 @@ export function addMcpCommand(program: Command): void {
         // stderr, as over stdio: stdout stays free for whoever started the server.
         onReady: (s) => process.stderr.write(`pipeweave mcp: ${s.url}\n(Ctrl-C stops it)\n`),
       });
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          resolve();
-        };
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
+      await untilStopped();
       await server.close();
     });
 }
