@@ -1,14 +1,8 @@
 import { setOwn } from "../_internal/own.ts";
 import type { NodeCache } from "../cache/node-cache.ts";
 import { CACHE_MISS } from "../cache/store.ts";
-import { isCacheUnavailable } from "../cache/unavailable.ts";
-import {
-  ExecutorError,
-  InvalidOptionError,
-  NodeExecutionError,
-  ValidationError,
-} from "../errors.ts";
-import { invokerOf, NO_VALUE } from "../executor/invoke.ts";
+import { ExecutorError, InvalidOptionError } from "../errors.ts";
+import { invokerOf } from "../executor/invoke.ts";
 import { type ResolvedResources, resourcesFor, resourcesKey } from "../executor/resources.ts";
 import { ThreadExecutor } from "../executor/threads.ts";
 import {
@@ -28,6 +22,7 @@ import {
 import { splitsResult } from "../graph/pipe-func.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import { referenceOf } from "./define.ts";
+import { argumentsByName, failure } from "./element-args.ts";
 import { ErrorSnapshot } from "./error-snapshot.ts";
 import { reportWorkers } from "./events.ts";
 import { internalProblem } from "./internal-axes.ts";
@@ -67,28 +62,6 @@ export type ParamSource =
       readonly fixed: readonly (readonly [string, number])[];
     };
 
-/**
- * The error `errors: "raise"` stops a map with: a failed schema check as itself (it names
- * the node, argument and index, as in `run`), anything else wrapped with the element's index.
- */
-export function failure(
-  f: AnyPipeFunc,
-  args: readonly unknown[],
-  error: unknown,
-  index: readonly number[],
-): Error {
-  if (error instanceof ValidationError || isCacheUnavailable(error)) return error;
-  return new NodeExecutionError(f.name, namedInputs(f, args), error, index);
-}
-
-export function namedInputs(f: AnyPipeFunc, values: readonly unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  f.call.params.forEach((p, i) => {
-    if (values[i] !== NO_VALUE) setOwn(out, p.graph, values[i]);
-  });
-  return out;
-}
-
 /** Elements gathered for one chunk, and what each of them needs. */
 interface ChunkGroup {
   readonly resources: ResolvedResources | undefined;
@@ -99,23 +72,6 @@ interface ChunkGroup {
 interface ChunkGroups {
   readonly of: (e: number, values: readonly unknown[]) => ChunkGroup | undefined;
   readonly all: () => Iterable<ChunkGroup>;
-}
-
-/**
- * `f`'s arguments by its own argument names, as a resources function reads them: those given
- * (an argument left to the function's own default is absent), and the bound ones.
- */
-export function argumentsByName(
-  f: AnyPipeFunc,
-  values: readonly unknown[],
-  given: (k: number) => boolean,
-): Record<string, unknown> {
-  const args: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(f.call.bound)) setOwn(args, k, v);
-  f.call.params.forEach((p, k) => {
-    if (given(k) && values[k] !== NO_VALUE) setOwn(args, p.arg, values[k]);
-  });
-  return args;
 }
 
 const yes = () => true;

@@ -11,7 +11,7 @@ import type { RunListener } from "../graph/events.ts";
 import type { AnyPipeFunc } from "../graph/types.ts";
 import type { MapTrace } from "../otel/map-trace.ts";
 import { referenceOf } from "./define.ts";
-import { argumentsByName } from "./element-loop.ts";
+import { argumentsByName } from "./element-args.ts";
 import { type ProgressListener, reportWorkers } from "./events.ts";
 import type { NodeLayout } from "./layout.ts";
 import type { ExecutorChoice, MappablePipeline } from "./run-map.ts";

@@ -6,7 +6,12 @@ export type {
 } from "../cache/redis-options.ts";
 export type { RedisConnection } from "./address.ts";
 export { createRedisStore } from "./cache-store.ts";
-export { type RedisExecutor, type RedisExecutorOptions, redis } from "./executor.ts";
+export { redis } from "./executor.ts";
+export type {
+  RedisExecutor,
+  RedisExecutorOptions,
+  RedisExecutorStats,
+} from "./executor-options.ts";
 export {
   runStageWorker,
   type StageWorkerEvent,

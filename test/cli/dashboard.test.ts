@@ -36,12 +36,16 @@ function urlOf(child: ChildProcess, stream: "stdout" | "stderr"): Promise<string
 describe("pipeweave dashboard", () => {
   it("follows a sweep in another process to its end, then serves until Ctrl-C and exits 0", async () => {
     const folder = join(scratch, "followed");
-    // 40 elements of 500 ms, 16 at a time (map's default concurrency): progress in 3 steps.
+    // Elements 10 to 39 wait for the gate, which opens once the dashboard has shown a state:
+    // it sees the sweep part-done, then done, however long each process takes to start.
+    const gate = join(scratch, "followed.gate");
+    const inputs = join(scratch, "followed.json");
+    writeFileSync(inputs, JSON.stringify({ x: Array.from({ length: 40 }, (_, i) => i), gate }));
     const sweep = startCli([
       "map",
-      "pipelines.ts#slow",
+      "pipelines.ts#gated",
       "--inputs",
-      slowInputs("followed", 40, 500),
+      inputs,
       "--run-folder",
       folder,
     ]);
@@ -53,11 +57,14 @@ describe("pipeweave dashboard", () => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}$/);
       const states = (await events(
         url,
-        (s) => (s as { status: RunStatus }).status.state === "done",
+        (s) => {
+          writeFileSync(gate, "");
+          return (s as { status: RunStatus }).status.state === "done";
+        },
         60_000,
       )) as { status: RunStatus }[];
-      const done = new Set(states.map((s) => s.status.functions[0]?.done));
-      expect(done.size, JSON.stringify([...done])).toBeGreaterThan(1);
+      const done = states.map((s) => s.status.functions[0]?.done ?? 0);
+      expect(done[0], JSON.stringify(done)).toBeLessThan(40);
       expect(states.at(-1)?.status.functions[0]).toMatchObject({ done: 40, total: 40 });
       // The run is over; the dashboard still serves its final state.
       const page = await fetch(url);
