@@ -27,14 +27,14 @@ describe("loadPipeline", () => {
       "pipelines.ts#arth",
       "pipelines.ts",
       "arth",
-      ["answer", "arith", "echo", "failing", "held", "slow", "sweep"],
+      ["answer", "arith", "echo", "failing", "gated", "held", "slow", "sweep"],
       /has no export "arth"\. Did you mean "arith"\?/,
     ],
     [
       "pipelines.ts#answer",
       "pipelines.ts",
       "answer",
-      ["answer", "arith", "echo", "failing", "held", "slow", "sweep"],
+      ["answer", "arith", "echo", "failing", "gated", "held", "slow", "sweep"],
       /Export "answer" of module "pipelines\.ts" is not a Pipeline \(got an object\)/,
     ],
   ])(

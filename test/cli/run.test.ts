@@ -142,7 +142,7 @@ describe("modules the CLI cannot use", () => {
     expect(result.code, show(result)).toBe(1);
     expect(result.stderr).toMatch(/Module "pipelines\.ts" has no export "arithmetic"/);
     expect(result.stderr).toMatch(/Did you mean "arith"\?/);
-    expect(result.stderr).toMatch(/answer, arith, echo, failing, held, slow, sweep/);
+    expect(result.stderr).toMatch(/answer, arith, echo, failing, gated, held, slow, sweep/);
   });
 
   it("an export that is not a pipeline is exit 1 naming it", async () => {
