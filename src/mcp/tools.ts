@@ -69,6 +69,13 @@ export const HANDLERS: Readonly<Record<ToolName, Tool>> = {
     await checkMapInputs(context.pipeline, inputs);
     const id = nameUnder(context.root, runFolder);
     const run = context.pipeline.mapAsync(inputs, options) as MapRun<unknown>;
+    // The library checks what this server cannot before any function runs (zipped inputs of
+    // one length, resume with overwrite, a run folder of another run): a sweep that fails
+    // before its first function starts is the tool's error, not an id to follow.
+    const events = run.events();
+    const first = await Promise.race([events.next().then(() => undefined), run.done]);
+    await events.return?.();
+    if (first?.state === "failed") throw first.error;
     context.started.set(id, run);
     // The id, not the absolute path: the server's folders are no business of the agent's.
     return { id, runFolder: id, state: run.state };

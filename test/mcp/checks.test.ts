@@ -153,6 +153,19 @@ describe("pipeweave mcp: map executor", () => {
     expect(await value("load", { id: "threaded", output: "total" })).toBe(13);
   });
 
+  it("map refuses what the library checks before any function runs, without an id to follow", async () => {
+    const error = await refusal("map", {
+      runFolder: "both",
+      inputs: { x: [1], w: [1], offset: 0 },
+      resume: true,
+      overwrite: true,
+    });
+    expect(error.code).toBe("E_INVALID_OPTION");
+    expect(error.message).toMatch(/resume.*overwrite|overwrite.*resume/);
+    const runs = (await value("runs")) as { runs?: { id?: string }[] } | { id?: string }[];
+    expect(JSON.stringify(runs)).not.toContain('"both"');
+  });
+
   it("refuses an executor other than inline and threads", async () => {
     const error = await refusal("map", {
       inputs: { x: [1], w: [1], offset: 0 },
