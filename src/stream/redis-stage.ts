@@ -13,12 +13,12 @@ import type { Redis } from "ioredis";
 import { importOptional } from "../_internal/optional-dependency.ts";
 import { ExecutorError, UnclonableValueError } from "../errors.ts";
 import { describeKind, describeUnclonable } from "../executor/clone.ts";
-import { deserializeError } from "../executor/error-data.ts";
 import type { TraceCarrier } from "../otel/carrier.ts";
 import { carriedTrace } from "../otel/continue-trace.ts";
 import { defaultConnection, describeConnection, type RedisConnection } from "../redis/address.ts";
 import { handlerReference } from "./define-handler.ts";
 import type { HandlerOutcome } from "./handler-worker.ts";
+import { settleOutcome } from "./outcome.ts";
 import { Err } from "./result.ts";
 import type { RunControl } from "./run-stage.ts";
 import { SKIP } from "./skip.ts";
@@ -65,23 +65,6 @@ export interface StageJobData {
   readonly item: string;
   /** The attempt's span, which the handler's own spans continue, when the run is traced. */
   readonly trace?: TraceCarrier;
-}
-
-/** Settles {@link HandlerOutcome} bytes (base64) into what a handler would have returned. */
-export function settleOutcome(outcome: HandlerOutcome, control: RunControl): unknown {
-  switch (outcome.kind) {
-    case "value":
-      return outcome.value;
-    case "skip":
-      return SKIP;
-    case "err":
-      return Err(deserializeError(outcome.error));
-    case "thrown":
-      throw deserializeError(outcome.error);
-    case "undeclared":
-      control.fail(new TypeError(outcome.message));
-      return SKIP;
-  }
 }
 
 const DEFAULTS = Object.freeze({ queue: "pipeweave-stream", timeoutMs: 30_000 });

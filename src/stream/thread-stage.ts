@@ -2,14 +2,13 @@ import { deserialize } from "node:v8";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { StageTimeoutError, UnclonableValueError } from "../errors.ts";
 import { describeKind, describeUnclonable, isDataCloneError } from "../executor/clone.ts";
-import { deserializeError } from "../executor/error-data.ts";
 import { poolConfig, sharedPool } from "../executor/thread-pool.ts";
 import { carriedTrace } from "../otel/continue-trace.ts";
 import { handlerReference } from "./define-handler.ts";
 import type { HandlerOutcome, HandlerTask } from "./handler-worker.ts";
+import { settleOutcome } from "./outcome.ts";
 import { Err } from "./result.ts";
 import type { RunControl } from "./run-stage.ts";
-import { SKIP } from "./skip.ts";
 import type { Handler, Stage, StageKind } from "./stage.ts";
 import { endStageRun, newStageRun } from "./stage-run.ts";
 
@@ -61,22 +60,8 @@ export function startThreads(
       .finally(() => running.delete(controller));
   };
 
-  const settle = (bytes: Uint8Array): unknown => {
-    const outcome = deserialize(bytes) as HandlerOutcome;
-    switch (outcome.kind) {
-      case "value":
-        return outcome.value;
-      case "skip":
-        return SKIP;
-      case "err":
-        return Err(deserializeError(outcome.error));
-      case "thrown":
-        throw deserializeError(outcome.error);
-      case "undeclared":
-        control.fail(new TypeError(outcome.message));
-        return SKIP;
-    }
-  };
+  const settle = (bytes: Uint8Array): unknown =>
+    settleOutcome(deserialize(bytes) as HandlerOutcome, control);
   const timed = (task: HandlerTask): Promise<Uint8Array> => {
     const ms = timeoutMs!;
     const controller = new AbortController();
